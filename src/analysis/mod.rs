@@ -1,0 +1,3 @@
+//! Pure functions over the model: what the views and commands show.
+
+pub mod summary;

@@ -1,0 +1,144 @@
+//! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
+
+pub mod summary;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::import::{self, LoadError, Loaded};
+
+/// A profile embedded in the binary for `--demo`: a real py-spy recording of the project's
+/// fixture program.
+pub const DEMO_PROFILE: &[u8] = include_bytes!("../../assets/demo.speedscope.json");
+pub const DEMO_NAME: &str = "demo.speedscope.json";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "obol",
+    version,
+    about = "Explore cProfile and py-spy profiles in the terminal",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Profiles to open (.prof, speedscope JSON, flamegraph SVG, folded stacks).
+    pub files: Vec<PathBuf>,
+
+    /// Open the profile embedded in obol instead of a file.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the function table of a profile, heaviest first.
+    Summary(SummaryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SummaryArgs {
+    /// The profile to read.
+    pub file: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Show only the first N functions (all with --json unless given).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Order of the rows, heaviest first.
+    #[arg(long, value_enum, default_value_t = SortArg::SelfWeight)]
+    pub sort: SortArg,
+    /// Only the profile (thread) with this name.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    #[value(name = "self")]
+    SelfWeight,
+    #[value(name = "total")]
+    TotalWeight,
+    Calls,
+}
+
+/// What a command can fail with; each is shown as one line and exits 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("writing output: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl CliError {
+    /// A closed pipe (`obol summary big.prof | head`) is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Loads a profile named on the command line, printing the importer's warnings to stderr.
+pub fn load(path: &Path) -> Result<Loaded, CliError> {
+    let loaded = import::load_path(path)?;
+    report_warnings(&loaded);
+    Ok(loaded)
+}
+
+/// The embedded demo profile.
+pub fn load_demo() -> Result<Loaded, CliError> {
+    let loaded = import::load_bytes(Path::new(DEMO_NAME), DEMO_PROFILE)?;
+    Ok(loaded)
+}
+
+fn report_warnings(loaded: &Loaded) {
+    let mut stderr = io::stderr().lock();
+    for warning in &loaded.warnings {
+        // A failed write to stderr leaves nothing better to do.
+        let _ = writeln!(
+            stderr,
+            "obol: warning: {}: {warning}",
+            loaded.path.display()
+        );
+    }
+}
+
+/// Runs a parsed command line. Without a subcommand, prints the summary of each file (the
+/// terminal UI takes over this path when it lands).
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Some(Command::Summary(args)) => summary::run(&args),
+        None => {
+            let mut loaded = Vec::new();
+            if cli.demo {
+                loaded.push(load_demo()?);
+            }
+            for path in &cli.files {
+                loaded.push(load(path)?);
+            }
+            if loaded.is_empty() {
+                return Err(CliError::Usage(
+                    "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
+                ));
+            }
+            let stdout = io::stdout();
+            let mut out = stdout.lock();
+            for file in &loaded {
+                summary::print_table(
+                    &mut out,
+                    file,
+                    &file.set.profiles.iter().collect::<Vec<_>>(),
+                    crate::analysis::summary::SortKey::SelfWeight,
+                    Some(25),
+                )?;
+            }
+            Ok(())
+        }
+    }
+}

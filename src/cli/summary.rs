@@ -1,0 +1,218 @@
+//! `obol summary`: the function table as text (like `python -m pstats`' `stats`) or JSON.
+
+use std::io::{self, BufWriter, Write};
+
+use serde::Serialize;
+
+use super::{CliError, SortArg, SummaryArgs};
+use crate::analysis::summary::{FunctionRow, SortKey, function_table};
+use crate::import::Loaded;
+use crate::profile::Profile;
+use crate::text::escape_control;
+
+impl From<SortArg> for SortKey {
+    fn from(sort: SortArg) -> SortKey {
+        match sort {
+            SortArg::SelfWeight => SortKey::SelfWeight,
+            SortArg::TotalWeight => SortKey::TotalWeight,
+            SortArg::Calls => SortKey::Calls,
+        }
+    }
+}
+
+pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
+    let loaded = super::load(&args.file)?;
+    let profiles = select_profiles(&loaded, args.thread.as_deref())?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.json {
+        write_json(&mut out, &loaded, &profiles, args.sort.into(), args.top)?;
+    } else {
+        print_table(
+            &mut out,
+            &loaded,
+            &profiles,
+            args.sort.into(),
+            Some(args.top.unwrap_or(30)),
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Every profile, or the one whose name is `thread`.
+pub fn select_profiles<'a>(
+    loaded: &'a Loaded,
+    thread: Option<&str>,
+) -> Result<Vec<&'a Profile>, CliError> {
+    let all = &loaded.set.profiles;
+    let Some(wanted) = thread else {
+        return Ok(all.iter().collect());
+    };
+    let exact: Vec<&Profile> = all.iter().filter(|p| p.name == wanted).collect();
+    if !exact.is_empty() {
+        return Ok(exact);
+    }
+    // py-spy names threads `Thread 123 "MainThread"`: a unique part of the name will do.
+    let partial: Vec<&Profile> = all.iter().filter(|p| p.name.contains(wanted)).collect();
+    if partial.len() == 1 {
+        return Ok(partial);
+    }
+    let names: Vec<String> = all
+        .iter()
+        .map(|p| format!("\"{}\"", escape_control(&p.name)))
+        .collect();
+    Err(CliError::Usage(format!(
+        "{}: {} profile named \"{}\"; it has {}",
+        loaded.path.display(),
+        if partial.is_empty() {
+            "no"
+        } else {
+            "more than one"
+        },
+        escape_control(wanted),
+        names.join(", ")
+    )))
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    path: String,
+    format: &'static str,
+    unit: &'static str,
+    total: f64,
+    profiles: Vec<JsonProfile<'a>>,
+    functions: Vec<JsonFunction<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonProfile<'a> {
+    name: &'a str,
+    unit: &'static str,
+    total: f64,
+}
+
+#[derive(Serialize)]
+struct JsonFunction<'a> {
+    name: &'a str,
+    file: Option<&'a str>,
+    line: Option<u32>,
+    #[serde(rename = "self")]
+    self_weight: f64,
+    total: f64,
+    calls: Option<u64>,
+}
+
+pub fn write_json(
+    out: &mut impl Write,
+    loaded: &Loaded,
+    profiles: &[&Profile],
+    sort: SortKey,
+    top: Option<usize>,
+) -> Result<(), CliError> {
+    let set = &loaded.set;
+    let rows = function_table(set, profiles, sort);
+    let functions = rows
+        .iter()
+        .take(top.unwrap_or(usize::MAX))
+        .map(|row| {
+            let f = set.frames.function(row.func);
+            JsonFunction {
+                name: &f.name,
+                file: f.file.as_deref(),
+                line: f.line,
+                self_weight: row.self_weight,
+                total: row.total_weight,
+                calls: row.calls,
+            }
+        })
+        .collect();
+    let summary = JsonSummary {
+        path: loaded.path.display().to_string(),
+        format: loaded.format.as_str(),
+        unit: set.unit().as_str(),
+        total: set.total(),
+        profiles: set
+            .profiles
+            .iter()
+            .map(|p| JsonProfile {
+                name: &p.name,
+                unit: p.unit.as_str(),
+                total: p.total,
+            })
+            .collect(),
+        functions,
+    };
+    serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The table, heaviest first, like `python -m pstats`' `stats` with shares added.
+pub fn print_table(
+    out: &mut impl Write,
+    loaded: &Loaded,
+    profiles: &[&Profile],
+    sort: SortKey,
+    top: Option<usize>,
+) -> Result<(), CliError> {
+    let set = &loaded.set;
+    let unit = set.unit();
+    let total: f64 = profiles.iter().map(|p| p.total).sum();
+    let rows = function_table(set, profiles, sort);
+    writeln!(
+        out,
+        "{}: {}, {} profile{}, total {} ({}), {} functions",
+        escape_control(&loaded.path.display().to_string()),
+        loaded.format.description(),
+        profiles.len(),
+        if profiles.len() == 1 { "" } else { "s" },
+        unit.format_weight(total),
+        unit,
+        rows.len()
+    )?;
+    writeln!(
+        out,
+        "{:>10} {:>11} {:>6} {:>11} {:>6}  function",
+        "calls", "self", "self%", "total", "total%"
+    )?;
+    let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
+    let shown = top.unwrap_or(usize::MAX).min(rows.len());
+    for row in &rows[..shown] {
+        write_row(
+            out,
+            loaded,
+            row,
+            share(row.self_weight),
+            share(row.total_weight),
+        )?;
+    }
+    if shown < rows.len() {
+        writeln!(out, "... {} more (--top N shows more)", rows.len() - shown)?;
+    }
+    Ok(())
+}
+
+fn write_row(
+    out: &mut impl Write,
+    loaded: &Loaded,
+    row: &FunctionRow,
+    self_share: f64,
+    total_share: f64,
+) -> io::Result<()> {
+    let unit = loaded.set.unit();
+    let f = loaded.set.frames.function(row.func);
+    let calls = row.calls.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    let place = match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!("  {}:{line}", escape_control(file)),
+        (Some(file), None) => format!("  {}", escape_control(file)),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "{calls:>10} {:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
+        unit.format_weight(row.self_weight),
+        unit.format_weight(row.total_weight),
+        escape_control(&f.name),
+    )
+}

@@ -1,0 +1,153 @@
+//! Picks an importer by content: each format's `sniff` is asked in turn, the first `Yes` wins,
+//! then the `Maybe`s are tried in order. The head is only peeked at, never consumed.
+
+use std::fs::File;
+use std::io::{Read, Seek};
+use std::path::Path;
+
+use super::{Format, LoadError, Loaded, Sniff, folded, pstats, speedscope, svg};
+
+/// How much of a file the sniffers see.
+pub const HEAD_LEN: usize = 64 * 1024;
+
+/// The order formats are asked in: the unambiguous binary and structured ones first, folded
+/// (which accepts almost any text) last.
+const ORDER: [Format; 4] = [
+    Format::Pstats,
+    Format::Speedscope,
+    Format::Svg,
+    Format::Folded,
+];
+
+fn sniff(format: Format, head: &[u8]) -> Sniff {
+    match format {
+        Format::Pstats => pstats::sniff(head),
+        Format::Speedscope => speedscope::sniff(head),
+        Format::Svg => svg::sniff(head),
+        Format::Folded => folded::sniff(head),
+    }
+}
+
+/// The format a file with this head should be read as, if any importer claims it.
+pub fn guess_format(head: &[u8]) -> Option<Format> {
+    let answers = ORDER.map(|f| (f, sniff(f, head)));
+    answers
+        .iter()
+        .find(|(_, s)| *s == Sniff::Yes)
+        .or_else(|| answers.iter().find(|(_, s)| *s == Sniff::Maybe))
+        .map(|(f, _)| *f)
+}
+
+/// Reads and parses the profile at `path`.
+pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
+    let io_err = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    if path.is_dir() {
+        return Err(LoadError::Directory {
+            path: path.to_owned(),
+        });
+    }
+    let mut file = File::open(path).map_err(io_err)?;
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    (&mut file)
+        .take(HEAD_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(io_err)?;
+    let format = detect_or_fail(path, &head)?;
+    let mut warnings = Vec::new();
+    let parsed = if format == Format::Folded {
+        // Folded files are streamed so a large one never sits in memory whole.
+        file.rewind().map_err(io_err)?;
+        folded::parse_reader(file, &mut warnings)
+    } else {
+        let mut bytes = head;
+        file.read_to_end(&mut bytes).map_err(io_err)?;
+        parse_as(format, &bytes, &mut warnings)
+    };
+    finish(path, format, parsed, warnings)
+}
+
+/// Parses a profile already in memory; `path` only names it in errors.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
+    let head = &bytes[..bytes.len().min(HEAD_LEN)];
+    let format = detect_or_fail(path, head)?;
+    let mut warnings = Vec::new();
+    let parsed = parse_as(format, bytes, &mut warnings);
+    finish(path, format, parsed, warnings)
+}
+
+fn detect_or_fail(path: &Path, head: &[u8]) -> Result<Format, LoadError> {
+    if head.is_empty() {
+        return Err(LoadError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    guess_format(head).ok_or_else(|| LoadError::Unrecognized {
+        path: path.to_owned(),
+        head: describe_head(head),
+    })
+}
+
+fn parse_as(
+    format: Format,
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<crate::profile::ProfileSet, super::ParseError> {
+    match format {
+        Format::Pstats => pstats::parse(bytes, warnings),
+        Format::Speedscope => speedscope::parse(bytes, warnings),
+        Format::Svg => svg::parse(bytes, warnings),
+        Format::Folded => folded::parse(bytes, warnings),
+    }
+}
+
+fn finish(
+    path: &Path,
+    format: Format,
+    parsed: Result<crate::profile::ProfileSet, super::ParseError>,
+    warnings: Vec<String>,
+) -> Result<Loaded, LoadError> {
+    match parsed {
+        Ok(mut set) => {
+            name_unnamed_profiles(path, &mut set);
+            Ok(Loaded {
+                path: path.to_owned(),
+                format,
+                set,
+                warnings,
+            })
+        }
+        Err(source) => Err(LoadError::Parse {
+            path: path.to_owned(),
+            format,
+            source,
+        }),
+    }
+}
+
+/// The first bytes of an unrecognized file, escaped so that binary junk cannot reach the
+/// terminal raw.
+fn describe_head(head: &[u8]) -> String {
+    let shown: String = head[..head.len().min(16)]
+        .iter()
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect();
+    format!("\"{shown}\"")
+}
+
+/// Formats without profile names (folded, SVG, pstats) are named after their file, as speedscope
+/// names them.
+fn name_unnamed_profiles(path: &Path, set: &mut crate::profile::ProfileSet) {
+    let file_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    for profile in &mut set.profiles {
+        if profile.name.is_empty() {
+            profile.name = file_name.clone();
+        }
+    }
+}

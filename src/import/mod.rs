@@ -1,0 +1,152 @@
+//! Importers, one module per format, and the loader that picks one by content.
+//!
+//! Every importer offers `sniff` (does this look like mine?) and `parse`. [`detect`] asks each in
+//! turn without consuming input, so a file is never judged by its extension.
+
+pub mod detect;
+pub mod folded;
+pub mod marshal;
+pub mod pstats;
+pub mod speedscope;
+pub mod svg;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::profile::ProfileSet;
+
+pub use detect::{load_bytes, load_path};
+
+/// The formats obol reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Pstats,
+    Speedscope,
+    Folded,
+    Svg,
+}
+
+impl Format {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pstats => "pstats",
+            Format::Speedscope => "speedscope",
+            Format::Folded => "folded",
+            Format::Svg => "svg",
+        }
+    }
+
+    /// The name used in error messages.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Pstats => "cProfile pstats",
+            Format::Speedscope => "speedscope JSON",
+            Format::Folded => "folded stacks",
+            Format::Svg => "flamegraph SVG",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An importer's answer to "is this yours?", from the first bytes of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniff {
+    Yes,
+    No,
+    /// Cannot tell from the head alone; tried after every `Yes`.
+    Maybe,
+}
+
+/// Where in the input a parse failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Byte(u64),
+    /// 1-based.
+    Line(u64),
+    /// 1-based line and column, as JSON parsers report them.
+    LineColumn(u64, u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Byte(offset) => write!(f, "byte {offset}"),
+            Location::Line(line) => write!(f, "line {line}"),
+            Location::LineColumn(line, column) => write!(f, "line {line} column {column}"),
+        }
+    }
+}
+
+/// A format-level failure: what broke and where. The loader adds the path and format.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message} at {location}")]
+pub struct ParseError {
+    pub location: Location,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn at_byte(offset: u64, message: impl Into<String>) -> Self {
+        ParseError {
+            location: Location::Byte(offset),
+            message: message.into(),
+        }
+    }
+
+    pub fn at_line(line: u64, message: impl Into<String>) -> Self {
+        ParseError {
+            location: Location::Line(line),
+            message: message.into(),
+        }
+    }
+}
+
+/// A file that could not be loaded. Displays as one line naming the file, the format it was read
+/// as and where it broke.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: is a directory, not a profile", path.display())]
+    Directory { path: PathBuf },
+    #[error("{}: empty file, nothing to read", path.display())]
+    Empty { path: PathBuf },
+    #[error(
+        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, flamegraph SVG and folded stacks); it starts {head}",
+        path.display()
+    )]
+    Unrecognized { path: PathBuf, head: String },
+    #[error("{}: read as {}: {source}", path.display(), format.description())]
+    Parse {
+        path: PathBuf,
+        format: Format,
+        #[source]
+        source: ParseError,
+    },
+}
+
+/// A file read into the model.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub format: Format,
+    pub set: ProfileSet,
+    /// Things the importer passed over, one line each, for the user to see on stderr.
+    pub warnings: Vec<String>,
+}
+
+impl Loaded {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

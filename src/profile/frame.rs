@@ -1,0 +1,175 @@
+//! Interned frames and the functions they belong to.
+
+use rustc_hash::FxHashMap;
+
+/// Index of a [`Frame`] in a [`FrameTable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(pub u32);
+
+/// Index of a [`Function`] in a [`FrameTable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FuncId(pub u32);
+
+/// One distinct (name, file, line) as the profiler recorded it.
+///
+/// For sampled formats the line is the line executing when the sample was taken, so several
+/// frames share one [`Function`]; for pstats the line is the function's definition line and
+/// frame and function coincide.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub name: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub func: FuncId,
+}
+
+/// A function as the format identifies it: pstats by (file, definition line, name), sampled
+/// formats by (name, file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub file: Option<String>,
+    /// pstats: the definition line. Sampled formats: the lowest line sampled in the function,
+    /// the closest thing to its definition that the file records.
+    pub line: Option<u32>,
+}
+
+/// How an importer's frames map to functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionKey {
+    /// Frames of the same name and file are one function (sampled formats).
+    NameFile,
+    /// Each (name, file, line) is its own function (pstats, where the line is the definition).
+    NameFileLine,
+}
+
+type FrameKey = (String, Option<String>, Option<u32>);
+type FuncKey = (String, Option<String>, Option<u32>);
+
+/// All frames and functions of one loaded file, shared by every profile in it.
+#[derive(Debug, Clone)]
+pub struct FrameTable {
+    key: FunctionKey,
+    frames: Vec<Frame>,
+    functions: Vec<Function>,
+    frame_index: FxHashMap<FrameKey, FrameId>,
+    func_index: FxHashMap<FuncKey, FuncId>,
+}
+
+impl FrameTable {
+    pub fn new(key: FunctionKey) -> Self {
+        FrameTable {
+            key,
+            frames: Vec::new(),
+            functions: Vec::new(),
+            frame_index: FxHashMap::default(),
+            func_index: FxHashMap::default(),
+        }
+    }
+
+    pub fn function_key(&self) -> FunctionKey {
+        self.key
+    }
+
+    /// Returns the id of the frame (name, file, line), adding it if it is new.
+    pub fn intern(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FrameId {
+        let key = (name.to_owned(), file.map(str::to_owned), line);
+        if let Some(&id) = self.frame_index.get(&key) {
+            return id;
+        }
+        let func = self.intern_function(name, file, line);
+        let id = FrameId(self.frames.len() as u32);
+        self.frames.push(Frame {
+            name: key.0.clone(),
+            file: key.1.clone(),
+            line,
+            func,
+        });
+        self.frame_index.insert(key, id);
+        id
+    }
+
+    fn intern_function(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FuncId {
+        let key_line = match self.key {
+            FunctionKey::NameFile => None,
+            FunctionKey::NameFileLine => line,
+        };
+        let key = (name.to_owned(), file.map(str::to_owned), key_line);
+        if let Some(&id) = self.func_index.get(&key) {
+            let function = &mut self.functions[id.0 as usize];
+            if let (Some(seen), Some(new)) = (function.line, line) {
+                function.line = Some(seen.min(new));
+            } else if function.line.is_none() {
+                function.line = line;
+            }
+            return id;
+        }
+        let id = FuncId(self.functions.len() as u32);
+        self.functions.push(Function {
+            name: key.0.clone(),
+            file: key.1.clone(),
+            line,
+        });
+        self.func_index.insert(key, id);
+        id
+    }
+
+    pub fn frame(&self, id: FrameId) -> &Frame {
+        &self.frames[id.0 as usize]
+    }
+
+    pub fn function(&self, id: FuncId) -> &Function {
+        &self.functions[id.0 as usize]
+    }
+
+    /// The function a frame belongs to.
+    pub fn func_of(&self, id: FrameId) -> FuncId {
+        self.frames[id.0 as usize].func
+    }
+
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn function_count(&self) -> usize {
+        self.functions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampled_frames_on_other_lines_share_a_function() {
+        let mut table = FrameTable::new(FunctionKey::NameFile);
+        let a10 = table.intern("work", Some("a.py"), Some(10));
+        let a12 = table.intern("work", Some("a.py"), Some(12));
+        let again = table.intern("work", Some("a.py"), Some(10));
+        let other = table.intern("work", Some("b.py"), Some(10));
+        assert_eq!(a10, again);
+        assert_ne!(a10, a12);
+        assert_eq!(table.func_of(a10), table.func_of(a12));
+        assert_ne!(table.func_of(a10), table.func_of(other));
+        // The function keeps the lowest line seen, whichever order they came in.
+        assert_eq!(table.function(table.func_of(a12)).line, Some(10));
+        assert_eq!(table.function_count(), 2);
+    }
+
+    #[test]
+    fn pstats_functions_are_keyed_by_line_too() {
+        let mut table = FrameTable::new(FunctionKey::NameFileLine);
+        let a = table.intern("f", Some("m.py"), Some(1));
+        let b = table.intern("f", Some("m.py"), Some(9));
+        assert_ne!(table.func_of(a), table.func_of(b));
+        assert_eq!(table.function(table.func_of(b)).line, Some(9));
+    }
+}

@@ -1,0 +1,103 @@
+//! The in-memory model every importer produces and every view reads. No UI code here.
+
+pub mod frame;
+pub mod tree;
+pub mod unit;
+
+pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
+pub use tree::{CallTree, CallTreeBuilder, NodeId};
+pub use unit::Unit;
+
+/// One sample or interval in the order the profiler recorded it, as a leaf of the merged tree
+/// (which names the whole stack). Consecutive samples of one stack are what Time Order draws as
+/// one wide frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimelineSample {
+    pub leaf: NodeId,
+    pub weight: f64,
+}
+
+/// Caller → callee figures from a pstats file, in its own order: (calls, primitive calls, self,
+/// cumulative) as they were spent under this caller.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EdgeStats {
+    pub calls: Option<u64>,
+    pub primitive_calls: Option<u64>,
+    pub self_weight: f64,
+    pub total_weight: f64,
+}
+
+/// A function's figures exactly as the file states them (pstats), not derived from a tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionStats {
+    pub func: FuncId,
+    pub calls: Option<u64>,
+    pub primitive_calls: Option<u64>,
+    pub self_weight: f64,
+    pub total_weight: f64,
+    pub callers: Vec<(FuncId, EdgeStats)>,
+}
+
+/// One profile: a thread of a py-spy run, one entry of a speedscope file, or a whole pstats file.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub unit: Unit,
+    /// The weight of the whole profile. For pstats this is `total_tt`, which the call tree (an
+    /// estimate rebuilt from caller edges) need not match exactly.
+    pub total: f64,
+    pub tree: CallTree,
+    /// Samples in recorded order, where the format keeps it (speedscope).
+    pub timeline: Option<Vec<TimelineSample>>,
+    /// speedscope's `startValue`/`endValue`, where given.
+    pub start_value: Option<f64>,
+    pub end_value: Option<f64>,
+    /// Exact per-function figures where the format has them (pstats).
+    pub function_stats: Option<Vec<FunctionStats>>,
+}
+
+impl Profile {
+    /// A profile whose total is its tree's, with no timeline and no exact function figures.
+    pub fn from_tree(name: impl Into<String>, unit: Unit, tree: CallTree) -> Profile {
+        Profile {
+            name: name.into(),
+            unit,
+            total: tree.total(),
+            tree,
+            timeline: None,
+            start_value: None,
+            end_value: None,
+            function_stats: None,
+        }
+    }
+}
+
+/// Everything one file held: its frames, shared by its one or more profiles.
+#[derive(Debug, Clone)]
+pub struct ProfileSet {
+    pub frames: FrameTable,
+    pub profiles: Vec<Profile>,
+}
+
+impl ProfileSet {
+    /// The unit of the file: that of its first profile (speedscope files may mix units; the
+    /// summary of a mixed file names the first).
+    pub fn unit(&self) -> Unit {
+        self.profiles.first().map_or(Unit::None, |p| p.unit)
+    }
+
+    /// Weight of the whole file, all profiles.
+    pub fn total(&self) -> f64 {
+        self.profiles.iter().map(|p| p.total).sum()
+    }
+
+    /// The name of a frame, file and line as `name (file:line)`, the way py-spy writes them.
+    pub fn describe_frame(&self, frame: FrameId) -> String {
+        let frame = self.frames.frame(frame);
+        match (&frame.file, frame.line) {
+            (Some(file), Some(line)) => format!("{} ({file}:{line})", frame.name),
+            (Some(file), None) => format!("{} ({file})", frame.name),
+            _ => frame.name.clone(),
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The merged call tree: a flat arena of nodes addressed by [`NodeId`].
+
+use rustc_hash::FxHashMap;
+
+use super::frame::FrameId;
+
+/// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub const ROOT: NodeId = NodeId(0);
+}
+
+/// Marks the root's frame slot; no frame table ever grows this large.
+const NO_FRAME: FrameId = FrameId(u32::MAX);
+
+#[derive(Debug, Clone)]
+struct Node {
+    frame: FrameId,
+    parent: NodeId,
+    self_weight: f64,
+    total_weight: f64,
+}
+
+/// Identical stacks merged: every path from the root is a distinct call stack.
+///
+/// Children are kept in compressed rows (one offset per node into one array) so that a tree of
+/// millions of nodes costs a few allocations rather than one per node. A parent's id is always
+/// lower than its children's, which lets totals and other bottom-up sums run as one reverse scan.
+#[derive(Debug, Clone)]
+pub struct CallTree {
+    nodes: Vec<Node>,
+    child_start: Vec<u32>,
+    child_list: Vec<NodeId>,
+}
+
+impl CallTree {
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// A tree always holds its root, so it is never empty in the `Vec` sense; this says whether
+    /// anything was recorded under the root.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1 && self.nodes[0].total_weight == 0.0
+    }
+
+    /// The frame at `node`, or `None` for the root.
+    pub fn frame(&self, node: NodeId) -> Option<FrameId> {
+        let frame = self.nodes[node.0 as usize].frame;
+        (frame != NO_FRAME).then_some(frame)
+    }
+
+    pub fn parent(&self, node: NodeId) -> Option<NodeId> {
+        (node != NodeId::ROOT).then(|| self.nodes[node.0 as usize].parent)
+    }
+
+    pub fn children(&self, node: NodeId) -> &[NodeId] {
+        let i = node.0 as usize;
+        let start = self.child_start[i] as usize;
+        let end = self.child_start[i + 1] as usize;
+        &self.child_list[start..end]
+    }
+
+    pub fn self_weight(&self, node: NodeId) -> f64 {
+        self.nodes[node.0 as usize].self_weight
+    }
+
+    pub fn total_weight(&self, node: NodeId) -> f64 {
+        self.nodes[node.0 as usize].total_weight
+    }
+
+    /// The weight of everything in the tree.
+    pub fn total(&self) -> f64 {
+        self.nodes[0].total_weight
+    }
+
+    /// Number of frames between `node` and the root (the root's children are at depth 1).
+    pub fn depth(&self, node: NodeId) -> usize {
+        let mut depth = 0;
+        let mut at = node;
+        while let Some(parent) = self.parent(at) {
+            depth += 1;
+            at = parent;
+        }
+        depth
+    }
+
+    /// Frames from the root's child down to `node`.
+    pub fn stack(&self, node: NodeId) -> Vec<FrameId> {
+        let mut frames = Vec::new();
+        let mut at = node;
+        while let Some(frame) = self.frame(at) {
+            frames.push(frame);
+            at = self.nodes[at.0 as usize].parent;
+        }
+        frames.reverse();
+        frames
+    }
+
+    /// Every node id, parents before children.
+    pub fn ids(&self) -> impl DoubleEndedIterator<Item = NodeId> + ExactSizeIterator {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    /// Nodes in depth-first pre-order (each node before its subtree, children in stored order).
+    pub fn preorder(&self) -> Preorder<'_> {
+        Preorder {
+            tree: self,
+            stack: vec![NodeId::ROOT],
+        }
+    }
+
+    /// The child of `node` whose frame is `frame`, if any.
+    pub fn child_with_frame(&self, node: NodeId, frame: FrameId) -> Option<NodeId> {
+        self.children(node)
+            .iter()
+            .copied()
+            .find(|&c| self.nodes[c.0 as usize].frame == frame)
+    }
+}
+
+/// Depth-first pre-order walk; see [`CallTree::preorder`].
+pub struct Preorder<'a> {
+    tree: &'a CallTree,
+    stack: Vec<NodeId>,
+}
+
+impl Iterator for Preorder<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        let node = self.stack.pop()?;
+        self.stack
+            .extend(self.tree.children(node).iter().rev().copied());
+        Some(node)
+    }
+}
+
+/// Builds a [`CallTree`] one stack at a time.
+#[derive(Debug, Clone)]
+pub struct CallTreeBuilder {
+    nodes: Vec<Node>,
+    /// (parent, frame) packed into one key: the hot lookup of every import.
+    child_index: FxHashMap<u64, u32>,
+}
+
+impl Default for CallTreeBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CallTreeBuilder {
+    pub fn new() -> Self {
+        CallTreeBuilder {
+            nodes: vec![Node {
+                frame: NO_FRAME,
+                parent: NodeId::ROOT,
+                self_weight: 0.0,
+                total_weight: 0.0,
+            }],
+            child_index: FxHashMap::default(),
+        }
+    }
+
+    /// The child of `parent` for `frame`, created if it does not exist yet.
+    #[inline]
+    pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
+        let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
+        let next = self.nodes.len() as u32;
+        let id = *self.child_index.entry(key).or_insert(next);
+        if id == next {
+            self.nodes.push(Node {
+                frame,
+                parent,
+                self_weight: 0.0,
+                total_weight: 0.0,
+            });
+        }
+        NodeId(id)
+    }
+
+    /// Records `weight` for the stack `frames` (outermost first) and returns its leaf node.
+    /// An empty stack puts the weight on the root, so it still counts toward the total.
+    pub fn add_stack(&mut self, frames: &[FrameId], weight: f64) -> NodeId {
+        let mut node = NodeId::ROOT;
+        for &frame in frames {
+            node = self.child(node, frame);
+        }
+        self.add_self(node, weight);
+        node
+    }
+
+    /// Adds self weight to a node already created with [`CallTreeBuilder::child`].
+    #[inline]
+    pub fn add_self(&mut self, node: NodeId, weight: f64) {
+        self.nodes[node.0 as usize].self_weight += weight;
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    /// Computes totals and child rows. Children keep the order they were first seen in.
+    pub fn finish(self) -> CallTree {
+        let CallTreeBuilder {
+            mut nodes,
+            child_index,
+        } = self;
+        drop(child_index);
+        for i in (0..nodes.len()).rev() {
+            let node = &mut nodes[i];
+            node.total_weight += node.self_weight;
+            if i != 0 {
+                let (total, parent) = (node.total_weight, node.parent.0 as usize);
+                nodes[parent].total_weight += total;
+            }
+        }
+        let mut child_start = vec![0u32; nodes.len() + 1];
+        for node in &nodes[1..] {
+            child_start[node.parent.0 as usize + 1] += 1;
+        }
+        for i in 1..child_start.len() {
+            child_start[i] += child_start[i - 1];
+        }
+        let mut fill = child_start.clone();
+        let mut child_list = vec![NodeId::ROOT; nodes.len().saturating_sub(1)];
+        for (i, node) in nodes.iter().enumerate().skip(1) {
+            let slot = &mut fill[node.parent.0 as usize];
+            child_list[*slot as usize] = NodeId(i as u32);
+            *slot += 1;
+        }
+        CallTree {
+            nodes,
+            child_start,
+            child_list,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(n: u32) -> FrameId {
+        FrameId(n)
+    }
+
+    #[test]
+    fn identical_stacks_merge_and_totals_add_up() {
+        let mut b = CallTreeBuilder::new();
+        b.add_stack(&[f(0), f(1)], 3.0);
+        b.add_stack(&[f(0), f(1)], 2.0);
+        b.add_stack(&[f(0), f(2)], 4.0);
+        b.add_stack(&[f(0)], 1.0);
+        b.add_stack(&[], 0.5);
+        let tree = b.finish();
+        assert_eq!(tree.len(), 4);
+        assert_eq!(tree.total(), 10.5);
+        assert_eq!(tree.self_weight(NodeId::ROOT), 0.5);
+        let main = tree.children(NodeId::ROOT)[0];
+        assert_eq!(tree.frame(main), Some(f(0)));
+        assert_eq!(tree.total_weight(main), 10.0);
+        assert_eq!(tree.self_weight(main), 1.0);
+        let kids: Vec<_> = tree
+            .children(main)
+            .iter()
+            .map(|&c| (tree.frame(c).unwrap(), tree.total_weight(c)))
+            .collect();
+        assert_eq!(kids, vec![(f(1), 5.0), (f(2), 4.0)]);
+    }
+
+    #[test]
+    fn stack_depth_and_preorder_agree() {
+        let mut b = CallTreeBuilder::new();
+        let leaf = b.add_stack(&[f(5), f(6), f(7)], 1.0);
+        b.add_stack(&[f(5), f(8)], 1.0);
+        let tree = b.finish();
+        assert_eq!(tree.stack(leaf), vec![f(5), f(6), f(7)]);
+        assert_eq!(tree.depth(leaf), 3);
+        let order: Vec<_> = tree.preorder().map(|n| tree.frame(n)).collect();
+        assert_eq!(
+            order,
+            vec![None, Some(f(5)), Some(f(6)), Some(f(7)), Some(f(8))]
+        );
+        assert_eq!(tree.parent(NodeId::ROOT), None);
+        assert_eq!(
+            tree.child_with_frame(NodeId::ROOT, f(5))
+                .map(|n| tree.depth(n)),
+            Some(1)
+        );
+    }
+}
