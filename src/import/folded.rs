@@ -9,11 +9,13 @@ use std::io::Read;
 use std::sync::mpsc;
 
 use memchr::{memchr_iter, memrchr2};
+
 use rustc_hash::FxHashMap;
 
 use super::{ParseError, Sniff};
 use crate::profile::{
-    CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, Unit,
+    CallTreeBuilder, FrameId, FrameTable, FunctionKey, FunctionStats, NodeId, Profile, ProfileSet,
+    Unit,
 };
 
 const CHUNK: usize = 1 << 20;
@@ -181,7 +183,9 @@ struct Batch {
     new_frames: Vec<Box<[u8]>>,
 }
 
-/// What the reader thread found besides stacks.
+/// What the reader thread found besides stacks: line counts for warnings and errors, and each
+/// function's self and total weight, which it tallies from the lines while the other thread
+/// builds the tree (the figures are exact, and it saves a walk of the whole tree afterwards).
 #[derive(Default)]
 struct LineReport {
     lines: u64,
@@ -189,6 +193,8 @@ struct LineReport {
     invalid: u64,
     first_invalid: Option<u64>,
     error: Option<ParseError>,
+    /// Per local function: one local frame id of it, self weight, total weight.
+    functions: Vec<(u32, f64, f64)>,
 }
 
 fn build<R: Read + Send>(
@@ -202,7 +208,7 @@ fn build<R: Read + Send>(
     let mut local_to_frame: Vec<FrameId> = Vec::new();
 
     let report = std::thread::scope(|scope| {
-        let reader_thread = scope.spawn(move || tokenize(reader, first, sender));
+        let reader_thread = scope.spawn(move || Tokenizer::default().run(reader, first, sender));
         for batch in receiver {
             for raw in &batch.new_frames {
                 local_to_frame.push(intern_raw(&mut table, raw));
@@ -244,122 +250,162 @@ fn build<R: Read + Send>(
             report.first_invalid.unwrap_or(0)
         ));
     }
-    let tree = builder.finish();
+    let stats = report
+        .functions
+        .iter()
+        .map(|&(frame, self_weight, total_weight)| FunctionStats {
+            func: table.func_of(local_to_frame[frame as usize]),
+            calls: None,
+            primitive_calls: None,
+            self_weight,
+            total_weight,
+            callers: Vec::new(),
+        })
+        .collect();
+    let mut profile = Profile::from_tree("", Unit::Samples, builder.finish());
+    profile.function_stats = Some(stats);
     Ok(ProfileSet {
         frames: table,
-        profiles: vec![Profile::from_tree("", Unit::Samples, tree)],
+        profiles: vec![profile],
     })
 }
 
-/// Reader thread: splits lines, interns frames, sends batches of id stacks.
-fn tokenize<R: Read>(
-    mut reader: R,
-    mut buf: Vec<u8>,
-    sender: mpsc::SyncSender<Batch>,
-) -> LineReport {
-    let mut report = LineReport::default();
-    let mut interned: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
-    let mut batch = Batch::default();
-    let mut eof = false;
-    let mut offset: u64 = 0;
-    loop {
-        if !eof && buf.len() < CHUNK {
-            let before = buf.len();
-            buf.resize(before + CHUNK, 0);
-            let mut filled = before;
-            while filled < buf.len() {
+/// The reader thread's state: splits lines, interns frames, tallies functions.
+#[derive(Default)]
+struct Tokenizer {
+    report: LineReport,
+    batch: Batch,
+    frames: FxHashMap<Box<[u8]>, u32>,
+    /// Local frame id → local function id.
+    frame_func: Vec<u32>,
+    functions: FxHashMap<(Box<str>, Option<Box<str>>), u32>,
+    /// Per local function: the line it was last counted on, so recursion counts once.
+    counted_on_line: Vec<u64>,
+}
+
+impl Tokenizer {
+    fn run<R: Read>(
+        mut self,
+        mut reader: R,
+        first: Vec<u8>,
+        sender: mpsc::SyncSender<Batch>,
+    ) -> LineReport {
+        // One buffer for the whole file: the partial line left at the end of a chunk moves to
+        // the front and the next read fills in behind it.
+        let mut buf = first;
+        let mut filled = buf.len();
+        buf.resize(filled.max(CHUNK) + CHUNK, 0);
+        let mut eof = false;
+        let mut offset: u64 = 0;
+        loop {
+            while !eof && filled < buf.len() {
                 match reader.read(&mut buf[filled..]) {
-                    Ok(0) => {
-                        eof = true;
-                        break;
-                    }
+                    Ok(0) => eof = true,
                     Ok(n) => filled += n,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(e) => {
-                        report.error = Some(ParseError::at_byte(
+                        self.report.error = Some(ParseError::at_byte(
                             offset + filled as u64,
                             format!("read failed: {e}"),
                         ));
-                        return report;
+                        return self.report;
                     }
                 }
             }
-            buf.truncate(filled);
-        }
-        // Whole lines only; the tail waits for the next read unless the file has ended.
-        let cut = match memchr::memrchr(b'\n', &buf) {
-            Some(at) => at + 1,
-            None if eof => buf.len(),
-            None => continue,
-        };
-        let mut start = 0;
-        let mut ends = memchr_iter(b'\n', &buf[..cut])
-            .map(|i| i + 1)
-            .collect::<Vec<_>>();
-        if ends.last() != Some(&cut) {
-            ends.push(cut);
-        }
-        for end in ends {
-            let raw = &buf[start..end];
-            let line = trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw));
-            report.lines += 1;
-            if std::str::from_utf8(line).is_err() {
-                report.invalid += 1;
-                report.first_invalid.get_or_insert(report.lines);
-                start = end;
-                continue;
-            }
-            match classify(line) {
-                Line::Blank | Line::Comment => {}
-                Line::Invalid => {
-                    report.invalid += 1;
-                    report.first_invalid.get_or_insert(report.lines);
-                }
-                Line::Stack { frames, count } => {
-                    report.valid += 1;
-                    push_stack(&mut batch, &mut interned, frames, count);
-                }
-            }
-            start = end;
-        }
-        offset += cut as u64;
-        buf.drain(..cut);
-        if (batch.ids.len() > 1 << 16 || (eof && buf.is_empty()))
-            && sender.send(std::mem::take(&mut batch)).is_err()
-        {
-            return report;
-        }
-        if eof && buf.is_empty() {
-            return report;
-        }
-    }
-}
-
-fn push_stack(
-    batch: &mut Batch,
-    interned: &mut FxHashMap<Box<[u8]>, u32>,
-    frames: &[u8],
-    count: f64,
-) {
-    if !frames.is_empty() {
-        let mut start = 0;
-        let ends = memchr_iter(b';', frames).chain(std::iter::once(frames.len()));
-        for end in ends {
-            let raw = &frames[start..end];
-            start = end + 1;
-            let id = match interned.get(raw) {
-                Some(&id) => id,
+            let cut = match memchr::memrchr(b'\n', &buf[..filled]) {
+                Some(at) => at + 1,
+                None if eof => filled,
                 None => {
-                    let id = interned.len() as u32;
-                    interned.insert(raw.into(), id);
-                    batch.new_frames.push(raw.into());
-                    id
+                    // A line longer than the buffer: make room and keep reading.
+                    buf.resize(buf.len() * 2, 0);
+                    continue;
                 }
             };
-            batch.ids.push(id);
+            let mut start = 0;
+            while start < cut {
+                let end = memchr::memchr(b'\n', &buf[start..cut]).map_or(cut, |i| start + i + 1);
+                let raw = &buf[start..end];
+                self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)));
+                start = end;
+            }
+            offset += cut as u64;
+            buf.copy_within(cut..filled, 0);
+            filled -= cut;
+            let done = eof && filled == 0;
+            if (self.batch.ids.len() > 1 << 16 || done)
+                && sender.send(std::mem::take(&mut self.batch)).is_err()
+            {
+                return self.report;
+            }
+            if done {
+                return self.report;
+            }
         }
     }
-    batch.stacks.push((batch.ids.len() as u32, count));
+
+    fn line(&mut self, line: &[u8]) {
+        self.report.lines += 1;
+        let parsed = match std::str::from_utf8(line) {
+            Ok(_) => classify(line),
+            Err(_) => Line::Invalid,
+        };
+        match parsed {
+            Line::Blank | Line::Comment => {}
+            Line::Invalid => {
+                self.report.invalid += 1;
+                self.report.first_invalid.get_or_insert(self.report.lines);
+            }
+            Line::Stack { frames, count } => {
+                self.report.valid += 1;
+                self.stack(frames, count);
+            }
+        }
+    }
+
+    fn stack(&mut self, frames: &[u8], count: f64) {
+        let line = self.report.lines;
+        let mut last_func = None;
+        if !frames.is_empty() {
+            let mut start = 0;
+            let ends = memchr_iter(b';', frames).chain(std::iter::once(frames.len()));
+            for end in ends {
+                let id = self.frame_id(&frames[start..end]);
+                start = end + 1;
+                self.batch.ids.push(id);
+                let func = self.frame_func[id as usize] as usize;
+                if self.counted_on_line[func] != line {
+                    self.counted_on_line[func] = line;
+                    self.report.functions[func].2 += count;
+                }
+                last_func = Some(func);
+            }
+        }
+        if let Some(func) = last_func {
+            self.report.functions[func].1 += count;
+        }
+        self.batch.stacks.push((self.batch.ids.len() as u32, count));
+    }
+
+    fn frame_id(&mut self, raw: &[u8]) -> u32 {
+        if let Some(&id) = self.frames.get(raw) {
+            return id;
+        }
+        let id = self.frames.len() as u32;
+        self.frames.insert(raw.into(), id);
+        self.batch.new_frames.push(raw.into());
+        // Lines are checked to be UTF-8 before their frames are taken.
+        let text = String::from_utf8_lossy(raw);
+        let (name, file, _) = split_frame(&text);
+        let key = (Box::from(name), file.map(Box::from));
+        let next = self.functions.len() as u32;
+        let func = *self.functions.entry(key).or_insert(next);
+        if func == next {
+            self.report.functions.push((id, 0.0, 0.0));
+            self.counted_on_line.push(0);
+        }
+        self.frame_func.push(func);
+        id
+    }
 }
 
 /// Interns one raw frame, splitting py-spy's `name (file:line)` into its parts.

@@ -27,7 +27,8 @@ pub struct EdgeStats {
     pub total_weight: f64,
 }
 
-/// A function's figures exactly as the file states them (pstats), not derived from a tree.
+/// A function's figures exactly as the file gives them (pstats states them; folded files let the
+/// importer count them line by line), not derived from the call tree, which may be an estimate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionStats {
     pub func: FuncId,
