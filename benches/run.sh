@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Reproduces the README's Performance figures: generates the inputs with
+# ../shared/bench/gen_big.py into bench-data/ (git-ignored), builds the release binary and times
+# obol against the named peers in the same run with hyperfine (medians), peak RSS with GNU time.
+#
+# usage: benches/run.sh [folded|pstats|speedscope|svg ...]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+gen=../shared/bench/gen_big.py
+data=bench-data
+mkdir -p "$data"
+command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 1; }
+cargo build --release --quiet
+obol=target/release/obol
+
+medians() { # medians FILE.json: one line per command, from hyperfine's JSON
+    python3 - "$1" <<'PY'
+import json, sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print("  median %8.1f ms  %s" % (r["median"] * 1000, r["command"]))
+PY
+}
+
+rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -n 1; }
+
+need() { # need FILE KIND N: generate FILE unless it exists
+    [ -s "$1" ] || python3 "$gen" "$2" "$3" "$1"
+}
+
+run_folded() {
+    need "$data/big.folded" folded 125000
+    command -v inferno-flamegraph >/dev/null || cargo install --locked inferno
+    ls -l "$data/big.folded"
+    hyperfine --warmup 2 --runs 10 --export-json "$data/folded.json" \
+        "$obol summary $data/big.folded --json > /dev/null" \
+        "inferno-flamegraph $data/big.folded > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.folded --json)," \
+        "inferno $(rss inferno-flamegraph $data/big.folded)"
+}
+
+run_pstats() {
+    need "$data/big.prof" pstats 50000
+    hyperfine --warmup 1 --runs 10 --export-json "$data/pstats.json" \
+        "$obol summary $data/big.prof > /dev/null" \
+        "python3 -c \"import pstats; pstats.Stats('$data/big.prof').sort_stats('tottime').print_stats(20)\" > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.prof)"
+}
+
+run_speedscope() {
+    need "$data/big.speedscope.json" speedscope 280000
+    ls -l "$data/big.speedscope.json"
+    hyperfine --warmup 1 --runs 10 --export-json "$data/speedscope.json" \
+        "$obol summary $data/big.speedscope.json --json > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.speedscope.json --json)"
+}
+
+run_svg() {
+    need "$data/big.folded" folded 125000
+    [ -s "$data/big.svg" ] || inferno-flamegraph --minwidth 0 "$data/big.folded" > "$data/big.svg"
+    ls -l "$data/big.svg"
+    hyperfine --warmup 1 --runs 10 --export-json "$data/svg.json" \
+        "$obol summary $data/big.svg --json > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.svg --json)"
+}
+
+for what in "${@:-folded pstats speedscope svg}"; do
+    for w in $what; do "run_$w"; done
+done
