@@ -1,3 +1,4 @@
 //! Pure functions over the model: what the views and commands show.
 
+pub mod complexity;
 pub mod summary;
