@@ -1,4 +1,8 @@
 //! Pure functions over the model: what the views and commands show.
 
 pub mod complexity;
+pub mod imports;
+pub mod modules;
+pub mod priority;
+pub mod python;
 pub mod summary;

@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
 
+pub mod priority;
 pub mod summary;
 
 use std::io::{self, Write};
@@ -37,6 +38,27 @@ pub struct Cli {
 pub enum Command {
     /// Print the function table of a profile, heaviest first.
     Summary(SummaryArgs),
+    /// Rank modules by the priority score: time, coupling, complexity, memory, calls.
+    Priority(PriorityArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PriorityArgs {
+    /// Time profiles, and memory profiles (speedscope with unit bytes) to weigh in.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the profiled sources live, for complexity and imports (may repeat).
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Vec<PathBuf>,
+    /// Factor weights, e.g. `time=0.5,coupling=0.2` (unnamed factors keep the seed's).
+    #[arg(long, value_name = "SPEC")]
+    pub weights: Option<String>,
+    /// Show only the first N modules of the table.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,6 +136,7 @@ fn report_warnings(loaded: &Loaded) {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Summary(args)) => summary::run(&args),
+        Some(Command::Priority(args)) => priority::run(&args),
         None => {
             let mut loaded = Vec::new();
             if cli.demo {
