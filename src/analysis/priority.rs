@@ -180,6 +180,11 @@ pub fn rank(
     let mut tally = Tally::default();
     for (set_index, set) in input.time.iter().enumerate() {
         let owners = owners(set, &input.namer);
+        for (owner, function) in owners.iter().zip(set.frames.functions()) {
+            if let (Owner::Module(m), Some(file)) = (owner, &function.file) {
+                tally.files.entry(m.clone()).or_insert_with(|| file.clone());
+            }
+        }
         for profile in &set.profiles {
             tally_time(&mut tally, set, set_index, profile, &owners);
         }
@@ -310,10 +315,9 @@ pub fn rank(
             let mut reasons = Vec::new();
             if let Some(members) = cycle_of.get(module.as_str()) {
                 boost *= CYCLE_BOOST;
-                let others: Vec<&str> = members.iter().copied().filter(|m| m != module).collect();
                 reasons.push(format!(
                     "in a dependency cycle with {} (×{CYCLE_BOOST})",
-                    others.join(", ")
+                    cycle_partners(members, module)
                 ));
             }
             if tally.hot_path.contains(module) {
@@ -355,6 +359,20 @@ pub fn rank(
         weights,
         graph_source,
         modules,
+    }
+}
+
+/// The other members of a cycle, named in full when there are few.
+fn cycle_partners(members: &[&str], module: &str) -> String {
+    let others: Vec<&str> = members.iter().copied().filter(|m| *m != module).collect();
+    if others.len() <= 3 {
+        others.join(", ")
+    } else {
+        format!(
+            "{} other modules ({}, …)",
+            others.len(),
+            others[..3].join(", ")
+        )
     }
 }
 
@@ -410,12 +428,6 @@ fn tally_time(
     profile: &Profile,
     owners: &[Owner],
 ) {
-    for func in 0..set.frames.function_count() {
-        if let (Owner::Module(m), Some(file)) = (&owners[func], &set.frames.functions()[func].file)
-        {
-            tally.files.entry(m.clone()).or_insert_with(|| file.clone());
-        }
-    }
     let counted = profile
         .function_stats
         .as_ref()

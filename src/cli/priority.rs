@@ -82,7 +82,7 @@ fn bar(value: Option<f64>, width: usize) -> String {
     };
     let eighths = (value.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
     let mut out = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         out.push(EIGHTHS[eighths % 8]);
     }
     while out.chars().count() < width {
