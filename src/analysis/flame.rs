@@ -1,0 +1,268 @@
+//! Flame graph layout: where each frame of a call tree is drawn, in eighths of a cell.
+//!
+//! Every position comes from a node's cumulative offset from the zoom root, `x = start · U /
+//! total`, never from adding rounded widths, so that rounding cannot accumulate across siblings
+//! and a frame's edges always agree with its parent's. Frames narrower than an eighth of a cell
+//! are not laid out, but the cell they fall in is marked, so no weight vanishes silently.
+
+use std::cmp::Ordering;
+
+use crate::profile::{CallTree, FrameTable, NodeId};
+
+/// Sub-cell resolution: the eighth blocks `▏▎▍▌▋▊▉█`.
+pub const UNITS_PER_CELL: u32 = 8;
+
+/// How siblings are ordered left to right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildOrder {
+    /// Heaviest first (Left Heavy).
+    HeaviestFirst,
+    /// By frame name, as Brendan Gregg's flame graphs draw merged stacks.
+    Alphabetical,
+    /// As stored: time order for a tree built from a timeline.
+    Stored,
+}
+
+/// One frame's rectangle. `depth` 0 is the first row under the zoom root (the root itself is
+/// never drawn); `x0..x1` are in [`UNITS_PER_CELL`]ths of a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlameRect {
+    pub node: NodeId,
+    pub depth: u16,
+    pub x0: u32,
+    pub x1: u32,
+}
+
+impl FlameRect {
+    /// First and last cell (inclusive) the rectangle touches.
+    pub fn cells(&self) -> (u32, u32) {
+        (self.x0 / UNITS_PER_CELL, (self.x1 - 1) / UNITS_PER_CELL)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlameLayout {
+    /// Parents before children; siblings left to right.
+    pub rects: Vec<FlameRect>,
+    /// (depth, cell) of frames too narrow to draw, one entry per cell.
+    pub marks: Vec<(u16, u32)>,
+    pub width_cells: u16,
+    /// Rows used: one more than the deepest depth laid out.
+    pub rows: u16,
+}
+
+impl FlameLayout {
+    /// The rectangle under a cell, if any.
+    pub fn hit(&self, depth: u16, cell: u32) -> Option<&FlameRect> {
+        let (lo, hi) = (cell * UNITS_PER_CELL, (cell + 1) * UNITS_PER_CELL);
+        // Prefer the frame covering most of the cell when two share it.
+        self.rects
+            .iter()
+            .filter(|r| r.depth == depth && r.x0 < hi && r.x1 > lo)
+            .max_by_key(|r| r.x1.min(hi) - r.x0.max(lo))
+    }
+
+    pub fn find(&self, node: NodeId) -> Option<&FlameRect> {
+        self.rects.iter().find(|r| r.node == node)
+    }
+}
+
+/// The children of `node` in `order`.
+pub fn ordered_children(
+    tree: &CallTree,
+    frames: &FrameTable,
+    node: NodeId,
+    order: ChildOrder,
+) -> Vec<NodeId> {
+    let mut children = tree.children(node).to_vec();
+    match order {
+        ChildOrder::Stored => {}
+        ChildOrder::HeaviestFirst => children.sort_by(|&a, &b| {
+            tree.total_weight(b)
+                .total_cmp(&tree.total_weight(a))
+                .then_with(|| name_order(tree, frames, a, b))
+        }),
+        ChildOrder::Alphabetical => children.sort_by(|&a, &b| name_order(tree, frames, a, b)),
+    }
+    children
+}
+
+fn name_order(tree: &CallTree, frames: &FrameTable, a: NodeId, b: NodeId) -> Ordering {
+    let name = |n: NodeId| tree.frame(n).map(|f| frames.frame(f));
+    match (name(a), name(b)) {
+        (Some(fa), Some(fb)) => (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line)),
+        _ => a.cmp(&b),
+    }
+}
+
+/// Lays out the subtree under `root` across `width_cells` cells and at most `max_rows` rows.
+pub fn layout(
+    tree: &CallTree,
+    frames: &FrameTable,
+    root: NodeId,
+    order: ChildOrder,
+    width_cells: u16,
+    max_rows: u16,
+) -> FlameLayout {
+    let mut out = FlameLayout {
+        width_cells,
+        ..FlameLayout::default()
+    };
+    let total = tree.total_weight(root);
+    let units = f64::from(u32::from(width_cells) * UNITS_PER_CELL);
+    if total <= 0.0 || width_cells == 0 || max_rows == 0 {
+        return out;
+    }
+    let scale =
+        |offset: f64| -> u32 { ((offset * units / total).floor() as u32).min(units as u32) };
+    // (node, depth, cumulative offset of the node's left edge from the root's)
+    let mut stack: Vec<(NodeId, u16, f64)> = Vec::new();
+    let push_children =
+        |stack: &mut Vec<(NodeId, u16, f64)>, node: NodeId, depth: u16, start: f64| {
+            let mut offset = start;
+            let children = ordered_children(tree, frames, node, order);
+            let mut placed = Vec::with_capacity(children.len());
+            for child in children {
+                placed.push((child, depth, offset));
+                offset += tree.total_weight(child);
+            }
+            // Reversed so the leftmost child is laid out first.
+            stack.extend(placed.into_iter().rev());
+        };
+    push_children(&mut stack, root, 0, 0.0);
+    let mut last_mark: Option<(u16, u32)> = None;
+    while let Some((node, depth, start)) = stack.pop() {
+        let x0 = scale(start);
+        let x1 = scale(start + tree.total_weight(node));
+        if x1 <= x0 {
+            let mark = (depth, x0.min(units as u32 - 1) / UNITS_PER_CELL);
+            if tree.total_weight(node) > 0.0 && last_mark != Some(mark) {
+                out.marks.push(mark);
+                last_mark = Some(mark);
+            }
+            continue;
+        }
+        out.rects.push(FlameRect {
+            node,
+            depth,
+            x0,
+            x1,
+        });
+        out.rows = out.rows.max(depth + 1);
+        if depth + 1 < max_rows {
+            push_children(&mut stack, node, depth + 1, start);
+        }
+    }
+    out.marks.sort_unstable();
+    out.marks.dedup();
+    // A mark in a cell a drawn frame already covers adds nothing.
+    let width = usize::from(width_cells);
+    let mut covered = vec![false; width * usize::from(out.rows.max(1))];
+    for r in &out.rects {
+        let first = r.x0.div_ceil(UNITS_PER_CELL) as usize;
+        let end = (r.x1 / UNITS_PER_CELL) as usize;
+        let row = usize::from(r.depth) * width;
+        for cell in first..end.min(width) {
+            covered[row + cell] = true;
+        }
+    }
+    out.marks.retain(|&(depth, cell)| {
+        !covered
+            .get(usize::from(depth) * width + cell as usize)
+            .copied()
+            .unwrap_or(false)
+    });
+    if let Some(deepest) = out.marks.iter().map(|&(depth, _)| depth).max() {
+        out.rows = out.rows.max(deepest + 1);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{CallTreeBuilder, FunctionKey};
+
+    fn tree(stacks: &[(&[&str], f64)]) -> (CallTree, FrameTable) {
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let mut builder = CallTreeBuilder::new();
+        for (stack, weight) in stacks {
+            let ids: Vec<_> = stack.iter().map(|n| frames.intern(n, None, None)).collect();
+            builder.add_stack(&ids, *weight);
+        }
+        (builder.finish(), frames)
+    }
+
+    fn name(tree: &CallTree, frames: &FrameTable, r: &FlameRect) -> String {
+        frames.frame(tree.frame(r.node).unwrap()).name.clone()
+    }
+
+    #[test]
+    fn widths_follow_weights_without_drift() {
+        // Three equal siblings over 10 cells = 80 units: edges at 0, 26, 53, 80 (floor of
+        // k·80/3), so the widths differ by a unit but the last edge lands exactly on the end.
+        let (t, f) = tree(&[(&["a"], 1.0), (&["b"], 1.0), (&["c"], 1.0)]);
+        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::Alphabetical, 10, 10);
+        let edges: Vec<(String, u32, u32)> = l
+            .rects
+            .iter()
+            .map(|r| (name(&t, &f, r), r.x0, r.x1))
+            .collect();
+        assert_eq!(
+            edges,
+            vec![
+                ("a".into(), 0, 26),
+                ("b".into(), 26, 53),
+                ("c".into(), 53, 80)
+            ]
+        );
+    }
+
+    #[test]
+    fn children_sit_inside_parents_and_self_time_is_on_the_right() {
+        let (t, f) = tree(&[
+            (&["main", "x"], 2.0),
+            (&["main", "y"], 6.0),
+            (&["main"], 8.0),
+        ]);
+        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::HeaviestFirst, 16, 10);
+        let got: Vec<(String, u16, u32, u32)> = l
+            .rects
+            .iter()
+            .map(|r| (name(&t, &f, r), r.depth, r.x0, r.x1))
+            .collect();
+        // 128 units over 16 samples: 8 units a sample; y (6) before x (2), main's own 8 after.
+        assert_eq!(
+            got,
+            vec![
+                ("main".into(), 0, 0, 128),
+                ("y".into(), 1, 0, 48),
+                ("x".into(), 1, 48, 64)
+            ]
+        );
+        assert_eq!(l.rows, 2);
+        assert_eq!(l.hit(1, 6).map(|r| name(&t, &f, r)), Some("x".into()));
+        assert_eq!(l.hit(1, 9), None);
+    }
+
+    #[test]
+    fn frames_narrower_than_a_unit_leave_a_mark() {
+        // 10 cells = 80 units over 10,000 samples: `big` (1,000) spans units 0..8; `tiny` (1)
+        // starts at unit 8 and ends at 8.008, so it gets no unit of its own. The root's own
+        // 8,999 samples leave its cell otherwise empty, so the cell is marked.
+        let (t, f) = tree(&[(&["big"], 1_000.0), (&["tiny"], 1.0), (&[], 8_999.0)]);
+        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::Stored, 10, 10);
+        assert_eq!(l.rects.len(), 1);
+        assert_eq!((l.rects[0].x0, l.rects[0].x1), (0, 8));
+        assert_eq!(l.marks, vec![(0, 1)]);
+    }
+
+    #[test]
+    fn zoom_lays_out_a_subtree_across_the_full_width() {
+        let (t, f) = tree(&[(&["a", "b"], 1.0), (&["c"], 99.0)]);
+        let a = t.children(NodeId::ROOT)[0];
+        let l = layout(&t, &f, a, ChildOrder::Stored, 10, 10);
+        assert_eq!(l.rects.len(), 1);
+        assert_eq!((l.rects[0].x0, l.rects[0].x1), (0, 80));
+    }
+}
