@@ -95,11 +95,14 @@ fn name_order(tree: &CallTree, frames: &FrameTable, a: NodeId, b: NodeId) -> Ord
     }
 }
 
-/// Lays out the subtree under `root` across `width_cells` cells and at most `max_rows` rows.
+/// Lays out the tree zoomed to `zoom` across `width_cells` cells and at most `max_rows` rows:
+/// `zoom` and its ancestors span the full width (as speedscope draws a zoomed frame, with its
+/// callers above it), and its subtree is spread below in proportion to `zoom`'s total. With
+/// `zoom` the root, this is the whole tree.
 pub fn layout(
     tree: &CallTree,
     frames: &FrameTable,
-    root: NodeId,
+    zoom: NodeId,
     order: ChildOrder,
     width_cells: u16,
     max_rows: u16,
@@ -108,14 +111,34 @@ pub fn layout(
         width_cells,
         ..FlameLayout::default()
     };
-    let total = tree.total_weight(root);
-    let units = f64::from(u32::from(width_cells) * UNITS_PER_CELL);
+    let total = tree.total_weight(zoom);
+    let full = u32::from(width_cells) * UNITS_PER_CELL;
+    let units = f64::from(full);
     if total <= 0.0 || width_cells == 0 || max_rows == 0 {
         return out;
     }
-    let scale =
-        |offset: f64| -> u32 { ((offset * units / total).floor() as u32).min(units as u32) };
-    // (node, depth, cumulative offset of the node's left edge from the root's)
+    let mut chain = Vec::new();
+    let mut at = zoom;
+    while tree.frame(at).is_some() {
+        chain.push(at);
+        at = tree.parent(at).unwrap_or(NodeId::ROOT);
+    }
+    chain.reverse();
+    for (depth, &node) in chain.iter().enumerate().take(usize::from(max_rows)) {
+        out.rects.push(FlameRect {
+            node,
+            depth: depth as u16,
+            x0: 0,
+            x1: full,
+        });
+        out.rows = depth as u16 + 1;
+    }
+    let first_depth = chain.len() as u16;
+    if first_depth >= max_rows {
+        return out;
+    }
+    let scale = |offset: f64| -> u32 { ((offset * units / total).floor() as u32).min(full) };
+    // (node, depth, cumulative offset of the node's left edge from the zoomed frame's)
     let mut stack: Vec<(NodeId, u16, f64)> = Vec::new();
     let push_children =
         |stack: &mut Vec<(NodeId, u16, f64)>, node: NodeId, depth: u16, start: f64| {
@@ -129,13 +152,13 @@ pub fn layout(
             // Reversed so the leftmost child is laid out first.
             stack.extend(placed.into_iter().rev());
         };
-    push_children(&mut stack, root, 0, 0.0);
+    push_children(&mut stack, zoom, first_depth, 0.0);
     let mut last_mark: Option<(u16, u32)> = None;
     while let Some((node, depth, start)) = stack.pop() {
         let x0 = scale(start);
         let x1 = scale(start + tree.total_weight(node));
         if x1 <= x0 {
-            let mark = (depth, x0.min(units as u32 - 1) / UNITS_PER_CELL);
+            let mark = (depth, x0.min(full - 1) / UNITS_PER_CELL);
             if tree.total_weight(node) > 0.0 && last_mark != Some(mark) {
                 out.marks.push(mark);
                 last_mark = Some(mark);
@@ -259,10 +282,23 @@ mod tests {
 
     #[test]
     fn zoom_lays_out_a_subtree_across_the_full_width() {
-        let (t, f) = tree(&[(&["a", "b"], 1.0), (&["c"], 99.0)]);
+        let (t, f) = tree(&[(&["a", "b", "c"], 1.0), (&["a", "b"], 1.0), (&["d"], 98.0)]);
         let a = t.children(NodeId::ROOT)[0];
-        let l = layout(&t, &f, a, ChildOrder::Stored, 10, 10);
-        assert_eq!(l.rects.len(), 1);
-        assert_eq!((l.rects[0].x0, l.rects[0].x1), (0, 80));
+        let b = t.children(a)[0];
+        let l = layout(&t, &f, b, ChildOrder::Stored, 10, 10);
+        // a and b (the zoomed frame) span the width; c, half of b, spans half of it below.
+        let got: Vec<(String, u16, u32, u32)> = l
+            .rects
+            .iter()
+            .map(|r| (name(&t, &f, r), r.depth, r.x0, r.x1))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), 0, 0, 80),
+                ("b".into(), 1, 0, 80),
+                ("c".into(), 2, 0, 40)
+            ]
+        );
     }
 }

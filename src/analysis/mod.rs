@@ -6,4 +6,5 @@ pub mod imports;
 pub mod modules;
 pub mod priority;
 pub mod python;
+pub mod sandwich;
 pub mod summary;

@@ -1,0 +1,134 @@
+//! Sandwich view: for one function, every stack through it merged into two trees, its callers
+//! (inverted: the function at the root, callers below it) and its callees.
+//!
+//! Only outermost occurrences are merged (those with no caller of the same function), so that
+//! recursion is counted once and both trees total the function's own total.
+
+use crate::profile::{CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, NodeId};
+
+/// Nodes of `func` with no ancestor of `func`, in pre-order.
+pub fn outermost_nodes(tree: &CallTree, frames: &FrameTable, func: FuncId) -> Vec<NodeId> {
+    let mut found = Vec::new();
+    let mut stack: Vec<NodeId> = tree.children(NodeId::ROOT).iter().rev().copied().collect();
+    while let Some(node) = stack.pop() {
+        let is_func = tree.frame(node).is_some_and(|f| frames.func_of(f) == func);
+        if is_func {
+            found.push(node);
+        } else {
+            stack.extend(tree.children(node).iter().rev().copied());
+        }
+    }
+    found
+}
+
+/// The frame that stands for `func` at the root of both trees: the first frame of the function.
+fn representative(frames: &FrameTable, func: FuncId) -> Option<FrameId> {
+    frames
+        .frames()
+        .iter()
+        .position(|f| f.func == func)
+        .map(|i| FrameId(i as u32))
+}
+
+/// Everything `func` called, merged: the root's one child is `func`.
+pub fn callees(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
+    let mut builder = CallTreeBuilder::new();
+    let Some(top_frame) = representative(frames, func) else {
+        return builder.finish();
+    };
+    let top = builder.child(NodeId::ROOT, top_frame);
+    for occurrence in outermost_nodes(tree, frames, func) {
+        builder.add_self(top, tree.self_weight(occurrence));
+        let mut stack: Vec<(NodeId, NodeId)> = tree
+            .children(occurrence)
+            .iter()
+            .map(|&c| (c, top))
+            .collect();
+        while let Some((node, parent)) = stack.pop() {
+            let Some(frame) = tree.frame(node) else {
+                continue;
+            };
+            let copy = builder.child(parent, frame);
+            builder.add_self(copy, tree.self_weight(node));
+            stack.extend(tree.children(node).iter().rev().map(|&c| (c, copy)));
+        }
+    }
+    builder.finish()
+}
+
+/// Everything that called `func`, inverted: the root's one child is `func`, its children its
+/// direct callers, theirs the callers' callers, each weighted by the time spent in `func` under
+/// that chain.
+pub fn callers(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
+    let mut builder = CallTreeBuilder::new();
+    let Some(top_frame) = representative(frames, func) else {
+        return builder.finish();
+    };
+    let top = builder.child(NodeId::ROOT, top_frame);
+    for occurrence in outermost_nodes(tree, frames, func) {
+        let mut node = top;
+        let mut at = tree.parent(occurrence);
+        while let Some(parent) = at {
+            let Some(frame) = tree.frame(parent) else {
+                break;
+            };
+            node = builder.child(node, frame);
+            at = tree.parent(parent);
+        }
+        builder.add_self(node, tree.total_weight(occurrence));
+    }
+    builder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::FunctionKey;
+
+    fn names(tree: &CallTree, frames: &FrameTable, node: NodeId) -> Vec<(String, f64)> {
+        tree.children(node)
+            .iter()
+            .map(|&c| {
+                (
+                    frames.frame(tree.frame(c).unwrap()).name.clone(),
+                    tree.total_weight(c),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn callers_and_callees_of_a_recursive_function() {
+        // main;f;g 2 / main;f;f;h 3 / other;f 5 / main 1 — f recurses once; counted once.
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let [main, f, g, h, other] =
+            ["main", "f", "g", "h", "other"].map(|n| frames.intern(n, None, None));
+        let mut b = CallTreeBuilder::new();
+        b.add_stack(&[main, f, g], 2.0);
+        b.add_stack(&[main, f, f, h], 3.0);
+        b.add_stack(&[other, f], 5.0);
+        b.add_stack(&[main], 1.0);
+        let tree = b.finish();
+        let func = frames.func_of(f);
+
+        let down = callees(&tree, &frames, func);
+        assert_eq!(
+            names(&down, &frames, NodeId::ROOT),
+            vec![("f".into(), 10.0)]
+        );
+        let top = down.children(NodeId::ROOT)[0];
+        assert_eq!(down.self_weight(top), 5.0);
+        assert_eq!(
+            names(&down, &frames, top),
+            vec![("g".into(), 2.0), ("f".into(), 3.0)]
+        );
+
+        let up = callers(&tree, &frames, func);
+        let top = up.children(NodeId::ROOT)[0];
+        assert_eq!(up.total_weight(top), 10.0);
+        assert_eq!(
+            names(&up, &frames, top),
+            vec![("main".into(), 5.0), ("other".into(), 5.0)]
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Everything the user can ask of the UI. Keys and mouse events become Actions (keymap.rs);
+//! panes and the app only ever see Actions.
+
+/// The four panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    /// Time Order for files that keep sample order, else the merged Flamegraph.
+    TimeOrder,
+    LeftHeavy,
+    Sandwich,
+    Priority,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [
+        Pane::TimeOrder,
+        Pane::LeftHeavy,
+        Pane::Sandwich,
+        Pane::Priority,
+    ];
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|&p| p == self).unwrap_or(0)
+    }
+}
+
+/// A user request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Leave obol.
+    Quit,
+    /// Show a pane.
+    ShowPane(Pane),
+    /// Next pane.
+    NextPane,
+    /// Previous pane.
+    PrevPane,
+    /// Select the caller (the parent frame, or the row above).
+    Up,
+    /// Select a callee (the heaviest child frame, or the row below).
+    Down,
+    /// Select the previous sibling.
+    Left,
+    /// Select the next sibling.
+    Right,
+    /// Move a page up in a table.
+    PageUp,
+    /// Move a page down in a table.
+    PageDown,
+    /// Zoom the selected frame to full width, or open the selected row.
+    Zoom,
+    /// Zoom back out one step, or leave focus.
+    Back,
+    /// Reset the zoom.
+    ResetZoom,
+    /// Search frame names with a regex.
+    Search,
+    /// Next search match.
+    NextMatch,
+    /// Previous search match.
+    PrevMatch,
+    /// Previous profile (thread, or file).
+    PrevProfile,
+    /// Next profile (thread, or file).
+    NextProfile,
+    /// Show or hide this help.
+    Help,
+    /// Flip between icicle (root on top) and flame (root at the bottom).
+    FlipOrientation,
+    /// Colour by module or by self-time heat.
+    ToggleColors,
+    /// Sort the table by the next column.
+    CycleSort,
+    /// Scroll up (mouse wheel).
+    ScrollUp,
+    /// Scroll down (mouse wheel).
+    ScrollDown,
+    /// Select what is under the mouse.
+    Click { column: u16, row: u16 },
+    /// Zoom to what is under the mouse.
+    DoubleClick { column: u16, row: u16 },
+    /// The terminal changed size.
+    Resize { width: u16, height: u16 },
+    /// A character typed into the prompt.
+    PromptInput(char),
+    /// Delete the character before the prompt's cursor.
+    PromptBackspace,
+    /// Accept the prompt.
+    PromptSubmit,
+    /// Close the prompt without using it.
+    PromptCancel,
+}
+
+impl Action {
+    /// One line for the help screen.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::ShowPane(Pane::TimeOrder) => "Time Order (or Flamegraph) pane",
+            Action::ShowPane(Pane::LeftHeavy) => "Left Heavy pane",
+            Action::ShowPane(Pane::Sandwich) => "Sandwich pane",
+            Action::ShowPane(Pane::Priority) => "Priority pane",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Up => "caller (parent) / row up",
+            Action::Down => "callee (child) / row down",
+            Action::Left => "previous sibling",
+            Action::Right => "next sibling",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Zoom => "zoom to the selected frame / open the selected row",
+            Action::Back => "zoom back out",
+            Action::ResetZoom => "reset zoom",
+            Action::Search => "search by regex (filters the Sandwich table)",
+            Action::NextMatch => "next match",
+            Action::PrevMatch => "previous match",
+            Action::PrevProfile => "previous profile (thread or file)",
+            Action::NextProfile => "next profile (thread or file)",
+            Action::Help => "this help",
+            Action::FlipOrientation => "flip icicle / flame orientation",
+            Action::ToggleColors => "colour by module / by self-time heat",
+            Action::CycleSort => "sort the table by the next column",
+            Action::ScrollUp => "scroll up",
+            Action::ScrollDown => "scroll down",
+            Action::Click { .. } => "select",
+            Action::DoubleClick { .. } => "zoom",
+            Action::Resize { .. } => "redraw at the new size",
+            Action::PromptInput(_) => "type into the prompt",
+            Action::PromptBackspace => "delete a character",
+            Action::PromptSubmit => "accept",
+            Action::PromptCancel => "cancel",
+        }
+    }
+}
