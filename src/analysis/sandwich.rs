@@ -42,6 +42,7 @@ pub fn callees(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
         let mut stack: Vec<(NodeId, NodeId)> = tree
             .children(occurrence)
             .iter()
+            .rev()
             .map(|&c| (c, top))
             .collect();
         while let Some((node, parent)) = stack.pop() {
