@@ -7,3 +7,4 @@ pub mod cli;
 pub mod import;
 pub mod profile;
 pub mod text;
+pub mod tui;

@@ -24,9 +24,35 @@ pub fn escape_control(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A bar of `width` cells for a value in [0, 1], in eighths of a cell; `·` fills the bar of an
+/// unknown value, so that unknown never reads as zero.
+pub fn bar(value: Option<f64>, width: usize) -> String {
+    const EIGHTHS: [char; 9] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
+    let Some(value) = value else {
+        return "·".repeat(width);
+    };
+    let eighths = (value.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
+    let mut out = "█".repeat(eighths / 8);
+    if !eighths.is_multiple_of(8) {
+        out.push(EIGHTHS[eighths % 8]);
+    }
+    while out.chars().count() < width {
+        out.push(' ');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_fill_in_eighths_and_mark_unknowns() {
+        assert_eq!(bar(Some(1.0), 5), "█████");
+        assert_eq!(bar(Some(0.0), 5), "     ");
+        assert_eq!(bar(Some(0.5), 5), "██▌  ");
+        assert_eq!(bar(None, 5), "·····");
+    }
 
     #[test]
     fn escape_sequences_are_shown_not_sent() {

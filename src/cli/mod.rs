@@ -131,37 +131,18 @@ fn report_warnings(loaded: &Loaded) {
     }
 }
 
-/// Runs a parsed command line. Without a subcommand, prints the summary of each file (the
-/// terminal UI takes over this path when it lands).
+/// Runs a parsed command line. Without a subcommand, opens the files in the terminal UI.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Priority(args)) => priority::run(&args),
         None => {
-            let mut loaded = Vec::new();
-            if cli.demo {
-                loaded.push(load_demo()?);
-            }
-            for path in &cli.files {
-                loaded.push(load(path)?);
-            }
-            if loaded.is_empty() {
+            if !cli.demo && cli.files.is_empty() {
                 return Err(CliError::Usage(
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            for file in &loaded {
-                summary::print_table(
-                    &mut out,
-                    file,
-                    &file.set.profiles.iter().collect::<Vec<_>>(),
-                    crate::analysis::summary::SortKey::SelfWeight,
-                    Some(25),
-                )?;
-            }
-            Ok(())
+            crate::tui::run(cli.files, cli.demo)
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::analysis::priority::{
 };
 use crate::import::Loaded;
 use crate::profile::Unit;
-use crate::text::escape_control;
+use crate::text::{bar, escape_control};
 
 pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
     let weights = match &args.weights {
@@ -72,23 +72,6 @@ pub fn priority_report(
         let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
         Some(Source { text, is_package })
     }))
-}
-
-/// A bar of `width` cells for a value in [0, 1], in eighths; `·` fills an unknown factor.
-fn bar(value: Option<f64>, width: usize) -> String {
-    const EIGHTHS: [char; 9] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
-    let Some(value) = value else {
-        return "·".repeat(width);
-    };
-    let eighths = (value.clamp(0.0, 1.0) * (width * 8) as f64).round() as usize;
-    let mut out = "█".repeat(eighths / 8);
-    if !eighths.is_multiple_of(8) {
-        out.push(EIGHTHS[eighths % 8]);
-    }
-    while out.chars().count() < width {
-        out.push(' ');
-    }
-    out
 }
 
 fn print_table(
@@ -157,17 +140,4 @@ fn print_table(
         writeln!(out, "... {} more", total - top)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bar;
-
-    #[test]
-    fn bars_fill_in_eighths_and_mark_unknowns() {
-        assert_eq!(bar(Some(1.0), 5), "█████");
-        assert_eq!(bar(Some(0.0), 5), "     ");
-        assert_eq!(bar(Some(0.5), 5), "██▌  ");
-        assert_eq!(bar(None, 5), "·····");
-    }
 }

@@ -222,6 +222,29 @@ impl CallTreeBuilder {
         NodeId(id)
     }
 
+    /// The most recently created child of `parent` if its frame is `frame`, else a new child.
+    /// Building only through this keeps siblings in time order, with a frame repeated where the
+    /// stack left it and came back (speedscope's Time Order), instead of merging them.
+    pub fn last_child_or_new(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
+        let p = parent.0 as usize;
+        let last = self.first_child[p];
+        if last != NO_NODE && self.nodes[last as usize].frame == frame {
+            return NodeId(last);
+        }
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            frame,
+            parent,
+            self_weight: 0.0,
+            total_weight: 0.0,
+        });
+        self.first_child.push(NO_NODE);
+        self.child_count.push(0);
+        self.next_sibling.push(last);
+        self.first_child[p] = id;
+        NodeId(id)
+    }
+
     fn index_children(&mut self, parent: NodeId) {
         let mut at = self.first_child[parent.0 as usize];
         while at != NO_NODE {
@@ -358,6 +381,28 @@ mod tests {
             assert_eq!(tree.total_weight(child), 3.0);
         }
         assert_eq!(tree.total(), 120.0);
+    }
+
+    #[test]
+    fn time_order_repeats_a_frame_the_stack_came_back_to() {
+        // a;b, a;b, a;c, a;b: in time order b appears twice under one a.
+        let mut b = CallTreeBuilder::new();
+        for stack in [[f(0), f(1)], [f(0), f(1)], [f(0), f(2)], [f(0), f(1)]] {
+            let mut node = NodeId::ROOT;
+            for frame in stack {
+                node = b.last_child_or_new(node, frame);
+            }
+            b.add_self(node, 1.0);
+        }
+        let tree = b.finish();
+        let a = tree.children(NodeId::ROOT);
+        assert_eq!(a.len(), 1);
+        let runs: Vec<_> = tree
+            .children(a[0])
+            .iter()
+            .map(|&c| (tree.frame(c).unwrap(), tree.total_weight(c)))
+            .collect();
+        assert_eq!(runs, vec![(f(1), 2.0), (f(2), 1.0), (f(1), 1.0)]);
     }
 
     #[test]

@@ -97,7 +97,11 @@ pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
     if event.kind == KeyEventKind::Release {
         return None;
     }
-    let table = if prompt_open { PROMPT_BINDINGS } else { BINDINGS };
+    let table = if prompt_open {
+        PROMPT_BINDINGS
+    } else {
+        BINDINGS
+    };
     if let Some(binding) = table
         .iter()
         .find(|b| b.keys.iter().any(|k| k.matches(event)))
@@ -144,7 +148,10 @@ mod tests {
     #[test]
     fn keys_map_to_actions() {
         let none = KeyModifiers::NONE;
-        assert_eq!(action_for(&press(KeyCode::Char('j'), none), false), Some(Action::Down));
+        assert_eq!(
+            action_for(&press(KeyCode::Char('j'), none), false),
+            Some(Action::Down)
+        );
         assert_eq!(
             action_for(&press(KeyCode::Char('c'), KeyModifiers::CONTROL), false),
             Some(Action::Quit)
@@ -158,7 +165,10 @@ mod tests {
             action_for(&press(KeyCode::Char('q'), none), true),
             Some(Action::PromptInput('q'))
         );
-        assert_eq!(action_for(&press(KeyCode::Esc, none), true), Some(Action::PromptCancel));
+        assert_eq!(
+            action_for(&press(KeyCode::Esc, none), true),
+            Some(Action::PromptCancel)
+        );
     }
 
     #[test]

@@ -1,0 +1,60 @@
+//! The screen shown while files load, so a large file shows progress rather than a blank
+//! terminal. Quitting works here too.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use crossterm::event::Event as TermEvent;
+use ratatui::layout::Rect;
+use ratatui::widgets::Paragraph;
+
+use super::action::Action;
+use super::app::Event;
+use super::keymap;
+use super::terminal::Tui;
+use super::theme::Theme;
+use crate::cli::CliError;
+use crate::import::Loaded;
+
+/// How often the elapsed time is redrawn while loading.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Waits for `expected` files. `Ok(None)` when the user quit first.
+pub fn wait_for_files(
+    tui: &mut Tui,
+    receiver: &Receiver<Event>,
+    expected: usize,
+    theme: &Theme,
+) -> Result<Option<Vec<Loaded>>, CliError> {
+    let started = Instant::now();
+    let mut files = Vec::with_capacity(expected);
+    while files.len() < expected {
+        let elapsed = started.elapsed();
+        // Drawn only after a moment, so fast loads go straight to the first real frame.
+        if elapsed >= TICK {
+            let text = format!(
+                "loading {} of {} … {:.1} s  (q quits)",
+                files.len() + 1,
+                expected,
+                elapsed.as_secs_f64()
+            );
+            tui.draw(|frame| {
+                let area = frame.area();
+                let line = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
+                frame.render_widget(Paragraph::new(text).style(theme.header()).centered(), line);
+            })?;
+        }
+        match receiver.recv_timeout(TICK) {
+            Ok(Event::Loaded(result)) => files.push((*result)?),
+            Ok(Event::Signal | Event::Hangup) => return Ok(None),
+            Ok(Event::Terminal(TermEvent::Key(key))) => {
+                if keymap::action_for(&key, false) == Some(Action::Quit) {
+                    return Ok(None);
+                }
+            }
+            Ok(Event::Terminal(_)) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+        }
+    }
+    Ok(Some(files))
+}

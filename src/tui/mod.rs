@@ -1,0 +1,12 @@
+//! The terminal UI: one event loop (app.rs) turning keys into Actions (keymap.rs) that update
+//! the state the panes draw.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod loading;
+pub mod panes;
+pub mod terminal;
+pub mod theme;
+
+pub use app::run;

@@ -1,0 +1,359 @@
+//! A flame graph pane (Time Order / Flamegraph, Left Heavy, and the sandwich's two halves):
+//! zoom history, selection and the layout, which is computed on update and only read when
+//! drawing, so that drawing and mouse hits use the same rectangles.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+
+use crate::analysis::flame::{ChildOrder, FlameLayout, FlameRect, UNITS_PER_CELL, layout};
+use crate::profile::{CallTree, FrameTable, NodeId};
+use crate::text::escape_control;
+use crate::tui::theme::{Theme, package_of};
+
+/// Rows laid out below the zoomed frame; deeper stacks are reached by zooming.
+const MAX_ROWS: u16 = 1024;
+
+/// Left-aligned blocks, one to seven eighths wide.
+const LEFT_BLOCKS: [&str; 8] = [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+
+#[derive(Debug, Clone)]
+pub struct FlameView {
+    pub order: ChildOrder,
+    /// Zoom history; the last entry is the zoomed frame (none: the whole tree).
+    pub zoom: Vec<NodeId>,
+    pub selected: Option<NodeId>,
+    pub layout: FlameLayout,
+    /// The first depth shown.
+    pub scroll: u16,
+    pub area: Rect,
+    /// Root on top (icicle, as speedscope) or at the bottom (flame).
+    pub icicle: bool,
+}
+
+/// Which way to move the selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Parent,
+    Child,
+    PrevSibling,
+    NextSibling,
+}
+
+impl FlameView {
+    pub fn new(order: ChildOrder) -> FlameView {
+        FlameView {
+            order,
+            zoom: Vec::new(),
+            selected: None,
+            layout: FlameLayout::default(),
+            scroll: 0,
+            area: Rect::default(),
+            icicle: true,
+        }
+    }
+
+    pub fn zoom_root(&self) -> NodeId {
+        self.zoom.last().copied().unwrap_or(NodeId::ROOT)
+    }
+
+    /// Recomputes the layout for `area` and keeps the selection on screen.
+    pub fn relayout(&mut self, tree: &CallTree, frames: &FrameTable, area: Rect) {
+        self.area = area;
+        self.layout = layout(
+            tree,
+            frames,
+            self.zoom_root(),
+            self.order,
+            area.width,
+            MAX_ROWS,
+        );
+        if self.selected.is_none_or(|s| self.layout.find(s).is_none()) {
+            self.selected = self.layout.rects.first().map(|r| r.node);
+        }
+        self.ensure_visible();
+    }
+
+    fn ensure_visible(&mut self) {
+        let Some(rect) = self.selected.and_then(|s| self.layout.find(s)) else {
+            return;
+        };
+        let height = self.area.height.max(1);
+        if rect.depth < self.scroll {
+            self.scroll = rect.depth;
+        } else if rect.depth >= self.scroll + height {
+            self.scroll = rect.depth + 1 - height;
+        }
+    }
+
+    pub fn select(&mut self, node: NodeId) {
+        self.selected = Some(node);
+        self.ensure_visible();
+    }
+
+    /// Moves the selection; with no rectangle in that direction it stays.
+    pub fn step(&mut self, tree: &CallTree, step: Step) {
+        let Some(current) = self.selected.and_then(|s| self.layout.find(s)).copied() else {
+            return;
+        };
+        let next = match step {
+            Step::Parent => tree
+                .parent(current.node)
+                .filter(|p| self.layout.find(*p).is_some()),
+            Step::Child => self
+                .layout
+                .rects
+                .iter()
+                .filter(|r| {
+                    r.depth == current.depth + 1 && tree.parent(r.node) == Some(current.node)
+                })
+                .max_by_key(|r| (r.x1 - r.x0, std::cmp::Reverse(r.x0)))
+                .map(|r| r.node),
+            Step::PrevSibling => self
+                .row(current.depth)
+                .filter(|r| r.x1 <= current.x0)
+                .max_by_key(|r| r.x0)
+                .map(|r| r.node),
+            Step::NextSibling => self
+                .row(current.depth)
+                .filter(|r| r.x0 >= current.x1)
+                .min_by_key(|r| r.x0)
+                .map(|r| r.node),
+        };
+        if let Some(node) = next {
+            self.select(node);
+        }
+    }
+
+    fn row(&self, depth: u16) -> impl Iterator<Item = &FlameRect> {
+        self.layout.rects.iter().filter(move |r| r.depth == depth)
+    }
+
+    /// Zooms to the selected frame. Returns false when it is already the zoomed frame.
+    pub fn zoom_in(&mut self, tree: &CallTree, frames: &FrameTable) -> bool {
+        match self.selected {
+            Some(node) if node != self.zoom_root() => {
+                self.zoom.push(node);
+                self.relayout(tree, frames, self.area);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// One step back through the zoom history. Returns false when not zoomed.
+    pub fn zoom_out(&mut self, tree: &CallTree, frames: &FrameTable) -> bool {
+        let Some(previous) = self.zoom.pop() else {
+            return false;
+        };
+        self.selected = Some(previous);
+        self.relayout(tree, frames, self.area);
+        true
+    }
+
+    pub fn reset(&mut self, tree: &CallTree, frames: &FrameTable) {
+        self.zoom.clear();
+        self.relayout(tree, frames, self.area);
+    }
+
+    /// Forgets zoom and selection: for a different tree.
+    pub fn clear(&mut self) {
+        self.zoom.clear();
+        self.selected = None;
+        self.scroll = 0;
+    }
+
+    /// The screen row of a depth, if shown.
+    fn screen_row(&self, depth: u16) -> Option<u16> {
+        let height = self.area.height;
+        if depth < self.scroll || depth >= self.scroll + height {
+            return None;
+        }
+        let offset = depth - self.scroll;
+        Some(if self.icicle {
+            self.area.y + offset
+        } else {
+            self.area.y + height - 1 - offset
+        })
+    }
+
+    /// The frame under a screen position.
+    pub fn hit(&self, column: u16, row: u16) -> Option<NodeId> {
+        let area = self.area;
+        if column < area.x
+            || column >= area.x + area.width
+            || row < area.y
+            || row >= area.y + area.height
+        {
+            return None;
+        }
+        let offset = if self.icicle {
+            row - area.y
+        } else {
+            area.y + area.height - 1 - row
+        };
+        self.layout
+            .hit(self.scroll + offset, u32::from(column - area.x))
+            .map(|r| r.node)
+    }
+
+    pub fn scroll_by(&mut self, delta: i32) {
+        let max = self.layout.rows.saturating_sub(self.area.height.max(1));
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
+    }
+}
+
+/// How one frame is to be painted.
+pub struct Paint<'a> {
+    pub tree: &'a CallTree,
+    pub frames: &'a FrameTable,
+    pub theme: &'a Theme,
+    /// Colour by self-time share instead of by package.
+    pub heat: bool,
+    /// With a search active: whether a frame matches.
+    pub matches: Option<&'a [bool]>,
+}
+
+/// Draws the view's layout into the buffer.
+pub fn render(view: &FlameView, paint: &Paint<'_>, buf: &mut Buffer) {
+    let area = view.area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let total = paint
+        .tree
+        .total_weight(view.zoom_root())
+        .max(f64::MIN_POSITIVE);
+    for (i, rect) in view.layout.rects.iter().enumerate() {
+        let Some(y) = view.screen_row(rect.depth) else {
+            continue;
+        };
+        let style = frame_style(view, paint, rect, i, total);
+        draw_rect(buf, area, y, rect, style, &label(paint, rect.node));
+    }
+    let mark_style = paint.theme.dimmed();
+    for &(depth, cell) in &view.layout.marks {
+        if let Some(y) = view.screen_row(depth) {
+            let x = area.x + cell as u16;
+            if x < area.x + area.width {
+                buf[(x, y)].set_symbol("▏").set_style(mark_style);
+            }
+        }
+    }
+}
+
+fn frame_style(
+    view: &FlameView,
+    paint: &Paint<'_>,
+    rect: &FlameRect,
+    index: usize,
+    total: f64,
+) -> Style {
+    if view.selected == Some(rect.node) {
+        return paint.theme.selected();
+    }
+    let frame = paint.tree.frame(rect.node);
+    if let Some(matches) = paint.matches {
+        let hit = frame.is_some_and(|f| matches.get(f.0 as usize).copied().unwrap_or(false));
+        return if hit {
+            paint.theme.matched()
+        } else {
+            paint.theme.dimmed()
+        };
+    }
+    let alternate = index % 2 == 1;
+    if paint.heat {
+        let share = paint.tree.self_weight(rect.node)
+            / paint.tree.total_weight(rect.node).max(f64::MIN_POSITIVE);
+        let weight = paint.tree.total_weight(rect.node) / total;
+        return paint.theme.heat(share * weight.sqrt(), alternate);
+    }
+    let package = frame.map_or_else(String::new, |f| {
+        let fr = paint.frames.frame(f);
+        package_of(fr.file.as_deref(), &fr.name)
+    });
+    paint.theme.frame(&package, alternate)
+}
+
+fn label(paint: &Paint<'_>, node: NodeId) -> String {
+    paint.tree.frame(node).map_or_else(String::new, |f| {
+        escape_control(&paint.frames.frame(f).name).into_owned()
+    })
+}
+
+/// Paints one rectangle on row `y`: whole cells in its colour with the label, and the eighths
+/// it covers of the cells at its edges.
+fn draw_rect(buf: &mut Buffer, area: Rect, y: u16, rect: &FlameRect, style: Style, text: &str) {
+    let (first, last) = rect.cells();
+    let last = last.min(u32::from(area.width) - 1);
+    let bg = style.bg;
+    let start_part = rect.x0 % UNITS_PER_CELL;
+    let end_part = rect.x1 % UNITS_PER_CELL;
+    let mut label_start = first;
+    for cell in first..=last {
+        let x = area.x + cell as u16;
+        let target = &mut buf[(x, y)];
+        let whole_start = cell * UNITS_PER_CELL >= rect.x0;
+        let whole_end = (cell + 1) * UNITS_PER_CELL <= rect.x1;
+        if whole_start && whole_end {
+            target.set_symbol(" ").set_style(style);
+        } else if let Some(color) = bg {
+            if cell == first && start_part != 0 && !(cell == last && end_part != 0) {
+                // The frame covers the cell's right part: if a neighbour's block already
+                // paints the left part, keep it and fill behind it; else round to the cell.
+                let neighbour = LEFT_BLOCKS[1..].contains(&target.symbol());
+                if neighbour {
+                    target.set_bg(color);
+                } else if start_part < UNITS_PER_CELL / 2 {
+                    target.set_symbol(" ").set_style(style);
+                }
+                label_start = cell + 1;
+            } else {
+                // The frame covers the cell's left part (or a sliver inside one cell).
+                let eighths = if cell == first && start_part != 0 {
+                    (rect.x1 - rect.x0).clamp(1, 7)
+                } else {
+                    end_part
+                };
+                target
+                    .set_symbol(LEFT_BLOCKS[eighths as usize])
+                    .set_fg(color)
+                    .set_bg(Color::Reset);
+            }
+        } else {
+            target.set_symbol(" ").set_style(style);
+        }
+    }
+    let label_end = if end_part != 0 && bg.is_some() {
+        last
+    } else {
+        last + 1
+    };
+    let width = label_end.saturating_sub(label_start) as usize;
+    // Two cells would show one letter and an ellipsis: noise rather than a name.
+    if width >= 3 {
+        let shown = fit(text, width);
+        buf.set_stringn(area.x + label_start as u16, y, &shown, width, style);
+    }
+}
+
+/// `text` cut to `width` characters with an ellipsis.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_cut_with_an_ellipsis() {
+        assert_eq!(fit("process_order", 8), "process…");
+        assert_eq!(fit("short", 8), "short");
+    }
+}

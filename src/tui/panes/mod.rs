@@ -1,0 +1,252 @@
+//! Drawing: the tab bar, the pane shown, the status line and overlays. Reads the app's state
+//! and never changes it.
+
+pub mod flame;
+pub mod help;
+pub mod priority;
+pub mod sandwich;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::Paragraph;
+
+use super::action::Pane;
+use super::app::{App, MIN_HEIGHT, MIN_WIDTH};
+use crate::profile::NodeId;
+use crate::text::escape_control;
+use flame::{Paint, fit};
+
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small: {}×{}, obol needs {MIN_WIDTH}×{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let buf = frame.buffer_mut();
+    tab_bar(app, area, buf);
+    match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy => {
+            let view = if app.pane == Pane::TimeOrder {
+                &app.time_order
+            } else {
+                &app.left_heavy
+            };
+            let paint = Paint {
+                tree: app.tree_for(app.pane),
+                frames: &app.set().frames,
+                theme: &app.theme,
+                heat: app.heat,
+                matches: app.search.as_ref().map(|s| s.frame_matches.as_slice()),
+            };
+            flame::render(view, &paint, buf);
+        }
+        Pane::Sandwich => {
+            let profile = app.profile();
+            sandwich::render(
+                &app.sandwich,
+                app.set(),
+                profile.unit,
+                profile.total,
+                &app.theme,
+                app.heat,
+                buf,
+            );
+        }
+        Pane::Priority => {
+            if let Some(view) = &app.priority {
+                priority::render(view, &app.theme, buf);
+            }
+        }
+    }
+    status_line(app, area, buf);
+    if app.help {
+        help::render(app.body(), &app.theme, buf);
+    }
+}
+
+fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut x = area.x;
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let name = match pane {
+            Pane::TimeOrder if app.has_time_order() => "Time Order",
+            Pane::TimeOrder => "Flamegraph",
+            Pane::LeftHeavy => "Left Heavy",
+            Pane::Sandwich => "Sandwich",
+            Pane::Priority => "Priority",
+        };
+        let text = format!(" {} {name} ", i + 1);
+        let width = text.chars().count() as u16;
+        if x + width > area.right() {
+            break;
+        }
+        buf.set_string(x, area.y, &text, app.theme.tab(*pane == app.pane));
+        x += width + 1;
+    }
+    let r = app.profile_ref();
+    let file = app.files[r.file].path.file_name().map_or_else(
+        || app.files[r.file].path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let which = if app.profiles.len() > 1 {
+        format!(
+            " [{}/{}] {}",
+            app.current + 1,
+            app.profiles.len(),
+            app.profile().name
+        )
+    } else {
+        String::new()
+    };
+    let right = escape_control(&format!("{file}{which}  ? help")).into_owned();
+    let room = usize::from(area.right().saturating_sub(x + 1));
+    if room > 4 {
+        let shown = fit(&right, room);
+        let start = area.right() - shown.chars().count() as u16;
+        buf.set_string(start, area.y, &shown, Style::new());
+    }
+}
+
+/// Two lines: what is selected, then the search, prompt or message.
+fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let width = usize::from(area.width);
+    let y = area.bottom().saturating_sub(2);
+    buf.set_stringn(
+        area.x,
+        y,
+        fit(&selection_text(app), width),
+        width,
+        app.theme.header(),
+    );
+    let second = if let Some(prompt) = &app.prompt {
+        format!("/{prompt}▏  (Enter search, Esc cancel)")
+    } else if let Some(message) = &app.message {
+        message.clone()
+    } else if let Some(search) = &app.search {
+        format!(
+            "/{}: {} matches, {:.1}% of total  (n/N next/previous, Esc in Sandwich clears)",
+            search.regex.as_str(),
+            search.count,
+            100.0 * search.share
+        )
+    } else {
+        let file = &app.files[app.profile_ref().file];
+        let profile = app.profile();
+        format!(
+            "{}: {} · total {} · {} frames",
+            file.format.description(),
+            profile.unit,
+            profile.unit.format_weight(profile.total),
+            app.set().frames.frame_count()
+        )
+    };
+    let second = escape_control(&second).into_owned();
+    buf.set_stringn(area.x, y + 1, fit(&second, width), width, Style::new());
+}
+
+/// The selected frame or function: name, file:line, self and total with shares, calls.
+fn selection_text(app: &App) -> String {
+    let set = app.set();
+    let profile = app.profile();
+    let unit = profile.unit;
+    let share = |w: f64| {
+        if profile.total > 0.0 {
+            100.0 * w / profile.total
+        } else {
+            0.0
+        }
+    };
+    let describe = |name: &str,
+                    file: Option<&str>,
+                    line: Option<u32>,
+                    self_w: f64,
+                    total_w: f64,
+                    calls: Option<u64>| {
+        let place = match (file, line) {
+            (Some(f), Some(l)) => format!(" {f}:{l}"),
+            (Some(f), None) => format!(" {f}"),
+            _ => String::new(),
+        };
+        let calls = calls.map_or_else(String::new, |c| format!(" · {c} calls"));
+        escape_control(&format!(
+            "{name}{place} · self {} ({:.1}%) · total {} ({:.1}%){calls}",
+            unit.format_weight(self_w),
+            share(self_w),
+            unit.format_weight(total_w),
+            share(total_w),
+        ))
+        .into_owned()
+    };
+    match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy => {
+            let view = if app.pane == Pane::TimeOrder {
+                &app.time_order
+            } else {
+                &app.left_heavy
+            };
+            let tree = app.tree_for(app.pane);
+            let Some(node) = view.selected.filter(|&n| n != NodeId::ROOT) else {
+                return String::new();
+            };
+            let Some(frame) = tree.frame(node) else {
+                return String::new();
+            };
+            let f = set.frames.frame(frame);
+            let calls = profile
+                .function_stats
+                .as_ref()
+                .and_then(|s| s.iter().find(|st| st.func == f.func))
+                .and_then(|st| st.calls);
+            describe(
+                &f.name,
+                f.file.as_deref(),
+                f.line,
+                tree.self_weight(node),
+                tree.total_weight(node),
+                calls,
+            )
+        }
+        Pane::Sandwich => {
+            let Some(row) = app
+                .sandwich
+                .visible
+                .get(app.sandwich.selected)
+                .map(|&i| &app.sandwich.rows[i])
+            else {
+                return String::new();
+            };
+            let f = set.frames.function(row.func);
+            describe(
+                &f.name,
+                f.file.as_deref(),
+                f.line,
+                row.self_weight,
+                row.total_weight,
+                row.calls,
+            )
+        }
+        Pane::Priority => app
+            .priority
+            .as_ref()
+            .and_then(|p| p.report.modules.get(p.selected))
+            .map_or_else(String::new, |m| {
+                escape_control(&format!(
+                    "{} · {} · score {:.3} · boost ×{:.3} · self time {}",
+                    m.module,
+                    m.tier,
+                    m.score,
+                    m.boost,
+                    unit.format_weight(m.raw.self_time)
+                ))
+                .into_owned()
+            }),
+    }
+}

@@ -1,0 +1,119 @@
+//! The Priority pane: the `obol priority` table with a bar per factor, tier and reasons.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::flame::fit;
+use crate::analysis::priority::PriorityReport;
+use crate::text::{bar, escape_control};
+use crate::tui::theme::Theme;
+
+#[derive(Debug, Clone)]
+pub struct PriorityView {
+    pub report: PriorityReport,
+    pub selected: usize,
+    pub offset: usize,
+    pub area: Rect,
+}
+
+impl PriorityView {
+    pub fn new(report: PriorityReport) -> PriorityView {
+        PriorityView {
+            report,
+            selected: 0,
+            offset: 0,
+            area: Rect::default(),
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.report.modules.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize + delta).clamp(0, last.max(0)) as usize;
+        self.keep_visible();
+    }
+
+    pub fn relayout(&mut self, area: Rect) {
+        self.area = area;
+        self.keep_visible();
+    }
+
+    fn keep_visible(&mut self) {
+        let rows = usize::from(self.area.height.saturating_sub(2)).max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+    }
+}
+
+pub fn render(view: &PriorityView, theme: &Theme, buf: &mut Buffer) {
+    let area = view.area.intersection(buf.area);
+    if area.height < 2 {
+        return;
+    }
+    let width = usize::from(area.width);
+    let report = &view.report;
+    let source = match report.graph_source {
+        crate::analysis::priority::GraphSource::Imports => "imports",
+        crate::analysis::priority::GraphSource::Calls => "calls",
+    };
+    let title = format!(
+        "{} modules · coupling from {source} · time {} coupling {} complexity {} memory {} calls {} · Enter: heaviest function",
+        report.modules.len(),
+        report.weights.time,
+        report.weights.coupling,
+        report.weights.complexity,
+        report.weights.memory,
+        report.weights.calls,
+    );
+    buf.set_stringn(area.x, area.y, fit(&title, width), width, theme.header());
+    let header = format!(
+        "{:>3} {:<2} {:>5} {:<4} {:<4} {:<4} {:<4} {:<4} {}",
+        "#", "P", "score", "time", "coup", "cplx", "mem", "call", "module · reasons"
+    );
+    buf.set_stringn(
+        area.x,
+        area.y + 1,
+        fit(&header, width),
+        width,
+        theme.header(),
+    );
+    let rows = usize::from(area.height - 2);
+    for (line, (rank, m)) in report
+        .modules
+        .iter()
+        .enumerate()
+        .skip(view.offset)
+        .take(rows)
+        .enumerate()
+    {
+        let text = format!(
+            "{:>3} {:<2} {:>5.2} {} {} {} {} {} {}{}{}",
+            rank + 1,
+            m.tier,
+            m.score,
+            bar(m.time, 4),
+            bar(m.coupling, 4),
+            bar(m.complexity, 4),
+            bar(m.memory, 4),
+            bar(m.calls, 4),
+            escape_control(&m.module),
+            if m.reasons.is_empty() { "" } else { " · " },
+            m.reasons.join("; ")
+        );
+        let style = if rank == view.selected {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        buf.set_stringn(
+            area.x,
+            area.y + 2 + line as u16,
+            fit(&text, width),
+            width,
+            style,
+        );
+    }
+}

@@ -1,0 +1,279 @@
+//! The Sandwich pane: the function table on the left; for the selected function, its callers as
+//! an inverted flame graph above and its callees below, on the right.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::flame::{FlameView, Paint, fit};
+use crate::analysis::flame::ChildOrder;
+use crate::analysis::sandwich::{callees, callers};
+use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
+use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
+use crate::text::escape_control;
+use crate::tui::theme::Theme;
+
+/// Table columns the rows can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    SelfWeight,
+    TotalWeight,
+    Calls,
+    Name,
+}
+
+impl SortColumn {
+    pub fn next(self) -> SortColumn {
+        match self {
+            SortColumn::SelfWeight => SortColumn::TotalWeight,
+            SortColumn::TotalWeight => SortColumn::Calls,
+            SortColumn::Calls => SortColumn::Name,
+            SortColumn::Name => SortColumn::SelfWeight,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SandwichView {
+    /// Every function of the profile, in the current sort order.
+    pub rows: Vec<FunctionRow>,
+    /// Indices into `rows` that pass the filter.
+    pub visible: Vec<usize>,
+    pub sort: SortColumn,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// First visible row shown.
+    pub offset: usize,
+    pub table_area: Rect,
+    pub caller_tree: CallTree,
+    pub callee_tree: CallTree,
+    pub callers: FlameView,
+    pub callees: FlameView,
+    /// The function the two trees were built for.
+    built_for: Option<FuncId>,
+    filter: Option<regex::Regex>,
+}
+
+impl SandwichView {
+    pub fn new(rows: Vec<FunctionRow>) -> SandwichView {
+        let empty = crate::profile::CallTreeBuilder::new().finish();
+        let mut callers = FlameView::new(ChildOrder::HeaviestFirst);
+        callers.icicle = false;
+        let visible = (0..rows.len()).collect();
+        SandwichView {
+            rows,
+            visible,
+            sort: SortColumn::SelfWeight,
+            selected: 0,
+            offset: 0,
+            table_area: Rect::default(),
+            caller_tree: empty.clone(),
+            callee_tree: empty,
+            callers,
+            callees: FlameView::new(ChildOrder::HeaviestFirst),
+            built_for: None,
+            filter: None,
+        }
+    }
+
+    pub fn selected_function(&self) -> Option<FuncId> {
+        self.visible.get(self.selected).map(|&i| self.rows[i].func)
+    }
+
+    /// Shows only functions whose name matches `filter` (all when `None`).
+    pub fn set_filter(&mut self, set: &ProfileSet, filter: Option<regex::Regex>) {
+        self.filter = filter;
+        self.apply_filter(set);
+    }
+
+    /// Recomputes the visible rows, keeping the selection on the same function where it is
+    /// still shown.
+    fn apply_filter(&mut self, set: &ProfileSet) {
+        let keep = self.selected_function();
+        let filter = self.filter.as_ref();
+        self.visible = (0..self.rows.len())
+            .filter(|&i| {
+                filter.is_none_or(|re| re.is_match(&set.frames.function(self.rows[i].func).name))
+            })
+            .collect();
+        self.selected = keep
+            .and_then(|f| self.visible.iter().position(|&i| self.rows[i].func == f))
+            .unwrap_or(0);
+    }
+
+    pub fn cycle_sort(&mut self, set: &ProfileSet) {
+        self.sort = self.sort.next();
+        match self.sort {
+            SortColumn::SelfWeight => sort_rows(&mut self.rows, set, SortKey::SelfWeight),
+            SortColumn::TotalWeight => sort_rows(&mut self.rows, set, SortKey::TotalWeight),
+            SortColumn::Calls => sort_rows(&mut self.rows, set, SortKey::Calls),
+            SortColumn::Name => self.rows.sort_by(|a, b| {
+                let (fa, fb) = (set.frames.function(a.func), set.frames.function(b.func));
+                (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line))
+            }),
+        }
+        self.apply_filter(set);
+    }
+
+    /// Moves the selection by `delta` rows.
+    pub fn move_by(&mut self, delta: isize) {
+        if self.visible.is_empty() {
+            return;
+        }
+        let last = self.visible.len() as isize - 1;
+        self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
+    }
+
+    pub fn select_function(&mut self, func: FuncId) {
+        if let Some(i) = self.visible.iter().position(|&i| self.rows[i].func == func) {
+            self.selected = i;
+        } else if let Some(row) = self.rows.iter().position(|r| r.func == func) {
+            // Asked for a function the filter hides: show everything rather than nothing.
+            self.filter = None;
+            self.visible = (0..self.rows.len()).collect();
+            self.selected = row;
+        }
+    }
+
+    /// Lays the pane out in `area` and rebuilds the callers and callees for the selection.
+    pub fn relayout(&mut self, tree: &CallTree, frames: &FrameTable, area: Rect) {
+        let table_width = area.width * 3 / 5;
+        self.table_area = Rect::new(area.x, area.y, table_width, area.height);
+        let right = Rect::new(
+            area.x + table_width + 1,
+            area.y,
+            area.width.saturating_sub(table_width + 1),
+            area.height,
+        );
+        let upper = Rect::new(
+            right.x,
+            right.y + 1,
+            right.width,
+            right.height.saturating_sub(2) / 2,
+        );
+        let lower = Rect::new(
+            right.x,
+            upper.y + upper.height + 1,
+            right.width,
+            right.height.saturating_sub(upper.height + 2),
+        );
+        let func = self.selected_function();
+        if func != self.built_for {
+            self.built_for = func;
+            let empty = || crate::profile::CallTreeBuilder::new().finish();
+            self.caller_tree = func.map_or_else(empty, |f| callers(tree, frames, f));
+            self.callee_tree = func.map_or_else(empty, |f| callees(tree, frames, f));
+            self.callers.clear();
+            self.callees.clear();
+        }
+        self.callers.relayout(&self.caller_tree, frames, upper);
+        self.callees.relayout(&self.callee_tree, frames, lower);
+        let rows = usize::from(self.table_area.height.saturating_sub(1)).max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + rows {
+            self.offset = self.selected + 1 - rows;
+        }
+    }
+}
+
+pub fn render(
+    view: &SandwichView,
+    set: &ProfileSet,
+    unit: Unit,
+    total: f64,
+    theme: &Theme,
+    heat: bool,
+    buf: &mut Buffer,
+) {
+    let area = view.table_area.intersection(buf.area);
+    if area.height == 0 {
+        return;
+    }
+    let mark = |c: SortColumn| if view.sort == c { "▼" } else { " " };
+    let header = format!(
+        "{:>7}{}{:>5} {:>7}{}{:>5} {:>6}{} {}{}",
+        "self",
+        mark(SortColumn::SelfWeight),
+        "%",
+        "total",
+        mark(SortColumn::TotalWeight),
+        "%",
+        "calls",
+        mark(SortColumn::Calls),
+        "function",
+        mark(SortColumn::Name),
+    );
+    buf.set_stringn(
+        area.x,
+        area.y,
+        &header,
+        usize::from(area.width),
+        theme.header(),
+    );
+    let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
+    let rows = usize::from(area.height.saturating_sub(1));
+    for (line, &index) in view.visible.iter().skip(view.offset).take(rows).enumerate() {
+        let row = &view.rows[index];
+        let function = set.frames.function(row.func);
+        let calls = row.calls.map_or_else(|| "-".to_owned(), |c| c.to_string());
+        let text = format!(
+            "{:>8}{:>5.1} {:>8}{:>5.1} {:>7} {}",
+            fit(&unit.format_weight(row.self_weight), 8),
+            share(row.self_weight),
+            fit(&unit.format_weight(row.total_weight), 8),
+            share(row.total_weight),
+            fit(&calls, 7),
+            escape_control(&function.name)
+        );
+        let style = if view.offset + line == view.selected {
+            theme.selected()
+        } else {
+            Style::new()
+        };
+        let y = area.y + 1 + line as u16;
+        buf.set_stringn(
+            area.x,
+            y,
+            fit(&text, usize::from(area.width)),
+            usize::from(area.width),
+            style,
+        );
+    }
+    if view.visible.is_empty() {
+        buf.set_stringn(
+            area.x,
+            area.y + 1,
+            "no function matches",
+            usize::from(area.width),
+            theme.dimmed(),
+        );
+    }
+    for (title, flame, tree, y) in [
+        (
+            "callers ▲",
+            &view.callers,
+            &view.caller_tree,
+            view.callers.area.y.saturating_sub(1),
+        ),
+        (
+            "callees ▼",
+            &view.callees,
+            &view.callee_tree,
+            view.callees.area.y.saturating_sub(1),
+        ),
+    ] {
+        let a = flame.area.intersection(buf.area);
+        if a.width > 0 && y < buf.area.bottom() {
+            buf.set_stringn(a.x, y, title, usize::from(a.width), theme.header());
+        }
+        let paint = Paint {
+            tree,
+            frames: &set.frames,
+            theme,
+            heat,
+            matches: None,
+        };
+        super::flame::render(flame, &paint, buf);
+    }
+}

@@ -1,0 +1,197 @@
+//! Colours: a stable hue per package, or heat by self time, in truecolor, 256 colours, or none.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// What the terminal can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorSupport {
+    TrueColor,
+    Indexed,
+    /// `NO_COLOR`: frames are told apart by alternating reverse video.
+    None,
+}
+
+impl ColorSupport {
+    /// From the environment: `NO_COLOR` (any non-empty value) wins, then `COLORTERM`.
+    pub fn detect() -> ColorSupport {
+        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            return ColorSupport::None;
+        }
+        match std::env::var("COLORTERM") {
+            Ok(v) if v == "truecolor" || v == "24bit" => ColorSupport::TrueColor,
+            _ => ColorSupport::Indexed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub support: ColorSupport,
+}
+
+/// Distinct 256-colour palette entries with dark text readable on each.
+const INDEXED: [u8; 12] = [167, 173, 179, 143, 107, 72, 73, 74, 104, 140, 175, 138];
+
+impl Theme {
+    pub fn new(support: ColorSupport) -> Theme {
+        Theme { support }
+    }
+
+    /// A frame coloured by the package it belongs to; `alternate` distinguishes neighbours
+    /// where colour cannot.
+    pub fn frame(&self, package: &str, alternate: bool) -> Style {
+        let hash = fnv1a(package.as_bytes());
+        match self.support {
+            ColorSupport::TrueColor => {
+                let hue = (hash % 360) as f64;
+                let lightness = if alternate { 0.62 } else { 0.68 };
+                Style::new().bg(hsl(hue, 0.55, lightness)).fg(Color::Black)
+            }
+            ColorSupport::Indexed => {
+                let index = INDEXED[(hash as usize + usize::from(alternate)) % INDEXED.len()];
+                Style::new().bg(Color::Indexed(index)).fg(Color::Black)
+            }
+            ColorSupport::None => {
+                if alternate {
+                    Style::new().add_modifier(Modifier::REVERSED)
+                } else {
+                    Style::new().add_modifier(Modifier::UNDERLINED)
+                }
+            }
+        }
+    }
+
+    /// A frame coloured by its share of self time, `heat` in [0, 1]: cool to hot.
+    pub fn heat(&self, heat: f64, alternate: bool) -> Style {
+        let heat = heat.clamp(0.0, 1.0);
+        match self.support {
+            ColorSupport::TrueColor => {
+                // From a pale yellow to a deep red.
+                let hue = 50.0 * (1.0 - heat);
+                Style::new()
+                    .bg(hsl(hue, 0.85, 0.75 - 0.3 * heat))
+                    .fg(Color::Black)
+            }
+            ColorSupport::Indexed => {
+                const RAMP: [u8; 6] = [230, 229, 221, 215, 209, 203];
+                let step = (heat * (RAMP.len() - 1) as f64).round() as usize;
+                Style::new().bg(Color::Indexed(RAMP[step])).fg(Color::Black)
+            }
+            ColorSupport::None => self.frame("", alternate),
+        }
+    }
+
+    /// The selected frame or row.
+    pub fn selected(&self) -> Style {
+        match self.support {
+            ColorSupport::None => Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            _ => Style::new()
+                .bg(Color::White)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// A search match.
+    pub fn matched(&self) -> Style {
+        match self.support {
+            ColorSupport::None => Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            _ => Style::new()
+                .bg(Color::Magenta)
+                .fg(Color::White)
+                .add_modifier(Modifier::BOLD),
+        }
+    }
+
+    /// Frames that do not match an active search.
+    pub fn dimmed(&self) -> Style {
+        match self.support {
+            ColorSupport::None => Style::new().add_modifier(Modifier::DIM),
+            _ => Style::new().bg(Color::Indexed(238)).fg(Color::Indexed(250)),
+        }
+    }
+
+    pub fn tab(&self, active: bool) -> Style {
+        if active {
+            Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn header(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+}
+
+/// 64-bit FNV-1a: a hash that stays the same across runs and builds, so a package keeps its
+/// colour.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn hsl(hue: f64, saturation: f64, lightness: f64) -> Color {
+    let c = (1.0 - (2.0 * lightness - 1.0).abs()) * saturation;
+    let h = hue / 60.0;
+    let x = c * (1.0 - (h % 2.0 - 1.0).abs());
+    let (r, g, b) = match h as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = lightness - c / 2.0;
+    let to_byte = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    Color::Rgb(to_byte(r), to_byte(g), to_byte(b))
+}
+
+/// The package a frame belongs to, for colouring: the top-level name of its module, from the
+/// file path (`.../site-packages/requests/api.py` → `requests`), else the name's first part.
+pub fn package_of(file: Option<&str>, name: &str) -> String {
+    let Some(file) = file else {
+        return name
+            .split(['.', ':', ' '])
+            .next()
+            .unwrap_or(name)
+            .to_owned();
+    };
+    for marker in ["site-packages/", "dist-packages/"] {
+        if let Some(at) = file.rfind(marker) {
+            let rest = &file[at + marker.len()..];
+            return rest.split('/').next().unwrap_or(rest).to_owned();
+        }
+    }
+    // Standard library and project files: the directory holding the file.
+    let mut parts = file.rsplit('/');
+    let stem = parts.next().unwrap_or(file);
+    parts.next().unwrap_or(stem).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hues_are_stable_and_packages_are_found() {
+        let theme = Theme::new(ColorSupport::TrueColor);
+        assert_eq!(theme.frame("shop", false), theme.frame("shop", false));
+        assert_ne!(theme.frame("shop", false), theme.frame("json", false));
+        assert_eq!(
+            package_of(Some("/x/site-packages/requests/api.py"), "f"),
+            "requests"
+        );
+        assert_eq!(package_of(Some("/srv/app/shop/catalog.py"), "f"), "shop");
+        assert_eq!(hsl(0.0, 1.0, 0.5), Color::Rgb(255, 0, 0));
+    }
+
+    #[test]
+    fn no_color_still_tells_neighbours_apart() {
+        let theme = Theme::new(ColorSupport::None);
+        assert_ne!(theme.frame("a", false), theme.frame("a", true));
+        assert_eq!(theme.frame("a", false).bg, None);
+    }
+}
