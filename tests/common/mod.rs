@@ -1,0 +1,290 @@
+//! Helpers shared by the whole-program tests: where the fixtures are, running the binary, and a
+//! small JSON reader that keeps numbers as written.
+//!
+//! Why not serde_json for reading numbers: without its `float_roundtrip` feature (not enabled
+//! here) it may parse a float one ULP away from the nearest double, so "obol prints exactly
+//! pstats' number" could not be asserted. Here a number keeps its text and is converted with
+//! `str::parse::<f64>`, which rounds correctly.
+
+// Each test crate uses a different part of this module.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    fixtures().join(name)
+}
+
+/// Runs the built `obol` with `args`, returning its output and how long it took.
+pub fn run_obol<I, S>(args: I) -> (Output, Duration)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = assert_cmd::Command::cargo_bin("obol").expect("the obol binary is built");
+    command.args(args);
+    let start = Instant::now();
+    let output = command.output().expect("obol runs");
+    (output, start.elapsed())
+}
+
+/// A parsed JSON value whose numbers are still text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    Null,
+    Bool(bool),
+    Number(String),
+    String(String),
+    Array(Vec<Json>),
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    pub fn parse(text: &str) -> Result<Json, String> {
+        let mut reader = Reader {
+            bytes: text.as_bytes(),
+            at: 0,
+        };
+        let value = reader.value()?;
+        reader.skip_space();
+        if reader.at != reader.bytes.len() {
+            return Err(format!("trailing text at byte {}", reader.at));
+        }
+        Ok(value)
+    }
+
+    /// The member `key` of an object; panics naming the key when there is none, since a test
+    /// can do nothing else with a document of the wrong shape.
+    pub fn get(&self, key: &str) -> &Json {
+        match self {
+            Json::Object(members) => members
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| panic!("no member {key:?} in {self:?}")),
+            _ => panic!("not an object, looking for {key:?}: {self:?}"),
+        }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        matches!(self, Json::Object(members) if members.iter().any(|(k, _)| k == key))
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    pub fn array(&self) -> &[Json] {
+        match self {
+            Json::Array(items) => items,
+            _ => panic!("not an array: {self:?}"),
+        }
+    }
+
+    pub fn str(&self) -> &str {
+        match self {
+            Json::String(s) => s,
+            _ => panic!("not a string: {self:?}"),
+        }
+    }
+
+    pub fn opt_str(&self) -> Option<&str> {
+        match self {
+            Json::Null => None,
+            _ => Some(self.str()),
+        }
+    }
+
+    /// The number, correctly rounded to the nearest double.
+    pub fn f64(&self) -> f64 {
+        match self {
+            Json::Number(text) => text
+                .parse()
+                .unwrap_or_else(|e| panic!("bad number {text}: {e}")),
+            _ => panic!("not a number: {self:?}"),
+        }
+    }
+
+    pub fn opt_u64(&self) -> Option<u64> {
+        match self {
+            Json::Null => None,
+            Json::Number(text) => Some(
+                text.parse()
+                    .unwrap_or_else(|e| panic!("not an integer {text}: {e}")),
+            ),
+            _ => panic!("not a number: {self:?}"),
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn skip_space(&mut self) {
+        while self.at < self.bytes.len() && self.bytes[self.at].is_ascii_whitespace() {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_space();
+        self.bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), String> {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(format!("expected {:?} at byte {}", byte as char, self.at))
+        }
+    }
+
+    fn literal(&mut self, word: &str, value: Json) -> Result<Json, String> {
+        if self.bytes[self.at..].starts_with(word.as_bytes()) {
+            self.at += word.len();
+            Ok(value)
+        } else {
+            Err(format!("unknown literal at byte {}", self.at))
+        }
+    }
+
+    fn value(&mut self) -> Result<Json, String> {
+        match self.peek() {
+            Some(b'{') => self.object(),
+            Some(b'[') => self.array(),
+            Some(b'"') => self.string().map(Json::String),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => Ok(self.number()),
+            _ => Err(format!("unexpected input at byte {}", self.at)),
+        }
+    }
+
+    fn object(&mut self) -> Result<Json, String> {
+        self.expect(b'{')?;
+        let mut members = Vec::new();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Ok(Json::Object(members));
+        }
+        loop {
+            if self.peek() != Some(b'"') {
+                return Err(format!("expected a key at byte {}", self.at));
+            }
+            let key = self.string()?;
+            self.expect(b':')?;
+            members.push((key, self.value()?));
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b'}') => {
+                    self.at += 1;
+                    return Ok(Json::Object(members));
+                }
+                _ => return Err(format!("expected , or }} at byte {}", self.at)),
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Json, String> {
+        self.expect(b'[')?;
+        let mut items = Vec::new();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(Json::Array(items));
+        }
+        loop {
+            items.push(self.value()?);
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(b']') => {
+                    self.at += 1;
+                    return Ok(Json::Array(items));
+                }
+                _ => return Err(format!("expected , or ] at byte {}", self.at)),
+            }
+        }
+    }
+
+    fn number(&mut self) -> Json {
+        let start = self.at;
+        while self.at < self.bytes.len()
+            && matches!(
+                self.bytes[self.at],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
+        {
+            self.at += 1;
+        }
+        Json::Number(String::from_utf8_lossy(&self.bytes[start..self.at]).into_owned())
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self
+            .bytes
+            .get(self.at..self.at + 4)
+            .and_then(|d| std::str::from_utf8(d).ok())
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .ok_or_else(|| format!("bad \\u escape at byte {}", self.at))?;
+        self.at += 4;
+        Ok(digits)
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.expect(b'"')?;
+        let mut out = Vec::new();
+        loop {
+            let byte = *self
+                .bytes
+                .get(self.at)
+                .ok_or_else(|| "unterminated string".to_owned())?;
+            self.at += 1;
+            match byte {
+                b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                b'\\' => {
+                    let escape = *self.bytes.get(self.at).ok_or("unterminated escape")?;
+                    self.at += 1;
+                    let c = match escape {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            let high = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&high) {
+                                if !self.bytes[self.at..].starts_with(b"\\u") {
+                                    return Err(format!("lone surrogate at byte {}", self.at));
+                                }
+                                self.at += 2;
+                                let low = self.hex4()?;
+                                0x10000 + ((high - 0xD800) << 10) + (low.wrapping_sub(0xDC00))
+                            } else {
+                                high
+                            };
+                            char::from_u32(code)
+                                .ok_or_else(|| format!("bad code point at byte {}", self.at))?
+                        }
+                        _ => return Err(format!("bad escape at byte {}", self.at)),
+                    };
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                _ => out.push(byte),
+            }
+        }
+    }
+}
