@@ -8,3 +8,4 @@ pub mod priority;
 pub mod python;
 pub mod sandwich;
 pub mod summary;
+pub mod timeline;

@@ -7,25 +7,25 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, Receiver};
 
-use crossterm::event::{Event as TermEvent, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
 use regex::Regex;
 
 use super::action::{Action, Pane};
-use super::keymap;
 use super::panes::flame::{FlameView, Step};
 use super::panes::priority::PriorityView;
 use super::panes::sandwich::SandwichView;
 use super::terminal;
 use super::theme::{ColorSupport, Theme};
+use super::{input, keymap};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::Weights;
 use crate::analysis::summary::{SortKey, function_table};
+use crate::analysis::timeline::{count_matches, time_order_tree};
 use crate::import::{LoadError, Loaded};
-use crate::profile::{CallTree, CallTreeBuilder, NodeId, Profile, ProfileSet};
+use crate::profile::{CallTree, NodeId, Profile, ProfileSet};
 
 /// Below this the UI says so instead of drawing.
 pub const MIN_WIDTH: u16 = 40;
@@ -214,14 +214,6 @@ impl App {
                 modules: Vec::new(),
             },
         )
-    }
-
-    fn flame_view(&mut self) -> Option<&mut FlameView> {
-        match self.pane {
-            Pane::TimeOrder => Some(&mut self.time_order),
-            Pane::LeftHeavy => Some(&mut self.left_heavy),
-            _ => None,
-        }
     }
 
     /// Applies one action. Everything the user can do goes through here.
@@ -526,51 +518,6 @@ impl App {
         };
         view.select(hits[next].2);
     }
-
-    #[doc(hidden)]
-    pub fn flame_view_for_tests(&mut self) -> Option<&mut FlameView> {
-        self.flame_view()
-    }
-}
-
-/// Nodes whose frame matches, and the weight under them with each sample counted once.
-fn count_matches(tree: &CallTree, frame_matches: &[bool]) -> (usize, f64) {
-    let mut count = 0;
-    let mut weight = 0.0;
-    let mut stack: Vec<(NodeId, bool)> = vec![(NodeId::ROOT, false)];
-    while let Some((node, under_match)) = stack.pop() {
-        let hit = tree
-            .frame(node)
-            .is_some_and(|f| frame_matches.get(f.0 as usize).copied().unwrap_or(false));
-        if hit {
-            count += 1;
-            if !under_match {
-                weight += tree.total_weight(node);
-            }
-        }
-        for &child in tree.children(node) {
-            stack.push((child, under_match || hit));
-        }
-    }
-    (count, weight)
-}
-
-/// The timeline as a tree in recorded order: consecutive samples sharing a stack prefix share
-/// frames, as speedscope's Time Order draws them.
-pub fn time_order_tree(profile: &Profile) -> CallTree {
-    let mut builder = CallTreeBuilder::new();
-    let Some(timeline) = &profile.timeline else {
-        return builder.finish();
-    };
-    for sample in timeline {
-        let stack = profile.tree.stack(sample.leaf);
-        let mut node = NodeId::ROOT;
-        for frame in stack {
-            node = builder.last_child_or_new(node, frame);
-        }
-        builder.add_self(node, sample.weight);
-    }
-    builder.finish()
 }
 
 /// Everything the loop waits for.
@@ -583,48 +530,15 @@ pub enum Event {
     Loaded(Box<Result<Loaded, LoadError>>),
 }
 
-/// Tells a double click from two clicks.
-#[derive(Default)]
-struct Clicks {
-    last: Option<(Instant, u16, u16)>,
-}
-
-impl Clicks {
-    fn action(&mut self, mouse: MouseEvent) -> Option<Action> {
-        let (column, row) = (mouse.column, mouse.row);
-        match mouse.kind {
-            MouseEventKind::Down(MouseButton::Left) => {
-                let now = Instant::now();
-                let double = self.last.is_some_and(|(t, c, r)| {
-                    c == column && r == row && now - t < Duration::from_millis(400)
-                });
-                self.last = if double {
-                    None
-                } else {
-                    Some((now, column, row))
-                };
-                Some(if double {
-                    Action::DoubleClick { column, row }
-                } else {
-                    Action::Click { column, row }
-                })
-            }
-            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
-            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
-            _ => None,
-        }
-    }
-}
-
 /// Loads `paths` (and the demo, if asked) while showing progress, then runs the UI until quit.
 /// Returns the first load error, after restoring the terminal.
 pub fn run(paths: Vec<PathBuf>, demo: bool) -> Result<(), crate::cli::CliError> {
     let (sender, receiver) = mpsc::channel::<Event>();
     let (mut tui, guard) = terminal::enter()?;
-    spawn_input(sender.clone());
-    spawn_signals(sender.clone());
+    input::spawn_input(sender.clone());
+    input::spawn_signals(sender.clone());
     let expected = paths.len() + usize::from(demo);
-    spawn_loader(paths, demo, sender);
+    input::spawn_loader(paths, demo, sender);
     let theme = Theme::new(ColorSupport::detect());
     let files = super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)?;
     let Some(files) = files else {
@@ -643,7 +557,7 @@ fn event_loop(
     receiver: &Receiver<Event>,
     app: &mut App,
 ) -> io::Result<()> {
-    let mut clicks = Clicks::default();
+    let mut clicks = keymap::Clicks::default();
     let mut dirty = true;
     loop {
         if dirty {
@@ -670,53 +584,4 @@ fn event_loop(
             return Ok(());
         }
     }
-}
-
-fn spawn_input(sender: Sender<Event>) {
-    std::thread::spawn(move || {
-        loop {
-            let event = match crossterm::event::read() {
-                Ok(event) => Event::Terminal(event),
-                Err(_) => Event::Hangup,
-            };
-            let hangup = matches!(event, Event::Hangup);
-            if sender.send(event).is_err() || hangup {
-                return;
-            }
-        }
-    });
-}
-
-fn spawn_signals(sender: Sender<Event>) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT]) else {
-        return;
-    };
-    std::thread::spawn(move || {
-        for _ in signals.forever() {
-            if sender.send(Event::Signal).is_err() {
-                return;
-            }
-        }
-    });
-}
-
-fn spawn_loader(paths: Vec<PathBuf>, demo: bool, sender: Sender<Event>) {
-    std::thread::spawn(move || {
-        if demo {
-            let loaded = crate::import::load_bytes(
-                std::path::Path::new(crate::cli::DEMO_NAME),
-                crate::cli::DEMO_PROFILE,
-            );
-            if sender.send(Event::Loaded(Box::new(loaded))).is_err() {
-                return;
-            }
-        }
-        for path in paths {
-            let loaded = crate::import::load_path(&path);
-            if sender.send(Event::Loaded(Box::new(loaded))).is_err() {
-                return;
-            }
-        }
-    });
 }

@@ -1,7 +1,11 @@
 //! The one key table. Input handling and the help screen both read it, so a key is defined in
 //! exactly one place.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 
 use super::action::{Action, Pane};
 
@@ -125,6 +129,39 @@ pub fn help_lines() -> Vec<(String, &'static str)> {
             (keys.join(" "), b.action.description())
         })
         .collect()
+}
+
+/// Tells a double click from two clicks.
+#[derive(Default)]
+pub struct Clicks {
+    last: Option<(Instant, u16, u16)>,
+}
+
+impl Clicks {
+    pub fn action(&mut self, mouse: MouseEvent) -> Option<Action> {
+        let (column, row) = (mouse.column, mouse.row);
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let now = Instant::now();
+                let double = self.last.is_some_and(|(t, c, r)| {
+                    c == column && r == row && now - t < Duration::from_millis(400)
+                });
+                self.last = if double {
+                    None
+                } else {
+                    Some((now, column, row))
+                };
+                Some(if double {
+                    Action::DoubleClick { column, row }
+                } else {
+                    Action::Click { column, row }
+                })
+            }
+            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
+            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
