@@ -9,3 +9,4 @@ pub mod python;
 pub mod sandwich;
 pub mod summary;
 pub mod timeline;
+pub mod transform;

@@ -71,6 +71,18 @@ pub enum Action {
     ToggleColors,
     /// Sort the table by the next column.
     CycleSort,
+    /// Fold recursive calls into the outermost call, and back.
+    CollapseRecursion,
+    /// Show every stack through the selected function, re-rooted at it.
+    Focus,
+    /// Hide frames by regex, or the standard library and packages ("only my code"), and back.
+    Hide,
+    /// Merge all threads of the file into one profile, and back.
+    MergeThreads,
+    /// Copy the selected name and file:line to the clipboard (OSC 52, works over SSH).
+    Copy,
+    /// Open the selected function's file at its line in $EDITOR.
+    OpenEditor,
     /// Scroll up (mouse wheel).
     ScrollUp,
     /// Scroll down (mouse wheel).
@@ -120,6 +132,12 @@ impl Action {
             Action::FlipOrientation => "flip icicle / flame orientation",
             Action::ToggleColors => "colour by module / by self-time heat",
             Action::CycleSort => "sort the table by the next column",
+            Action::CollapseRecursion => "collapse recursion / restore",
+            Action::Focus => "focus on the selected function (Esc leaves)",
+            Action::Hide => "hide frames by regex, or only my code / show all",
+            Action::MergeThreads => "merge all threads / split again",
+            Action::Copy => "copy name and file:line (OSC 52)",
+            Action::OpenEditor => "open the file at that line in $EDITOR",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
             Action::Click { .. } => "select",

@@ -2,30 +2,31 @@
 //!
 //! One channel carries everything that can happen: terminal input (from an input thread),
 //! signals (from a signal thread) and finished loads. The loop draws only after something
-//! changed, and blocks otherwise.
+//! changed, and blocks otherwise. `update` changes state only; what reaches outside (the
+//! clipboard, the editor) is left as an [`Effect`] for the loop to carry out.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver};
 
 use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
-use regex::Regex;
 
 use super::action::{Action, Pane};
+use super::effects::{self, Effect};
 use super::panes::flame::{FlameView, Step};
 use super::panes::priority::PriorityView;
 use super::panes::sandwich::SandwichView;
+use super::search::{Prompt, PromptKind, Search};
 use super::terminal;
 use super::theme::{ColorSupport, Theme};
+use super::trees::{Trees, ViewOptions, derive};
 use super::{input, keymap};
 use crate::analysis::flame::ChildOrder;
-use crate::analysis::priority::Weights;
+use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
 use crate::analysis::summary::{SortKey, function_table};
-use crate::analysis::timeline::{count_matches, time_order_tree};
 use crate::import::{LoadError, Loaded};
-use crate::profile::{CallTree, NodeId, Profile, ProfileSet};
+use crate::profile::{CallTree, FuncId, Profile, ProfileSet};
 
 /// Below this the UI says so instead of drawing.
 pub const MIN_WIDTH: u16 = 40;
@@ -38,32 +39,20 @@ pub struct ProfileRef {
     pub profile: usize,
 }
 
-/// An active search.
-#[derive(Debug, Clone)]
-pub struct Search {
-    pub regex: Regex,
-    /// Per frame id of the current file: whether its name matches.
-    pub frame_matches: Vec<bool>,
-    /// Matching nodes in the tree shown.
-    pub count: usize,
-    /// Their share of the total, each sample counted once.
-    pub share: f64,
-}
-
 pub struct App {
     pub files: Vec<Loaded>,
     pub profiles: Vec<ProfileRef>,
     pub current: usize,
     pub pane: Pane,
-    /// Time-order trees, built on first view, by index into `profiles`.
-    time_trees: HashMap<usize, CallTree>,
+    pub options: ViewOptions,
+    /// What the flame panes draw, derived from the profile and `options`.
+    pub trees: Trees,
     pub time_order: FlameView,
     pub left_heavy: FlameView,
     pub sandwich: SandwichView,
     pub priority: Option<PriorityView>,
     pub search: Option<Search>,
-    /// The search prompt's text while it is open.
-    pub prompt: Option<String>,
+    pub prompt: Option<Prompt>,
     pub help: bool,
     pub heat: bool,
     pub theme: Theme,
@@ -71,6 +60,8 @@ pub struct App {
     pub quit: bool,
     /// A one-line message for the status bar (a bad regex, say).
     pub message: Option<String>,
+    /// Left for the event loop by the last update.
+    pub effect: Option<Effect>,
 }
 
 impl App {
@@ -82,12 +73,26 @@ impl App {
                 (0..l.set.profiles.len()).map(move |profile| ProfileRef { file, profile })
             })
             .collect();
+        let message = files
+            .iter()
+            .flat_map(|f| {
+                f.warnings
+                    .iter()
+                    .map(move |w| format!("{}: {w}", f.path.display()))
+            })
+            .next();
+        let empty = Trees {
+            merged: crate::profile::CallTreeBuilder::new().finish(),
+            time_order: None,
+            hidden_share: 0.0,
+        };
         let mut app = App {
             files,
             profiles,
             current: 0,
             pane: Pane::TimeOrder,
-            time_trees: HashMap::new(),
+            options: ViewOptions::default(),
+            trees: empty,
             time_order: FlameView::new(ChildOrder::Alphabetical),
             left_heavy: FlameView::new(ChildOrder::HeaviestFirst),
             sandwich: SandwichView::new(Vec::new()),
@@ -99,7 +104,8 @@ impl App {
             theme,
             size,
             quit: false,
-            message: None,
+            message,
+            effect: None,
         };
         app.switch_profile(0);
         app
@@ -122,77 +128,69 @@ impl App {
         &self.files[r.file].set.profiles[r.profile]
     }
 
-    /// Whether pane 1 shows Time Order (the file keeps sample order) or the Flamegraph.
+    /// Whether pane 1 shows Time Order (the profile keeps sample order) or the Flamegraph.
     pub fn has_time_order(&self) -> bool {
-        self.profile().timeline.is_some()
+        self.trees.time_order.is_some()
     }
 
     /// The tree a flame pane shows.
     pub fn tree_for(&self, pane: Pane) -> &CallTree {
-        match pane {
-            Pane::TimeOrder => self
-                .time_trees
-                .get(&self.current)
-                .unwrap_or(&self.profile().tree),
-            _ => &self.profile().tree,
+        match (pane, &self.trees.time_order) {
+            (Pane::TimeOrder, Some(tree)) => tree,
+            _ => &self.trees.merged,
         }
     }
 
-    /// The area panes draw in: everything but the tab bar and the status line.
+    /// The area panes draw in: everything but the tab bar and the two status lines.
     pub fn body(&self) -> Rect {
         Rect::new(0, 1, self.size.width, self.size.height.saturating_sub(3))
     }
 
-    fn switch_profile(&mut self, index: usize) {
+    pub(super) fn switch_profile(&mut self, index: usize) {
         self.current = index;
-        let timeline = self.profile().timeline.is_some();
-        if timeline && !self.time_trees.contains_key(&index) {
-            let tree = time_order_tree(self.profile());
-            self.time_trees.insert(index, tree);
+        self.options.focus = None;
+        let profile = self.profile();
+        let rows = function_table(self.set(), &[profile], SortKey::SelfWeight);
+        self.sandwich = SandwichView::new(rows);
+        self.priority = None;
+        self.rebuild_trees();
+        if let Some(search) = &self.search {
+            let regex = search.regex.clone();
+            self.apply_search(Some(regex));
         }
-        self.time_order.order = if timeline {
+    }
+
+    /// Derives the trees again after the profile or a view option changed.
+    pub(super) fn rebuild_trees(&mut self) {
+        let r = self.profile_ref();
+        let set = &self.files[r.file].set;
+        self.trees = derive(set, &set.profiles[r.profile], &self.options);
+        self.time_order.order = if self.trees.time_order.is_some() {
             ChildOrder::Stored
         } else {
             ChildOrder::Alphabetical
         };
         self.time_order.clear();
         self.left_heavy.clear();
-        let profile = self.profile();
-        let rows = function_table(self.set(), &[profile], SortKey::SelfWeight);
-        self.sandwich = SandwichView::new(rows);
-        self.priority = None;
-        if let Some(search) = &self.search {
-            let regex = search.regex.clone();
-            self.apply_search(Some(regex));
-        }
         self.relayout();
     }
 
     /// Recomputes the layout of the pane shown; called after anything that changes it.
-    fn relayout(&mut self) {
+    pub(super) fn relayout(&mut self) {
         let body = self.body();
+        let r = self.profile_ref();
+        let set = &self.files[r.file].set;
         match self.pane {
-            Pane::TimeOrder | Pane::LeftHeavy => {
-                let pane = self.pane;
-                let r = self.profile_ref();
-                let tree = match pane {
-                    Pane::TimeOrder => self.time_trees.get(&self.current),
-                    _ => None,
-                }
-                .unwrap_or(&self.files[r.file].set.profiles[r.profile].tree);
-                let frames = &self.files[r.file].set.frames;
-                let view = if pane == Pane::TimeOrder {
-                    &mut self.time_order
-                } else {
-                    &mut self.left_heavy
-                };
-                view.relayout(tree, frames, body);
+            Pane::TimeOrder => {
+                let tree = self.trees.time_order.as_ref().unwrap_or(&self.trees.merged);
+                self.time_order.relayout(tree, &set.frames, body);
             }
+            Pane::LeftHeavy => self
+                .left_heavy
+                .relayout(&self.trees.merged, &set.frames, body),
             Pane::Sandwich => {
-                let r = self.profile_ref();
-                let set = &self.files[r.file].set;
                 self.sandwich
-                    .relayout(&set.profiles[r.profile].tree, &set.frames, body);
+                    .relayout(&set.profiles[r.profile].tree, &set.frames, body)
             }
             Pane::Priority => {
                 if self.priority.is_none() {
@@ -206,11 +204,11 @@ impl App {
         self.update_search_counts();
     }
 
-    fn priority_report(&self) -> crate::analysis::priority::PriorityReport {
+    fn priority_report(&self) -> PriorityReport {
         crate::cli::priority::priority_report(&self.files, &[], Weights::default()).unwrap_or_else(
-            |_| crate::analysis::priority::PriorityReport {
+            |_| PriorityReport {
                 weights: Weights::default(),
-                graph_source: crate::analysis::priority::GraphSource::Calls,
+                graph_source: GraphSource::Calls,
                 modules: Vec::new(),
             },
         )
@@ -235,7 +233,8 @@ impl App {
             Action::ShowPane(pane) => self.show(pane),
             Action::NextPane => self.show(Pane::ALL[(self.pane.index() + 1) % Pane::ALL.len()]),
             Action::PrevPane => {
-                self.show(Pane::ALL[(self.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len()])
+                let n = Pane::ALL.len();
+                self.show(Pane::ALL[(self.pane.index() + n - 1) % n]);
             }
             Action::PrevProfile | Action::NextProfile => {
                 let n = self.profiles.len();
@@ -252,13 +251,43 @@ impl App {
                 self.size = Rect::new(0, 0, width, height);
                 self.relayout();
             }
-            Action::Search => self.prompt = Some(String::new()),
+            Action::Search => self.prompt = Some(Prompt::new(PromptKind::Search)),
+            Action::Hide => {
+                if self.options.hidden.take().is_some() {
+                    self.rebuild_trees();
+                } else {
+                    self.prompt = Some(Prompt::new(PromptKind::Hide));
+                }
+            }
             Action::ToggleColors => self.heat = !self.heat,
             Action::FlipOrientation => {
                 let icicle = !self.time_order.icicle;
                 self.time_order.icicle = icicle;
                 self.left_heavy.icicle = icicle;
             }
+            Action::CollapseRecursion => {
+                self.options.collapse_recursion = !self.options.collapse_recursion;
+                self.rebuild_trees();
+            }
+            Action::MergeThreads => {
+                if self.set().profiles.len() > 1 {
+                    self.options.merge_threads = !self.options.merge_threads;
+                    self.rebuild_trees();
+                } else {
+                    self.message = Some("this file has one profile: nothing to merge".into());
+                }
+            }
+            Action::Focus => match self.selected_function() {
+                Some(func) => {
+                    self.options.focus = Some(func);
+                    self.rebuild_trees();
+                    if self.pane == Pane::Sandwich || self.pane == Pane::Priority {
+                        self.show(Pane::LeftHeavy);
+                    }
+                }
+                None => self.message = Some("nothing selected to focus on".into()),
+            },
+            Action::Copy | Action::OpenEditor => self.request_effect(action),
             _ => match self.pane {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
                 Pane::Sandwich => self.update_sandwich(action),
@@ -272,20 +301,68 @@ impl App {
         self.relayout();
     }
 
-    fn update_flame(&mut self, action: Action) {
-        let pane = self.pane;
-        let r = self.profile_ref();
-        let tree = match pane {
-            Pane::TimeOrder => self.time_trees.get(&self.current),
-            _ => None,
+    /// The function under the selection of the pane shown.
+    pub fn selected_function(&self) -> Option<FuncId> {
+        let frames = &self.set().frames;
+        match self.pane {
+            Pane::TimeOrder | Pane::LeftHeavy => {
+                let view = if self.pane == Pane::TimeOrder {
+                    &self.time_order
+                } else {
+                    &self.left_heavy
+                };
+                let tree = self.tree_for(self.pane);
+                view.selected
+                    .and_then(|n| tree.frame(n))
+                    .map(|f| frames.func_of(f))
+            }
+            Pane::Sandwich => self.sandwich.selected_function(),
+            Pane::Priority => self
+                .priority
+                .as_ref()
+                .and_then(|p| p.report.modules.get(p.selected))
+                .and_then(|m| m.heaviest_function)
+                .filter(|(file, _)| *file == self.profile_ref().file)
+                .map(|(_, func)| func),
         }
-        .unwrap_or(&self.files[r.file].set.profiles[r.profile].tree);
-        let frames = &self.files[r.file].set.frames;
-        let view = if pane == Pane::TimeOrder {
-            &mut self.time_order
-        } else {
-            &mut self.left_heavy
+    }
+
+    fn request_effect(&mut self, action: Action) {
+        let Some(func) = self.selected_function() else {
+            self.message = Some("nothing selected".into());
+            return;
         };
+        let function = self.set().frames.function(func);
+        let place = match (&function.file, function.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            (Some(file), None) => file.clone(),
+            _ => String::new(),
+        };
+        self.effect = match (action, &function.file) {
+            (Action::Copy, _) => Some(Effect::Copy(
+                format!("{} {place}", function.name).trim().to_owned(),
+            )),
+            (_, Some(file)) => Some(Effect::Edit {
+                file: file.clone(),
+                line: function.line,
+            }),
+            (_, None) => {
+                self.message = Some(format!("{} has no file", function.name));
+                None
+            }
+        };
+    }
+
+    fn update_flame(&mut self, action: Action) {
+        let set = &self.files[self.profiles[self.current].file].set;
+        let (tree, view) = match self.pane {
+            Pane::TimeOrder => (
+                self.trees.time_order.as_ref().unwrap_or(&self.trees.merged),
+                &mut self.time_order,
+            ),
+            _ => (&self.trees.merged, &mut self.left_heavy),
+        };
+        let frames = &set.frames;
         // Arrows follow the picture: with the root at the bottom, up is towards the callees.
         let (up, down) = if view.icicle {
             (Step::Parent, Step::Child)
@@ -300,16 +377,15 @@ impl App {
             Action::Zoom => {
                 view.zoom_in(tree, frames);
             }
-            Action::Back => {
-                view.zoom_out(tree, frames);
+            // Out of the zoom history first, then out of focus.
+            Action::Back if !view.zoom_out(tree, frames) && self.options.focus.take().is_some() => {
+                self.rebuild_trees();
             }
             Action::ResetZoom => view.reset(tree, frames),
-            Action::ScrollUp | Action::PageUp => {
-                view.scroll_by(if action == Action::PageUp { -10 } else { -3 })
-            }
-            Action::ScrollDown | Action::PageDown => {
-                view.scroll_by(if action == Action::PageDown { 10 } else { 3 })
-            }
+            Action::ScrollUp => view.scroll_by(-3),
+            Action::PageUp => view.scroll_by(-10),
+            Action::ScrollDown => view.scroll_by(3),
+            Action::PageDown => view.scroll_by(10),
             Action::Click { column, row } => {
                 if let Some(node) = view.hit(column, row) {
                     view.select(node);
@@ -331,12 +407,10 @@ impl App {
     fn update_sandwich(&mut self, action: Action) {
         let page = (self.sandwich.table_area.height.saturating_sub(2) as isize).max(1);
         match action {
-            Action::Up | Action::ScrollUp => self.sandwich.move_by(-1),
-            Action::Down | Action::ScrollDown => self.sandwich.move_by(1),
+            Action::Up | Action::ScrollUp | Action::PrevMatch => self.sandwich.move_by(-1),
+            Action::Down | Action::ScrollDown | Action::NextMatch => self.sandwich.move_by(1),
             Action::PageUp => self.sandwich.move_by(-page),
             Action::PageDown => self.sandwich.move_by(page),
-            Action::NextMatch => self.sandwich.move_by(1),
-            Action::PrevMatch => self.sandwich.move_by(-1),
             Action::CycleSort => {
                 let r = self.profile_ref();
                 self.sandwich.cycle_sort(&self.files[r.file].set);
@@ -351,11 +425,7 @@ impl App {
                     }
                 }
             }
-            Action::Back => {
-                let r = self.profile_ref();
-                self.sandwich.set_filter(&self.files[r.file].set, None);
-                self.search = None;
-            }
+            Action::Back => self.apply_search(None),
             _ => {}
         }
         self.relayout();
@@ -376,147 +446,19 @@ impl App {
                     .modules
                     .get(view.selected)
                     .and_then(|m| m.heaviest_function);
-                if let Some((file_index, func)) = target {
-                    // The report indexes time files in load order; find that file's first profile.
-                    if let Some(profile) = self.profiles.iter().position(|p| p.file == file_index) {
-                        if self.profile_ref().file != file_index {
-                            self.switch_profile(profile);
-                        }
-                        self.sandwich.select_function(func);
-                        self.show(Pane::Sandwich);
+                // The report numbers time files in load order; its first profile stands for it.
+                if let Some((file, func)) = target
+                    && let Some(profile) = self.profiles.iter().position(|p| p.file == file)
+                {
+                    if self.profile_ref().file != file {
+                        self.switch_profile(profile);
                     }
+                    self.sandwich.select_function(func);
+                    self.show(Pane::Sandwich);
                 }
             }
             _ => {}
         }
-    }
-
-    fn update_prompt(&mut self, action: Action) {
-        let Some(text) = &mut self.prompt else {
-            return;
-        };
-        match action {
-            Action::PromptInput(c) => text.push(c),
-            Action::PromptBackspace => {
-                text.pop();
-            }
-            Action::PromptCancel => self.prompt = None,
-            Action::Quit => self.quit = true,
-            Action::PromptSubmit => {
-                let pattern = std::mem::take(text);
-                self.prompt = None;
-                if pattern.is_empty() {
-                    self.apply_search(None);
-                } else {
-                    match Regex::new(&pattern) {
-                        Ok(regex) => self.apply_search(Some(regex)),
-                        Err(e) => {
-                            let first =
-                                e.to_string().lines().last().unwrap_or("").trim().to_owned();
-                            self.message = Some(format!("bad regex: {first}"));
-                        }
-                    }
-                }
-            }
-            Action::Resize { width, height } => {
-                self.size = Rect::new(0, 0, width, height);
-                self.relayout();
-            }
-            _ => {}
-        }
-    }
-
-    /// Starts (or with `None` ends) a search: flame panes highlight matches, the Sandwich
-    /// table shows only matching functions.
-    fn apply_search(&mut self, regex: Option<Regex>) {
-        let r = self.profile_ref();
-        let set = &self.files[r.file].set;
-        self.sandwich.set_filter(set, regex.clone());
-        self.search = regex.map(|regex| Search {
-            frame_matches: set
-                .frames
-                .frames()
-                .iter()
-                .map(|f| regex.is_match(&f.name))
-                .collect(),
-            regex,
-            count: 0,
-            share: 0.0,
-        });
-        self.update_search_counts();
-        if self.pane == Pane::Sandwich {
-            self.relayout();
-        }
-    }
-
-    /// Match count and share for the tree of the pane shown.
-    fn update_search_counts(&mut self) {
-        let pane = if self.pane == Pane::TimeOrder {
-            Pane::TimeOrder
-        } else {
-            Pane::LeftHeavy
-        };
-        let Some(search) = &self.search else {
-            return;
-        };
-        let tree = self.tree_for(pane);
-        let (count, matched) = count_matches(tree, &search.frame_matches);
-        let share = if tree.total() > 0.0 {
-            matched / tree.total()
-        } else {
-            0.0
-        };
-        if let Some(search) = &mut self.search {
-            search.count = count;
-            search.share = share;
-        }
-    }
-
-    /// Selects the next (or previous) matching frame in the layout, left to right, top down.
-    fn jump_to_match(&mut self, forward: bool) {
-        let Some(search) = &self.search else {
-            return;
-        };
-        let matches = search.frame_matches.clone();
-        let pane = self.pane;
-        let r = self.profile_ref();
-        let tree = match pane {
-            Pane::TimeOrder => self.time_trees.get(&self.current),
-            _ => None,
-        }
-        .unwrap_or(&self.files[r.file].set.profiles[r.profile].tree);
-        let Some(view) = (match pane {
-            Pane::TimeOrder => Some(&mut self.time_order),
-            Pane::LeftHeavy => Some(&mut self.left_heavy),
-            _ => None,
-        }) else {
-            return;
-        };
-        let mut hits: Vec<(u16, u32, NodeId)> = view
-            .layout
-            .rects
-            .iter()
-            .filter(|r| {
-                tree.frame(r.node)
-                    .is_some_and(|f| matches.get(f.0 as usize).copied().unwrap_or(false))
-            })
-            .map(|r| (r.depth, r.x0, r.node))
-            .collect();
-        hits.sort_unstable();
-        if hits.is_empty() {
-            self.message = Some("no match on screen".into());
-            return;
-        }
-        let at = view
-            .selected
-            .and_then(|s| hits.iter().position(|h| h.2 == s));
-        let next = match (at, forward) {
-            (Some(i), true) => (i + 1) % hits.len(),
-            (Some(i), false) => (i + hits.len() - 1) % hits.len(),
-            (None, true) => 0,
-            (None, false) => hits.len() - 1,
-        };
-        view.select(hits[next].2);
     }
 }
 
@@ -579,6 +521,9 @@ fn event_loop(
         if let Some(action) = action {
             app.update(action);
             dirty = true;
+        }
+        if let Some(effect) = app.effect.take() {
+            app.message = Some(effects::run(effect, tui));
         }
         if app.quit {
             return Ok(());

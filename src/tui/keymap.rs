@@ -84,6 +84,12 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::Char('i')], Action::FlipOrientation),
     bind(&[Key::Char('c')], Action::ToggleColors),
     bind(&[Key::Char('o')], Action::CycleSort),
+    bind(&[Key::Char('r')], Action::CollapseRecursion),
+    bind(&[Key::Char('f')], Action::Focus),
+    bind(&[Key::Char('H')], Action::Hide),
+    bind(&[Key::Char('t')], Action::MergeThreads),
+    bind(&[Key::Char('y')], Action::Copy),
+    bind(&[Key::Char('e')], Action::OpenEditor),
     bind(&[Key::Char('?')], Action::Help),
     bind(&[Key::Char('q'), Key::Ctrl('c')], Action::Quit),
 ];

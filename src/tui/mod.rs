@@ -3,11 +3,14 @@
 
 pub mod action;
 pub mod app;
+pub mod effects;
 pub mod input;
 pub mod keymap;
 pub mod loading;
 pub mod panes;
+pub mod search;
 pub mod terminal;
 pub mod theme;
+pub mod trees;
 
 pub use app::run;

@@ -42,6 +42,19 @@ pub fn restore() {
     }
 }
 
+/// Hands the terminal to another program (the editor) for a while.
+pub fn suspend() {
+    restore();
+}
+
+/// Takes the terminal back after [`suspend`] and forces a full redraw.
+pub fn resume(tui: &mut Tui) -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
+    tui.clear()
+}
+
 /// Restores the terminal when dropped, so an early return or an error still leaves it usable.
 pub struct RestoreGuard;
 

@@ -5,6 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
+use super::flame::fit;
 use crate::tui::keymap::help_lines;
 use crate::tui::theme::Theme;
 
@@ -15,13 +16,23 @@ pub fn render(area: Rect, theme: &Theme, buf: &mut Buffer) {
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(0);
-    let width = (key_width + 4 + lines.iter().map(|(_, d)| d.len()).max().unwrap_or(0)) as u16 + 4;
-    let height = lines.len() as u16 + 2;
+    let text_width = lines
+        .iter()
+        .map(|(_, d)| d.chars().count())
+        .max()
+        .unwrap_or(0);
+    let column_width = key_width + 2 + text_width + 2;
+    // As many columns as the height needs, so that every key shows even at 80×24.
+    let rows_available = usize::from(area.height.saturating_sub(2)).max(1);
+    let columns = lines.len().div_ceil(rows_available).max(1);
+    let rows = lines.len().div_ceil(columns);
+    let width = (column_width * columns + 2).min(usize::from(area.width)) as u16;
+    let height = (rows + 2).min(usize::from(area.height)) as u16;
     let popup = Rect::new(
         area.x + area.width.saturating_sub(width) / 2,
         area.y + area.height.saturating_sub(height) / 2,
-        width.min(area.width),
-        height.min(area.height),
+        width,
+        height,
     );
     Clear.render(popup, buf);
     let block = Block::new()
@@ -29,24 +40,20 @@ pub fn render(area: Rect, theme: &Theme, buf: &mut Buffer) {
         .title(" keys (? or Esc closes) ");
     let inner = block.inner(popup);
     block.render(popup, buf);
-    for (i, (keys, description)) in lines.iter().enumerate().take(usize::from(inner.height)) {
-        let y = inner.y + i as u16;
-        buf.set_stringn(
-            inner.x + 1,
-            y,
-            keys,
-            usize::from(inner.width),
-            theme.header(),
-        );
-        let x = inner.x + 1 + key_width as u16 + 2;
-        if x < inner.right() {
-            buf.set_stringn(
-                x,
-                y,
-                *description,
-                usize::from(inner.right() - x),
-                Style::new(),
-            );
+    let cell_width = usize::from(inner.width) / columns;
+    for (i, (keys, description)) in lines.iter().enumerate() {
+        let (column, row) = (i / rows, i % rows);
+        if row >= usize::from(inner.height) {
+            continue;
+        }
+        let x = inner.x + (column * cell_width) as u16;
+        let y = inner.y + row as u16;
+        let keys_shown = fit(keys, key_width.min(cell_width));
+        buf.set_stringn(x, y, &keys_shown, cell_width, theme.header());
+        let text_x = x + key_width as u16 + 2;
+        let room = (x as usize + cell_width).saturating_sub(text_x as usize + 1);
+        if room > 0 {
+            buf.set_stringn(text_x, y, fit(description, room), room, Style::new());
         }
     }
 }

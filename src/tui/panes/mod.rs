@@ -127,7 +127,7 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         app.theme.header(),
     );
     let second = if let Some(prompt) = &app.prompt {
-        format!("/{prompt}▏  (Enter search, Esc cancel)")
+        prompt.line()
     } else if let Some(message) = &app.message {
         message.clone()
     } else if let Some(search) = &app.search {
@@ -137,6 +137,8 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             search.count,
             100.0 * search.share
         )
+    } else if let Some(view) = view_options_line(app) {
+        view
     } else {
         let file = &app.files[app.profile_ref().file];
         let profile = app.profile();
@@ -150,6 +152,37 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let second = escape_control(&second).into_owned();
     buf.set_stringn(area.x, y + 1, fit(&second, width), width, Style::new());
+}
+
+/// The view options in force, if any: what the picture leaves out.
+fn view_options_line(app: &App) -> Option<String> {
+    let o = &app.options;
+    let mut parts = Vec::new();
+    if let Some(func) = o.focus {
+        parts.push(format!(
+            "focused on {} (Esc leaves)",
+            app.set().frames.function(func).name
+        ));
+    }
+    match &o.hidden {
+        Some(super::trees::Hidden::Library) => parts.push(format!(
+            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
+            100.0 * app.trees.hidden_share
+        )),
+        Some(super::trees::Hidden::Matching(re)) => parts.push(format!(
+            "hiding /{}/: {:.1}% of the total given to callers (H shows all)",
+            re.as_str(),
+            100.0 * app.trees.hidden_share
+        )),
+        None => {}
+    }
+    if o.collapse_recursion {
+        parts.push("recursion collapsed (r)".into());
+    }
+    if o.merge_threads {
+        parts.push("all threads merged (t)".into());
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// The selected frame or function: name, file:line, self and total with shares, calls.

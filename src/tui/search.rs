@@ -1,0 +1,189 @@
+//! The prompt (search and hide) and searching: flame panes highlight matching frames, the
+//! Sandwich table keeps only matching functions.
+
+use regex::Regex;
+
+use super::action::{Action, Pane};
+use super::app::App;
+use super::trees::Hidden;
+use crate::analysis::timeline::count_matches;
+use crate::profile::NodeId;
+
+/// What the prompt's text is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Search,
+    Hide,
+}
+
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind) -> Prompt {
+        Prompt {
+            kind,
+            text: String::new(),
+        }
+    }
+
+    /// What the status line shows while the prompt is open.
+    pub fn line(&self) -> String {
+        match self.kind {
+            PromptKind::Search => format!("/{}▏  (regex; Enter search, Esc cancel)", self.text),
+            PromptKind::Hide => format!(
+                "hide: {}▏  (regex; empty hides the standard library and site-packages)",
+                self.text
+            ),
+        }
+    }
+}
+
+/// An active search.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub regex: Regex,
+    /// Per frame id of the current file: whether its name matches.
+    pub frame_matches: Vec<bool>,
+    /// Matching nodes in the tree shown.
+    pub count: usize,
+    /// Their share of the total, each sample counted once.
+    pub share: f64,
+}
+
+impl App {
+    pub(super) fn update_prompt(&mut self, action: Action) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        match action {
+            Action::PromptInput(c) => prompt.text.push(c),
+            Action::PromptBackspace => {
+                prompt.text.pop();
+            }
+            Action::PromptCancel => self.prompt = None,
+            Action::Quit => self.quit = true,
+            Action::PromptSubmit => {
+                let Prompt { kind, text } =
+                    std::mem::replace(prompt, Prompt::new(PromptKind::Search));
+                self.prompt = None;
+                let regex = if text.is_empty() {
+                    None
+                } else {
+                    match Regex::new(&text) {
+                        Ok(regex) => Some(regex),
+                        Err(e) => {
+                            let reason =
+                                e.to_string().lines().last().unwrap_or("").trim().to_owned();
+                            self.message = Some(format!("bad regex: {reason}"));
+                            return;
+                        }
+                    }
+                };
+                match kind {
+                    PromptKind::Search => self.apply_search(regex),
+                    PromptKind::Hide => {
+                        self.options.hidden = Some(regex.map_or(Hidden::Library, Hidden::Matching));
+                        self.rebuild_trees();
+                    }
+                }
+            }
+            Action::Resize { width, height } => {
+                self.size = ratatui::layout::Rect::new(0, 0, width, height);
+                self.relayout();
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts (or with `None` ends) a search.
+    pub(super) fn apply_search(&mut self, regex: Option<Regex>) {
+        let r = self.profile_ref();
+        let set = &self.files[r.file].set;
+        self.sandwich.set_filter(set, regex.clone());
+        self.search = regex.map(|regex| Search {
+            frame_matches: set
+                .frames
+                .frames()
+                .iter()
+                .map(|f| regex.is_match(&f.name))
+                .collect(),
+            regex,
+            count: 0,
+            share: 0.0,
+        });
+        self.relayout();
+    }
+
+    /// Match count and share for the tree of the flame pane shown (Left Heavy's otherwise).
+    pub(super) fn update_search_counts(&mut self) {
+        let pane = if self.pane == Pane::TimeOrder {
+            Pane::TimeOrder
+        } else {
+            Pane::LeftHeavy
+        };
+        let Some(search) = &self.search else {
+            return;
+        };
+        let tree = self.tree_for(pane);
+        let (count, matched) = count_matches(tree, &search.frame_matches);
+        let share = if tree.total() > 0.0 {
+            matched / tree.total()
+        } else {
+            0.0
+        };
+        if let Some(search) = &mut self.search {
+            search.count = count;
+            search.share = share;
+        }
+    }
+
+    /// Selects the next (or previous) matching frame on screen, top down, left to right.
+    pub(super) fn jump_to_match(&mut self, forward: bool) {
+        let Some(search) = &self.search else {
+            return;
+        };
+        let (tree, view) = match self.pane {
+            Pane::TimeOrder => (
+                self.trees.time_order.as_ref().unwrap_or(&self.trees.merged),
+                &mut self.time_order,
+            ),
+            Pane::LeftHeavy => (&self.trees.merged, &mut self.left_heavy),
+            _ => return,
+        };
+        let is_match = |node: NodeId| {
+            tree.frame(node).is_some_and(|f| {
+                search
+                    .frame_matches
+                    .get(f.0 as usize)
+                    .copied()
+                    .unwrap_or(false)
+            })
+        };
+        let mut hits: Vec<(u16, u32, NodeId)> = view
+            .layout
+            .rects
+            .iter()
+            .filter(|r| is_match(r.node))
+            .map(|r| (r.depth, r.x0, r.node))
+            .collect();
+        hits.sort_unstable();
+        if hits.is_empty() {
+            self.message = Some("no match on screen".into());
+            return;
+        }
+        let at = view
+            .selected
+            .and_then(|s| hits.iter().position(|h| h.2 == s));
+        let next = match (at, forward) {
+            (Some(i), true) => (i + 1) % hits.len(),
+            (Some(i), false) => (i + hits.len() - 1) % hits.len(),
+            (None, true) => 0,
+            (None, false) => hits.len() - 1,
+        };
+        view.select(hits[next].2);
+    }
+}

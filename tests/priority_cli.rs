@@ -1,0 +1,212 @@
+//! `obol priority` on the cProfile fixture, whose sources sit in `fixtures/program`: complexity
+//! against radon, the import graph against a hand count, and the JSON contract.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+mod common;
+use common::{fixture, run_obol};
+
+fn priority_json(args: &[&str]) -> Value {
+    let (output, _) = run_obol(args);
+    assert!(
+        output.status.success(),
+        "obol {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("priority --json prints JSON")
+}
+
+fn module<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == name)
+        .unwrap_or_else(|| panic!("no module {name}"))
+}
+
+fn has_module(report: &Value, name: &str) -> bool {
+    report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["module"] == name)
+}
+
+/// radon's complexity of a file, summed over functions, methods and closures.
+fn radon_sum(path: &Path) -> Option<u64> {
+    let script = r#"
+import sys
+from radon.complexity import cc_visit
+from radon.visitors import Function
+def walk(b):
+    return b.complexity + sum(walk(c) for c in b.closures)
+print(sum(walk(b) for b in cc_visit(open(sys.argv[1], encoding="utf-8").read()) if isinstance(b, Function)))
+"#;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
+}
+
+#[test]
+fn fixture_program_with_its_sources() {
+    let prof = fixture("program.prof");
+    let root = fixture("program");
+    let report = priority_json(&[
+        "priority",
+        prof.to_str().unwrap(),
+        "--json",
+        "--source-root",
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(report["graph_source"], "imports");
+    assert_eq!(report["weights"]["time"], 0.4);
+    assert_eq!(report["weights"]["calls"], 0.05);
+
+    // Complexity: radon's sum over each project module's functions.
+    let sources = [
+        ("main", "main.py"),
+        ("shop.catalog", "shop/catalog.py"),
+        ("shop.pricing", "shop/pricing.py"),
+        ("shop.report", "shop/report.py"),
+    ];
+    for (name, file) in sources {
+        let m = module(&report, name);
+        match radon_sum(&root.join(file)) {
+            Some(expected) => assert_eq!(m["raw"]["complexity"], expected, "{name}"),
+            None => eprintln!("SKIPPED radon comparison for {name}: radon not importable"),
+        }
+        let normalized = m["complexity"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&normalized), "{name}: {normalized}");
+    }
+
+    // Imports, counted by hand from the sources: main imports catalog, pricing and report;
+    // pricing imports catalog and report; report imports pricing; catalog imports no project
+    // module. Standard-library targets count only when the profile ran code in them.
+    let fan = |name: &str| {
+        let m = module(&report, name);
+        (
+            m["raw"]["fan_in"].as_u64().unwrap(),
+            m["raw"]["fan_out"].as_u64().unwrap(),
+        )
+    };
+    let profiled = |name: &str| u64::from(has_module(&report, name));
+    assert_eq!(fan("main"), (0, 3 + profiled("os") + profiled("threading")));
+    assert_eq!(
+        fan("shop.catalog"),
+        (2, profiled("random") + profiled("collections"))
+    );
+    assert_eq!(fan("shop.pricing"), (2, 2 + profiled("os")));
+    assert_eq!(fan("shop.report"), (2, 1 + profiled("json")));
+
+    // pricing and report import each other: both carry the cycle booster.
+    for name in ["shop.pricing", "shop.report"] {
+        let reasons = module(&report, name)["reasons"].to_string();
+        assert!(reasons.contains("dependency cycle"), "{name}: {reasons}");
+    }
+    assert!(
+        !module(&report, "shop.catalog")["reasons"]
+            .to_string()
+            .contains("cycle")
+    );
+
+    // Every module: factors in [0, 1] or null, boost ≥ 1, tier from the score, sorted.
+    let modules = report["modules"].as_array().unwrap();
+    let mut previous = f64::INFINITY;
+    for m in modules {
+        let score = m["score"].as_f64().unwrap();
+        assert!(score <= previous, "not sorted by score");
+        previous = score;
+        let tier = if score >= 0.5 {
+            "P1"
+        } else if score >= 0.25 {
+            "P2"
+        } else {
+            "P3"
+        };
+        assert_eq!(m["tier"], tier);
+        assert!(m["boost"].as_f64().unwrap() >= 1.0);
+        for factor in ["time", "coupling", "complexity", "memory", "calls"] {
+            let v = &m[factor];
+            assert!(
+                v.is_null() || (0.0..=1.0).contains(&v.as_f64().unwrap()),
+                "{factor} {v}"
+            );
+        }
+        assert!(m["memory"].is_null(), "no memory profile was given");
+        assert!(m["calls"].is_number(), "pstats has call counts");
+    }
+    // apply_tax's module is the bottleneck: the largest self time.
+    assert_eq!(module(&report, "shop.pricing")["time"], 1.0);
+}
+
+#[test]
+fn profile_with_no_reachable_source_uses_call_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elsewhere.folded");
+    // Files that exist nowhere: complexity must be unknown, never guessed.
+    std::fs::write(
+        &path,
+        "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
+         main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n",
+    )
+    .unwrap();
+    let report = priority_json(&["priority", path.to_str().unwrap(), "--json"]);
+    assert_eq!(report["graph_source"], "calls");
+    for m in report["modules"].as_array().unwrap() {
+        assert!(m["complexity"].is_null(), "{m}");
+        assert!(m["raw"]["complexity"].is_null());
+        assert!(m["calls"].is_null(), "folded stacks carry no call counts");
+    }
+    let work = module(&report, "core.work");
+    assert_eq!(work["time"], 1.0);
+    assert_eq!(work["raw"]["fan_in"], 1);
+    assert_eq!(module(&report, "main")["raw"]["fan_out"], 2);
+}
+
+#[test]
+fn bad_weights_are_a_clear_error() {
+    let folded = fixture("program.folded");
+    for (spec, says) in [
+        ("speed=1", "unknown factor `speed`"),
+        ("time=-0.5", "must be a number"),
+        ("time", "not FACTOR=WEIGHT"),
+    ] {
+        let (output, _) = run_obol(["priority", folded.to_str().unwrap(), "--weights", spec]);
+        assert_eq!(output.status.code(), Some(2), "{spec}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("--weights") && stderr.contains(says),
+            "{spec}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn custom_weights_are_reported_and_used() {
+    let folded = fixture("program.folded");
+    let report = priority_json(&[
+        "priority",
+        folded.to_str().unwrap(),
+        "--json",
+        "--weights",
+        "time=1,coupling=0",
+    ]);
+    assert_eq!(report["weights"]["time"], 1.0);
+    assert_eq!(report["weights"]["coupling"], 0.0);
+    // With only time weighted (complexity may be known, at weight 0.15 of 1.15+), the module
+    // with the most self time still leads.
+    let first = &report["modules"][0];
+    assert!(first["time"].as_f64().unwrap() > 0.5, "{first}");
+}
