@@ -21,6 +21,70 @@ pub fn outermost_nodes(tree: &CallTree, frames: &FrameTable, func: FuncId) -> Ve
     found
 }
 
+/// Every node of each function, so that a function's occurrences are found without walking the
+/// whole tree each time another function is selected.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionIndex {
+    nodes: Vec<Vec<NodeId>>,
+}
+
+impl FunctionIndex {
+    pub fn new(tree: &CallTree, frames: &FrameTable) -> FunctionIndex {
+        let mut nodes = vec![Vec::new(); frames.function_count()];
+        for node in tree.ids() {
+            if let Some(frame) = tree.frame(node) {
+                nodes[frames.func_of(frame).0 as usize].push(node);
+            }
+        }
+        FunctionIndex { nodes }
+    }
+
+    /// The same as [`outermost_nodes`]: `func`'s nodes with no ancestor of `func`, in pre-order.
+    pub fn outermost(&self, tree: &CallTree, frames: &FrameTable, func: FuncId) -> Vec<NodeId> {
+        let Some(nodes) = self.nodes.get(func.0 as usize) else {
+            return Vec::new();
+        };
+        let mut found: Vec<NodeId> = nodes
+            .iter()
+            .copied()
+            .filter(|&node| {
+                let mut at = tree.parent(node);
+                while let Some(ancestor) = at {
+                    if tree
+                        .frame(ancestor)
+                        .is_some_and(|f| frames.func_of(f) == func)
+                    {
+                        return false;
+                    }
+                    at = tree.parent(ancestor);
+                }
+                true
+            })
+            .collect();
+        // Ids follow creation, not pre-order; sort by the path from the root so the merged
+        // trees come out in the order a walk of the tree would give.
+        found.sort_by_cached_key(|&n| preorder_key(tree, n));
+        found
+    }
+}
+
+/// A node's position among its siblings at each level, from the root: sorts in pre-order.
+fn preorder_key(tree: &CallTree, node: NodeId) -> Vec<usize> {
+    let mut key = Vec::new();
+    let mut at = node;
+    while let Some(parent) = tree.parent(at) {
+        key.push(
+            tree.children(parent)
+                .iter()
+                .position(|&c| c == at)
+                .unwrap_or(0),
+        );
+        at = parent;
+    }
+    key.reverse();
+    key
+}
+
 /// The frame that stands for `func` at the root of both trees: the first frame of the function.
 fn representative(frames: &FrameTable, func: FuncId) -> Option<FrameId> {
     frames
@@ -32,12 +96,22 @@ fn representative(frames: &FrameTable, func: FuncId) -> Option<FrameId> {
 
 /// Everything `func` called, merged: the root's one child is `func`.
 pub fn callees(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
+    callees_of(tree, frames, func, &outermost_nodes(tree, frames, func))
+}
+
+/// [`callees`] from `func`'s outermost occurrences, already found.
+pub fn callees_of(
+    tree: &CallTree,
+    frames: &FrameTable,
+    func: FuncId,
+    occurrences: &[NodeId],
+) -> CallTree {
     let mut builder = CallTreeBuilder::new();
     let Some(top_frame) = representative(frames, func) else {
         return builder.finish();
     };
     let top = builder.child(NodeId::ROOT, top_frame);
-    for occurrence in outermost_nodes(tree, frames, func) {
+    for &occurrence in occurrences {
         builder.add_self(top, tree.self_weight(occurrence));
         let mut stack: Vec<(NodeId, NodeId)> = tree
             .children(occurrence)
@@ -61,12 +135,22 @@ pub fn callees(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
 /// direct callers, theirs the callers' callers, each weighted by the time spent in `func` under
 /// that chain.
 pub fn callers(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
+    callers_of(tree, frames, func, &outermost_nodes(tree, frames, func))
+}
+
+/// [`callers`] from `func`'s outermost occurrences, already found.
+pub fn callers_of(
+    tree: &CallTree,
+    frames: &FrameTable,
+    func: FuncId,
+    occurrences: &[NodeId],
+) -> CallTree {
     let mut builder = CallTreeBuilder::new();
     let Some(top_frame) = representative(frames, func) else {
         return builder.finish();
     };
     let top = builder.child(NodeId::ROOT, top_frame);
-    for occurrence in outermost_nodes(tree, frames, func) {
+    for &occurrence in occurrences {
         let mut node = top;
         let mut at = tree.parent(occurrence);
         while let Some(parent) = at {
@@ -122,6 +206,12 @@ mod tests {
         assert_eq!(
             names(&down, &frames, top),
             vec![("g".into(), 2.0), ("f".into(), 3.0)]
+        );
+
+        let index = FunctionIndex::new(&tree, &frames);
+        assert_eq!(
+            index.outermost(&tree, &frames, func),
+            outermost_nodes(&tree, &frames, func)
         );
 
         let up = callers(&tree, &frames, func);

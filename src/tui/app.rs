@@ -82,7 +82,7 @@ impl App {
             })
             .next();
         let empty = Trees {
-            merged: crate::profile::CallTreeBuilder::new().finish(),
+            merged: None,
             time_order: None,
             hidden_share: 0.0,
         };
@@ -137,8 +137,13 @@ impl App {
     pub fn tree_for(&self, pane: Pane) -> &CallTree {
         match (pane, &self.trees.time_order) {
             (Pane::TimeOrder, Some(tree)) => tree,
-            _ => &self.trees.merged,
+            _ => self.merged_tree(),
         }
+    }
+
+    /// The merged tree shown: derived, or the profile's own.
+    pub fn merged_tree(&self) -> &CallTree {
+        self.trees.merged.as_ref().unwrap_or(&self.profile().tree)
     }
 
     /// The area panes draw in: everything but the tab bar and the two status lines.
@@ -180,14 +185,17 @@ impl App {
         let body = self.body();
         let r = self.profile_ref();
         let set = &self.files[r.file].set;
+        let merged = self
+            .trees
+            .merged
+            .as_ref()
+            .unwrap_or(&set.profiles[r.profile].tree);
         match self.pane {
             Pane::TimeOrder => {
-                let tree = self.trees.time_order.as_ref().unwrap_or(&self.trees.merged);
+                let tree = self.trees.time_order.as_ref().unwrap_or(merged);
                 self.time_order.relayout(tree, &set.frames, body);
             }
-            Pane::LeftHeavy => self
-                .left_heavy
-                .relayout(&self.trees.merged, &set.frames, body),
+            Pane::LeftHeavy => self.left_heavy.relayout(merged, &set.frames, body),
             Pane::Sandwich => {
                 self.sandwich
                     .relayout(&set.profiles[r.profile].tree, &set.frames, body)
@@ -354,13 +362,19 @@ impl App {
     }
 
     fn update_flame(&mut self, action: Action) {
-        let set = &self.files[self.profiles[self.current].file].set;
+        let r = self.profiles[self.current];
+        let set = &self.files[r.file].set;
+        let merged = self
+            .trees
+            .merged
+            .as_ref()
+            .unwrap_or(&set.profiles[r.profile].tree);
         let (tree, view) = match self.pane {
             Pane::TimeOrder => (
-                self.trees.time_order.as_ref().unwrap_or(&self.trees.merged),
+                self.trees.time_order.as_ref().unwrap_or(merged),
                 &mut self.time_order,
             ),
-            _ => (&self.trees.merged, &mut self.left_heavy),
+            _ => (merged, &mut self.left_heavy),
         };
         let frames = &set.frames;
         // Arrows follow the picture: with the root at the bottom, up is towards the callees.

@@ -146,12 +146,18 @@ impl App {
         let Some(search) = &self.search else {
             return;
         };
+        let r = self.profile_ref();
+        let merged = self
+            .trees
+            .merged
+            .as_ref()
+            .unwrap_or(&self.files[r.file].set.profiles[r.profile].tree);
         let (tree, view) = match self.pane {
             Pane::TimeOrder => (
-                self.trees.time_order.as_ref().unwrap_or(&self.trees.merged),
+                self.trees.time_order.as_ref().unwrap_or(merged),
                 &mut self.time_order,
             ),
-            Pane::LeftHeavy => (&self.trees.merged, &mut self.left_heavy),
+            Pane::LeftHeavy => (merged, &mut self.left_heavy),
             _ => return,
         };
         let is_match = |node: NodeId| {

@@ -29,8 +29,9 @@ pub struct ViewOptions {
 
 /// What the flame panes draw.
 pub struct Trees {
-    /// The merged tree (Left Heavy, Flamegraph, Sandwich).
-    pub merged: CallTree,
+    /// The merged tree (Left Heavy, Flamegraph), or `None` for the profile's own tree
+    /// unchanged: no copy of a large tree is made when no option asks for one.
+    pub merged: Option<CallTree>,
     /// In recorded order, where the profile keeps one and threads are not merged.
     pub time_order: Option<CallTree>,
     /// Share of the total that hidden frames held themselves (given to their callers).
@@ -39,22 +40,26 @@ pub struct Trees {
 
 pub fn derive(set: &ProfileSet, profile: &Profile, options: &ViewOptions) -> Trees {
     let frames = &set.frames;
-    let (base, time_order) = if options.merge_threads && set.profiles.len() > 1 {
+    let merged_threads = (options.merge_threads && set.profiles.len() > 1).then(|| {
         let trees: Vec<&CallTree> = set.profiles.iter().map(|p| &p.tree).collect();
-        (merge(&trees), None)
-    } else {
-        let time_order = profile.timeline.as_ref().map(|_| time_order_tree(profile));
-        (profile.tree.clone(), time_order)
+        merge(&trees)
+    });
+    let time_order = match merged_threads {
+        Some(_) => None,
+        None => profile.timeline.as_ref().map(|_| time_order_tree(profile)),
     };
+    let base = merged_threads.as_ref().unwrap_or(&profile.tree);
     let hidden_share = options
         .hidden
         .as_ref()
-        .map_or(0.0, |h| hidden_self_share(&base, frames, h));
-    let apply = |tree: CallTree| -> CallTree {
-        let mut tree = tree;
-        if let Some(hidden) = &options.hidden {
-            tree = hide(&tree, |f| is_hidden(frames, hidden, f));
-        }
+        .map_or(0.0, |h| hidden_self_share(base, frames, h));
+    let transformed =
+        options.hidden.is_some() || options.collapse_recursion || options.focus.is_some();
+    let apply = |tree: &CallTree| -> CallTree {
+        let mut tree = match &options.hidden {
+            Some(hidden) => hide(tree, |f| is_hidden(frames, hidden, f)),
+            None => tree.clone(),
+        };
         if options.collapse_recursion {
             tree = collapse_recursion(&tree, frames);
         }
@@ -63,9 +68,14 @@ pub fn derive(set: &ProfileSet, profile: &Profile, options: &ViewOptions) -> Tre
         }
         tree
     };
+    let merged = if transformed {
+        Some(apply(base))
+    } else {
+        merged_threads.clone()
+    };
     Trees {
-        merged: apply(base),
-        time_order: time_order.map(apply),
+        merged,
+        time_order: time_order.map(|t| if transformed { apply(&t) } else { t }),
         hidden_share,
     }
 }

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 
 use super::flame::{FlameView, Paint, fit};
 use crate::analysis::flame::ChildOrder;
-use crate::analysis::sandwich::{callees, callers};
+use crate::analysis::sandwich::{FunctionIndex, callees_of, callers_of};
 use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
 use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
 use crate::text::escape_control;
@@ -51,6 +51,8 @@ pub struct SandwichView {
     pub callees: FlameView,
     /// The function the two trees were built for.
     built_for: Option<FuncId>,
+    /// Built on first use for the profile shown.
+    index: Option<FunctionIndex>,
     filter: Option<regex::Regex>,
 }
 
@@ -72,6 +74,7 @@ impl SandwichView {
             callers,
             callees: FlameView::new(ChildOrder::HeaviestFirst),
             built_for: None,
+            index: None,
             filter: None,
         }
     }
@@ -160,9 +163,17 @@ impl SandwichView {
         let func = self.selected_function();
         if func != self.built_for {
             self.built_for = func;
+            let index = self
+                .index
+                .get_or_insert_with(|| FunctionIndex::new(tree, frames));
             let empty = || crate::profile::CallTreeBuilder::new().finish();
-            self.caller_tree = func.map_or_else(empty, |f| callers(tree, frames, f));
-            self.callee_tree = func.map_or_else(empty, |f| callees(tree, frames, f));
+            let occurrences = func
+                .map(|f| index.outermost(tree, frames, f))
+                .unwrap_or_default();
+            self.caller_tree =
+                func.map_or_else(empty, |f| callers_of(tree, frames, f, &occurrences));
+            self.callee_tree =
+                func.map_or_else(empty, |f| callees_of(tree, frames, f, &occurrences));
             self.callers.clear();
             self.callees.clear();
         }
