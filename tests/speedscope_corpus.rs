@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use obol::analysis::summary::{SortKey, function_table};
-use obol::import::{Format, LoadError, Loaded, load_path};
+use obol::import::{Format, LoadError, Loaded, load_bytes, load_path};
 use obol::profile::Profile;
 
 /// speedscope's sample profiles, read in place (they are not part of this repository).
@@ -191,9 +191,42 @@ fn py_spy_recording_matches_python_reading_the_same_json() {
         );
         return;
     }
+    let oracle = compare_with_python(&out);
+    // fib is there so that some samples hold a function twice, which must count once.
+    assert!(
+        oracle["recursive"].as_u64().unwrap() > 0,
+        "no recursive sample recorded"
+    );
+}
+
+#[test]
+fn embedded_demo_matches_python_reading_the_same_json() {
+    if !have("python3") {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.speedscope.json");
+    let oracle = compare_with_python(&demo);
+    assert!(oracle["recursive"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn json_that_is_not_speedscope_is_read_as_speedscope_and_refused() {
+    match load_bytes(Path::new("x.json"), br#"{"a":1}"#) {
+        Err(LoadError::Parse { format, source, .. }) => {
+            assert_eq!(format, Format::Speedscope);
+            assert!(source.message.contains("profiles"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs `obol summary --json` on `path` and checks every function's self and total, and the
+/// file's total, against [`PYTHON_ORACLE`]. Returns the oracle's answer.
+fn compare_with_python(path: &Path) -> serde_json::Value {
     let oracle = Command::new("python3")
         .args(["-c", PYTHON_ORACLE])
-        .arg(&out)
+        .arg(path)
         .output()
         .unwrap();
     assert!(
@@ -206,7 +239,7 @@ fn py_spy_recording_matches_python_reading_the_same_json() {
 
     let summary = Command::new(env!("CARGO_BIN_EXE_obol"))
         .args(["summary", "--json"])
-        .arg(&out)
+        .arg(path)
         .output()
         .unwrap();
     assert!(
@@ -250,9 +283,5 @@ fn py_spy_recording_matches_python_reading_the_same_json() {
         "{} vs {grand_total}",
         summary["total"]
     );
-    // fib is there so that some samples hold a function twice, which must count once.
-    assert!(
-        oracle["recursive"].as_u64().unwrap() > 0,
-        "no recursive sample recorded"
-    );
+    oracle
 }
