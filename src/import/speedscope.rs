@@ -79,7 +79,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let has_bom = json.len() != bytes.len();
     let (first, merged) = std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::sync_channel(4);
-        let merging = scope.spawn(move || stacks::merge(receiver));
+        let merging = std::thread::Builder::new()
+            .name("speedscope merge".to_owned())
+            .spawn_scoped(scope, move || stacks::merge(receiver));
+        let merging = match merging {
+            Ok(handle) => handle,
+            Err(e) => return (None, Err(format!("cannot start a thread: {e}"))),
+        };
         let context = de::Context {
             frame_count: None,
             notes: de::Notes::default(),
@@ -87,11 +93,19 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             sink: Some(stacks::Sink::new(sender)),
         };
         // Reading drops the sink, and with it the sender, which lets the merging thread finish.
-        (read(json, context), merging.join())
+        let first = read(json, context);
+        let merged = merging
+            .join()
+            .map_err(|_| "internal error: merging stacks failed".to_owned());
+        (Some(first), merged)
     });
-    let (raw, notes, max_frame) = first.map_err(|e| json_error(&e, has_bom))?;
-    let merged =
-        merged.map_err(|_| ParseError::at_byte(0, "internal error: merging stacks failed"))?;
+    if let Some(Err(e)) = &first {
+        return Err(json_error(e, has_bom));
+    }
+    let merged = merged.map_err(|message| ParseError::at_byte(0, message))?;
+    let Some(Ok((raw, notes, max_frame))) = first else {
+        return Err(ParseError::at_byte(0, "internal error: nothing was read"));
+    };
     let frame_count = raw.frames.len();
     if let Some(max) = max_frame
         && max as usize >= frame_count

@@ -48,7 +48,7 @@ impl Sink {
 
     pub fn end_stack(&mut self) {
         self.batch.ends.push(self.batch.ids.len());
-        if self.batch.ids.len() >= BATCH {
+        if self.batch.ids.len() >= BATCH || self.batch.ends.len() >= BATCH {
             self.flush();
         }
     }
