@@ -118,19 +118,12 @@ pub(super) fn merge(receiver: Receiver<Message>) -> Vec<SampledTree> {
     done
 }
 
-/// Slots in [`Merger::recent`]; 1 MiB, which mostly stays in cache.
-const RECENT_BITS: u32 = 16;
-
 struct Merger {
     tree: CallTreeBuilder,
     leaves: Vec<NodeId>,
     /// The previous stack as (frame index, node), root first. Consecutive samples mostly share
     /// a long prefix, which is then followed without any lookup.
     path: Vec<(u32, NodeId)>,
-    /// (parent, frame) → child for recently used edges, a small direct-mapped cache in front of
-    /// the builder's table: a big profile's table is far larger than the CPU cache, so every
-    /// lookup there is a cache miss, while the upper frames of stacks repeat all the time.
-    recent: Vec<(u64, NodeId)>,
 }
 
 impl Merger {
@@ -139,15 +132,10 @@ impl Merger {
             tree: CallTreeBuilder::new(),
             leaves: Vec::new(),
             path: Vec::new(),
-            recent: Vec::new(),
         }
     }
 
     fn add(&mut self, stack: &[u32]) {
-        if self.recent.is_empty() {
-            // Allocated on first use, so that the many small files never pay for it.
-            self.recent = vec![(u64::MAX, NodeId::ROOT); 1 << RECENT_BITS];
-        }
         let mut node = NodeId::ROOT;
         let mut depth = 0;
         // Follow the previous stack while it agrees.
@@ -160,25 +148,9 @@ impl Merger {
         }
         self.path.truncate(depth);
         for &index in stack.get(depth..).unwrap_or_default() {
-            node = self.child(node, index);
+            node = self.tree.child(node, FrameId(index));
             self.path.push((index, node));
         }
         self.leaves.push(node);
-    }
-
-    #[inline]
-    fn child(&mut self, parent: NodeId, index: u32) -> NodeId {
-        let key = (u64::from(parent.0) << 32) | u64::from(index);
-        // Fibonacci hashing: the top bits of the product spread both halves of the key.
-        let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_BITS)) as usize;
-        match self.recent.get_mut(slot) {
-            Some(entry) if entry.0 == key => entry.1,
-            Some(entry) => {
-                let node = self.tree.child(parent, FrameId(index));
-                *entry = (key, node);
-                node
-            }
-            None => self.tree.child(parent, FrameId(index)),
-        }
     }
 }
