@@ -357,6 +357,8 @@ fn deep_nesting_is_a_clean_error() {
         format!(r#"{{"shared":{{"frames":[{{"name":{deep}"#),
         format!(r#"{{"ignored":{deep}"#),
         format!(r#"{{"profiles":[{{"ignored":{deep}"#),
+        format!(r#"{{"profiles":[{{"type":{{"sampled":{deep}"#),
+        format!(r#"{{"profiles":[{{"type":"evented","events":[{{"at":{deep}"#),
         "{\"a\":".repeat(200_000),
     ] {
         let err = fail(json.as_bytes());
