@@ -1,8 +1,12 @@
 //! Merging sampled stacks into call trees, on a thread of its own.
 //!
-//! For a large py-spy file, reading the JSON and merging its stacks each take about half the
-//! time, so they run side by side: the reading thread sends stacks of frame indices in batches
-//! and this side merges them, one tree per `samples` list, in the order the lists were sent.
+//! For a large py-spy file, reading the JSON and merging its stacks take comparable time, so
+//! they run side by side: the reading thread sends stacks of frame indices in batches and this
+//! side merges them, one tree per `samples` list, in the order the lists were sent.
+//!
+//! Consecutive samples mostly share a long prefix (the same code, a few lines deeper or not at
+//! all), so the reading side sends each stack as the length it shares with the one before plus
+//! the frames after that, and the merging side walks the tree only from where they part.
 
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -19,9 +23,11 @@ pub(super) enum Message {
 
 #[derive(Default)]
 pub(super) struct Batch {
+    /// The frames of each stack after the part it shares with the stack before.
     ids: Vec<u32>,
-    /// Where each stack ends in `ids`.
-    ends: Vec<usize>,
+    /// Per stack: where its frames end in `ids`, and how many frames it shares with the stack
+    /// before.
+    stacks: Vec<(usize, usize)>,
 }
 
 /// The reading side: collects stacks and sends them on.
@@ -30,6 +36,12 @@ pub(super) struct Sink {
     batch: Batch,
     /// `samples` lists finished so far, i.e. the slot of the next one in the merged output.
     lists: usize,
+    /// The stack before, then the current one once they part.
+    previous: Vec<u32>,
+    /// Frames of the current stack seen so far.
+    depth: usize,
+    /// Frames the current stack shares with the one before, once known to part from it.
+    parted_at: Option<usize>,
 }
 
 impl Sink {
@@ -38,23 +50,41 @@ impl Sink {
             sender,
             batch: Batch::default(),
             lists: 0,
+            previous: Vec::new(),
+            depth: 0,
+            parted_at: None,
         }
     }
 
     #[inline]
     pub fn push_frame(&mut self, index: u32) {
+        if self.parted_at.is_none() {
+            if self.previous.get(self.depth) == Some(&index) {
+                self.depth += 1;
+                return;
+            }
+            self.parted_at = Some(self.depth);
+            self.previous.truncate(self.depth);
+        }
+        self.previous.push(index);
         self.batch.ids.push(index);
+        self.depth += 1;
     }
 
     pub fn end_stack(&mut self) {
-        self.batch.ends.push(self.batch.ids.len());
-        if self.batch.ids.len() >= BATCH || self.batch.ends.len() >= BATCH {
+        // A stack that never parted is the one before or a prefix of it.
+        let shared = self.parted_at.take().unwrap_or(self.depth);
+        self.previous.truncate(self.depth);
+        self.depth = 0;
+        self.batch.stacks.push((self.batch.ids.len(), shared));
+        if self.batch.ids.len() >= BATCH || self.batch.stacks.len() >= BATCH {
             self.flush();
         }
     }
 
     /// Ends the current `samples` list and returns its slot in [`merge`]'s output.
     pub fn end_list(&mut self) -> usize {
+        self.previous.clear();
         self.flush();
         // A send fails only if the merging thread is gone, which joining it will report.
         let _ = self.sender.send(Message::End);
@@ -63,7 +93,7 @@ impl Sink {
     }
 
     fn flush(&mut self) {
-        if !self.batch.ends.is_empty() {
+        if !self.batch.stacks.is_empty() {
             let batch = std::mem::take(&mut self.batch);
             let _ = self.sender.send(Message::Stacks(batch));
         }
@@ -99,10 +129,8 @@ pub(super) fn merge(receiver: Receiver<Message>) -> Vec<SampledTree> {
         match message {
             Message::Stacks(batch) => {
                 let mut start = 0;
-                for &end in &batch.ends {
-                    if let Some(stack) = batch.ids.get(start..end) {
-                        current.add(stack);
-                    }
+                for &(end, shared) in &batch.stacks {
+                    current.add(shared, batch.ids.get(start..end).unwrap_or_default());
                     start = end;
                 }
             }
@@ -121,9 +149,8 @@ pub(super) fn merge(receiver: Receiver<Message>) -> Vec<SampledTree> {
 struct Merger {
     tree: CallTreeBuilder,
     leaves: Vec<NodeId>,
-    /// The previous stack as (frame index, node), root first. Consecutive samples mostly share
-    /// a long prefix, which is then followed without any lookup.
-    path: Vec<(u32, NodeId)>,
+    /// The nodes of the stack before, root first.
+    path: Vec<NodeId>,
 }
 
 impl Merger {
@@ -135,21 +162,13 @@ impl Merger {
         }
     }
 
-    fn add(&mut self, stack: &[u32]) {
-        let mut node = NodeId::ROOT;
-        let mut depth = 0;
-        // Follow the previous stack while it agrees.
-        for (&index, &(seen, seen_node)) in stack.iter().zip(&self.path) {
-            if index != seen {
-                break;
-            }
-            node = seen_node;
-            depth += 1;
-        }
-        self.path.truncate(depth);
-        for &index in stack.get(depth..).unwrap_or_default() {
+    /// Adds the stack made of the first `shared` frames of the stack before, then `rest`.
+    fn add(&mut self, shared: usize, rest: &[u32]) {
+        self.path.truncate(shared);
+        let mut node = self.path.last().copied().unwrap_or(NodeId::ROOT);
+        for &index in rest {
             node = self.tree.child(node, FrameId(index));
-            self.path.push((index, node));
+            self.path.push(node);
         }
         self.leaves.push(node);
     }
