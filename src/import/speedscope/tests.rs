@@ -241,6 +241,17 @@ fn evented_errors() {
         assert!(err.message.contains(wanted), "{list}: {err}");
         assert!(matches!(err.location, Location::LineColumn(1, _)), "{err}");
     }
+    // With `shared` last, the bad index is found on a second reading, which stops just after the
+    // event holding it: that event's `}` is the 70th byte.
+    let late = format!(
+        r#"{{"profiles":[{{"type":"evented","events":[{{"type":"O","frame":9,"at":1}},{{"type":"C","frame":9,"at":2}}]}}],{FRAMES_ABCD}}}"#
+    );
+    let err = fail(late.as_bytes());
+    assert!(
+        err.message.contains("event 0 of profile 0 names frame 9"),
+        "{err}"
+    );
+    assert_eq!(err.location, Location::LineColumn(1, 71), "{err}");
 }
 
 #[test]
