@@ -78,7 +78,7 @@ fn parse_with(
 /// or CDATA section; then the first half's scan ends inside that markup, says so, and the file is
 /// scanned again by one thread. The halves are otherwise independent: a `<g` resets everything a
 /// frame carries over from the tags before it.
-fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan<'_>, ParseError> {
+fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError> {
     if bytes.len() >= parallel_min
         && let Some(split) = split_point(bytes)
     {
@@ -121,7 +121,7 @@ fn split_point(bytes: &[u8]) -> Option<usize> {
 
 /// Joins the scans of two halves, or `None` when their tags do not balance (an error whose place
 /// a whole-file scan reports).
-fn merge<'a>(mut first: scan::Scan<'a>, second: scan::Scan<'a>) -> Option<scan::Scan<'a>> {
+fn merge(mut first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
     if first.depth + second.min_depth < 0 || first.depth + second.depth != 0 {
         return None;
     }
@@ -137,8 +137,8 @@ fn merge<'a>(mut first: scan::Scan<'a>, second: scan::Scan<'a>) -> Option<scan::
             Some(&id) => id,
             None => {
                 let id = first.names.len() as u32;
-                first.names.push((name.clone(), at));
-                first.name_index.insert(name, id);
+                first.name_index.insert(name.clone(), id);
+                first.names.push((name, at));
                 id
             }
         })

@@ -16,7 +16,7 @@ use super::scan::{RawFrame, Scan};
 /// `node_of` for frames not in the tree (they lie on no frame of the level below).
 const NO_NODE: u32 = u32::MAX;
 
-pub(super) fn build(found: Scan<'_>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
     let Scan {
         rows,
         names,
@@ -27,7 +27,7 @@ pub(super) fn build(found: Scan<'_>, warnings: &mut Vec<String>) -> Result<Profi
     } = found;
     let mut levels = by_height(rows, &ys);
     let is_total =
-        |level: &[RawFrame]| level.len() == 1 && names[level[0].name as usize].0.as_ref() == b"all";
+        |level: &[RawFrame]| level.len() == 1 && *names[level[0].name as usize].0 == *b"all";
     let sum = |level: &[RawFrame]| -> f64 { level.iter().map(|f| f.weight).sum() };
     // inferno and flamegraph.pl draw the root (`all`) at the bottom, the largest y, unless
     // inverted. Without an `all`, the root level is the widest: every level above it is a subset.

@@ -34,13 +34,15 @@ pub(super) struct RawFrame {
 
 /// What one scan found.
 #[derive(Debug, Default)]
-pub(super) struct Scan<'a> {
+pub(super) struct Scan {
     /// `rows[i]` holds the frames drawn at `ys[i]`, in file order: the levels of the graph.
     pub rows: Vec<Vec<RawFrame>>,
     /// Distinct frame names as written in the titles (entities still escaped), with the offset of
     /// the first title that used each.
-    pub names: Vec<(Cow<'a, [u8]>, u64)>,
-    pub name_index: FxHashMap<Cow<'a, [u8]>, u32>,
+    pub names: Vec<(Box<[u8]>, u64)>,
+    /// Copies rather than slices of the file: the slices would send every lookup to wherever
+    /// in hundreds of megabytes the name first appeared, missing the cache each time.
+    pub name_index: FxHashMap<Box<[u8]>, u32>,
     /// Distinct `y` values.
     pub ys: Vec<f64>,
     y_index: FxHashMap<u64, u32>,
@@ -55,7 +57,7 @@ pub(super) struct Scan<'a> {
     pub decimals: u32,
 }
 
-impl Scan<'_> {
+impl Scan {
     /// The row of frames drawn at `y`, added if new.
     pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
         let ys = &mut self.ys;
@@ -99,7 +101,7 @@ struct Title<'a> {
 /// Scans `bytes[start..end]`. `start` must be 0 or the `<` of a tag at the top level of the
 /// content (not inside a comment, CDATA section or tag). Offsets in results and errors are
 /// offsets into `bytes`.
-pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan<'_>, Stop> {
+pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop> {
     let to_eof = end >= bytes.len();
     let bytes = bytes.get(..end).unwrap_or(bytes);
     let mut scanner = Scanner {
@@ -129,7 +131,7 @@ struct Scanner<'a> {
     in_group: bool,
     nest: u32,
     pending: Option<Title<'a>>,
-    out: Scan<'a>,
+    out: Scan,
 }
 
 fn cut(at: usize, what: &str) -> Stop {
@@ -143,14 +145,34 @@ fn bad(at: usize, message: impl Into<String>) -> Stop {
     Stop::Bad(ParseError::at_byte(at as u64, message))
 }
 
+/// How far a plain loop looks before handing over to memchr, whose setup costs more than a
+/// loop over the few bytes that usually separate what the scanner looks for.
+const NEAR: usize = 32;
+
+fn find_near(needle: u8, hay: &[u8]) -> Option<usize> {
+    let near = hay.len().min(NEAR);
+    match hay[..near].iter().position(|&b| b == needle) {
+        Some(i) => Some(i),
+        None => memchr(needle, &hay[near..]).map(|i| near + i),
+    }
+}
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 impl<'a> Scanner<'a> {
     fn run(&mut self) -> Result<(), Stop> {
-        while let Some(rel) = memchr(b'<', self.b.get(self.pos..).unwrap_or_default()) {
-            let lt = self.pos + rel;
+        loop {
+            let rest = self.b.get(self.pos..).unwrap_or_default();
+            // Tags mostly follow each other directly.
+            let lt = match rest.first() {
+                Some(b'<') => self.pos,
+                _ => match memchr(b'<', rest) {
+                    Some(rel) => self.pos + rel,
+                    None => break,
+                },
+            };
             match self.b.get(lt + 1) {
                 None => return Err(cut(lt, "a tag")),
                 Some(b'/') => self.end_tag(lt)?,
@@ -187,7 +209,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn end_tag(&mut self, lt: usize) -> Result<(), Stop> {
-        let gt = lt + memchr(b'>', &self.b[lt..]).ok_or_else(|| cut(lt, "a closing tag"))?;
+        let gt = lt + find_near(b'>', &self.b[lt..]).ok_or_else(|| cut(lt, "a closing tag"))?;
         let name = self.b[lt + 2..gt].trim_ascii_end();
         self.pos = gt + 1;
         match name {
@@ -238,12 +260,23 @@ impl<'a> Scanner<'a> {
         let mut at = from;
         loop {
             let rest = self.b.get(at..).unwrap_or_default();
-            let i = at + memchr3(b'>', b'"', b'\'', rest).ok_or_else(|| cut(lt, "a tag"))?;
+            let near = rest.len().min(NEAR);
+            let i = at
+                + match rest[..near]
+                    .iter()
+                    .position(|&c| matches!(c, b'>' | b'"' | b'\''))
+                {
+                    Some(i) => i,
+                    None => {
+                        near + memchr3(b'>', b'"', b'\'', &rest[near..])
+                            .ok_or_else(|| cut(lt, "a tag"))?
+                    }
+                };
             let quote = self.b[i];
             if quote == b'>' {
                 return Ok(i);
             }
-            let close = memchr(quote, &self.b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
+            let close = find_near(quote, &self.b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
             at = i + 1 + close + 1;
         }
     }
@@ -413,7 +446,7 @@ impl<'a> Scanner<'a> {
                 Some(&q @ (b'"' | b'\'')) => q,
                 _ => return Err(malformed(i, "value without quotes")),
             };
-            let len = memchr(quote, &b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
+            let len = find_near(quote, &b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
             let value = &b[i + 1..i + 1 + len];
             i += len + 2;
             // Byte patterns rather than string literals: compared inline, not through memcmp.
@@ -472,7 +505,7 @@ impl<'a> Scanner<'a> {
         if w < 0.0 || weight < 0.0 {
             return Err(bad(lt, "a frame <rect> of negative width"));
         }
-        let name = self.intern(title.text, name_len, title.at);
+        let name = self.intern(&title.text, name_len, title.at);
         self.out.row(y).push(RawFrame {
             x,
             w,
@@ -484,20 +517,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// The id of the name that is the first `len` bytes of `title`.
-    fn intern(&mut self, title: Cow<'a, [u8]>, len: usize, at: usize) -> u32 {
-        let name = match title {
-            Cow::Borrowed(text) => Cow::Borrowed(&text[..len]),
-            Cow::Owned(mut text) => {
-                text.truncate(len);
-                Cow::Owned(text)
-            }
-        };
-        if let Some(&id) = self.out.name_index.get(name.as_ref()) {
+    fn intern(&mut self, title: &[u8], len: usize, at: usize) -> u32 {
+        let name = &title[..len];
+        if let Some(&id) = self.out.name_index.get(name) {
             return id;
         }
         let id = self.out.names.len() as u32;
-        self.out.names.push((name.clone(), at as u64));
-        self.out.name_index.insert(name, id);
+        self.out.names.push((name.into(), at as u64));
+        self.out.name_index.insert(name.into(), id);
         id
     }
 }
@@ -521,24 +548,32 @@ pub(super) fn split_title(title: &[u8]) -> (&[u8], &[u8]) {
 /// The count in what a title has in parentheses: the first word, with thousands separators.
 /// The unit after it (`samples` unless `--countname` changed it) is not checked.
 fn title_count(inner: &[u8]) -> Option<f64> {
-    let inner: Cow<'_, [u8]> = if inner.contains(&b'&') {
-        let text = std::str::from_utf8(inner).ok()?;
-        Cow::Owned(
-            quick_xml::escape::unescape(text)
-                .ok()?
-                .into_owned()
-                .into_bytes(),
-        )
-    } else {
-        Cow::Borrowed(inner)
-    };
     let word = inner.split(|&b| b == b' ').next()?;
-    let digits: Vec<u8> = word.iter().copied().filter(|&b| b != b',').collect();
-    if digits.first() == Some(&b'-') || word.starts_with(b",") {
+    let mut value: u64 = 0;
+    let mut digits = 0;
+    for &b in word {
+        match b {
+            b'0'..=b'9' if digits < 18 => {
+                value = value * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b',' if digits > 0 => {}
+            _ => return title_count_slowly(word),
+        }
+    }
+    (digits > 0).then_some(value as f64)
+}
+
+/// Counts with decimals (a flamegraph.pl `--factor`), entities or too many digits for a u64.
+fn title_count_slowly(word: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(word).ok()?;
+    let text = quick_xml::escape::unescape(text).ok()?;
+    if text.starts_with(',') {
         return None;
     }
-    parse_number(&digits)
-        .filter(|n| !n.percent)
+    let digits: String = text.chars().filter(|&c| c != ',').collect();
+    parse_number(digits.as_bytes())
+        .filter(|n| !n.percent && n.value >= 0.0 && !digits.starts_with(['-', '+']))
         .map(|n| n.value)
 }
 

@@ -149,6 +149,7 @@ fn inferno_drawing_gives_back_the_folded_figures() {
         &[][..],
         &["--minwidth", "0"],
         &["--inverted"],
+        &["--flamechart"],
         &["--reverse"],
     ] {
         let Some(svg) = draw(HAND, args) else { return };
@@ -167,6 +168,23 @@ fn inferno_drawing_gives_back_the_folded_figures() {
         assert_eq!(got[&("main".into(), None)], (0.0, 81.0));
         assert_eq!(got[&("walk".into(), None)], (4.0, 4.0));
     }
+}
+
+#[test]
+fn a_flame_chart_repeats_frames_side_by_side() {
+    // A flame chart keeps input order and does not merge: `b` is drawn twice under `a`, and the
+    // two must become one node of 4 samples.
+    let folded = "a;b 1\na;c 2\na;b 3\n";
+    let Some(svg) = draw(folded, &["--flamechart"]) else {
+        return;
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&svg).matches("<title>b (").count(),
+        2
+    );
+    let (set, _) = load(&svg);
+    assert_same(&imported(&set), &oracle(folded));
+    assert_eq!(set.profiles[0].tree.len(), 1 + 3);
 }
 
 #[test]
