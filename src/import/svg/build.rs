@@ -149,6 +149,9 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
             if overdrawn == 1 { " is" } else { "s are" }
         ));
     }
+    // The frames are no longer needed; freeing them first keeps them out of the peak that
+    // finishing the tree adds.
+    drop((levels, node_of));
     let tree = builder.finish();
     Ok(ProfileSet {
         frames: table,
