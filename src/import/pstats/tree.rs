@@ -247,6 +247,7 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
         .collect();
     // (index among the callees, weight wanted, weight given)
     let mut wanted: Vec<(usize, f64, f64)> = Vec::new();
+    let mut order: Vec<(u64, usize)> = Vec::new();
     while let Some(step) = stack.pop() {
         let (parent, at, share, again) = match step {
             Step::Leave(at) => {
@@ -296,7 +297,7 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
             continue;
         }
         builder.add_self(node, own);
-        share_out(&mut wanted, rest, graph.nested[at]);
+        share_out(&mut wanted, &mut order, rest, graph.nested[at]);
         on_path[at] += 1;
         stack.push(Step::Leave(at as u32));
         let callees = graph.callees(at);
@@ -323,7 +324,13 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
 /// that and some ran `nested` in others. Then the heaviest that fit go first: a callee wanting
 /// more than is left cannot have run whole inside this call, so the calls it holds are the
 /// lighter callees' (see the module notes); what is left then goes to the rest, heaviest first.
-fn share_out(wanted: &mut [(usize, f64, f64)], rest: f64, nested: bool) {
+/// `order` is scratch space, kept by the caller so that no node allocates.
+fn share_out(
+    wanted: &mut [(usize, f64, f64)],
+    order: &mut Vec<(u64, usize)>,
+    rest: f64,
+    nested: bool,
+) {
     let sum: f64 = wanted.iter().map(|&(_, w, _)| w).sum();
     if sum <= rest || !nested {
         for (_, w, given) in wanted.iter_mut() {
@@ -333,13 +340,12 @@ fn share_out(wanted: &mut [(usize, f64, f64)], rest: f64, nested: bool) {
     }
     // Wants are positive, so their bits order as the numbers do: heaviest first, ties in the
     // callees' order.
-    let mut heaviest: Vec<(u64, usize)> = (0..wanted.len())
-        .map(|i| (u64::MAX - wanted[i].1.to_bits(), i))
-        .collect();
-    heaviest.sort_unstable();
+    order.clear();
+    order.extend((0..wanted.len()).map(|i| (u64::MAX - wanted[i].1.to_bits(), i)));
+    order.sort_unstable();
     let mut left = rest;
     for whole_only in [true, false] {
-        for &(_, i) in &heaviest {
+        for &(_, i) in order.iter() {
             let (_, want, given) = &mut wanted[i];
             let fits = *want <= left * (1.0 + ROUNDING);
             if *given == 0.0 && (fits || !whole_only) {
