@@ -32,6 +32,15 @@ use read::{Functions, function_key};
 /// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
 /// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
 pub fn sniff(head: &[u8]) -> Sniff {
+    // A marshal dict (with or without FLAG_REF) opening onto a tuple is pstats' shape even when
+    // the key itself is broken: claim it, so that parsing reports where it broke.
+    const FLAG_REF: u8 = 0x80;
+    if let [dict, tuple, ..] = head
+        && dict & !FLAG_REF == b'{'
+        && matches!(tuple & !FLAG_REF, b'(' | b')')
+    {
+        return Sniff::Yes;
+    }
     let mut reader = Reader::new(head);
     if reader.begin_dict().is_err() {
         return Sniff::No;

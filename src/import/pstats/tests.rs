@@ -497,11 +497,14 @@ fn sniff_accepts_stats_and_nothing_else() {
     ];
     assert_eq!(sniff(&head), Sniff::Yes);
     assert_eq!(sniff(b"{0"), Sniff::Yes);
+    // A dict opening onto a tuple is claimed even when the key is broken, so that the parse
+    // error (with its offset) is what the user sees.
+    assert_eq!(sniff(b"{(}"), Sniff::Yes);
     for other in [
         &b"{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\"}"[..],
         b"a;b;c 1\n",
         b"<?xml version=\"1.0\"?><svg/>",
-        b"{(}",
+        b"{x}",
         b"{0 trailing",
         b"",
     ] {
