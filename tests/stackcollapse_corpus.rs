@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Json, run_obol};
@@ -22,7 +22,7 @@ fn corpus() -> Option<PathBuf> {
 }
 
 /// `obol summary --json` of a corpus file, and its stderr.
-fn summary(path: &PathBuf) -> (Json, String) {
+fn summary(path: &Path) -> (Json, String) {
     let (output, _) = run_obol(["summary", path.to_str().unwrap(), "--json"]);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{}: {stderr}", path.display());
