@@ -210,3 +210,52 @@ fn custom_weights_are_reported_and_used() {
     let first = &report["modules"][0];
     assert!(first["time"].as_f64().unwrap() > 0.5, "{first}");
 }
+
+#[test]
+fn a_bytes_profile_beside_the_time_profile_gives_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = dir.path().join("time.folded");
+    let memory = dir.path().join("memory.speedscope.json");
+    std::fs::write(
+        &time,
+        "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
+         main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n",
+    )
+    .unwrap();
+    // Allocations: 300 bytes in core.store, 100 in core.work, none in main itself.
+    std::fs::write(
+        &memory,
+        r#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+            "shared":{"frames":[{"name":"main","file":"/nonexistent/app/main.py","line":3},
+                                {"name":"work","file":"/nonexistent/app/core/work.py","line":10},
+                                {"name":"save","file":"/nonexistent/app/core/store.py","line":4}]},
+            "profiles":[{"type":"sampled","name":"allocations","unit":"bytes","startValue":0,
+                         "endValue":400,"samples":[[0,1],[0,2]],"weights":[100,300]}]}"#,
+    )
+    .unwrap();
+    let report = priority_json(&[
+        "priority",
+        time.to_str().unwrap(),
+        memory.to_str().unwrap(),
+        "--json",
+    ]);
+    let (store, work, main) = (
+        module(&report, "core.store"),
+        module(&report, "core.work"),
+        module(&report, "main"),
+    );
+    assert_eq!(store["raw"]["bytes"], 300.0);
+    assert_eq!(store["memory"], 1.0);
+    assert!((work["memory"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    assert_eq!(main["memory"], 0.0, "known, and zero");
+    // Time is from the time profile alone: work 6 of the 8 samples leads.
+    assert_eq!(work["time"], 1.0);
+    // Known factors: time, coupling, memory (0.4 + 0.3 + 0.1): the score rescales by 0.8.
+    // work: time 1, coupling 1/2 (fan-in 1 of main's 2), memory 1/3.
+    let expected = (0.4 + 0.3 * 0.5 + 0.1 / 3.0) / 0.8;
+    let boost = work["boost"].as_f64().unwrap();
+    assert!(
+        (work["score"].as_f64().unwrap() - expected * boost).abs() < 1e-9,
+        "{work}"
+    );
+}
