@@ -2,6 +2,7 @@
 
 pub mod complexity;
 pub mod diff;
+pub mod diff_tree;
 pub mod flame;
 pub mod imports;
 pub mod modules;
