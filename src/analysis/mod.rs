@@ -1,6 +1,7 @@
 //! Pure functions over the model: what the views and commands show.
 
 pub mod complexity;
+pub mod diff;
 pub mod flame;
 pub mod imports;
 pub mod modules;

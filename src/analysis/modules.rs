@@ -16,18 +16,20 @@ pub enum Owner {
 /// those, to the deepest directory the profile's own project files share.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleNamer {
-    roots: Vec<PathBuf>,
+    /// `--source-root`s: a profile made elsewhere is named by the tail of its paths found here.
+    source_roots: Vec<PathBuf>,
+    /// The deepest directory the profile's own absolute files share: the fallback root.
+    common: Option<PathBuf>,
 }
 
 impl ModuleNamer {
     /// `source_roots` come from `--source-root`; `files` are every file the profile names, from
     /// which a common project directory is found for absolute paths under no root.
     pub fn new<'a>(source_roots: &[PathBuf], files: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut roots: Vec<PathBuf> = source_roots.to_vec();
-        if let Some(common) = common_project_dir(files) {
-            roots.push(common);
+        ModuleNamer {
+            source_roots: source_roots.to_vec(),
+            common: common_project_dir(files),
         }
-        ModuleNamer { roots }
     }
 
     /// The owner of a function defined in `file` (as the profile wrote it) named `name`.
@@ -52,10 +54,16 @@ impl ModuleNamer {
             return Owner::Module(dotted_module(rest));
         }
         let path = Path::new(file);
-        for root in &self.roots {
+        for root in &self.source_roots {
             if let Ok(rest) = path.strip_prefix(root) {
                 return Owner::Module(dotted_module(&rest.to_string_lossy()));
             }
+        }
+        if let Some(tail) = tail_under_roots(path, &self.source_roots) {
+            return Owner::Module(dotted_module(&tail.to_string_lossy()));
+        }
+        if let Some(rest) = self.common.as_ref().and_then(|c| path.strip_prefix(c).ok()) {
+            return Owner::Module(dotted_module(&rest.to_string_lossy()));
         }
         Owner::Module(dotted_module(file.trim_start_matches("./")))
     }
@@ -137,6 +145,22 @@ fn shared_prefix(a: &Path, b: &Path) -> PathBuf {
         .collect()
 }
 
+/// The longest tail of an absolute `path` that exists as a file under one of `roots`: how a
+/// profile made on another machine (or in another checkout) finds its sources here.
+fn tail_under_roots(path: &Path, roots: &[PathBuf]) -> Option<PathBuf> {
+    if !path.is_absolute() {
+        return None;
+    }
+    let parts: Vec<_> = path.components().skip(1).collect();
+    for start in 0..parts.len() {
+        let tail: PathBuf = parts[start..].iter().collect();
+        if roots.iter().any(|root| root.join(&tail).is_file()) {
+            return Some(tail);
+        }
+    }
+    None
+}
+
 /// Where the source of a profiled file can be read: the path as written, or joined to a source
 /// root when relative. `None` when no candidate exists on disk.
 pub fn find_source(file: &str, source_roots: &[PathBuf]) -> Option<PathBuf> {
@@ -147,14 +171,8 @@ pub fn find_source(file: &str, source_roots: &[PathBuf]) -> Option<PathBuf> {
     let mut candidates = Vec::new();
     if path.is_relative() {
         candidates.extend(source_roots.iter().map(|root| root.join(path)));
-    } else {
-        // A profile made elsewhere keeps its machine's paths: try their tails under the roots.
-        let parts: Vec<_> = path.components().skip(1).collect();
-        for root in source_roots {
-            for start in 0..parts.len() {
-                candidates.push(parts[start..].iter().fold(root.clone(), |p, c| p.join(c)));
-            }
-        }
+    } else if let Some(tail) = tail_under_roots(path, source_roots) {
+        candidates.extend(source_roots.iter().map(|root| root.join(&tail)));
     }
     candidates.push(path.to_path_buf());
     candidates

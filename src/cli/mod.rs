@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
 
+pub mod diff;
 pub mod priority;
 pub mod summary;
 
@@ -40,6 +41,34 @@ pub enum Command {
     Summary(SummaryArgs),
     /// Rank modules by the priority score: time, coupling, complexity, memory, calls.
     Priority(PriorityArgs),
+    /// Compare two profiles function by function: what moved.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The profile before the change.
+    pub base: PathBuf,
+    /// The profile after it.
+    pub new: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Order: largest change of total share (default), of self, or of total first.
+    #[arg(long, value_enum, default_value_t = DiffSortArg::Share)]
+    pub sort: DiffSortArg,
+    /// Show only the first N functions.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffSortArg {
+    Share,
+    #[value(name = "self")]
+    SelfWeight,
+    #[value(name = "total")]
+    TotalWeight,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,6 +165,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Priority(args)) => priority::run(&args),
+        Some(Command::Diff(args)) => diff::run(&args),
         None => {
             if !cli.demo && cli.files.is_empty() {
                 return Err(CliError::Usage(

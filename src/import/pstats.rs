@@ -1,12 +1,162 @@
-//! Placeholder until the importer lands.
+//! cProfile output (`.prof`, `.pstats`): the `marshal` dump of a dict that `pstats.Stats`
+//! loads, written by `cProfile -o`, `Profile.dump_stats` and `Stats.dump_stats`, and in the
+//! same shape by the `profile` module, pyinstrument and CPython's sampling profiler.
+//!
+//! Each key is a function `(file, definition line, name)`; each value is
+//! `(primitive calls, calls, self time, cumulative time, callers)` where `callers` maps a
+//! calling function to `(calls, primitive calls, self, cumulative)` spent under that caller
+//! (calls first there, the other way round from the function's own tuple). Variants:
+//! the pure-Python `profile` module writes a bare call count per caller, and names its
+//! top-level entry by a code object; pyinstrument writes -1 for the counts it does not have
+//! (kept as unknown); CPython's sampling profiler adds a `("__sampled__",)` marker (skipped).
+//!
+//! The function table is exact: [`FunctionStats`] carry the file's numbers as Python reads
+//! them, and the profile's total is pstats' `total_tt`. The call tree that the flame views need
+//! is not in the file; it is an estimate rebuilt from the caller edges (see `tree`).
 
+mod read;
+mod tree;
+
+#[cfg(test)]
+mod python_oracle;
+#[cfg(test)]
+mod tests;
+
+use rustc_hash::FxHashMap;
+
+use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
-use crate::profile::ProfileSet;
+use crate::profile::{FuncId, FunctionStats, Profile, ProfileSet, Unit};
+use read::{Functions, function_key};
 
-pub fn sniff(_head: &[u8]) -> Sniff {
-    Sniff::No
+/// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
+/// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
+pub fn sniff(head: &[u8]) -> Sniff {
+    // A marshal dict (with or without FLAG_REF) opening onto a tuple is pstats' shape even when
+    // the key itself is broken: claim it, so that parsing reports where it broke.
+    const FLAG_REF: u8 = 0x80;
+    if let [dict, tuple, ..] = head
+        && dict & !FLAG_REF == b'{'
+        && matches!(tuple & !FLAG_REF, b'(' | b')')
+    {
+        return Sniff::Yes;
+    }
+    let mut reader = Reader::new(head);
+    if reader.begin_dict().is_err() {
+        return Sniff::No;
+    }
+    match reader.read_item() {
+        Ok(None) if reader.remaining() == 0 => Sniff::Yes,
+        Ok(Some(Item::New(key, _))) if function_key(&key).is_some() || is_sampled_marker(&key) => {
+            Sniff::Yes
+        }
+        _ => Sniff::No,
+    }
 }
 
-pub fn parse(_bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    Err(ParseError::at_byte(0, "not implemented yet"))
+pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let mut reader = Reader::new(bytes);
+    reader
+        .begin_dict()
+        .map_err(|e| ParseError::at_byte(0, format!("not a stats dict: {}", e.message)))?;
+    let mut functions = Functions::default();
+    let mut stats: Vec<FunctionStats> = Vec::new();
+    let mut index_of: FxHashMap<FuncId, usize> = FxHashMap::default();
+    let mut duplicates = 0usize;
+    let mut count_only_callers = 0usize;
+    loop {
+        let key_at = reader.offset();
+        let Some(key) = reader.read_item()? else {
+            break;
+        };
+        if let Item::New(value, _) = &key
+            && is_sampled_marker(value)
+        {
+            reader.read_value()?;
+            continue;
+        }
+        let func = functions.func(&reader, key).map_err(|found| {
+            ParseError::at_byte(
+                key_at as u64,
+                format!("stats key should be a (file, line, function) tuple, found {found}"),
+            )
+        })?;
+        let entry = functions.read_entry(&mut reader, func).map_err(|e| {
+            let f = functions.table.function(func);
+            let file = f.file.as_deref().unwrap_or("built-in");
+            ParseError {
+                message: format!("stats of {} ({file}): {}", f.name, e.message),
+                ..e
+            }
+        })?;
+        count_only_callers += entry.count_only_callers;
+        // A repeated key replaces the earlier one, as it does in the dict Python loads.
+        match index_of.get(&func) {
+            Some(&i) => {
+                duplicates += 1;
+                stats[i] = entry.stats;
+            }
+            None => {
+                index_of.insert(func, stats.len());
+                stats.push(entry.stats);
+            }
+        }
+    }
+    if stats.is_empty() {
+        return Err(ParseError::at_byte(
+            0,
+            "the stats dict is empty: no function was profiled",
+        ));
+    }
+    report(warnings, &reader, duplicates, count_only_callers);
+    let table = functions.into_table();
+    let total = stats.iter().map(|s| s.self_weight).sum();
+    let tree = tree::estimate(&table, &stats, warnings);
+    let profile = Profile {
+        total,
+        function_stats: Some(stats),
+        ..Profile::from_tree("", Unit::Seconds, tree)
+    };
+    Ok(ProfileSet {
+        frames: table,
+        profiles: vec![profile],
+    })
+}
+
+/// CPython's sampling profiler (3.15) marks its pstats output with a `("__sampled__",): True`
+/// entry, which names no function.
+fn is_sampled_marker(key: &Value) -> bool {
+    matches!(key, Value::Tuple(parts) if matches!(&parts[..], [Value::Str(s)] if &**s == "__sampled__"))
+}
+
+fn report(
+    warnings: &mut Vec<String>,
+    reader: &Reader<'_>,
+    duplicates: usize,
+    count_only_callers: usize,
+) {
+    if reader.remaining() > 0 {
+        warnings.push(format!(
+            "ignored {} bytes after the stats dict (it ends at byte {})",
+            reader.remaining(),
+            reader.offset()
+        ));
+    }
+    if reader.lossy_strings() > 0 {
+        warnings.push(format!(
+            "{} names were not valid UTF-8 and show replacement characters",
+            reader.lossy_strings()
+        ));
+    }
+    if duplicates > 0 {
+        warnings.push(format!(
+            "{duplicates} functions appear twice in the stats dict; the later figures were kept"
+        ));
+    }
+    if count_only_callers > 0 {
+        warnings.push(format!(
+            "{count_only_callers} caller entries hold only a call count (the `profile` module's \
+             format): time under each caller is estimated from its share of the calls"
+        ));
+    }
 }

@@ -1,12 +1,178 @@
-//! Placeholder until the importer lands.
+//! speedscope JSON (<https://www.speedscope.app/file-format-schema.json>), as py-spy's
+//! `--format speedscope` writes it: frames shared by one or more sampled or evented profiles.
+//!
+//! Behaviour follows speedscope's own importer (`src/lib/file-format.ts`): a weights list must
+//! match its samples, weightless samples are dropped, events must be in time order with every
+//! frame closed innermost first, and time with no frame open belongs to no frame.
 
-use super::{ParseError, Sniff};
+mod build;
+mod de;
+mod events;
+mod stacks;
+#[cfg(test)]
+mod tests;
+
+use std::sync::mpsc;
+
+use memchr::memmem;
+use serde::de::DeserializeSeed;
+
+use super::{Location, ParseError, Sniff};
 use crate::profile::ProfileSet;
 
-pub fn sniff(_head: &[u8]) -> Sniff {
-    Sniff::No
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// `Yes` for a JSON object that names speedscope's schema or has both of its top-level lists;
+/// `Maybe` for any other JSON object, which only parsing can judge.
+pub fn sniff(head: &[u8]) -> Sniff {
+    let text = head.strip_prefix(BOM).unwrap_or(head).trim_ascii_start();
+    let Some(rest) = text.strip_prefix(b"{") else {
+        return Sniff::No;
+    };
+    // A marshalled pstats dict also starts with `{`, followed by binary rather than a key.
+    if !matches!(rest.trim_ascii_start().first(), None | Some(b'"' | b'}')) {
+        return Sniff::No;
+    }
+    match std::str::from_utf8(text) {
+        Ok(_) => {}
+        // A head cut off inside a character is still text.
+        Err(e) if e.error_len().is_none() => {}
+        Err(_) => return Sniff::No,
+    }
+    if names_speedscope_schema(text) || (has_key(text, b"shared") && has_key(text, b"profiles")) {
+        Sniff::Yes
+    } else {
+        Sniff::Maybe
+    }
 }
 
-pub fn parse(_bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    Err(ParseError::at_byte(0, "not implemented yet"))
+/// Whether `"key"` occurs followed by a colon, i.e. as an object key.
+fn has_key(text: &[u8], key: &[u8]) -> bool {
+    let quoted = [b"\"", key, b"\""].concat();
+    memmem::find_iter(text, &quoted).any(|at| {
+        text.get(at + quoted.len()..)
+            .is_some_and(|after| after.trim_ascii_start().starts_with(b":"))
+    })
+}
+
+fn names_speedscope_schema(text: &[u8]) -> bool {
+    const KEY: &[u8] = b"\"$schema\"";
+    memmem::find_iter(text, KEY).any(|at| {
+        let Some(after) = text.get(at + KEY.len()..) else {
+            return false;
+        };
+        let Some(value) = after.trim_ascii_start().strip_prefix(b":") else {
+            return false;
+        };
+        let Some(value) = value.trim_ascii_start().strip_prefix(b"\"") else {
+            return false;
+        };
+        let end = memchr::memchr(b'"', value).unwrap_or(value.len());
+        value
+            .get(..end)
+            .is_some_and(|v| memmem::find(v, b"speedscope").is_some())
+    })
+}
+
+pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let has_bom = json.len() != bytes.len();
+    let (first, merged) = std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel(4);
+        let merging = std::thread::Builder::new()
+            .name("speedscope merge".to_owned())
+            .spawn_scoped(scope, move || stacks::merge(receiver));
+        let merging = match merging {
+            Ok(handle) => handle,
+            Err(e) => return (None, Err(format!("cannot start a thread: {e}"))),
+        };
+        let context = de::Context {
+            frame_count: None,
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: Some(stacks::Sink::new(sender)),
+        };
+        // Reading drops the sink, and with it the sender, which lets the merging thread finish.
+        let first = read(json, context);
+        let merged = merging
+            .join()
+            .map_err(|_| "internal error: merging stacks failed".to_owned());
+        (Some(first), merged)
+    });
+    if let Some(Err(e)) = &first {
+        return Err(json_error(e, has_bom));
+    }
+    let merged = merged.map_err(|message| ParseError::at_byte(0, message))?;
+    let Some(Ok((raw, notes, max_frame))) = first else {
+        return Err(ParseError::at_byte(0, "internal error: nothing was read"));
+    };
+    let frame_count = raw.frames.len();
+    if let Some(max) = max_frame
+        && max as usize >= frame_count
+    {
+        // `profiles` came before `shared`, so the index could not be judged where it stood.
+        // Reading again with the frame count known stops at it, with its line and column.
+        let again = de::Context {
+            frame_count: Some(frame_count),
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: None,
+        };
+        return Err(match read(json, again) {
+            Err(e) => json_error(&e, has_bom),
+            Ok(_) => ParseError::at_byte(
+                0,
+                format!("a profile names frame {max}, but `shared.frames` has {frame_count}"),
+            ),
+        });
+    }
+    if let Some((index, unit)) = notes.odd_unit {
+        let others = notes.odd_unit_count.saturating_sub(1);
+        warnings.push(format!(
+            "profile {index} has {}, which speedscope does not define; its weights are plain numbers{}",
+            unit.map_or_else(|| "no unit".to_owned(), |u| format!("unit {u:?}")),
+            if others > 0 {
+                format!(" (and {others} more profiles like it)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    build::build(raw, merged, warnings).map_err(|message| ParseError::at_byte(0, message))
+}
+
+/// One pass over the file. Consumes the context so that its sink is dropped when reading ends.
+fn read(
+    json: &[u8],
+    mut context: de::Context,
+) -> Result<(de::RawFile<'_>, de::Notes, Option<u32>), serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let raw = de::FileSeed {
+        context: &mut context,
+    }
+    .deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok((raw, context.notes, context.max_frame))
+}
+
+/// serde_json's error as a [`ParseError`]: its message without the position it appends, and
+/// the position as a location.
+fn json_error(error: &serde_json::Error, has_bom: bool) -> ParseError {
+    let (line, column) = (error.line() as u64, error.column() as u64);
+    let text = error.to_string();
+    let suffix = format!(" at line {line} column {column}");
+    let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+    if line == 0 {
+        return ParseError::at_byte(0, message);
+    }
+    // serde_json never saw the byte-order mark, which sits on line 1.
+    let column = if has_bom && line == 1 {
+        column + BOM.len() as u64
+    } else {
+        column
+    };
+    ParseError {
+        location: Location::LineColumn(line, column),
+        message,
+    }
 }

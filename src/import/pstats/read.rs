@@ -1,0 +1,356 @@
+//! One function's entry of a stats dict, read item by item so that every error names the byte
+//! of the field that broke, and the functions its keys name.
+
+use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
+
+use crate::import::ParseError;
+use crate::import::marshal::{Item, Reader, Value};
+use crate::profile::{EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats};
+
+/// Marks a reference slot that holds no function key.
+const NO_FUNC: u32 = u32::MAX;
+
+/// A function as the model names it.
+pub struct Name {
+    pub name: Rc<str>,
+    pub file: Option<Rc<str>>,
+    pub line: Option<u32>,
+}
+
+/// `(file, line, name)` as the model stores a function: as the file has it (cProfile's
+/// built-ins keep their `~` file and line 0), but a line outside `u32` is none.
+pub fn function_key(key: &Value) -> Option<Name> {
+    let Value::Tuple(parts) = key else {
+        return None;
+    };
+    let [file, line, name] = &parts[..] else {
+        return None;
+    };
+    let file = file.as_text()?;
+    let name = match name {
+        // The `profile` module names its top-level entry by the code it ran; Python shows its
+        // repr, which also holds an address that means nothing outside that process.
+        Value::Code(code) => Rc::from(format!(
+            "<code object {}, file \"{}\", line {}>",
+            code.name, code.filename, code.first_line
+        )),
+        other => other.as_text()?,
+    };
+    let Value::Int(line) = *line else {
+        return None;
+    };
+    Some(Name {
+        name,
+        file: Some(file),
+        line: u32::try_from(line).ok(),
+    })
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Tuple(items) => format!("tuple of {}", items.len()),
+        other => other.type_name().to_owned(),
+    }
+}
+
+/// One function's figures as read, before it joins the others.
+pub struct Entry {
+    pub stats: FunctionStats,
+    pub count_only_callers: usize,
+}
+
+/// The frame table being filled, with shortcuts for keys already seen: most caller keys are
+/// references to a stats key (or to its strings) read before.
+pub struct Functions {
+    pub table: FrameTable,
+    /// The function of each reference slot that held a key, so that a reference costs an index
+    /// rather than a visit to the value (which, in a large file, is a cache miss).
+    by_slot: Vec<u32>,
+    /// Keys built afresh around the same (referenced) strings, by the strings' addresses.
+    /// `keep` holds those strings so that no address is freed and reused for another name.
+    by_address: FxHashMap<(usize, i64, usize), FuncId>,
+    keep: Vec<Rc<str>>,
+    /// Per function: the entry (counted from 1) in which it was last met as a caller, and its
+    /// place among that entry's callers, to find repeated callers without hashing.
+    seen_in: Vec<(u32, u32)>,
+    entries: u32,
+    edges: Vec<(FuncId, EdgeStats)>,
+}
+
+impl Default for Functions {
+    fn default() -> Self {
+        Functions {
+            table: FrameTable::new(FunctionKey::NameFileLine),
+            by_slot: Vec::new(),
+            by_address: FxHashMap::default(),
+            keep: Vec::new(),
+            seen_in: Vec::new(),
+            entries: 0,
+            edges: Vec::new(),
+        }
+    }
+}
+
+impl Functions {
+    pub fn into_table(self) -> FrameTable {
+        self.table
+    }
+
+    /// The function a dict key names, or what was found instead.
+    pub fn func(&mut self, reader: &Reader<'_>, key: Item) -> Result<FuncId, String> {
+        let (value, slot) = match key {
+            Item::Ref(slot) => {
+                if let Some(&func) = self.by_slot.get(slot)
+                    && func != NO_FUNC
+                {
+                    return Ok(FuncId(func));
+                }
+                let value = reader.referenced(slot)?;
+                (value.clone(), Some(slot))
+            }
+            Item::New(value, slot) => (value, slot),
+        };
+        let func = self.intern(&value).ok_or_else(|| describe(&value))?;
+        if let Some(slot) = slot {
+            if slot >= self.by_slot.len() {
+                // Slots are numbered in file order, so this grows with the file, no faster.
+                self.by_slot.resize(slot + 1, NO_FUNC);
+            }
+            self.by_slot[slot] = func.0;
+        }
+        Ok(func)
+    }
+
+    fn intern(&mut self, key: &Value) -> Option<FuncId> {
+        let address = match key {
+            Value::Tuple(parts) => match &parts[..] {
+                [Value::Str(file), Value::Int(line), Value::Str(name)] => {
+                    let address = (address_of(file), *line, address_of(name));
+                    if let Some(&func) = self.by_address.get(&address) {
+                        return Some(func);
+                    }
+                    self.keep.extend([Rc::clone(file), Rc::clone(name)]);
+                    Some(address)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Name { name, file, line } = function_key(key)?;
+        let frame = self.table.intern(&name, file.as_deref(), line);
+        let func = self.table.func_of(frame);
+        if let Some(address) = address {
+            self.by_address.insert(address, func);
+        }
+        Some(func)
+    }
+
+    /// `(primitive calls, calls, self, cumulative, callers)` for `func`.
+    pub fn read_entry(
+        &mut self,
+        reader: &mut Reader<'_>,
+        func: FuncId,
+    ) -> Result<Entry, ParseError> {
+        let at = reader.offset();
+        let shape = "value should be a (primitive calls, calls, self, cumulative, callers) tuple";
+        let n = begin_tuple(reader, shape)?;
+        if n != 5 {
+            return Err(ParseError::at_byte(
+                at as u64,
+                format!("{shape}, found tuple of {n}"),
+            ));
+        }
+        let primitive_calls = read_count(reader, "primitive call count")?;
+        let calls = read_count(reader, "call count")?;
+        let self_weight = read_time(reader, "self time")?;
+        let total_weight = read_time(reader, "cumulative time")?;
+        if reader.peek_type() != "dict" {
+            return Err(ParseError::at_byte(
+                reader.offset() as u64,
+                format!("callers should be a dict, found {}", reader.peek_type()),
+            ));
+        }
+        reader.begin_dict()?;
+        // Filled in a buffer kept from entry to entry, then copied out at its exact size: one
+        // allocation per function instead of one per doubling.
+        let mut edges = std::mem::take(&mut self.edges);
+        edges.clear();
+        self.entries += 1;
+        loop {
+            let key_at = reader.offset();
+            let Some(key) = reader.read_item()? else {
+                break;
+            };
+            let caller = self.func(reader, key).map_err(|found| {
+                ParseError::at_byte(
+                    key_at as u64,
+                    format!("a caller key should be a (file, line, function) tuple, found {found}"),
+                )
+            })?;
+            let edge = read_edge(reader)?;
+            // Repeated keys (two keys naming one function): the later one wins, as in the
+            // dict Python loads.
+            let at = caller.0 as usize;
+            if at >= self.seen_in.len() {
+                self.seen_in.resize(at + 1, (0, 0));
+            }
+            match self.seen_in[at] {
+                (entry, i) if entry == self.entries => edges[i as usize].1 = edge,
+                _ => {
+                    self.seen_in[at] = (self.entries, edges.len() as u32);
+                    edges.push((caller, edge));
+                }
+            }
+        }
+        let count_only: Vec<usize> = (0..edges.len())
+            .filter(|&i| edges[i].1.self_weight.is_nan())
+            .collect();
+        estimate_count_only(&mut edges, &count_only, self_weight, total_weight);
+        let entry = Entry {
+            stats: FunctionStats {
+                func,
+                calls,
+                primitive_calls,
+                self_weight,
+                total_weight,
+                callers: edges.clone(),
+            },
+            count_only_callers: count_only.len(),
+        };
+        self.edges = edges;
+        Ok(entry)
+    }
+}
+
+fn address_of(text: &Rc<str>) -> usize {
+    Rc::as_ptr(text).cast::<u8>() as usize
+}
+
+fn begin_tuple(reader: &mut Reader<'_>, shape: &str) -> Result<usize, ParseError> {
+    if reader.peek_type() != "tuple" {
+        return Err(ParseError::at_byte(
+            reader.offset() as u64,
+            format!("{shape}, found {}", reader.peek_type()),
+        ));
+    }
+    reader.begin_tuple()
+}
+
+const EDGE_FIELDS: [&str; 4] = [
+    "caller call count",
+    "caller primitive call count",
+    "caller self time",
+    "caller cumulative time",
+];
+
+/// A caller's `(calls, primitive calls, self, cumulative)` (the calls come first here, unlike
+/// in the function's own tuple), or the `profile` module's bare call count, which leaves the
+/// primitive calls unknown and the times for [`estimate_count_only`].
+fn read_edge(reader: &mut Reader<'_>) -> Result<EdgeStats, ParseError> {
+    let at = reader.offset();
+    let shape = "a caller's figures should be a (calls, primitive calls, self, cumulative) \
+                 tuple or a call count";
+    let fail = |message: String| ParseError::at_byte(at as u64, message);
+    if reader.peek_type() == "tuple" {
+        let n = reader.begin_tuple()?;
+        if n != 4 {
+            return Err(fail(format!("{shape}, found tuple of {n}")));
+        }
+        return Ok(EdgeStats {
+            calls: read_count(reader, EDGE_FIELDS[0])?,
+            primitive_calls: read_count(reader, EDGE_FIELDS[1])?,
+            self_weight: read_time(reader, EDGE_FIELDS[2])?,
+            total_weight: read_time(reader, EDGE_FIELDS[3])?,
+        });
+    }
+    // Anything else is read whole: small ints are often references to an earlier one.
+    match reader.read_value()? {
+        // The times are NaN until `estimate_count_only` shares them out.
+        value @ (Value::Int(_) | Value::BigInt(_)) => Ok(EdgeStats {
+            calls: count(&value, EDGE_FIELDS[0]).map_err(fail)?,
+            primitive_calls: None,
+            self_weight: f64::NAN,
+            total_weight: f64::NAN,
+        }),
+        Value::Tuple(parts) => match &parts[..] {
+            [nc, cc, tt, ct] => Ok(EdgeStats {
+                calls: count(nc, EDGE_FIELDS[0]).map_err(fail)?,
+                primitive_calls: count(cc, EDGE_FIELDS[1]).map_err(fail)?,
+                self_weight: time(tt, EDGE_FIELDS[2]).map_err(fail)?,
+                total_weight: time(ct, EDGE_FIELDS[3]).map_err(fail)?,
+            }),
+            _ => Err(fail(format!("{shape}, found tuple of {}", parts.len()))),
+        },
+        other => Err(fail(format!("{shape}, found {}", describe(&other)))),
+    }
+}
+
+/// The `profile` module records only how often each caller called; its share of the calls is
+/// the best guess at its share of the time.
+fn estimate_count_only(
+    edges: &mut [(FuncId, EdgeStats)],
+    count_only: &[usize],
+    self_weight: f64,
+    total_weight: f64,
+) {
+    let all: u64 = count_only
+        .iter()
+        .filter_map(|&i| edges.get(i).and_then(|(_, e)| e.calls))
+        .fold(0u64, u64::saturating_add);
+    for &i in count_only {
+        if let Some((_, edge)) = edges.get_mut(i) {
+            let share = match edge.calls {
+                Some(calls) if all > 0 => calls as f64 / all as f64,
+                _ => 0.0,
+            };
+            edge.self_weight = self_weight * share;
+            edge.total_weight = total_weight * share;
+        }
+    }
+}
+
+fn read_count(reader: &mut Reader<'_>, what: &str) -> Result<Option<u64>, ParseError> {
+    let at = reader.offset();
+    count(&reader.read_number()?, what).map_err(|m| ParseError::at_byte(at as u64, m))
+}
+
+fn read_time(reader: &mut Reader<'_>, what: &str) -> Result<f64, ParseError> {
+    let at = reader.offset();
+    time(&reader.read_number()?, what).map_err(|m| ParseError::at_byte(at as u64, m))
+}
+
+/// A call count; negative ones (pyinstrument writes -1, having no counts to give) and ones
+/// past `u64` are unknown.
+fn count(value: &Value, what: &str) -> Result<Option<u64>, String> {
+    match value {
+        Value::Int(n) => Ok(u64::try_from(*n).ok()),
+        Value::BigInt(_) => Ok(None),
+        // As pstats prints a float count, with `%d`.
+        Value::Float(f) if f.is_finite() && *f >= 0.0 => Ok(Some(*f as u64)),
+        Value::Float(_) => Ok(None),
+        other => Err(format!(
+            "{what} should be an int, found {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn time(value: &Value, what: &str) -> Result<f64, String> {
+    let t = match value {
+        Value::Float(t) | Value::BigInt(t) => *t,
+        Value::Int(n) => *n as f64,
+        other => {
+            return Err(format!(
+                "{what} should be a number, found {}",
+                other.type_name()
+            ));
+        }
+    };
+    if t.is_finite() {
+        Ok(t)
+    } else {
+        Err(format!("{what} is {t}"))
+    }
+}

@@ -1,0 +1,132 @@
+//! Turns the trees read by `de.rs`, keyed by the file's frame indices, into the model.
+
+use super::de::{Body, RawFile, RawFrame};
+use super::stacks::SampledTree;
+use crate::profile::{
+    CallTree, CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet,
+    TimelineSample,
+};
+
+/// Interns the frames and maps every profile's tree onto them; `merged` holds the trees of the
+/// sampled profiles. Frame indices must already have been checked against `raw.frames`.
+pub(super) fn build(
+    raw: RawFile<'_>,
+    merged: Vec<SampledTree>,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, String> {
+    let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
+    let mut frames = FrameTable::new(FunctionKey::NameFile);
+    let mut odd_lines = 0usize;
+    let ids: Vec<FrameId> = raw
+        .frames
+        .iter()
+        .map(|frame| intern(&mut frames, frame, &mut odd_lines))
+        .collect();
+    if odd_lines > 0 {
+        warnings.push(format!(
+            "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
+            if odd_lines == 1 { " has" } else { "s have" },
+            u32::MAX
+        ));
+    }
+    // Interning in file order gives frame i the id i unless two frames are the same
+    // (name, file, line), which speedscope files rarely hold.
+    let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
+    let mut profiles = Vec::with_capacity(raw.profiles.len());
+    for (index, profile) in raw.profiles.into_iter().enumerate() {
+        let (tree, timeline) = match profile.body {
+            Body::Sampled { slot, weights } => {
+                let sampled = slot
+                    .and_then(|slot| merged.get_mut(slot))
+                    .and_then(Option::take)
+                    .filter(|sampled| sampled.leaves.len() == weights.len())
+                    .ok_or_else(|| {
+                        format!("internal error: the stacks of profile {index} went astray")
+                    })?;
+                sampled.weigh(&weights)
+            }
+            Body::Evented { tree, timeline } => (tree, timeline),
+        };
+        let tree = tree.finish();
+        let (tree, timeline) = if identity && !has_empty_nodes(&tree) {
+            (tree, timeline)
+        } else {
+            remap(&tree, &ids, timeline)?
+        };
+        profiles.push(Profile {
+            name: profile.name,
+            unit: profile.unit,
+            total: tree.total(),
+            tree,
+            timeline: Some(timeline),
+            start_value: profile.start_value,
+            end_value: profile.end_value,
+            function_stats: None,
+        });
+    }
+    Ok(ProfileSet { frames, profiles })
+}
+
+fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) -> FrameId {
+    let line = frame.line.and_then(|line| {
+        let whole = line.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&line);
+        if !whole {
+            *odd_lines += 1;
+        }
+        // Checked just above to be a whole number in range, so the cast is exact.
+        whole.then_some(line as u32)
+    });
+    frames.intern(&frame.name, frame.file.as_deref(), line)
+}
+
+/// Nodes that got no weight: frames opened and closed at one instant, or stacks sampled only
+/// with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
+fn has_empty_nodes(tree: &CallTree) -> bool {
+    tree.ids()
+        .skip(1)
+        .any(|node| tree.total_weight(node) == 0.0)
+}
+
+/// Rebuilds `tree` with interned frame ids, merging siblings whose frames turned out to be one
+/// and dropping weightless nodes.
+fn remap(
+    tree: &CallTree,
+    ids: &[FrameId],
+    timeline: Vec<TimelineSample>,
+) -> Result<(CallTree, Vec<TimelineSample>), String> {
+    let mut builder = CallTreeBuilder::new();
+    let mut new_id = vec![NodeId::ROOT; tree.len()];
+    builder.add_self(NodeId::ROOT, tree.self_weight(NodeId::ROOT));
+    // Parents come before children in id order, so a parent's new id is always known.
+    for node in tree.ids().skip(1) {
+        // Weights are never negative, so a weightless node has only weightless descendants.
+        if tree.total_weight(node) == 0.0 {
+            continue;
+        }
+        let parent = tree.parent(node).unwrap_or(NodeId::ROOT);
+        let frame = tree
+            .frame(node)
+            .and_then(|raw| ids.get(raw.0 as usize))
+            .ok_or_else(|| format!("internal error: node {} names no known frame", node.0))?;
+        let parent = new_id
+            .get(parent.0 as usize)
+            .copied()
+            .unwrap_or(NodeId::ROOT);
+        let mapped = builder.child(parent, *frame);
+        builder.add_self(mapped, tree.self_weight(node));
+        if let Some(slot) = new_id.get_mut(node.0 as usize) {
+            *slot = mapped;
+        }
+    }
+    let timeline = timeline
+        .into_iter()
+        .map(|sample| TimelineSample {
+            leaf: new_id
+                .get(sample.leaf.0 as usize)
+                .copied()
+                .unwrap_or(NodeId::ROOT),
+            weight: sample.weight,
+        })
+        .collect();
+    Ok((builder.finish(), timeline))
+}

@@ -1,0 +1,167 @@
+//! The call tree rebuilt from where the frames were drawn.
+//!
+//! Frames of one depth share a `y`; ranking the distinct values gives depths whichever way up
+//! the graph was drawn. A frame's caller is the frame one level nearer the root whose span holds
+//! it, and its self weight is its width minus its callees' widths. Frames too narrow to draw
+//! were left out of the SVG, so their weight stays in their caller's self weight, and the total
+//! stays the root's count.
+
+use crate::import::{ParseError, folded};
+use crate::profile::{
+    CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, Unit,
+};
+
+use super::scan::{RawFrame, Scan};
+
+/// `node_of` for frames not in the tree (they lie on no frame of the level below).
+const NO_NODE: u32 = u32::MAX;
+
+pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let Scan {
+        rows,
+        names,
+        ys,
+        sample_geometry,
+        decimals,
+        ..
+    } = found;
+    let mut levels = by_height(rows, &ys);
+    let is_total =
+        |level: &[RawFrame]| level.len() == 1 && *names[level[0].name as usize].0 == *b"all";
+    let sum = |level: &[RawFrame]| -> f64 { level.iter().map(|f| f.weight).sum() };
+    // inferno and flamegraph.pl draw the root (`all`) at the bottom, the largest y, unless
+    // inverted. Without an `all`, the root level is the widest: every level above it is a subset.
+    let (lowest, highest) = match (levels.first(), levels.last()) {
+        (Some(first), Some(last)) => (first.as_slice(), last.as_slice()),
+        _ => return Err(ParseError::at_byte(0, "no flame graph frames")),
+    };
+    let root_at_bottom = if is_total(highest) {
+        true
+    } else if is_total(lowest) {
+        false
+    } else {
+        sum(highest) >= sum(lowest)
+    };
+    if root_at_bottom {
+        levels.reverse();
+    }
+    for level in &mut levels {
+        // inferno writes each level left to right already; flamegraph.pl in hash order.
+        if !level.is_sorted_by(|a, b| a.x <= b.x) {
+            level.sort_unstable_by(|a, b| a.x.total_cmp(&b.x));
+        }
+    }
+
+    // How far a drawn edge may be from where exact arithmetic would put it: each of the four
+    // numbers compared was rounded to `decimals` places. Sample offsets are exact.
+    let slack = match sample_geometry {
+        Some((true, _)) => 0.0,
+        _ => 2.0 * 10f64.powi(-(decimals.min(15) as i32)),
+    };
+
+    let mut table = FrameTable::new(FunctionKey::NameFile);
+    let mut frame_of: Vec<Option<FrameId>> = vec![None; names.len()];
+    let mut intern = |table: &mut FrameTable, name: u32| -> Result<FrameId, ParseError> {
+        if let Some(Some(id)) = frame_of.get(name as usize) {
+            return Ok(*id);
+        }
+        let (raw, at) = &names[name as usize];
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| ParseError::at_byte(*at, "a frame name that is not UTF-8"))?;
+        let text = quick_xml::escape::unescape(text).map_err(|e| {
+            ParseError::at_byte(
+                *at,
+                format!("a frame name with a bad entity reference ({e})"),
+            )
+        })?;
+        let (name_part, file, line) = folded::split_frame(&text);
+        let id = table.intern(name_part, file, line);
+        frame_of[name as usize] = Some(id);
+        Ok(id)
+    };
+
+    let mut builder = CallTreeBuilder::new();
+    let mut node_of: Vec<Vec<u32>> = levels.iter().map(|l| vec![NO_NODE; l.len()]).collect();
+    if is_total(&levels[0]) {
+        // The `all` frame is the profile's total, not a function: it is the tree's root.
+        node_of[0][0] = NodeId::ROOT.0;
+    } else {
+        for (frame, node) in levels[0].iter().zip(&mut node_of[0]) {
+            *node = builder
+                .child(NodeId::ROOT, intern(&mut table, frame.name)?)
+                .0;
+        }
+    }
+
+    let mut orphans = 0u64;
+    let mut first_orphan = None;
+    for depth in 1..levels.len() {
+        let (nearer, further) = levels.split_at_mut(depth);
+        let (parents, children) = (&mut nearer[depth - 1], &further[0]);
+        let (nearer, further) = node_of.split_at_mut(depth);
+        let (parent_nodes, child_nodes) = (&nearer[depth - 1], &mut further[0]);
+        let mut p = 0;
+        for (child, child_node) in children.iter().zip(child_nodes.iter_mut()) {
+            let child_end = child.x + child.w;
+            // Parents are in x order and do not overlap: skip those that end before the child.
+            while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
+                p += 1;
+            }
+            let parent = match (parents.get_mut(p), parent_nodes.get(p)) {
+                (Some(parent), Some(&node)) if parent.x - slack <= child.x && node != NO_NODE => {
+                    (parent, node)
+                }
+                _ => {
+                    orphans += 1;
+                    first_orphan.get_or_insert(child.at);
+                    continue;
+                }
+            };
+            let frame = intern(&mut table, child.name)?;
+            *child_node = builder.child(NodeId(parent.1), frame).0;
+            // What is left of a frame's weight after its callees is its self weight.
+            parent.0.weight -= child.weight;
+        }
+    }
+
+    let mut overdrawn = 0u64;
+    for (level, nodes) in levels.iter().zip(&node_of) {
+        for (frame, &node) in level.iter().zip(nodes) {
+            if node == NO_NODE {
+                continue;
+            }
+            if frame.weight < 0.0 {
+                overdrawn += 1;
+            }
+            builder.add_self(NodeId(node), frame.weight.max(0.0));
+        }
+    }
+    if orphans > 0 {
+        warnings.push(format!(
+            "left out {orphans} frame{} that lie on no frame of the level below (the first at byte {})",
+            if orphans == 1 { "" } else { "s" },
+            first_orphan.unwrap_or(0)
+        ));
+    }
+    if overdrawn > 0 {
+        warnings.push(format!(
+            "{overdrawn} frame{} narrower than the callees drawn on them; their self weight was taken as 0",
+            if overdrawn == 1 { " is" } else { "s are" }
+        ));
+    }
+    // The frames are no longer needed; freeing them first keeps them out of the peak that
+    // finishing the tree adds.
+    drop((levels, node_of));
+    let tree = builder.finish();
+    Ok(ProfileSet {
+        frames: table,
+        profiles: vec![Profile::from_tree("", Unit::Samples, tree)],
+    })
+}
+
+/// The rows of frames ordered by their `y`, smallest first.
+fn by_height(rows: Vec<Vec<RawFrame>>, ys: &[f64]) -> Vec<Vec<RawFrame>> {
+    let mut rows: Vec<(f64, Vec<RawFrame>)> = ys.iter().copied().zip(rows).collect();
+    rows.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    rows.into_iter().map(|(_, row)| row).collect()
+}

@@ -1,0 +1,733 @@
+//! Finds the frames of a flame graph in SVG bytes.
+//!
+//! This is not a general XML parser. It knows the constructs that can hide a `<` or `>` (comments,
+//! CDATA sections such as the embedded script, processing instructions, the DOCTYPE, quoted
+//! attribute values) and skips them whole, and it looks inside only the elements a frame is made
+//! of. quick-xml's `Reader` was the first choice, but only reading the events of the 364 MB
+//! benchmark drawing (13.5 million of them) took 0.48 s, the whole budget of the import; this
+//! scanner jumps from `<` to `<` with `memchr` instead. Entity decoding of frame names is still
+//! quick-xml's.
+//!
+//! A scan may cover only part of a file (see [`scan`]), so that two threads can share one.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2, memchr3, memmem, memrchr};
+use rustc_hash::FxHashMap;
+
+use crate::import::ParseError;
+
+/// One frame as drawn: a group holding a `<title>` and a `<rect>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct RawFrame {
+    /// Left edge and width: sample offsets from `fg:x`/`fg:w` where the SVG has them, otherwise
+    /// the drawn `x`/`width` (percent or pixels).
+    pub x: f64,
+    pub w: f64,
+    /// Samples: `fg:w`, or the count in the title.
+    pub weight: f64,
+    /// Index into [`Scan::names`].
+    pub name: u32,
+    /// Byte offset of the frame's `<title>`, for messages.
+    pub at: u64,
+}
+
+/// What one scan found.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    /// `rows[i]` holds the frames drawn at `ys[i]`, in file order: the levels of the graph.
+    pub rows: Vec<Vec<RawFrame>>,
+    /// Distinct frame names as written in the titles (entities still escaped), with the offset of
+    /// the first title that used each.
+    pub names: Vec<(Box<[u8]>, u64)>,
+    /// Copies rather than slices of the file: the slices would send every lookup to wherever
+    /// in hundreds of megabytes the name first appeared, missing the cache each time.
+    pub name_index: FxHashMap<Box<[u8]>, u32>,
+    /// Distinct `y` values.
+    pub ys: Vec<f64>,
+    y_index: FxHashMap<u64, u32>,
+    pub saw_svg: bool,
+    /// Elements opened minus elements closed over the scanned range, and the lowest that count
+    /// fell to: a part of a file may close elements opened before it.
+    pub depth: i64,
+    pub min_depth: i64,
+    /// Whether frames carry `fg:x`/`fg:w`, decided by the first frame (whose offset is kept).
+    pub sample_geometry: Option<(bool, u64)>,
+    /// Most decimals written in a drawn `x` or `width`: how coarse the drawing's rounding is.
+    pub decimals: u32,
+}
+
+impl Scan {
+    /// The row of frames drawn at `y`, added if new.
+    pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
+        let ys = &mut self.ys;
+        let rows = &mut self.rows;
+        let index = *self.y_index.entry(y.to_bits()).or_insert_with(|| {
+            ys.push(y);
+            rows.push(Vec::new());
+            ys.len() as u32 - 1
+        });
+        &mut self.rows[index as usize]
+    }
+
+    pub fn frame_count(&self) -> usize {
+        self.rows.iter().map(Vec::len).sum()
+    }
+}
+
+/// Why a scan stopped early.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// The range ended inside markup. For a whole file that is a truncated file; for the first
+    /// part of a split file it only means the split point was badly placed.
+    Cut(ParseError),
+    Bad(ParseError),
+}
+
+impl Stop {
+    pub fn into_error(self) -> ParseError {
+        match self {
+            Stop::Cut(e) | Stop::Bad(e) => e,
+        }
+    }
+}
+
+/// A title waiting for the `<rect>` that completes its frame.
+struct Title<'a> {
+    text: Cow<'a, [u8]>,
+    at: usize,
+}
+
+/// Scans `bytes[start..end]`. `start` must be 0 or the `<` of a tag at the top level of the
+/// content (not inside a comment, CDATA section or tag). Offsets in results and errors are
+/// offsets into `bytes`.
+pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop> {
+    let to_eof = end >= bytes.len();
+    let bytes = bytes.get(..end).unwrap_or(bytes);
+    let mut scanner = Scanner {
+        b: bytes,
+        pos: start,
+        // A scan from the start of the file knows every open element, so a close without an
+        // open is an error there; a later part may close what an earlier part opened.
+        absolute: start == 0,
+        to_eof,
+        in_group: false,
+        nest: 0,
+        pending: None,
+        out: Scan::default(),
+    };
+    scanner.run()?;
+    Ok(scanner.out)
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    pos: usize,
+    absolute: bool,
+    /// Whether the range ends where the file does; elements may stay open at a split point.
+    to_eof: bool,
+    /// Whether the innermost `<g>` seen is still open, and how many other elements are open
+    /// inside it: frame titles and rects are direct children of a group.
+    in_group: bool,
+    nest: u32,
+    pending: Option<Title<'a>>,
+    out: Scan,
+}
+
+fn cut(at: usize, what: &str) -> Stop {
+    Stop::Cut(ParseError::at_byte(
+        at as u64,
+        format!("the file ends inside {what} (truncated?)"),
+    ))
+}
+
+fn bad(at: usize, message: impl Into<String>) -> Stop {
+    Stop::Bad(ParseError::at_byte(at as u64, message))
+}
+
+/// How far a plain loop looks before handing over to memchr, whose setup costs more than a
+/// loop over the few bytes that usually separate what the scanner looks for.
+const NEAR: usize = 32;
+
+fn find_near(needle: u8, hay: &[u8]) -> Option<usize> {
+    let near = hay.len().min(NEAR);
+    match hay[..near].iter().position(|&b| b == needle) {
+        Some(i) => Some(i),
+        None => memchr(needle, &hay[near..]).map(|i| near + i),
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+impl<'a> Scanner<'a> {
+    fn run(&mut self) -> Result<(), Stop> {
+        loop {
+            let rest = self.b.get(self.pos..).unwrap_or_default();
+            // Tags mostly follow each other directly.
+            let lt = match rest.first() {
+                Some(b'<') => self.pos,
+                _ => match memchr(b'<', rest) {
+                    Some(rel) => self.pos + rel,
+                    None => break,
+                },
+            };
+            if self.b[lt..].starts_with(b"<g><title>") && self.inferno_frame(lt)? {
+                continue;
+            }
+            match self.b.get(lt + 1) {
+                None => return Err(cut(lt, "a tag")),
+                Some(b'/') => self.end_tag(lt)?,
+                Some(b'!') => self.bang(lt)?,
+                Some(b'?') => self.skip_past(lt, lt + 2, b"?>", "a processing instruction")?,
+                Some(_) => self.start_tag(lt)?,
+            }
+        }
+        if self.absolute && self.to_eof && self.out.depth > 0 {
+            return Err(cut(
+                self.b.len(),
+                &format!(
+                    "{} unclosed element{}",
+                    self.out.depth,
+                    if self.out.depth == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self) {
+        self.out.depth += 1;
+        self.nest += 1;
+    }
+
+    fn close(&mut self, at: usize) -> Result<(), Stop> {
+        self.out.depth -= 1;
+        self.out.min_depth = self.out.min_depth.min(self.out.depth);
+        if self.absolute && self.out.depth < 0 {
+            return Err(bad(at, "a closing tag that closes nothing"));
+        }
+        Ok(())
+    }
+
+    fn end_tag(&mut self, lt: usize) -> Result<(), Stop> {
+        let gt = lt + find_near(b'>', &self.b[lt..]).ok_or_else(|| cut(lt, "a closing tag"))?;
+        let name = self.b[lt + 2..gt].trim_ascii_end();
+        self.pos = gt + 1;
+        match name {
+            b"g" => {
+                self.in_group = false;
+                self.nest = 0;
+                self.pending = None;
+            }
+            // `<a>` (a link flamegraph.pl may wrap around a frame's rect) is transparent.
+            b"a" => {}
+            _ => self.nest = self.nest.saturating_sub(1),
+        }
+        self.close(lt)
+    }
+
+    /// Comments, CDATA sections and declarations.
+    fn bang(&mut self, lt: usize) -> Result<(), Stop> {
+        let rest = &self.b[lt..];
+        if rest.starts_with(b"<!--") {
+            self.skip_past(lt, lt + 4, b"-->", "a comment")
+        } else if rest.starts_with(b"<![CDATA[") {
+            self.skip_past(lt, lt + 9, b"]]>", "a CDATA section")
+        } else {
+            // `<!DOCTYPE ...>`, whose internal subset in brackets may itself hold `>`.
+            let at = lt + memchr2(b'>', b'[', rest).ok_or_else(|| cut(lt, "a declaration"))?;
+            if self.b[at] == b'[' {
+                let close =
+                    at + memchr(b']', &self.b[at..]).ok_or_else(|| cut(lt, "a declaration"))?;
+                let gt = close
+                    + memchr(b'>', &self.b[close..]).ok_or_else(|| cut(lt, "a declaration"))?;
+                self.pos = gt + 1;
+            } else {
+                self.pos = at + 1;
+            }
+            Ok(())
+        }
+    }
+
+    fn skip_past(&mut self, lt: usize, from: usize, end: &[u8], what: &str) -> Result<(), Stop> {
+        let rest = self.b.get(from..).unwrap_or_default();
+        let at = memmem::find(rest, end).ok_or_else(|| cut(lt, what))?;
+        self.pos = from + at + end.len();
+        Ok(())
+    }
+
+    /// The `>` closing a tag that starts at `from`, skipping quoted attribute values.
+    fn tag_end(&self, lt: usize, from: usize) -> Result<usize, Stop> {
+        let mut at = from;
+        loop {
+            let rest = self.b.get(at..).unwrap_or_default();
+            let near = rest.len().min(NEAR);
+            let i = at
+                + match rest[..near]
+                    .iter()
+                    .position(|&c| matches!(c, b'>' | b'"' | b'\''))
+                {
+                    Some(i) => i,
+                    None => {
+                        near + memchr3(b'>', b'"', b'\'', &rest[near..])
+                            .ok_or_else(|| cut(lt, "a tag"))?
+                    }
+                };
+            let quote = self.b[i];
+            if quote == b'>' {
+                return Ok(i);
+            }
+            let close = find_near(quote, &self.b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
+            at = i + 1 + close + 1;
+        }
+    }
+
+    fn start_tag(&mut self, lt: usize) -> Result<(), Stop> {
+        let name_start = lt + 1;
+        let name_len = self.b[name_start..]
+            .iter()
+            .position(|&b| is_space(b) || b == b'/' || b == b'>')
+            .ok_or_else(|| cut(lt, "a tag"))?;
+        if name_len == 0 {
+            return Err(bad(lt, "a `<` that starts no tag"));
+        }
+        let name_end = name_start + name_len;
+        let name = &self.b[name_start..name_end];
+        if name == b"rect"
+            && self.in_group
+            && self.nest == 0
+            && let Some(title) = self.pending.take()
+        {
+            let gt = self.frame(title, lt, name_end)?;
+            self.pos = gt + 1;
+            if self.b[gt - 1] != b'/' {
+                self.open();
+            }
+            return Ok(());
+        }
+        let gt = self.tag_end(lt, name_end)?;
+        // The name holds no `/`, so a `/` just before `>` ends the attributes.
+        let self_closing = self.b[gt - 1] == b'/';
+        self.pos = gt + 1;
+        match name {
+            b"g" => {
+                self.pending = None;
+                self.nest = 0;
+                // `<g/>` opens and closes at once: it leaves no group open.
+                self.in_group = !self_closing;
+                if !self_closing {
+                    self.out.depth += 1;
+                }
+                return Ok(());
+            }
+            b"a" => {
+                if !self_closing {
+                    self.out.depth += 1;
+                }
+                return Ok(());
+            }
+            b"svg" => self.out.saw_svg = true,
+            b"title" if self.in_group && self.nest == 0 && !self_closing => {
+                return self.title(lt, gt + 1);
+            }
+            _ => {}
+        }
+        if !self_closing {
+            self.open();
+        }
+        Ok(())
+    }
+
+    /// Reads a frame title up to its `</title>`.
+    fn title(&mut self, lt: usize, content: usize) -> Result<(), Stop> {
+        let rest = self.b.get(content..).unwrap_or_default();
+        let next = content + memchr(b'<', rest).ok_or_else(|| cut(lt, "a <title>"))?;
+        if let Some(after) = self.closing_title(next) {
+            self.pending = Some(Title {
+                text: Cow::Borrowed(&self.b[content..next]),
+                at: lt,
+            });
+            self.pos = after;
+            return Ok(());
+        }
+        self.title_with_markup(lt, content)
+    }
+
+    /// inferno draws every frame as `<g><title>T</title><rect .../><text ...>L</text></g>`.
+    /// A group of exactly that shape is read here without dispatching on each tag (about a tenth
+    /// off the scan); at the first difference this stops where the general path takes over in
+    /// the same state. Returns whether it read anything.
+    fn inferno_frame(&mut self, lt: usize) -> Result<bool, Stop> {
+        let b = self.b;
+        let content = lt + b"<g><title>".len();
+        let Some(len) = b.get(content..).and_then(|rest| memchr(b'<', rest)) else {
+            return Ok(false);
+        };
+        let title_end = content + len;
+        let rect = title_end + b"</title>".len();
+        if !b[title_end..].starts_with(b"</title><rect ") {
+            return Ok(false);
+        }
+        let title = Title {
+            text: Cow::Borrowed(&b[content..title_end]),
+            at: lt + b"<g>".len(),
+        };
+        self.out.depth += 1;
+        self.in_group = true;
+        self.nest = 0;
+        self.pending = None;
+        let gt = self.frame(title, rect, rect + b"<rect".len())?;
+        self.pos = gt + 1;
+        if b[gt - 1] != b'/' {
+            self.open();
+            return Ok(true);
+        }
+        let text = self.pos;
+        if !b[text..].starts_with(b"<text ") {
+            return Ok(true);
+        }
+        let text_gt = self.tag_end(text, text + b"<text".len())?;
+        if b[text_gt - 1] == b'/' {
+            return Ok(true);
+        }
+        let label = text_gt + 1;
+        let Some(len) = b.get(label..).and_then(|rest| memchr(b'<', rest)) else {
+            return Ok(true);
+        };
+        if b[label + len..].starts_with(b"</text></g>") {
+            self.pos = label + len + b"</text></g>".len();
+            self.out.depth -= 1;
+            self.in_group = false;
+        }
+        Ok(true)
+    }
+
+    /// If a `</title>` starts at `at`, the offset just past it.
+    fn closing_title(&self, at: usize) -> Option<usize> {
+        let rest = self.b.get(at..)?.strip_prefix(b"</title")?;
+        let gt = memchr(b'>', rest)?;
+        rest[..gt]
+            .iter()
+            .all(|&b| is_space(b))
+            .then_some(at + 7 + gt + 1)
+    }
+
+    /// The rare title holding a CDATA section or a comment: gathered into one escaped text so that
+    /// it is keyed like every other title.
+    fn title_with_markup(&mut self, lt: usize, content: usize) -> Result<(), Stop> {
+        let mut text = Vec::new();
+        let mut at = content;
+        loop {
+            let rest = self.b.get(at..).unwrap_or_default();
+            let next = at + memchr(b'<', rest).ok_or_else(|| cut(lt, "a <title>"))?;
+            text.extend_from_slice(&self.b[at..next]);
+            if let Some(after) = self.closing_title(next) {
+                self.pending = Some(Title {
+                    text: Cow::Owned(text),
+                    at: lt,
+                });
+                self.pos = after;
+                return Ok(());
+            }
+            let rest = &self.b[next..];
+            if rest.starts_with(b"<![CDATA[") {
+                let body = next + 9;
+                let len = memmem::find(&self.b[body..], b"]]>")
+                    .ok_or_else(|| cut(next, "a CDATA section"))?;
+                let raw = std::str::from_utf8(&self.b[body..body + len])
+                    .map_err(|_| bad(body, "a frame title that is not UTF-8"))?;
+                text.extend_from_slice(quick_xml::escape::escape(raw).as_bytes());
+                at = body + len + 3;
+            } else if rest.starts_with(b"<!--") {
+                let len = memmem::find(&self.b[next + 4..], b"-->")
+                    .ok_or_else(|| cut(next, "a comment"))?;
+                at = next + 4 + len + 3;
+            } else {
+                return Err(bad(next, "markup inside a frame's <title>"));
+            }
+        }
+    }
+
+    /// Reads the attributes of a frame's `<rect>` starting at `from`, up to its `>`, records the
+    /// frame and returns the offset of that `>`.
+    fn frame(&mut self, title: Title<'a>, lt: usize, from: usize) -> Result<usize, Stop> {
+        let b = self.b;
+        let skip_space = |mut i: usize| {
+            while b.get(i).is_some_and(|&c| is_space(c)) {
+                i += 1;
+            }
+            i
+        };
+        let malformed = |i: usize, what: &str| {
+            if i >= b.len() {
+                cut(lt, "a tag")
+            } else {
+                bad(lt, format!("a <rect> attribute {what}"))
+            }
+        };
+        let mut x = None;
+        let mut y = None;
+        let mut width = None;
+        let mut fg_x = None;
+        let mut fg_w = None;
+        let mut i = from;
+        let gt = loop {
+            i = skip_space(i);
+            match b.get(i) {
+                None => return Err(cut(lt, "a tag")),
+                Some(b'>') => break i,
+                Some(b'/') if b.get(i + 1) == Some(&b'>') => break i + 1,
+                _ => {}
+            }
+            let key_start = i;
+            while b
+                .get(i)
+                .is_some_and(|&c| c != b'=' && c != b'>' && !is_space(c))
+            {
+                i += 1;
+            }
+            let key = &b[key_start..i];
+            i = skip_space(i);
+            if b.get(i) != Some(&b'=') {
+                return Err(malformed(i, "without a value"));
+            }
+            i = skip_space(i + 1);
+            let quote = match b.get(i) {
+                Some(&q @ (b'"' | b'\'')) => q,
+                _ => return Err(malformed(i, "value without quotes")),
+            };
+            let len = find_near(quote, &b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
+            let value = &b[i + 1..i + 1 + len];
+            i += len + 2;
+            // Byte patterns rather than string literals: compared inline, not through memcmp.
+            match key {
+                [b'x'] => x = Some(value),
+                [b'y'] => y = Some(value),
+                [b'w', b'i', b'd', b't', b'h'] => width = Some(value),
+                [b'f', b'g', b':', b'x'] => fg_x = Some(value),
+                [b'f', b'g', b':', b'w'] => fg_w = Some(value),
+                _ => {}
+            }
+        };
+        let number = |value: Option<&[u8]>, what: &str| -> Result<Number, Stop> {
+            let value = value.ok_or_else(|| bad(lt, format!("a frame <rect> without {what}")))?;
+            parse_number(value).ok_or_else(|| {
+                bad(
+                    lt,
+                    format!(
+                        "a frame <rect> whose {what} `{}` is not a number",
+                        String::from_utf8_lossy(value)
+                    ),
+                )
+            })
+        };
+        let y = number(y, "y")?.value;
+        let (name, inner) = split_title(&title.text);
+        let name_len = name.len();
+        let count = title_count(inner).ok_or_else(|| {
+            bad(
+                title.at,
+                format!(
+                    "a frame title `{}` that does not end in `(COUNT samples, P%)`",
+                    String::from_utf8_lossy(&title.text)
+                ),
+            )
+        })?;
+        let samples = fg_x.is_some() && fg_w.is_some();
+        match self.out.sample_geometry {
+            None => self.out.sample_geometry = Some((samples, title.at as u64)),
+            Some((first, _)) if first != samples => {
+                return Err(bad(
+                    lt,
+                    "a frame <rect> with fg:x/fg:w among frames without them, or the reverse",
+                ));
+            }
+            Some(_) => {}
+        }
+        let (x, w, weight) = if samples {
+            let (x, w) = (number(fg_x, "fg:x")?, number(fg_w, "fg:w")?);
+            (x.value, w.value, w.value)
+        } else {
+            let (x, w) = (number(x, "x")?, number(width, "width")?);
+            self.out.decimals = self.out.decimals.max(x.decimals).max(w.decimals);
+            (x.value, w.value, count)
+        };
+        if w < 0.0 || weight < 0.0 {
+            return Err(bad(lt, "a frame <rect> of negative width"));
+        }
+        let name = self.intern(&title.text, name_len, title.at);
+        self.out.row(y).push(RawFrame {
+            x,
+            w,
+            weight,
+            name,
+            at: title.at as u64,
+        });
+        Ok(gt)
+    }
+
+    /// The id of the name that is the first `len` bytes of `title`.
+    fn intern(&mut self, title: &[u8], len: usize, at: usize) -> u32 {
+        let name = &title[..len];
+        if let Some(&id) = self.out.name_index.get(name) {
+            return id;
+        }
+        let id = self.out.names.len() as u32;
+        self.out.names.push((name.into(), at as u64));
+        self.out.name_index.insert(name.into(), id);
+        id
+    }
+}
+
+/// A title `name (1,234 samples, 5.67%)` split into the name and what is in the last
+/// parentheses. A title without them is all name.
+pub(super) fn split_title(title: &[u8]) -> (&[u8], &[u8]) {
+    let Some(body) = title.trim_ascii_end().strip_suffix(b")") else {
+        return (title, &[]);
+    };
+    let mut end = body.len();
+    while let Some(open) = memrchr(b'(', &body[..end]) {
+        if open > 0 && body[open - 1] == b' ' {
+            return (&title[..open - 1], &body[open + 1..]);
+        }
+        end = open;
+    }
+    (title, &[])
+}
+
+/// The count in what a title has in parentheses: the first word, with thousands separators.
+/// The unit after it (`samples` unless `--countname` changed it) is not checked.
+fn title_count(inner: &[u8]) -> Option<f64> {
+    let word = inner.split(|&b| b == b' ').next()?;
+    let mut value: u64 = 0;
+    let mut digits = 0;
+    for &b in word {
+        match b {
+            b'0'..=b'9' if digits < 18 => {
+                value = value * 10 + u64::from(b - b'0');
+                digits += 1;
+            }
+            b',' if digits > 0 => {}
+            _ => return title_count_slowly(word),
+        }
+    }
+    (digits > 0).then_some(value as f64)
+}
+
+/// Counts with decimals (a flamegraph.pl `--factor`), entities or too many digits for a u64.
+fn title_count_slowly(word: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(word).ok()?;
+    let text = quick_xml::escape::unescape(text).ok()?;
+    if text.starts_with(',') {
+        return None;
+    }
+    let digits: String = text.chars().filter(|&c| c != ',').collect();
+    parse_number(digits.as_bytes())
+        .filter(|n| !n.percent && n.value >= 0.0 && !digits.starts_with(['-', '+']))
+        .map(|n| n.value)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Number {
+    value: f64,
+    decimals: u32,
+    percent: bool,
+}
+
+/// Every power of ten that an f64 holds exactly.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `12`, `-3.25`, `45.6000%`: the forms flame graph tools write, parsed without going through
+/// `str::parse` on the hot path. Anything else (exponents) falls back to it.
+fn parse_number(text: &[u8]) -> Option<Number> {
+    let text = text.trim_ascii();
+    let (text, percent) = match text.strip_suffix(b"%") {
+        Some(t) => (t, true),
+        None => (text, false),
+    };
+    let (digits, negative) = match text.strip_prefix(b"-") {
+        Some(t) => (t, true),
+        None => (text, false),
+    };
+    let mut mantissa: u64 = 0;
+    let mut decimals = 0u32;
+    let mut seen_dot = false;
+    let mut seen_digit = false;
+    // Up to 18 digits cannot overflow the mantissa.
+    let mut fast = digits.len() <= 18;
+    for &b in digits.iter().take_while(|_| fast) {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(b - b'0');
+                seen_digit = true;
+                if seen_dot {
+                    decimals += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => {
+                fast = false;
+                break;
+            }
+        }
+    }
+    let value = if fast && seen_digit && (decimals as usize) < POWERS_OF_TEN.len() {
+        // Both operands are exact in an f64, so one division rounds correctly.
+        match decimals {
+            0 => mantissa as f64,
+            d => mantissa as f64 / POWERS_OF_TEN[d as usize],
+        }
+    } else {
+        let value: f64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+        decimals = 0;
+        value
+    };
+    if !value.is_finite() {
+        return None;
+    }
+    Some(Number {
+        value: if negative { -value } else { value },
+        decimals,
+        percent,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_flame_graphs_write_them() {
+        let n = |t: &str| parse_number(t.as_bytes()).map(|n| (n.value, n.decimals, n.percent));
+        assert_eq!(n("12"), Some((12.0, 0, false)));
+        assert_eq!(n("45.6000%"), Some((45.6, 4, true)));
+        assert_eq!(n("-3.25"), Some((-3.25, 2, false)));
+        assert_eq!(n("1e3"), Some((1000.0, 0, false)));
+        assert_eq!(n(""), None);
+        assert_eq!(n("."), None);
+        assert_eq!(n("1.2.3"), None);
+        assert_eq!(n("inf"), None);
+        assert_eq!(n("99999999999999999999999"), Some((1e23, 0, false)));
+    }
+
+    #[test]
+    fn title_counts_with_separators_and_other_units() {
+        let c = |t: &str| title_count(split_title(t.as_bytes()).1);
+        assert_eq!(c("main (1,234,567 samples, 99.00%)"), Some(1_234_567.0));
+        assert_eq!(c("f (a.py:3) (82 samples, 44.09%)"), Some(82.0));
+        assert_eq!(c("alloc (2,048 bytes, 5%; +1.00%)"), Some(2048.0));
+        assert_eq!(c("f (1.5 samples, 3%)"), Some(1.5));
+        assert_eq!(c("f (many samples, 3%)"), None);
+        assert_eq!(c("f (-3 samples, 3%)"), None);
+        assert_eq!(c("f"), None);
+        assert_eq!(
+            split_title(b"a (b) (3 samples, 1%)"),
+            (&b"a (b)"[..], &b"3 samples, 1%"[..])
+        );
+    }
+}
