@@ -62,3 +62,27 @@ fn too_small() {
     ui.resize(39, 9);
     insta::assert_snapshot!("too_small_39x9", ui.terminal.backend());
 }
+
+#[test]
+fn speedscope_panes() {
+    snapshot_panes("program.speedscope.json", "speedscope");
+}
+
+#[test]
+fn pstats_panes() {
+    snapshot_panes("program.prof", "pstats");
+}
+
+#[test]
+fn threads_time_order_second_thread_and_merged() {
+    let mut ui = Ui::open(
+        &[common::fixture("program.threads.speedscope.json")],
+        120,
+        40,
+    );
+    insta::assert_snapshot!("threads_120x40_time_order", ui.terminal.backend());
+    ui.chars("]");
+    insta::assert_snapshot!("threads_120x40_time_order_worker", ui.terminal.backend());
+    ui.chars("t2");
+    insta::assert_snapshot!("threads_120x40_merged_left_heavy", ui.terminal.backend());
+}

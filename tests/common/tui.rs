@@ -26,8 +26,19 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// Loads `paths` with obol's loader and draws the first frame at `width`×`height`.
+    /// Loads `paths` with obol's loader and draws the first frame at `width`×`height`, without
+    /// colours.
     pub fn open<P: AsRef<Path>>(paths: &[P], width: u16, height: u16) -> Ui {
+        Ui::open_with(paths, width, height, ColorSupport::None)
+    }
+
+    /// [`Ui::open`] with the colours of `support`.
+    pub fn open_with<P: AsRef<Path>>(
+        paths: &[P],
+        width: u16,
+        height: u16,
+        support: ColorSupport,
+    ) -> Ui {
         let files = paths
             .iter()
             .map(|p| {
@@ -35,11 +46,7 @@ impl Ui {
                     .unwrap_or_else(|e| panic!("{} does not load: {e}", p.as_ref().display()))
             })
             .collect();
-        let app = App::new(
-            files,
-            Theme::new(ColorSupport::None),
-            Rect::new(0, 0, width, height),
-        );
+        let app = App::new(files, Theme::new(support), Rect::new(0, 0, width, height));
         let terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         let mut ui = Ui { app, terminal };
         ui.draw();
@@ -81,6 +88,17 @@ impl Ui {
                 KeyModifiers::NONE
             };
             self.press(KeyEvent::new(KeyCode::Char(c), modifiers));
+        }
+    }
+
+    /// Like [`Ui::chars`] without drawing after each key, for long walks; draw before reading
+    /// the screen.
+    pub fn chars_undrawn(&mut self, text: &str) {
+        for c in text.chars() {
+            let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+            if let Some(action) = keymap::action_for(&event, self.app.prompt.is_some()) {
+                self.app.update(action);
+            }
         }
     }
 
@@ -151,6 +169,8 @@ impl Ui {
 /// (`name (file:line)`), with self and total counts.
 pub struct Folded {
     pub total: f64,
+    /// Weights are seconds (speedscope, pstats) rather than sample counts.
+    pub seconds: bool,
     /// Every node by its path from the root; the root is the empty path.
     pub nodes: BTreeMap<Vec<String>, Weights>,
     /// (stack, count) per line, the stack root first.
@@ -196,8 +216,18 @@ impl Folded {
         }
         Folded {
             total,
+            seconds: false,
             nodes,
             lines,
+        }
+    }
+
+    /// How obol writes a weight: samples as integers, seconds with three decimals.
+    pub fn weight(&self, w: f64) -> String {
+        if self.seconds {
+            format!("{w:.3}s")
+        } else {
+            format!("{w}")
         }
     }
 
@@ -252,16 +282,10 @@ impl Folded {
     /// How the status line describes the node at `path`: `name file:line · self S (p%) · total
     /// T (q%)`, numbers in samples.
     pub fn describe(&self, path: &[String]) -> String {
-        let (name, file, line) = split_frame(path.last().expect("not the root"));
         let w = self.nodes[path];
-        let pct = |x: f64| format!("{:.1}", 100.0 * x / self.total);
-        format!(
-            "{name} {file}:{line} · self {} ({}%) · total {} ({}%)",
-            w.self_weight,
-            pct(w.self_weight),
-            w.total,
-            pct(w.total)
-        )
+        describe_frame(path.last().expect("not the root"), w, self.total, |x| {
+            self.weight(x)
+        })
     }
 
     /// Nodes `depth` frames below the root, left to right as Left Heavy draws them.
@@ -335,4 +359,183 @@ pub fn split_frame(frame: &str) -> (String, String, u32) {
 pub fn function_of(frame: &str) -> (String, String) {
     let (name, file, _) = split_frame(frame);
     (name, file)
+}
+
+/// The status line for a frame: `name file:line · self S (p%) · total T (q%)`, shares of
+/// `total`; no place for a frame without a file.
+pub fn describe_frame(
+    frame: &str,
+    w: Weights,
+    total: f64,
+    weight: impl Fn(f64) -> String,
+) -> String {
+    let (name, file, line) = split_frame(frame);
+    let place = if file.is_empty() {
+        String::new()
+    } else {
+        format!(" {file}:{line}")
+    };
+    let pct = |x: f64| format!("{:.1}", 100.0 * x / total);
+    format!(
+        "{name}{place} · self {} ({}%) · total {} ({}%)",
+        weight(w.self_weight),
+        pct(w.self_weight),
+        weight(w.total),
+        pct(w.total)
+    )
+}
+
+/// One sampled profile of a speedscope file, read here from the JSON: each sample's stack as
+/// frame strings `name (file:line)`, root first, with its weight.
+pub struct Sampled {
+    pub name: String,
+    pub stacks: Vec<(Vec<String>, f64)>,
+}
+
+impl Sampled {
+    pub fn total(&self) -> f64 {
+        self.stacks.iter().map(|(_, w)| w).sum()
+    }
+
+    /// The merged call tree, in seconds.
+    pub fn tree(&self) -> Folded {
+        let mut tree = Folded::from_lines(self.stacks.clone());
+        tree.seconds = true;
+        tree
+    }
+}
+
+pub fn speedscope(path: &Path) -> Vec<Sampled> {
+    let text = std::fs::read_to_string(path).expect("fixture reads");
+    let doc = crate::common::Json::parse(&text).expect("valid JSON");
+    let frames: Vec<String> = doc
+        .get("shared")
+        .get("frames")
+        .array()
+        .iter()
+        .map(|f| {
+            let file = if f.has("file") {
+                f.get("file").opt_str().unwrap_or("")
+            } else {
+                ""
+            };
+            let line = if f.has("line") {
+                f.get("line").opt_u64().unwrap_or(0)
+            } else {
+                0
+            };
+            format!("{} ({file}:{line})", f.get("name").str())
+        })
+        .collect();
+    doc.get("profiles")
+        .array()
+        .iter()
+        .map(|p| {
+            assert_eq!(p.get("type").str(), "sampled");
+            let stacks = p
+                .get("samples")
+                .array()
+                .iter()
+                .zip(p.get("weights").array())
+                .map(|(sample, weight)| {
+                    let stack = sample
+                        .array()
+                        .iter()
+                        .map(|i| frames[i.opt_u64().expect("a frame index") as usize].clone())
+                        .collect();
+                    (stack, weight.f64())
+                })
+                .collect();
+            Sampled {
+                name: p.get("name").str().to_owned(),
+                stacks,
+            }
+        })
+        .collect()
+}
+
+/// A tree in recorded order, as speedscope's Time Order draws a timeline: each sample's stack
+/// continues the last child at each level when the frame is the same, else starts a new one.
+pub struct TimeOrder {
+    pub total: f64,
+    /// (frame, parent, children, weights); node 0 is the root.
+    pub nodes: Vec<OrderedNode>,
+}
+
+pub struct OrderedNode {
+    pub frame: String,
+    pub children: Vec<usize>,
+    pub weights: Weights,
+}
+
+impl TimeOrder {
+    pub fn build(stacks: &[(Vec<String>, f64)]) -> TimeOrder {
+        let mut nodes = vec![OrderedNode {
+            frame: String::new(),
+            children: Vec::new(),
+            weights: Weights::default(),
+        }];
+        let mut total = 0.0;
+        for (stack, weight) in stacks {
+            total += weight;
+            let mut at = 0;
+            nodes[0].weights.total += weight;
+            for frame in stack {
+                let next = match nodes[at].children.last() {
+                    Some(&last) if nodes[last].frame == *frame => last,
+                    _ => {
+                        nodes.push(OrderedNode {
+                            frame: frame.clone(),
+                            children: Vec::new(),
+                            weights: Weights::default(),
+                        });
+                        let new = nodes.len() - 1;
+                        nodes[at].children.push(new);
+                        new
+                    }
+                };
+                nodes[next].weights.total += weight;
+                at = next;
+            }
+            nodes[at].weights.self_weight += weight;
+        }
+        TimeOrder { total, nodes }
+    }
+
+    /// Nodes `depth` frames below the root, left to right.
+    pub fn row(&self, depth: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![(0, 0)];
+        while let Some((node, d)) = stack.pop() {
+            if d == depth {
+                out.push(node);
+                continue;
+            }
+            stack.extend(self.nodes[node].children.iter().rev().map(|&c| (c, d + 1)));
+        }
+        out
+    }
+
+    pub fn describe(&self, node: usize) -> String {
+        let n = &self.nodes[node];
+        describe_frame(&n.frame, n.weights, self.total, |w| format!("{w:.3}s"))
+    }
+
+    /// Nodes whose frame name matches, and the share of samples holding a match.
+    pub fn search(
+        &self,
+        stacks: &[(Vec<String>, f64)],
+        matches: impl Fn(&str) -> bool,
+    ) -> (usize, f64) {
+        let count = self.nodes[1..]
+            .iter()
+            .filter(|n| matches(&split_frame(&n.frame).0))
+            .count();
+        let matched: f64 = stacks
+            .iter()
+            .filter(|(s, _)| s.iter().any(|f| matches(&split_frame(f).0)))
+            .map(|(_, w)| w)
+            .sum();
+        (count, matched / self.total)
+    }
 }
