@@ -175,18 +175,14 @@ mod tests {
         // base: main;a 6, main;b 4 (total 10). new: main;a 6, main;c 14 (total 20).
         let base = set(&[(&["main", "a"], 6.0), (&["main", "b"], 4.0)]);
         let new = set(&[(&["main", "a"], 6.0), (&["main", "c"], 14.0)]);
-        let rows = diff(
-            &DiffInput {
-                set: &base,
-                profiles: base.profiles.iter().collect(),
-            },
-            &DiffInput {
-                set: &new,
-                profiles: new.profiles.iter().collect(),
-            },
-            false,
-            DiffSort::Share,
-        );
+        let run = |sort| {
+            let side = |set| DiffInput {
+                set,
+                profiles: set.profiles.iter().collect(),
+            };
+            diff(&side(&base), &side(&new), false, sort)
+        };
+        let rows = run(DiffSort::Share);
         let get = |n: &str| rows.iter().find(|r| r.name == n).unwrap();
         // c: absent in base, 14/20 = 0.7 of new.
         assert!((get("c").delta_total_share - 0.7).abs() < 1e-12);
@@ -200,18 +196,7 @@ mod tests {
         // main is 100% on both sides: no change; the largest move leads.
         assert_eq!(get("main").delta_total_share, 0.0);
         assert_eq!(rows[0].name, "c");
-        let by_total = diff(
-            &DiffInput {
-                set: &base,
-                profiles: base.profiles.iter().collect(),
-            },
-            &DiffInput {
-                set: &new,
-                profiles: new.profiles.iter().collect(),
-            },
-            false,
-            DiffSort::TotalWeight,
-        );
+        let by_total = run(DiffSort::TotalWeight);
         // By samples: c moved most (+14), then main (+10).
         let order: Vec<&str> = by_total.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(&order[..2], ["c", "main"]);

@@ -4,6 +4,7 @@
 //! Only outermost occurrences are merged (those with no caller of the same function), so that
 //! recursion is counted once and both trees total the function's own total.
 
+use super::transform::copy_below;
 use crate::profile::{CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, NodeId};
 
 /// Nodes of `func` with no ancestor of `func`, in pre-order.
@@ -85,13 +86,17 @@ fn preorder_key(tree: &CallTree, node: NodeId) -> Vec<usize> {
     key
 }
 
-/// The frame that stands for `func` at the root of both trees: the first frame of the function.
-fn representative(frames: &FrameTable, func: FuncId) -> Option<FrameId> {
-    frames
+/// A builder whose root has one child standing for `func`: the function's first frame (none if
+/// the function has no frame).
+fn rooted_at(frames: &FrameTable, func: FuncId) -> (CallTreeBuilder, Option<NodeId>) {
+    let mut builder = CallTreeBuilder::new();
+    let frame = frames
         .frames()
         .iter()
         .position(|f| f.func == func)
-        .map(|i| FrameId(i as u32))
+        .map(|i| FrameId(i as u32));
+    let top = frame.map(|f| builder.child(NodeId::ROOT, f));
+    (builder, top)
 }
 
 /// Everything `func` called, merged: the root's one child is `func`.
@@ -106,26 +111,11 @@ pub fn callees_of(
     func: FuncId,
     occurrences: &[NodeId],
 ) -> CallTree {
-    let mut builder = CallTreeBuilder::new();
-    let Some(top_frame) = representative(frames, func) else {
-        return builder.finish();
-    };
-    let top = builder.child(NodeId::ROOT, top_frame);
-    for &occurrence in occurrences {
-        builder.add_self(top, tree.self_weight(occurrence));
-        let mut stack: Vec<(NodeId, NodeId)> = tree
-            .children(occurrence)
-            .iter()
-            .rev()
-            .map(|&c| (c, top))
-            .collect();
-        while let Some((node, parent)) = stack.pop() {
-            let Some(frame) = tree.frame(node) else {
-                continue;
-            };
-            let copy = builder.child(parent, frame);
-            builder.add_self(copy, tree.self_weight(node));
-            stack.extend(tree.children(node).iter().rev().map(|&c| (c, copy)));
+    let (mut builder, top) = rooted_at(frames, func);
+    if let Some(top) = top {
+        for &occurrence in occurrences {
+            builder.add_self(top, tree.self_weight(occurrence));
+            copy_below(&mut builder, tree, occurrence, top);
         }
     }
     builder.finish()
@@ -145,11 +135,10 @@ pub fn callers_of(
     func: FuncId,
     occurrences: &[NodeId],
 ) -> CallTree {
-    let mut builder = CallTreeBuilder::new();
-    let Some(top_frame) = representative(frames, func) else {
+    let (mut builder, top) = rooted_at(frames, func);
+    let Some(top) = top else {
         return builder.finish();
     };
-    let top = builder.child(NodeId::ROOT, top_frame);
     for &occurrence in occurrences {
         let mut node = top;
         let mut at = tree.parent(occurrence);

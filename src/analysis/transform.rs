@@ -71,22 +71,27 @@ pub fn merge(trees: &[&CallTree]) -> CallTree {
     let mut builder = CallTreeBuilder::new();
     for tree in trees {
         builder.add_self(NodeId::ROOT, tree.self_weight(NodeId::ROOT));
-        let mut stack: Vec<(NodeId, NodeId)> = tree
-            .children(NodeId::ROOT)
-            .iter()
-            .rev()
-            .map(|&c| (c, NodeId::ROOT))
-            .collect();
-        while let Some((node, parent)) = stack.pop() {
-            let Some(frame) = tree.frame(node) else {
-                continue;
-            };
-            let copy = builder.child(parent, frame);
-            builder.add_self(copy, tree.self_weight(node));
-            stack.extend(tree.children(node).iter().rev().map(|&c| (c, copy)));
-        }
+        copy_below(&mut builder, tree, NodeId::ROOT, NodeId::ROOT);
     }
     builder.finish()
+}
+
+/// Merges everything below `from` in `tree` under `onto` in `builder`, keeping first-seen order.
+pub fn copy_below(builder: &mut CallTreeBuilder, tree: &CallTree, from: NodeId, onto: NodeId) {
+    let mut stack: Vec<(NodeId, NodeId)> = tree
+        .children(from)
+        .iter()
+        .rev()
+        .map(|&c| (c, onto))
+        .collect();
+    while let Some((node, parent)) = stack.pop() {
+        let Some(frame) = tree.frame(node) else {
+            continue;
+        };
+        let copy = builder.child(parent, frame);
+        builder.add_self(copy, tree.self_weight(node));
+        stack.extend(tree.children(node).iter().rev().map(|&c| (c, copy)));
+    }
 }
 
 #[cfg(test)]

@@ -139,7 +139,9 @@ fn classify(line: &[u8]) -> Line<'_> {
         return Line::Comment;
     }
     let (frames, count) = match memrchr2(b' ', b'\t', line) {
-        Some(at) => (line[..at].trim_ascii_end(), &line[at + 1..]),
+        // Only the one separator goes: a frame may itself be blank (`a; 3` names a frame " "),
+        // as speedscope and flamegraph.pl read it.
+        Some(at) => (&line[..at], &line[at + 1..]),
         None => (&line[..0], line),
     };
     match parse_count(count) {
