@@ -1455,3 +1455,41 @@ fn flame_labels_are_names_or_cut_with_an_ellipsis_in_colour() {
 fn flame_labels_are_names_or_cut_with_an_ellipsis_without_colour() {
     labels_case(obol::tui::theme::ColorSupport::None);
 }
+
+// SVG: inferno's drawing of program.folded.
+
+#[test]
+fn an_inferno_svg_shows_the_folded_file_it_was_drawn_from() {
+    // inferno leaves out py-spy's empty stacks (samples taken as the process exits).
+    let folded = Folded::read(&common::fixture("program.folded"));
+    let drawn = Folded::from_lines(
+        folded
+            .lines
+            .iter()
+            .filter(|(stack, _)| !stack.is_empty())
+            .cloned()
+            .collect(),
+    );
+    let mut ui = Ui::open(&[common::fixture("program.inferno.svg")], 120, 40);
+    assert!(
+        ui.message().starts_with(&format!(
+            "flamegraph SVG: samples · total {} ·",
+            drawn.total
+        )),
+        "{}",
+        ui.message()
+    );
+    ui.chars("2");
+    let chain = drawn.heaviest_chain();
+    assert_eq!(ui.status(), drawn.describe(&chain[0]));
+    for path in &chain[1..] {
+        ui.chars("j");
+        assert_eq!(ui.status(), drawn.describe(path));
+    }
+    ui.search("discount|surcharge");
+    let (count, share) = drawn.search(|n| n == "discount" || n == "surcharge");
+    assert_eq!(
+        search_summary(&ui),
+        (count, format!("{:.1}%", 100.0 * share))
+    );
+}

@@ -321,6 +321,20 @@ fn panes_by_keys_then_q_quits_and_restores_the_terminal() {
 }
 
 #[test]
+fn demo_opens_the_embedded_profile_in_time_order() {
+    let Some(tmux) = Tmux::start("demo", &[obol(), "--demo"]) else {
+        return;
+    };
+    let screen = tmux.wait_for_text("demo.speedscope.json");
+    assert!(screen.starts_with(" 1 Time Order "), "{screen}");
+    tmux.send(&["3"]);
+    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.send(&["q"]);
+    assert_eq!(tmux.wait_for_exit(), "0");
+    tmux.assert_terminal_restored();
+}
+
+#[test]
 fn sigterm_quits_and_restores_the_terminal() {
     let path = folded_path();
     let Some(tmux) = Tmux::start("term", &[obol(), &path]) else {
