@@ -83,11 +83,8 @@ pub fn diff_tree(base: (&ProfileSet, &CallTree), new: (&ProfileSet, &CallTree)) 
     for shares in &mut self_shares {
         shares.resize(count, 0.0);
     }
-    for i in 0..count {
-        builder.add_self(
-            NodeId(i as u32),
-            (self_shares[0][i] + self_shares[1][i]) / 2.0,
-        );
+    for (i, (base, new)) in self_shares[0].iter().zip(&self_shares[1]).enumerate() {
+        builder.add_self(NodeId(i as u32), (base + new) / 2.0);
     }
     let tree = builder.finish();
     // Totals per side: children have higher ids than parents, so one reverse pass sums them.
