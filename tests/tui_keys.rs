@@ -594,7 +594,6 @@ fn is_program_file(file: &str) -> bool {
 }
 
 #[test]
-#[ignore = "bug: py-spy's folded paths are relative to sys.path, so `H` Enter keeps json/, importlib/ etc. as 'my code'"]
 fn shift_h_enter_hides_library_frames_of_a_py_spy_folded_file() {
     let (mut ui, folded) = folded_ui(120, 40);
     ui.chars("2H");
@@ -615,35 +614,6 @@ fn shift_h_enter_hides_library_frames_of_a_py_spy_folded_file() {
             100.0 * hidden / folded.total
         )
     );
-}
-
-#[test]
-fn shift_h_enter_hides_frozen_frames_of_a_folded_file() {
-    // What obol can tell from py-spy's short paths: `<frozen ...>` modules are library.
-    let (mut ui, folded) = folded_ui(120, 40);
-    ui.chars("2H");
-    ui.enter();
-    let hidden: f64 = folded
-        .nodes
-        .iter()
-        .filter(|(p, _)| {
-            p.last()
-                .is_some_and(|f| split_frame(f).1.starts_with("<frozen "))
-        })
-        .map(|(_, w)| w.self_weight)
-        .sum();
-    assert_eq!(
-        ui.message(),
-        format!(
-            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
-            100.0 * hidden / folded.total
-        )
-    );
-    // The frozen import machinery at the root is gone: the root children are <module> frames.
-    let without = folded.filter_frames(|_, f| !split_frame(f).1.starts_with("<frozen "));
-    assert_eq!(ui.status(), without.describe(&without.heaviest_chain()[0]));
-    ui.search("^_find_and_load$");
-    assert_eq!(search_summary(&ui).0, 0);
 }
 
 #[test]
@@ -930,7 +900,19 @@ fn a_terminal_too_small_says_so_and_resizing_back_redraws() {
         "{}",
         ui.lines()[1]
     );
-    assert!(ui.lines()[1].contains("_f"));
+    // The frames after it (too narrow for labels) reach across the new width, up to the
+    // root's own weight (py-spy's empty stacks) in the last cell.
+    let tree = &ui.app.profile().tree;
+    let stacked = tree.total() - tree.self_weight(obol::profile::NodeId::ROOT);
+    let expected = (stacked / tree.total() * f64::from(120 * 8)).floor() as u32;
+    let layout = &ui.app.left_heavy.layout;
+    let right_edge = layout
+        .rects
+        .iter()
+        .filter(|r| r.depth == 0)
+        .map(|r| r.x1)
+        .max();
+    assert_eq!(right_edge, Some(expected));
     // Resizing with the prompt open keeps it open.
     ui.chars("/ab");
     ui.resize(100, 30);
@@ -1196,7 +1178,6 @@ fn t_merges_threads_and_splits_them_again() {
 }
 
 #[test]
-#[ignore = "bug: with threads merged (t) the status line's shares are of the current thread's total, not the merged tree's"]
 fn merged_threads_shares_are_of_the_merged_total() {
     let path = common::fixture(THREADS_TAB);
     let profiles = speedscope(&path);
@@ -1215,7 +1196,6 @@ fn merged_threads_shares_are_of_the_merged_total() {
 }
 
 #[test]
-#[ignore = "bug: a frame without a file (py-spy's thread frames: file \"\", line 0) shows a place \" :0\""]
 fn a_frame_without_a_file_shows_no_place() {
     let path = common::fixture(THREADS_TAB);
     let profiles = speedscope(&path);
@@ -1451,7 +1431,6 @@ fn flame_labels_are_names_or_cut_with_an_ellipsis_in_colour() {
 }
 
 #[test]
-#[ignore = "bug: without colour (NO_COLOR) a frame starting mid-cell writes over its left neighbour's label, and narrow-frame marks over labels"]
 fn flame_labels_are_names_or_cut_with_an_ellipsis_without_colour() {
     labels_case(obol::tui::theme::ColorSupport::None);
 }

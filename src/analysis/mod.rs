@@ -9,6 +9,7 @@ pub mod modules;
 pub mod priority;
 pub mod python;
 pub mod sandwich;
+pub mod stdlib;
 pub mod summary;
 pub mod timeline;
 pub mod transform;

@@ -59,6 +59,7 @@ pub fn is_library_file(file: Option<&str>) -> bool {
     };
     file == "~"
         || file.starts_with("<frozen ")
+        || super::stdlib::is_relative_stdlib_path(file)
         || file.contains("/site-packages/")
         || file.contains("/dist-packages/")
         || file.find("/lib/python").is_some_and(|at| {
@@ -189,5 +190,8 @@ mod tests {
         );
         assert!(is_library_file(Some("/usr/lib/python3.11/os.py")));
         assert!(!is_library_file(Some("/srv/app/python/x.py")));
+        // py-spy's paths relative to sys.path.
+        assert!(is_library_file(Some("json/encoder.py")));
+        assert!(!is_library_file(Some("shop/pricing.py")));
     }
 }

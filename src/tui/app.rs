@@ -128,6 +128,16 @@ impl App {
         &self.files[r.file].set.profiles[r.profile]
     }
 
+    /// The weight the flame panes' shares are of: the profile's, or with threads merged the
+    /// whole file's.
+    pub fn shown_total(&self) -> f64 {
+        if self.options.merge_threads && self.set().profiles.len() > 1 {
+            self.set().total()
+        } else {
+            self.profile().total
+        }
+    }
+
     /// Whether pane 1 shows Time Order (the profile keeps sample order) or the Flamegraph.
     pub fn has_time_order(&self) -> bool {
         self.trees.time_order.is_some()

@@ -235,7 +235,8 @@ pub fn render(view: &FlameView, paint: &Paint<'_>, buf: &mut Buffer) {
     for &(depth, cell) in &view.layout.marks {
         if let Some(y) = view.screen_row(depth) {
             let x = area.x + cell as u16;
-            if x < area.x + area.width {
+            // A mark only fills empty space: it never covers a frame's label.
+            if x < area.x + area.width && is_blank(&buf[(x, y)]) {
                 buf[(x, y)].set_symbol("▏").set_style(mark_style);
             }
         }
@@ -321,20 +322,38 @@ fn draw_rect(buf: &mut Buffer, area: Rect, y: u16, rect: &FlameRect, style: Styl
                     .set_bg(Color::Reset);
             }
         } else {
-            target.set_symbol(" ").set_style(style);
+            // Without colour a cell cannot be split: a frame takes a shared edge cell only
+            // when it covers most of it and no neighbour has taken it.
+            let part = if cell == first && start_part != 0 {
+                UNITS_PER_CELL - start_part
+            } else {
+                end_part
+            };
+            if part >= UNITS_PER_CELL / 2 && is_blank(target) {
+                target.set_symbol(" ").set_style(style);
+            }
         }
     }
-    let label_end = if end_part != 0 && bg.is_some() {
-        last
-    } else {
-        last + 1
-    };
+    // The label stays inside the cells the frame covers whole, so it never runs into a
+    // neighbour's cell (nor is run into).
+    if start_part != 0 {
+        label_start = label_start.max(first + 1);
+    }
+    let label_end = (rect.x1 / UNITS_PER_CELL).min(last + 1);
     let width = label_end.saturating_sub(label_start) as usize;
     // Two cells would show one letter and an ellipsis: noise rather than a name.
     if width >= 3 {
         let shown = fit(text, width);
         buf.set_stringn(area.x + label_start as u16, y, &shown, width, style);
     }
+}
+
+/// A cell nothing has been drawn in.
+fn is_blank(cell: &ratatui::buffer::Cell) -> bool {
+    cell.symbol() == " "
+        && cell.fg == Color::Reset
+        && cell.bg == Color::Reset
+        && cell.modifier.is_empty()
 }
 
 /// `text` cut to `width` characters with an ellipsis.

@@ -190,20 +190,16 @@ fn selection_text(app: &App) -> String {
     let set = app.set();
     let profile = app.profile();
     let unit = profile.unit;
-    let share = |w: f64| {
-        if profile.total > 0.0 {
-            100.0 * w / profile.total
-        } else {
-            0.0
-        }
-    };
+    let total = app.shown_total();
+    let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
     let describe = |name: &str,
                     file: Option<&str>,
                     line: Option<u32>,
                     self_w: f64,
                     total_w: f64,
                     calls: Option<u64>| {
-        let place = match (file, line) {
+        // py-spy gives its thread frames an empty file and line 0: no place to show.
+        let place = match (file.filter(|f| !f.is_empty()), line) {
             (Some(f), Some(l)) => format!(" {f}:{l}"),
             (Some(f), None) => format!(" {f}"),
             _ => String::new(),
