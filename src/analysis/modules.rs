@@ -114,21 +114,27 @@ pub fn dotted_module(relative: &str) -> String {
 
 /// The deepest directory shared by the profile's absolute project files (those outside any
 /// library directory), so `/srv/app/shop/catalog.py` and `/srv/app/main.py` name `shop.catalog`
-/// and `main`. A package directory (one with `__init__.py` on disk) is not a root: its parent is.
+/// and `main`. A package directory is not a root: its parent is. A directory is a package when
+/// it has an `__init__.py` on disk, or when the profile itself names one there (the profile may
+/// come from another machine).
 fn common_project_dir<'a>(files: impl IntoIterator<Item = &'a str>) -> Option<PathBuf> {
     let mut common: Option<PathBuf> = None;
+    let mut packages: Vec<PathBuf> = Vec::new();
     for file in files {
         if !file.starts_with('/') || library_relative(file).is_some() {
             continue;
         }
         let dir = Path::new(file).parent()?.to_path_buf();
+        if file.ends_with("/__init__.py") {
+            packages.push(dir.clone());
+        }
         common = Some(match common {
             None => dir,
             Some(c) => shared_prefix(&c, &dir),
         });
     }
     let mut root = common?;
-    while root.join("__init__.py").exists() {
+    while root.join("__init__.py").exists() || packages.contains(&root) {
         match root.parent() {
             Some(parent) => root = parent.to_path_buf(),
             None => break,
@@ -249,6 +255,19 @@ mod tests {
         assert_eq!(module(&namer, "/srv/app/shop/catalog.py"), "shop.catalog");
         assert_eq!(module(&namer, "/srv/app/main.py"), "main");
         assert_eq!(module(&namer, "/usr/lib/python3.11/os.py"), "os");
+        // Only the package's files were recorded with absolute paths (the script ran by a
+        // relative name), and the package is not on this disk: its __init__.py in the profile
+        // still marks it as a package.
+        let package_only = [
+            "/elsewhere/app/shop/__init__.py",
+            "/elsewhere/app/shop/pricing.py",
+        ];
+        let namer = ModuleNamer::new(&[], package_only);
+        assert_eq!(
+            module(&namer, "/elsewhere/app/shop/pricing.py"),
+            "shop.pricing"
+        );
+        assert_eq!(module(&namer, "/elsewhere/app/shop/__init__.py"), "shop");
         let rooted = ModuleNamer::new(&[PathBuf::from("/srv")], files);
         assert_eq!(
             module(&rooted, "/srv/app/shop/catalog.py"),

@@ -351,7 +351,22 @@ impl App {
             return;
         };
         let function = self.set().frames.function(func);
-        let place = match (&function.file, function.line) {
+        // In a flame pane the selected frame's own line, as the status line shows it.
+        let line = match self.pane {
+            Pane::TimeOrder | Pane::LeftHeavy => {
+                let view = if self.pane == Pane::TimeOrder {
+                    &self.time_order
+                } else {
+                    &self.left_heavy
+                };
+                let tree = self.tree_for(self.pane);
+                view.selected
+                    .and_then(|n| tree.frame(n))
+                    .and_then(|f| self.set().frames.frame(f).line)
+            }
+            _ => function.line,
+        };
+        let place = match (&function.file, line) {
             (Some(file), Some(line)) => format!("{file}:{line}"),
             (Some(file), None) => file.clone(),
             _ => String::new(),
@@ -362,7 +377,7 @@ impl App {
             )),
             (_, Some(file)) => Some(Effect::Edit {
                 file: file.clone(),
-                line: function.line,
+                line,
             }),
             (_, None) => {
                 self.message = Some(format!("{} has no file", function.name));

@@ -96,15 +96,12 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         || app.files[r.file].path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let which = if app.profiles.len() > 1 {
-        format!(
-            " [{}/{}] {}",
-            app.current + 1,
-            app.profiles.len(),
-            app.profile().name
-        )
-    } else {
-        String::new()
+    // Formats without profile names are named after their file: say it once.
+    let name = &app.profile().name;
+    let which = match (app.profiles.len() > 1, *name == file) {
+        (false, _) => String::new(),
+        (true, true) => format!(" [{}/{}]", app.current + 1, app.profiles.len()),
+        (true, false) => format!(" [{}/{}] {name}", app.current + 1, app.profiles.len()),
     };
     let right = escape_control(&format!("{file}{which}  ? help")).into_owned();
     let room = usize::from(area.right().saturating_sub(x + 1));
