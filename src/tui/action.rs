@@ -83,6 +83,8 @@ pub enum Action {
     Copy,
     /// Open the selected function's file at its line in $EDITOR.
     OpenEditor,
+    /// With two files open: the difference flame graph (first file against the second), and back.
+    Difference,
     /// Scroll up (mouse wheel).
     ScrollUp,
     /// Scroll down (mouse wheel).
@@ -138,6 +140,7 @@ impl Action {
             Action::MergeThreads => "merge all threads / split again",
             Action::Copy => "copy name and file:line (OSC 52)",
             Action::OpenEditor => "open the file at that line in $EDITOR",
+            Action::Difference => "difference of two files: red grew, blue shrank",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
             Action::Click { .. } => "select",

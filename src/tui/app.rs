@@ -13,8 +13,9 @@ use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
 
 use super::action::{Action, Pane};
+use super::difference::Difference;
 use super::effects::{self, Effect};
-use super::panes::flame::{FlameView, Step};
+use super::panes::flame::FlameView;
 use super::panes::priority::PriorityView;
 use super::panes::sandwich::SandwichView;
 use super::search::{Prompt, PromptKind, Search};
@@ -51,6 +52,8 @@ pub struct App {
     pub left_heavy: FlameView,
     pub sandwich: SandwichView,
     pub priority: Option<PriorityView>,
+    /// The difference view of the first two files, while `d` has it on.
+    pub difference: Option<Difference>,
     pub search: Option<Search>,
     pub prompt: Option<Prompt>,
     pub help: bool,
@@ -97,6 +100,7 @@ impl App {
             left_heavy: FlameView::new(ChildOrder::HeaviestFirst),
             sandwich: SandwichView::new(Vec::new()),
             priority: None,
+            difference: None,
             search: None,
             prompt: None,
             help: false,
@@ -201,6 +205,11 @@ impl App {
             .as_ref()
             .unwrap_or(&set.profiles[r.profile].tree);
         match self.pane {
+            Pane::TimeOrder | Pane::LeftHeavy if self.difference.is_some() => {
+                if let Some(d) = &mut self.difference {
+                    d.view.relayout(&d.diff.tree, &d.diff.frames, body);
+                }
+            }
             Pane::TimeOrder => {
                 let tree = self.trees.time_order.as_ref().unwrap_or(merged);
                 self.time_order.relayout(tree, &set.frames, body);
@@ -306,6 +315,25 @@ impl App {
                 None => self.message = Some("nothing selected to focus on".into()),
             },
             Action::Copy | Action::OpenEditor => self.request_effect(action),
+            Action::Difference => {
+                if self.difference.take().is_none() {
+                    self.difference = Difference::new(self);
+                    if self.difference.is_none() {
+                        self.message =
+                            Some("the difference view needs two files: obol BASE NEW".into());
+                    } else if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
+                        self.pane = Pane::LeftHeavy;
+                    }
+                }
+                self.relayout();
+            }
+            _ if self.difference.is_some()
+                && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) =>
+            {
+                if let Some(d) = &mut self.difference {
+                    d.update(action);
+                }
+            }
             _ => match self.pane {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
                 Pane::Sandwich => self.update_sandwich(action),
@@ -401,45 +429,19 @@ impl App {
             ),
             _ => (merged, &mut self.left_heavy),
         };
-        let frames = &set.frames;
-        // Arrows follow the picture: with the root at the bottom, up is towards the callees.
-        let (up, down) = if view.icicle {
-            (Step::Parent, Step::Child)
-        } else {
-            (Step::Child, Step::Parent)
-        };
         match action {
-            Action::Up => view.step(tree, up),
-            Action::Down => view.step(tree, down),
-            Action::Left => view.step(tree, Step::PrevSibling),
-            Action::Right => view.step(tree, Step::NextSibling),
-            Action::Zoom => {
-                view.zoom_in(tree, frames);
-            }
-            // Out of the zoom history first, then out of focus.
-            Action::Back if !view.zoom_out(tree, frames) && self.options.focus.take().is_some() => {
-                self.rebuild_trees();
-            }
-            Action::ResetZoom => view.reset(tree, frames),
-            Action::ScrollUp => view.scroll_by(-3),
-            Action::PageUp => view.scroll_by(-10),
-            Action::ScrollDown => view.scroll_by(3),
-            Action::PageDown => view.scroll_by(10),
-            Action::Click { column, row } => {
-                if let Some(node) = view.hit(column, row) {
-                    view.select(node);
-                }
-            }
-            Action::DoubleClick { column, row } => {
-                if let Some(node) = view.hit(column, row) {
-                    view.select(node);
-                    view.zoom_in(tree, frames);
-                }
-            }
             Action::NextMatch | Action::PrevMatch => {
                 self.jump_to_match(action == Action::NextMatch)
             }
-            _ => {}
+            // Out of the zoom history first, then out of focus.
+            Action::Back => {
+                if !view.apply(tree, &set.frames, action) && self.options.focus.take().is_some() {
+                    self.rebuild_trees();
+                }
+            }
+            _ => {
+                view.apply(tree, &set.frames, action);
+            }
         }
     }
 

@@ -90,6 +90,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::Char('t')], Action::MergeThreads),
     bind(&[Key::Char('y')], Action::Copy),
     bind(&[Key::Char('e')], Action::OpenEditor),
+    bind(&[Key::Char('d')], Action::Difference),
     bind(&[Key::Char('?')], Action::Help),
     bind(&[Key::Char('q'), Key::Ctrl('c')], Action::Quit),
 ];

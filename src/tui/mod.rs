@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod difference;
 pub mod effects;
 pub mod input;
 pub mod keymap;

@@ -81,6 +81,43 @@ impl Theme {
         }
     }
 
+    /// A frame of the difference view: red where its share grew, blue where it shrank, the
+    /// deeper the larger the change (`scaled` in [-1, 1], the change over the largest change).
+    pub fn delta(&self, scaled: f64, alternate: bool) -> Style {
+        let strength = scaled.abs().clamp(0.0, 1.0);
+        match self.support {
+            ColorSupport::TrueColor => {
+                let hue = if scaled >= 0.0 { 0.0 } else { 220.0 };
+                let saturation = 0.15 + 0.75 * strength;
+                Style::new()
+                    .bg(hsl(hue, saturation, 0.78 - 0.25 * strength))
+                    .fg(Color::Black)
+            }
+            ColorSupport::Indexed => {
+                const GREW: [u8; 4] = [224, 217, 210, 203];
+                const SHRANK: [u8; 4] = [189, 153, 117, 75];
+                let step = (strength * 3.0).round() as usize;
+                let index = if scaled >= 0.0 {
+                    GREW[step]
+                } else {
+                    SHRANK[step]
+                };
+                Style::new().bg(Color::Indexed(index)).fg(Color::Black)
+            }
+            // Without colour: bold for growth, dim for shrinkage.
+            ColorSupport::None => {
+                let base = self.frame("", alternate);
+                if scaled > 0.05 {
+                    base.add_modifier(Modifier::BOLD)
+                } else if scaled < -0.05 {
+                    base.add_modifier(Modifier::DIM)
+                } else {
+                    base
+                }
+            }
+        }
+    }
+
     /// The selected frame or row.
     pub fn selected(&self) -> Style {
         match self.support {

@@ -197,6 +197,51 @@ impl FlameView {
             .map(|r| r.node)
     }
 
+    /// Moving, zooming, scrolling and the mouse, the same in every flame graph. Returns false
+    /// for an action it does not handle (and for Back with nothing to zoom out of).
+    pub fn apply(
+        &mut self,
+        tree: &CallTree,
+        frames: &FrameTable,
+        action: crate::tui::action::Action,
+    ) -> bool {
+        use crate::tui::action::Action;
+        // Arrows follow the picture: with the root at the bottom, up is towards the callees.
+        let (up, down) = if self.icicle {
+            (Step::Parent, Step::Child)
+        } else {
+            (Step::Child, Step::Parent)
+        };
+        match action {
+            Action::Up => self.step(tree, up),
+            Action::Down => self.step(tree, down),
+            Action::Left => self.step(tree, Step::PrevSibling),
+            Action::Right => self.step(tree, Step::NextSibling),
+            Action::Zoom => {
+                self.zoom_in(tree, frames);
+            }
+            Action::Back => return self.zoom_out(tree, frames),
+            Action::ResetZoom => self.reset(tree, frames),
+            Action::ScrollUp => self.scroll_by(-3),
+            Action::PageUp => self.scroll_by(-10),
+            Action::ScrollDown => self.scroll_by(3),
+            Action::PageDown => self.scroll_by(10),
+            Action::Click { column, row } => {
+                if let Some(node) = self.hit(column, row) {
+                    self.select(node);
+                }
+            }
+            Action::DoubleClick { column, row } => {
+                if let Some(node) = self.hit(column, row) {
+                    self.select(node);
+                    self.zoom_in(tree, frames);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
     pub fn scroll_by(&mut self, delta: i32) {
         let max = self.layout.rows.saturating_sub(self.area.height.max(1));
         self.scroll = (i32::from(self.scroll) + delta).clamp(0, i32::from(max)) as u16;
@@ -212,6 +257,8 @@ pub struct Paint<'a> {
     pub heat: bool,
     /// With a search active: whether a frame matches.
     pub matches: Option<&'a [bool]>,
+    /// In the difference view: each node's change of share, and the largest change.
+    pub deltas: Option<(&'a [f64], f64)>,
 }
 
 /// Draws the view's layout into the buffer.
@@ -263,6 +310,11 @@ fn frame_style(
         };
     }
     let alternate = index % 2 == 1;
+    if let Some((deltas, largest)) = paint.deltas {
+        let delta = deltas.get(rect.node.0 as usize).copied().unwrap_or(0.0);
+        let scaled = if largest > 0.0 { delta / largest } else { 0.0 };
+        return paint.theme.delta(scaled, alternate);
+    }
     if paint.heat {
         let share = paint.tree.self_weight(rect.node)
             / paint.tree.total_weight(rect.node).max(f64::MIN_POSITIVE);

@@ -34,6 +34,19 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let buf = frame.buffer_mut();
     tab_bar(app, area, buf);
     match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy if app.difference.is_some() => {
+            if let Some(d) = &app.difference {
+                let paint = Paint {
+                    tree: &d.diff.tree,
+                    frames: &d.diff.frames,
+                    theme: &app.theme,
+                    heat: false,
+                    matches: None,
+                    deltas: Some((&d.deltas, d.largest)),
+                };
+                flame::render(&d.view, &paint, buf);
+            }
+        }
         Pane::TimeOrder | Pane::LeftHeavy => {
             let view = if app.pane == Pane::TimeOrder {
                 &app.time_order
@@ -46,6 +59,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
                 theme: &app.theme,
                 heat: app.heat,
                 matches: app.search.as_ref().map(|s| s.frame_matches.as_slice()),
+                deltas: None,
             };
             flame::render(view, &paint, buf);
         }
@@ -103,13 +117,28 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         (true, true) => format!(" [{}/{}]", app.current + 1, app.profiles.len()),
         (true, false) => format!(" [{}/{}] {name}", app.current + 1, app.profiles.len()),
     };
-    let right = escape_control(&format!("{file}{which}  ? help")).into_owned();
+    let right = match &app.difference {
+        Some(d) => format!(
+            "difference: {} → {}  ? help",
+            file_name(&app.files[d.base_file].path),
+            file_name(&app.files[d.new_file].path)
+        ),
+        None => format!("{file}{which}  ? help"),
+    };
+    let right = escape_control(&right).into_owned();
     let room = usize::from(area.right().saturating_sub(x + 1));
     if room > 4 {
         let shown = fit(&right, room);
         let start = area.right() - shown.chars().count() as u16;
         buf.set_string(start, area.y, &shown, Style::new());
     }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Two lines: what is selected, then the search, prompt or message.
@@ -134,6 +163,8 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             search.count,
             100.0 * search.share
         )
+    } else if app.difference.is_some() && matches!(app.pane, Pane::TimeOrder | Pane::LeftHeavy) {
+        "difference: red grew, blue shrank (share of each file's total) · widths are the mean of both shares, so vanished frames stay · d leaves".to_owned()
     } else if let Some(view) = view_options_line(app) {
         view
     } else {
@@ -212,6 +243,29 @@ fn selection_text(app: &App) -> String {
         .into_owned()
     };
     match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy if app.difference.is_some() => app
+            .difference
+            .as_ref()
+            .and_then(|d| {
+                let (node, base, new, delta) = d.selected_shares()?;
+                let frame = d.diff.frames.frame(d.diff.tree.frame(node)?);
+                let place = frame
+                    .file
+                    .as_deref()
+                    .filter(|f| !f.is_empty())
+                    .map_or_else(String::new, |f| format!(" {f}"));
+                Some(
+                    escape_control(&format!(
+                        "{}{place} · base {:.1}% → new {:.1}% of total · {}",
+                        frame.name,
+                        100.0 * base,
+                        100.0 * new,
+                        crate::cli::diff::signed_percent(delta)
+                    ))
+                    .into_owned(),
+                )
+            })
+            .unwrap_or_default(),
         Pane::TimeOrder | Pane::LeftHeavy => {
             let view = if app.pane == Pane::TimeOrder {
                 &app.time_order

@@ -284,6 +284,7 @@ pub fn render(
             theme,
             heat,
             matches: None,
+            deltas: None,
         };
         super::flame::render(flame, &paint, buf);
     }

@@ -1,0 +1,144 @@
+//! The difference view (`d`) on two runs of the fixture program, the second made slower in
+//! `apply_tax`: both files named, the selected frame's share in each (checked against sums over
+//! the folded texts), growth marked, and frames present on one side only still laid out.
+
+mod common;
+#[path = "common/tui.rs"]
+mod tui;
+
+use std::collections::BTreeMap;
+
+use ratatui::style::Modifier;
+use tui::{Folded, Ui, split_frame};
+
+/// Share of the total under each call path of functions (name, file): lines dropped, as the
+/// difference view merges paths.
+fn function_paths(folded: &Folded) -> BTreeMap<Vec<(String, String)>, f64> {
+    let mut shares = BTreeMap::new();
+    for (stack, count) in &folded.lines {
+        let path: Vec<(String, String)> = stack
+            .iter()
+            .map(|frame| {
+                let (name, file, _) = split_frame(frame);
+                (name.to_owned(), file.to_owned())
+            })
+            .collect();
+        for depth in 1..=path.len() {
+            *shares.entry(path[..depth].to_vec()).or_insert(0.0) += count / folded.total;
+        }
+    }
+    shares
+}
+
+fn open() -> (Ui, Folded, Folded) {
+    let paths = [
+        common::fixture("program.folded"),
+        common::fixture("program_slow.folded"),
+    ];
+    let ui = Ui::open(&paths, 120, 40);
+    (ui, Folded::read(&paths[0]), Folded::read(&paths[1]))
+}
+
+#[test]
+fn d_shows_both_files_and_the_change_of_the_selected_frame() {
+    let (mut ui, base, new) = open();
+    ui.chars("d");
+    assert!(
+        ui.tab_bar()
+            .ends_with("difference: program.folded → program_slow.folded  ? help"),
+        "{}",
+        ui.tab_bar()
+    );
+    // Down the widest frames to apply_tax, which the slow run made slower.
+    ui.chars("jjjjjj");
+    let status = ui.status();
+    assert!(
+        status.starts_with("apply_tax shop/pricing.py · "),
+        "{status}"
+    );
+    let (base_paths, new_paths) = (function_paths(&base), function_paths(&new));
+    let path: Vec<(String, String)> = [
+        ("<module>", "main.py"),
+        ("main", "main.py"),
+        ("work", "main.py"),
+        ("work.<locals>.<genexpr>", "main.py"),
+        ("run_round", "main.py"),
+        ("price_all", "shop/pricing.py"),
+        ("apply_tax", "shop/pricing.py"),
+    ]
+    .iter()
+    .map(|(n, f)| (n.to_string(), f.to_string()))
+    .collect();
+    let (b, n) = (base_paths[&path], new_paths[&path]);
+    assert!(n > b, "the slow run spends a larger share in apply_tax");
+    let expected = format!(
+        "apply_tax shop/pricing.py · base {:.1}% → new {:.1}% of total · {:+.1}%",
+        100.0 * b,
+        100.0 * n,
+        100.0 * (n - b)
+    );
+    assert_eq!(status, expected);
+    // Without colour, growth is bold; move off the frame (selection has its own style) and
+    // check a cell of it.
+    let d = ui.app.difference.as_ref().unwrap();
+    let rect = *d.view.layout.find(d.view.selected.unwrap()).unwrap();
+    ui.chars("k");
+    let cell = &ui.terminal.backend().buffer()[((rect.x0 / 8 + 1) as u16, 1 + rect.depth)];
+    assert!(cell.modifier.contains(Modifier::BOLD), "{cell:?}");
+    // `d` again leaves the view.
+    ui.chars("d");
+    assert!(ui.app.difference.is_none());
+    assert!(ui.tab_bar().ends_with("program.folded [1/2]  ? help"));
+}
+
+#[test]
+fn frames_on_one_side_only_stay_in_the_picture() {
+    let (mut ui, base, new) = open();
+    ui.chars("d");
+    let (base_paths, new_paths) = (function_paths(&base), function_paths(&new));
+    // A path the slow run never sampled, wide enough to be drawn (its mean share is at least
+    // one eighth of a cell of 120).
+    let (vanished, share) = base_paths
+        .iter()
+        .filter(|(p, _)| !new_paths.contains_key(*p))
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .expect("some path vanished");
+    assert!(
+        share / 2.0 >= 1.0 / 960.0,
+        "{vanished:?} too narrow to test"
+    );
+    let d = ui.app.difference.as_ref().unwrap();
+    let laid_out = d.view.layout.rects.iter().any(|r| {
+        let mut names = Vec::new();
+        let mut at = Some(r.node);
+        while let Some(node) = at {
+            if let Some(frame) = d.diff.tree.frame(node) {
+                let f = d.diff.frames.frame(frame);
+                names.push((f.name.clone(), f.file.clone().unwrap_or_default()));
+            }
+            at = d.diff.tree.parent(node);
+        }
+        names.reverse();
+        &names == vanished
+    });
+    assert!(laid_out, "{vanished:?} is not in the difference view");
+}
+
+#[test]
+fn d_with_one_file_says_what_it_needs() {
+    let mut ui = Ui::open(&[common::fixture("program.folded")], 100, 30);
+    ui.chars("d");
+    assert!(ui.app.difference.is_none());
+    assert_eq!(
+        ui.message(),
+        "the difference view needs two files: obol BASE NEW"
+    );
+}
+
+#[test]
+fn snapshot_of_the_difference_view() {
+    let (mut ui, _, _) = open();
+    ui.chars("d");
+    ui.chars("jjjjjj");
+    insta::assert_snapshot!("difference_120x40", ui.terminal.backend());
+}
