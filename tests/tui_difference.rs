@@ -142,3 +142,68 @@ fn snapshot_of_the_difference_view() {
     ui.chars("jjjjjj");
     insta::assert_snapshot!("difference_120x40", ui.terminal.backend());
 }
+
+/// A function's (name, file) total share of a folded file: the lines it appears in.
+fn function_total_share(folded: &Folded, name: &str, file: &str) -> f64 {
+    let hits: f64 = folded
+        .lines
+        .iter()
+        .filter(|(stack, _)| {
+            stack.iter().any(|f| {
+                let (n, fl, _) = split_frame(f);
+                n == name && fl == file
+            })
+        })
+        .map(|(_, count)| count)
+        .sum();
+    hits / folded.total
+}
+
+#[test]
+fn the_sandwich_table_gains_base_new_and_change_columns() {
+    let (mut ui, base, new) = open();
+    ui.chars("d3");
+    let header = ui.row(1);
+    assert!(
+        header.contains("base") && header.contains("Δtotal▼") && header.contains("Δself"),
+        "{header}"
+    );
+    // The slowed function leads, with both sides' shares of their own totals.
+    let (b, n) = (
+        function_total_share(&base, "apply_tax", "shop/pricing.py"),
+        function_total_share(&new, "apply_tax", "shop/pricing.py"),
+    );
+    let first = ui.row(2);
+    assert!(first.trim_end().ends_with("apply_tax"), "{first}");
+    let expected = format!(
+        "{:>6} {:>6} {:>7}",
+        format!("{:.1}%", 100.0 * b),
+        format!("{:.1}%", 100.0 * n),
+        format!("{:+.1}%", 100.0 * (n - b))
+    );
+    assert!(first.starts_with(&expected), "{first} / {expected}");
+    assert!(
+        ui.status()
+            .starts_with("apply_tax shop/pricing.py · total base"),
+        "{}",
+        ui.status()
+    );
+    // `o` sorts by the change of self share, then by name.
+    ui.chars("o");
+    assert!(ui.row(1).contains("Δself▼"), "{}", ui.row(1));
+    ui.chars("o");
+    assert!(ui.row(1).contains("function▼"), "{}", ui.row(1));
+    let names: Vec<String> = (2..8)
+        .map(|y| {
+            ui.row(y)
+                .split("   ")
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+}

@@ -31,7 +31,8 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn input(loaded: &Loaded) -> DiffInput<'_> {
+/// A loaded file as one side of a comparison: all its profiles together.
+pub fn input(loaded: &Loaded) -> DiffInput<'_> {
     DiffInput {
         set: &loaded.set,
         profiles: loaded.set.profiles.iter().collect(),

@@ -327,6 +327,12 @@ impl App {
                 }
                 self.relayout();
             }
+            _ if self.difference.is_some() && self.pane == Pane::Sandwich => {
+                let page = usize::from(self.body().height.saturating_sub(2)).max(1);
+                if let Some(d) = &mut self.difference {
+                    d.update_table(action, page);
+                }
+            }
             _ if self.difference.is_some()
                 && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) =>
             {

@@ -1,6 +1,7 @@
 //! Drawing: the tab bar, the pane shown, the status line and overlays. Reads the app's state
 //! and never changes it.
 
+pub mod difference;
 pub mod flame;
 pub mod help;
 pub mod priority;
@@ -62,6 +63,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
                 deltas: None,
             };
             flame::render(view, &paint, buf);
+        }
+        Pane::Sandwich if app.difference.is_some() => {
+            if let Some(d) = &app.difference {
+                difference::render(d, app.body(), &app.theme, buf);
+            }
         }
         Pane::Sandwich => {
             let profile = app.profile();
@@ -294,6 +300,34 @@ fn selection_text(app: &App) -> String {
                 calls,
             )
         }
+        Pane::Sandwich if app.difference.is_some() => app
+            .difference
+            .as_ref()
+            .and_then(|d| {
+                let row = d.rows.get(d.selected)?;
+                let place = row
+                    .file
+                    .as_deref()
+                    .filter(|f| !f.is_empty())
+                    .map_or_else(String::new, |f| format!(" {f}"));
+                let percent = |v: Option<f64>| {
+                    v.map_or_else(|| "absent".to_owned(), |v| format!("{:.1}%", 100.0 * v))
+                };
+                Some(
+                    escape_control(&format!(
+                        "{}{place} · total base {} → new {} ({}) · self base {} → new {} ({})",
+                        row.name,
+                        percent(d.share(row, false, true)),
+                        percent(d.share(row, true, true)),
+                        crate::cli::diff::signed_percent(row.delta_total_share),
+                        percent(d.share(row, false, false)),
+                        percent(d.share(row, true, false)),
+                        crate::cli::diff::signed_percent(row.delta_self_share),
+                    ))
+                    .into_owned(),
+                )
+            })
+            .unwrap_or_default(),
         Pane::Sandwich => {
             let Some(row) = app
                 .sandwich
