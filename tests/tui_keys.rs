@@ -338,9 +338,10 @@ fn brackets_switch_between_two_files() {
     let fast = Folded::read(&paths[0]);
     let slow = Folded::read(&paths[1]);
     let summary = |f: &Folded| format!("folded stacks: samples · total {} ·", f.total);
-    // Folded files name their one profile after the file: the name is said once.
+    // Two files are a comparison: both are named, base first, with the profile shown.
     assert!(
-        ui.tab_bar().ends_with("program.folded [1/2]  ? help"),
+        ui.tab_bar()
+            .ends_with("program.folded ⇄ program_slow.folded [1/2]  ? help"),
         "{}",
         ui.tab_bar()
     );
@@ -362,12 +363,12 @@ fn brackets_switch_between_two_files() {
     assert_eq!(ui.status(), slow.describe(&slow.heaviest_chain()[1]));
     // Wraps around both ways.
     ui.chars("]");
-    assert!(ui.tab_bar().contains("program.folded [1/2]"));
+    assert!(ui.tab_bar().contains("program_slow.folded [1/2]"));
     assert!(ui.message().starts_with(&summary(&fast)));
     ui.chars("[");
     assert!(ui.tab_bar().contains("program_slow.folded [2/2]"));
     ui.chars("[");
-    assert!(ui.tab_bar().contains("program.folded [1/2]"));
+    assert!(ui.tab_bar().contains("program_slow.folded [1/2]"));
     assert_eq!(ui.status(), fast.describe(&fast.heaviest_chain()[0]));
     // A search follows the switch and is counted in the new file.
     ui.search("apply_tax");

@@ -85,6 +85,8 @@ pub enum Action {
     OpenEditor,
     /// With two files open: the difference flame graph (first file against the second), and back.
     Difference,
+    /// With two files open: both in the same flame pane, side by side, and back.
+    SideBySide,
     /// Scroll up (mouse wheel).
     ScrollUp,
     /// Scroll down (mouse wheel).
@@ -141,6 +143,7 @@ impl Action {
             Action::Copy => "copy name and file:line (OSC 52)",
             Action::OpenEditor => "open the file at that line in $EDITOR",
             Action::Difference => "difference of two files: red grew, blue shrank",
+            Action::SideBySide => "two files side by side, selection and zoom in step",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
             Action::Click { .. } => "select",

@@ -19,6 +19,7 @@ use super::panes::flame::FlameView;
 use super::panes::priority::PriorityView;
 use super::panes::sandwich::SandwichView;
 use super::search::{Prompt, PromptKind, Search};
+use super::side_by_side::SideBySide;
 use super::terminal;
 use super::theme::{ColorSupport, Theme};
 use super::trees::{Trees, ViewOptions, derive};
@@ -54,6 +55,8 @@ pub struct App {
     pub priority: Option<PriorityView>,
     /// The difference view of the first two files, while `d` has it on.
     pub difference: Option<Difference>,
+    /// The first two files side by side, while `s` has it on.
+    pub side_by_side: Option<SideBySide>,
     pub search: Option<Search>,
     pub prompt: Option<Prompt>,
     pub help: bool,
@@ -101,6 +104,7 @@ impl App {
             sandwich: SandwichView::new(Vec::new()),
             priority: None,
             difference: None,
+            side_by_side: None,
             search: None,
             prompt: None,
             help: false,
@@ -205,6 +209,11 @@ impl App {
             .as_ref()
             .unwrap_or(&set.profiles[r.profile].tree);
         match self.pane {
+            Pane::TimeOrder | Pane::LeftHeavy if self.side_by_side.is_some() => {
+                if let Some(sbs) = &mut self.side_by_side {
+                    sbs.relayout(&self.files, body);
+                }
+            }
             Pane::TimeOrder | Pane::LeftHeavy if self.difference.is_some() => {
                 if let Some(d) = &mut self.difference {
                     d.view.relayout(&d.diff.tree, &d.diff.frames, body);
@@ -315,7 +324,27 @@ impl App {
                 None => self.message = Some("nothing selected to focus on".into()),
             },
             Action::Copy | Action::OpenEditor => self.request_effect(action),
+            Action::SideBySide => {
+                if self.side_by_side.take().is_none() {
+                    if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
+                        self.pane = Pane::LeftHeavy;
+                    }
+                    let order = if self.pane == Pane::LeftHeavy {
+                        ChildOrder::HeaviestFirst
+                    } else {
+                        ChildOrder::Alphabetical
+                    };
+                    self.side_by_side = SideBySide::new(&self.files, order);
+                    if self.side_by_side.is_none() {
+                        self.message = Some("side by side needs two files: obol BASE NEW".into());
+                    } else {
+                        self.difference = None;
+                    }
+                }
+                self.relayout();
+            }
             Action::Difference => {
+                self.side_by_side = None;
                 if self.difference.take().is_none() {
                     self.difference = Difference::new(self);
                     if self.difference.is_none() {
@@ -326,6 +355,13 @@ impl App {
                     }
                 }
                 self.relayout();
+            }
+            _ if self.side_by_side.is_some()
+                && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) =>
+            {
+                if let Some(sbs) = &mut self.side_by_side {
+                    sbs.update(&self.files, action);
+                }
             }
             _ if self.difference.is_some() && self.pane == Pane::Sandwich => {
                 let page = usize::from(self.body().height.saturating_sub(2)).max(1);
@@ -350,6 +386,14 @@ impl App {
 
     fn show(&mut self, pane: Pane) {
         self.pane = pane;
+        // Side by side lives in the flame panes, each in its own order.
+        if self.side_by_side.is_some() {
+            self.side_by_side = match pane {
+                Pane::LeftHeavy => SideBySide::new(&self.files, ChildOrder::HeaviestFirst),
+                Pane::TimeOrder => SideBySide::new(&self.files, ChildOrder::Alphabetical),
+                _ => None,
+            };
+        }
         self.relayout();
     }
 

@@ -91,6 +91,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::Char('y')], Action::Copy),
     bind(&[Key::Char('e')], Action::OpenEditor),
     bind(&[Key::Char('d')], Action::Difference),
+    bind(&[Key::Char('s')], Action::SideBySide),
     bind(&[Key::Char('?')], Action::Help),
     bind(&[Key::Char('q'), Key::Ctrl('c')], Action::Quit),
 ];

@@ -10,6 +10,7 @@ pub mod keymap;
 pub mod loading;
 pub mod panes;
 pub mod search;
+pub mod side_by_side;
 pub mod terminal;
 pub mod theme;
 pub mod trees;

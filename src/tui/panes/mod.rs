@@ -35,6 +35,33 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     let buf = frame.buffer_mut();
     tab_bar(app, area, buf);
     match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy if app.side_by_side.is_some() => {
+            if let Some(sbs) = &app.side_by_side {
+                for (label, side) in [("base", &sbs.base), ("new", &sbs.new)] {
+                    let area = side.view.area;
+                    let title = format!("{label}: {}", file_name(&app.files[side.file].path));
+                    let title = escape_control(&title).into_owned();
+                    if area.y > 0 {
+                        buf.set_stringn(
+                            area.x,
+                            area.y - 1,
+                            fit(&title, usize::from(area.width)),
+                            usize::from(area.width),
+                            app.theme.header(),
+                        );
+                    }
+                    let paint = Paint {
+                        tree: &side.tree,
+                        frames: &app.files[side.file].set.frames,
+                        theme: &app.theme,
+                        heat: app.heat,
+                        matches: None,
+                        deltas: None,
+                    };
+                    flame::render(&side.view, &paint, buf);
+                }
+            }
+        }
         Pane::TimeOrder | Pane::LeftHeavy if app.difference.is_some() => {
             if let Some(d) = &app.difference {
                 let paint = Paint {
@@ -129,6 +156,12 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
             file_name(&app.files[d.base_file].path),
             file_name(&app.files[d.new_file].path)
         ),
+        // Two files are a comparison: name both, base first.
+        None if app.files.len() == 2 => format!(
+            "{} ⇄ {}{which}  ? help",
+            file_name(&app.files[0].path),
+            file_name(&app.files[1].path)
+        ),
         None => format!("{file}{which}  ? help"),
     };
     let right = escape_control(&right).into_owned();
@@ -138,6 +171,31 @@ fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         let start = area.right() - shown.chars().count() as u16;
         buf.set_string(start, area.y, &shown, Style::new());
     }
+}
+
+/// The selected call path on each side: its share of that side's total.
+fn side_by_side_text(app: &App, sbs: &super::side_by_side::SideBySide) -> String {
+    let (Some(node), Some((base, new))) = (sbs.base.view.selected, sbs.shares) else {
+        return String::new();
+    };
+    let frames = &app.files[sbs.base.file].set.frames;
+    let Some(frame) = sbs.base.tree.frame(node) else {
+        return String::new();
+    };
+    let name = &frames.frame(frame).name;
+    let text = match new {
+        Some(new) => format!(
+            "{name} · base {:.1}% → new {:.1}% of total · {}",
+            100.0 * base,
+            100.0 * new,
+            crate::cli::diff::signed_percent(new - base)
+        ),
+        None => format!(
+            "{name} · base {:.1}% of total · this call path is not in the new profile",
+            100.0 * base
+        ),
+    };
+    escape_control(&text).into_owned()
 }
 
 fn file_name(path: &std::path::Path) -> String {
@@ -169,6 +227,8 @@ fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             search.count,
             100.0 * search.share
         )
+    } else if app.side_by_side.is_some() && matches!(app.pane, Pane::TimeOrder | Pane::LeftHeavy) {
+        "side by side: keys move on the base (left); the new side follows the same call path · s leaves".to_owned()
     } else if app.difference.is_some() && matches!(app.pane, Pane::TimeOrder | Pane::LeftHeavy) {
         "difference: red grew, blue shrank (share of each file's total) · widths are the mean of both shares, so vanished frames stay · d leaves".to_owned()
     } else if let Some(view) = view_options_line(app) {
@@ -249,6 +309,11 @@ fn selection_text(app: &App) -> String {
         .into_owned()
     };
     match app.pane {
+        Pane::TimeOrder | Pane::LeftHeavy if app.side_by_side.is_some() => app
+            .side_by_side
+            .as_ref()
+            .map(|sbs| side_by_side_text(app, sbs))
+            .unwrap_or_default(),
         Pane::TimeOrder | Pane::LeftHeavy if app.difference.is_some() => app
             .difference
             .as_ref()

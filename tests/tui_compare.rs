@@ -1,6 +1,7 @@
-//! The difference view (`d`) on two runs of the fixture program, the second made slower in
-//! `apply_tax`: both files named, the selected frame's share in each (checked against sums over
-//! the folded texts), growth marked, and frames present on one side only still laid out.
+//! Comparing two runs of the fixture program, the second made slower in `apply_tax`: the
+//! difference view (`d`): both files named, the selected frame's share in each (checked against
+//! sums over the folded texts), growth marked, frames present on one side only still laid out,
+//! and the table of changes; side by side (`s`): selection and zoom on the same path in both.
 
 mod common;
 #[path = "common/tui.rs"]
@@ -88,7 +89,10 @@ fn d_shows_both_files_and_the_change_of_the_selected_frame() {
     // `d` again leaves the view.
     ui.chars("d");
     assert!(ui.app.difference.is_none());
-    assert!(ui.tab_bar().ends_with("program.folded [1/2]  ? help"));
+    assert!(
+        ui.tab_bar()
+            .ends_with("program.folded ⇄ program_slow.folded [1/2]  ? help")
+    );
 }
 
 #[test]
@@ -206,4 +210,91 @@ fn the_sandwich_table_gains_base_new_and_change_columns() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
+}
+
+/// The chain of (name, file) from the root to `node` in one side of the side-by-side view.
+fn names_to(ui: &Ui, base: bool, node: obol::profile::NodeId) -> Vec<(String, String)> {
+    let sbs = ui.app.side_by_side.as_ref().unwrap();
+    let side = if base { &sbs.base } else { &sbs.new };
+    let frames = &ui.app.files[side.file].set.frames;
+    let mut names = Vec::new();
+    let mut at = Some(node);
+    while let Some(n) = at {
+        if let Some(frame) = side.tree.frame(n) {
+            let f = frames.frame(frame);
+            names.push((f.name.clone(), f.file.clone().unwrap_or_default()));
+        }
+        at = side.tree.parent(n);
+    }
+    names.reverse();
+    names
+}
+
+#[test]
+fn s_keeps_selection_and_zoom_on_the_same_path_in_both() {
+    let (mut ui, base, new) = open();
+    ui.chars("2s");
+    let titles = ui.row(1);
+    assert!(
+        titles.starts_with("base: program.folded") && titles.contains("new: program_slow.folded"),
+        "{titles}"
+    );
+    ui.chars("jjjjjj");
+    let (left, right) = {
+        let sbs = ui.app.side_by_side.as_ref().unwrap();
+        (
+            sbs.base.view.selected.unwrap(),
+            sbs.new.view.selected.unwrap(),
+        )
+    };
+    let path = names_to(&ui, true, left);
+    assert_eq!(path.last().map(|p| p.0.as_str()), Some("apply_tax"));
+    assert_eq!(
+        names_to(&ui, false, right),
+        path,
+        "the new side selects the same path"
+    );
+    let (b, n) = (function_paths(&base)[&path], function_paths(&new)[&path]);
+    assert_eq!(
+        ui.status(),
+        format!(
+            "apply_tax · base {:.1}% → new {:.1}% of total · {:+.1}%",
+            100.0 * b,
+            100.0 * n,
+            100.0 * (n - b)
+        )
+    );
+    // Zoom to price_all (one up): both sides zoom to it; back out: both unzoom.
+    ui.chars("k");
+    ui.enter();
+    {
+        let sbs = ui.app.side_by_side.as_ref().unwrap();
+        assert_eq!(sbs.base.view.zoom.len(), 1);
+        assert_eq!(sbs.new.view.zoom.len(), 1);
+        let (l, r) = (sbs.base.view.zoom[0], sbs.new.view.zoom[0]);
+        assert_eq!(names_to(&ui, true, l), names_to(&ui, false, r));
+        assert_eq!(names_to(&ui, true, l).last().unwrap().0, "price_all");
+        // Zoomed, price_all spans each side's full width.
+        let full = u32::from(sbs.new.view.area.width) * 8;
+        assert!(
+            sbs.new
+                .view
+                .layout
+                .rects
+                .iter()
+                .any(|rect| rect.node == r && rect.x1 == full)
+        );
+    }
+    ui.esc();
+    let sbs = ui.app.side_by_side.as_ref().unwrap();
+    assert!(sbs.base.view.zoom.is_empty() && sbs.new.view.zoom.is_empty());
+    ui.chars("s");
+    assert!(ui.app.side_by_side.is_none());
+}
+
+#[test]
+fn snapshot_side_by_side() {
+    let (mut ui, _, _) = open();
+    ui.chars("2sjjjjj");
+    insta::assert_snapshot!("side_by_side_120x40", ui.terminal.backend());
 }
