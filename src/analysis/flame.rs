@@ -220,6 +220,14 @@ mod tests {
         frames.frame(tree.frame(r.node).unwrap()).name.clone()
     }
 
+    /// (name, depth, x0, x1) of every rectangle, in layout order.
+    fn placed(l: &FlameLayout, t: &CallTree, f: &FrameTable) -> Vec<(String, u16, u32, u32)> {
+        l.rects
+            .iter()
+            .map(|r| (name(t, f, r), r.depth, r.x0, r.x1))
+            .collect()
+    }
+
     #[test]
     fn widths_follow_weights_without_drift() {
         // Three equal siblings over 10 cells = 80 units: edges at 0, 26, 53, 80 (floor of
@@ -249,11 +257,7 @@ mod tests {
             (&["main"], 8.0),
         ]);
         let l = layout(&t, &f, NodeId::ROOT, ChildOrder::HeaviestFirst, 16, 10);
-        let got: Vec<(String, u16, u32, u32)> = l
-            .rects
-            .iter()
-            .map(|r| (name(&t, &f, r), r.depth, r.x0, r.x1))
-            .collect();
+        let got = placed(&l, &t, &f);
         // 128 units over 16 samples: 8 units a sample; y (6) before x (2), main's own 8 after.
         assert_eq!(
             got,
@@ -287,11 +291,7 @@ mod tests {
         let b = t.children(a)[0];
         let l = layout(&t, &f, b, ChildOrder::Stored, 10, 10);
         // a and b (the zoomed frame) span the width; c, half of b, spans half of it below.
-        let got: Vec<(String, u16, u32, u32)> = l
-            .rects
-            .iter()
-            .map(|r| (name(&t, &f, r), r.depth, r.x0, r.x1))
-            .collect();
+        let got = placed(&l, &t, &f);
         assert_eq!(
             got,
             vec![
