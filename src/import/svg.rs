@@ -10,6 +10,7 @@
 
 mod build;
 mod scan;
+mod title;
 
 use memchr::memmem;
 
