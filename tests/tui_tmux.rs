@@ -348,20 +348,21 @@ fn demo_opens_the_embedded_profile_in_time_order() {
     tmux.assert_terminal_restored();
 }
 
-#[test]
-fn sigterm_quits_and_restores_the_terminal() {
+/// Opens the folded fixture with the search prompt open, sends `signal` to obol, and checks
+/// that it ends and leaves the terminal as it found it.
+fn signal_quits_and_restores_the_terminal(name: &str, signal: &str) {
     let path = folded_path();
-    let Some(tmux) = Tmux::start("term", &[obol(), &path]) else {
+    let Some(tmux) = Tmux::start(name, &[obol(), &path]) else {
         return;
     };
     tmux.wait_for_text("folded stacks: samples");
-    // Mid-prompt, with help open: any state must be left cleanly.
+    // Mid-prompt: any state must be left cleanly.
     tmux.send(&["/"]);
     tmux.type_text("abc");
     tmux.wait_for_text("/abc▏");
     let pid = obol_pid(&tmux);
     let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
@@ -369,6 +370,17 @@ fn sigterm_quits_and_restores_the_terminal() {
     assert!(status.as_deref().is_none_or(|s| s == "0"), "{status:?}");
     assert!(exited(pid));
     tmux.assert_terminal_restored();
+}
+
+#[test]
+fn sigterm_quits_and_restores_the_terminal() {
+    signal_quits_and_restores_the_terminal("term", "-TERM");
+}
+
+/// A dropped SSH session: the terminal's controlling process gets SIGHUP.
+#[test]
+fn sighup_quits_and_restores_the_terminal() {
+    signal_quits_and_restores_the_terminal("hup", "-HUP");
 }
 
 #[test]
