@@ -76,3 +76,19 @@ fn install_panic_hook() {
         previous(info);
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_restores_the_terminal_before_the_message() {
+        install_panic_hook();
+        ACTIVE.store(true, Ordering::SeqCst);
+        // The hook runs before the default one prints the message; the terminal is then
+        // restored, which clears the flag.
+        let result = std::panic::catch_unwind(|| panic!("boom (expected by this test)"));
+        assert!(result.is_err());
+        assert!(!ACTIVE.load(Ordering::SeqCst), "the panic hook did not restore");
+    }
+}
