@@ -66,21 +66,22 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let mut count_only_callers = 0usize;
     loop {
         let key_at = reader.offset();
-        let Some(key) = reader.read_item()? else {
+        let Some(key) = functions.read_key(&mut reader)? else {
             break;
         };
-        if let Item::New(value, _) = &key
-            && is_sampled_marker(value)
-        {
-            reader.read_value()?;
-            continue;
-        }
-        let func = functions.func(&reader, key).map_err(|found| {
-            ParseError::at_byte(
-                key_at as u64,
-                format!("stats key should be a (file, line, function) tuple, found {found}"),
-            )
-        })?;
+        let func = match key {
+            Ok(func) => func,
+            Err(Item::New(value, _)) if is_sampled_marker(&value) => {
+                reader.read_value()?;
+                continue;
+            }
+            Err(key) => functions.func(&mut reader, key).map_err(|found| {
+                ParseError::at_byte(
+                    key_at as u64,
+                    format!("stats key should be a (file, line, function) tuple, found {found}"),
+                )
+            })?,
+        };
         let entry = functions.read_entry(&mut reader, func).map_err(|e| {
             let f = functions.table.function(func);
             let file = f.file.as_deref().unwrap_or("built-in");

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::import::ParseError;
-use crate::import::marshal::{Item, Reader, Value};
+use crate::import::marshal::{Item, Number, Reader, Text, Triple, Value};
 use crate::profile::{EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats};
 
 /// Marks a reference slot that holds no function key.
@@ -63,7 +63,7 @@ pub struct Entry {
 
 /// The frame table being filled, with shortcuts for keys already seen: most caller keys are
 /// references to a stats key (or to its strings) read before.
-pub struct Functions {
+pub struct Functions<'a> {
     pub table: FrameTable,
     /// The function of each reference slot that held a key, so that a reference costs an index
     /// rather than a visit to the value (which, in a large file, is a cache miss).
@@ -77,15 +77,21 @@ pub struct Functions {
     seen_in: Vec<(u32, u32)>,
     entries: u32,
     edges: Vec<(FuncId, EdgeStats)>,
+    /// Keys read by [`Reader::try_str_int_str`] around strings in the input, by their text,
+    /// and around strings in reference slots, by the slots' numbers.
+    by_text: FxHashMap<(&'a str, Option<u32>, &'a str), FuncId>,
+    by_text_slots: FxHashMap<(usize, i64, usize), FuncId>,
 }
 
-impl Default for Functions {
+impl Default for Functions<'_> {
     fn default() -> Self {
         Functions {
             table: FrameTable::new(FunctionKey::NameFileLine),
             by_slot: Vec::new(),
             by_address: FxHashMap::default(),
             keep: Vec::new(),
+            by_text: FxHashMap::default(),
+            by_text_slots: FxHashMap::default(),
             seen_in: Vec::new(),
             entries: 0,
             edges: Vec::new(),
@@ -93,13 +99,13 @@ impl Default for Functions {
     }
 }
 
-impl Functions {
+impl<'a> Functions<'a> {
     pub fn into_table(self) -> FrameTable {
         self.table
     }
 
     /// The function a dict key names, or what was found instead.
-    pub fn func(&mut self, reader: &Reader<'_>, key: Item) -> Result<FuncId, String> {
+    pub fn func(&mut self, reader: &mut Reader<'_>, key: Item) -> Result<FuncId, String> {
         let (value, slot) = match key {
             Item::Ref(slot) => {
                 if let Some(&func) = self.by_slot.get(slot)
@@ -113,6 +119,48 @@ impl Functions {
             Item::New(value, slot) => (value, slot),
         };
         let func = self.intern(&value).ok_or_else(|| describe(&value))?;
+        self.remember_slot(slot, func);
+        Ok(func)
+    }
+
+    /// The function of a key that [`Reader::try_str_int_str`] read: (file, line, name).
+    pub fn func_of_triple(&mut self, reader: &Reader<'a>, key: Triple<'a>) -> FuncId {
+        let line = u32::try_from(key.int).ok();
+        let func = match (key.first, key.last) {
+            (Text::Input(file), Text::Input(name)) => {
+                match self.by_text.entry((file, line, name)) {
+                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let frame = self.table.intern(name, Some(file), line);
+                        *e.insert(self.table.func_of(frame))
+                    }
+                }
+            }
+            (Text::Slot(file), Text::Slot(name)) => {
+                match self.by_text_slots.entry((file, key.int, name)) {
+                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let frame = self.table.intern(
+                            reader.text(key.last),
+                            Some(reader.text(key.first)),
+                            line,
+                        );
+                        *e.insert(self.table.func_of(frame))
+                    }
+                }
+            }
+            (file, name) => {
+                let frame = self
+                    .table
+                    .intern(reader.text(name), Some(reader.text(file)), line);
+                self.table.func_of(frame)
+            }
+        };
+        self.remember_slot(key.slot, func);
+        func
+    }
+
+    fn remember_slot(&mut self, slot: Option<usize>, func: FuncId) {
         if let Some(slot) = slot {
             if slot >= self.by_slot.len() {
                 // Slots are numbered in file order, so this grows with the file, no faster.
@@ -120,7 +168,17 @@ impl Functions {
             }
             self.by_slot[slot] = func.0;
         }
-        Ok(func)
+    }
+
+    /// A stats or caller key: read fast where it can be, else in full.
+    pub fn read_key(
+        &mut self,
+        reader: &mut Reader<'a>,
+    ) -> Result<Option<Result<FuncId, Item>>, ParseError> {
+        if let Some(triple) = reader.try_str_int_str() {
+            return Ok(Some(Ok(self.func_of_triple(reader, triple))));
+        }
+        Ok(reader.read_item()?.map(Err))
     }
 
     fn intern(&mut self, key: &Value) -> Option<FuncId> {
@@ -150,29 +208,13 @@ impl Functions {
     /// `(primitive calls, calls, self, cumulative, callers)` for `func`.
     pub fn read_entry(
         &mut self,
-        reader: &mut Reader<'_>,
+        reader: &mut Reader<'a>,
         func: FuncId,
     ) -> Result<Entry, ParseError> {
-        let at = reader.offset();
-        let shape = "value should be a (primitive calls, calls, self, cumulative, callers) tuple";
-        let n = begin_tuple(reader, shape)?;
-        if n != 5 {
-            return Err(ParseError::at_byte(
-                at as u64,
-                format!("{shape}, found tuple of {n}"),
-            ));
-        }
-        let primitive_calls = read_count(reader, "primitive call count")?;
-        let calls = read_count(reader, "call count")?;
-        let self_weight = read_time(reader, "self time")?;
-        let total_weight = read_time(reader, "cumulative time")?;
-        if reader.peek_type() != "dict" {
-            return Err(ParseError::at_byte(
-                reader.offset() as u64,
-                format!("callers should be a dict, found {}", reader.peek_type()),
-            ));
-        }
-        reader.begin_dict()?;
+        let (primitive_calls, calls, self_weight, total_weight) = match fast_head(reader) {
+            Some(head) => head,
+            None => slow_head(reader)?,
+        };
         // Filled in a buffer kept from entry to entry, then copied out at its exact size: one
         // allocation per function instead of one per doubling.
         let mut edges = std::mem::take(&mut self.edges);
@@ -180,16 +222,22 @@ impl Functions {
         self.entries += 1;
         loop {
             let key_at = reader.offset();
-            let Some(key) = reader.read_item()? else {
-                break;
+            let caller = match self.read_key(reader)? {
+                None => break,
+                Some(Ok(func)) => func,
+                Some(Err(key)) => self.func(reader, key).map_err(|found| {
+                    ParseError::at_byte(
+                        key_at as u64,
+                        format!(
+                            "a caller key should be a (file, line, function) tuple, found {found}"
+                        ),
+                    )
+                })?,
             };
-            let caller = self.func(reader, key).map_err(|found| {
-                ParseError::at_byte(
-                    key_at as u64,
-                    format!("a caller key should be a (file, line, function) tuple, found {found}"),
-                )
-            })?;
-            let edge = read_edge(reader)?;
+            let edge = match fast_edge(reader) {
+                Some(edge) => edge,
+                None => read_edge(reader)?,
+            };
             // Repeated keys (two keys naming one function): the later one wins, as in the
             // dict Python loads.
             let at = caller.0 as usize;
@@ -222,6 +270,91 @@ impl Functions {
         self.edges = edges;
         Ok(entry)
     }
+}
+
+type Head = (Option<u64>, Option<u64>, f64, f64);
+
+/// `(primitive calls, calls, self, cumulative, ` and the opening of the callers dict, when
+/// they are plain numbers that need no message; else nothing is read.
+fn fast_head(reader: &mut Reader<'_>) -> Option<Head> {
+    let mark = reader.mark();
+    let head = (|| {
+        if !reader.try_tuple(5) {
+            return None;
+        }
+        let primitive_calls = fast_count(reader.try_number()?)?;
+        let calls = fast_count(reader.try_number()?)?;
+        let self_weight = fast_time(reader.try_number()?)?;
+        let total_weight = fast_time(reader.try_number()?)?;
+        reader
+            .try_dict()
+            .then_some((primitive_calls, calls, self_weight, total_weight))
+    })();
+    if head.is_none() {
+        reader.rewind(mark);
+    }
+    head
+}
+
+/// A caller's `(calls, primitive calls, self, cumulative)` when they are plain numbers that
+/// need no message; else nothing is read.
+#[inline]
+fn fast_edge(reader: &mut Reader<'_>) -> Option<EdgeStats> {
+    let mark = reader.mark();
+    let edge = (|| {
+        if !reader.try_tuple(4) {
+            return None;
+        }
+        Some(EdgeStats {
+            calls: fast_count(reader.try_number()?)?,
+            primitive_calls: fast_count(reader.try_number()?)?,
+            self_weight: fast_time(reader.try_number()?)?,
+            total_weight: fast_time(reader.try_number()?)?,
+        })
+    })();
+    if edge.is_none() {
+        reader.rewind(mark);
+    }
+    edge
+}
+
+/// [`count`] of a number, which never fails.
+#[inline]
+fn fast_count(number: Number) -> Option<Option<u64>> {
+    count(&number.value(), "").ok()
+}
+
+/// [`time`] of a number; `None` where it fails, for the slow path to say why.
+#[inline]
+fn fast_time(number: Number) -> Option<f64> {
+    match number {
+        Number::Float(t) => t.is_finite().then_some(t),
+        Number::Int(n) => Some(n as f64),
+    }
+}
+
+fn slow_head(reader: &mut Reader<'_>) -> Result<Head, ParseError> {
+    let at = reader.offset();
+    let shape = "value should be a (primitive calls, calls, self, cumulative, callers) tuple";
+    let n = begin_tuple(reader, shape)?;
+    if n != 5 {
+        return Err(ParseError::at_byte(
+            at as u64,
+            format!("{shape}, found tuple of {n}"),
+        ));
+    }
+    let primitive_calls = read_count(reader, "primitive call count")?;
+    let calls = read_count(reader, "call count")?;
+    let self_weight = read_time(reader, "self time")?;
+    let total_weight = read_time(reader, "cumulative time")?;
+    if reader.peek_type() != "dict" {
+        return Err(ParseError::at_byte(
+            reader.offset() as u64,
+            format!("callers should be a dict, found {}", reader.peek_type()),
+        ));
+    }
+    reader.begin_dict()?;
+    Ok((primitive_calls, calls, self_weight, total_weight))
 }
 
 fn address_of(text: &Rc<str>) -> usize {
