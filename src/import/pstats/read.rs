@@ -63,7 +63,7 @@ pub struct Entry {
 
 /// The frame table being filled, with shortcuts for keys already seen: most caller keys are
 /// references to a stats key (or to its strings) read before.
-pub struct Functions<'a> {
+pub struct Functions {
     pub table: FrameTable,
     /// The function of each reference slot that held a key, so that a reference costs an index
     /// rather than a visit to the value (which, in a large file, is a cache miss).
@@ -77,20 +77,19 @@ pub struct Functions<'a> {
     seen_in: Vec<(u32, u32)>,
     entries: u32,
     edges: Vec<(FuncId, EdgeStats)>,
-    /// Keys read by [`Reader::try_str_int_str`] around strings in the input, by their text,
-    /// and around strings in reference slots, by the slots' numbers.
-    by_text: FxHashMap<(&'a str, Option<u32>, &'a str), FuncId>,
+    /// Keys read by [`Reader::try_str_int_str`] around strings in reference slots, by the
+    /// slots' numbers: cProfile builds a key afresh for every caller entry, around the same
+    /// strings.
     by_text_slots: FxHashMap<(usize, i64, usize), FuncId>,
 }
 
-impl Default for Functions<'_> {
+impl Default for Functions {
     fn default() -> Self {
         Functions {
             table: FrameTable::new(FunctionKey::NameFileLine),
             by_slot: Vec::new(),
             by_address: FxHashMap::default(),
             keep: Vec::new(),
-            by_text: FxHashMap::default(),
             by_text_slots: FxHashMap::default(),
             seen_in: Vec::new(),
             entries: 0,
@@ -99,7 +98,7 @@ impl Default for Functions<'_> {
     }
 }
 
-impl<'a> Functions<'a> {
+impl Functions {
     pub fn into_table(self) -> FrameTable {
         self.table
     }
@@ -124,18 +123,9 @@ impl<'a> Functions<'a> {
     }
 
     /// The function of a key that [`Reader::try_str_int_str`] read: (file, line, name).
-    pub fn func_of_triple(&mut self, reader: &Reader<'a>, key: Triple<'a>) -> FuncId {
+    pub fn func_of_triple(&mut self, reader: &Reader<'_>, key: Triple<'_>) -> FuncId {
         let line = u32::try_from(key.int).ok();
         let func = match (key.first, key.last) {
-            (Text::Input(file), Text::Input(name)) => {
-                match self.by_text.entry((file, line, name)) {
-                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let frame = self.table.intern(name, Some(file), line);
-                        *e.insert(self.table.func_of(frame))
-                    }
-                }
-            }
             (Text::Slot(file), Text::Slot(name)) => {
                 match self.by_text_slots.entry((file, key.int, name)) {
                     std::collections::hash_map::Entry::Occupied(e) => *e.get(),
@@ -173,7 +163,7 @@ impl<'a> Functions<'a> {
     /// A stats or caller key: read fast where it can be, else in full.
     pub fn read_key(
         &mut self,
-        reader: &mut Reader<'a>,
+        reader: &mut Reader<'_>,
     ) -> Result<Option<Result<FuncId, Item>>, ParseError> {
         if let Some(triple) = reader.try_str_int_str() {
             return Ok(Some(Ok(self.func_of_triple(reader, triple))));
@@ -208,7 +198,7 @@ impl<'a> Functions<'a> {
     /// `(primitive calls, calls, self, cumulative, callers)` for `func`.
     pub fn read_entry(
         &mut self,
-        reader: &mut Reader<'a>,
+        reader: &mut Reader<'_>,
         func: FuncId,
     ) -> Result<Entry, ParseError> {
         let (primitive_calls, calls, self_weight, total_weight) = match fast_head(reader) {
