@@ -22,8 +22,6 @@ mod python_oracle;
 #[cfg(test)]
 mod tests;
 
-use rustc_hash::FxHashMap;
-
 use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
 use crate::profile::{FuncId, FunctionStats, Profile, ProfileSet, Unit};
@@ -61,7 +59,8 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         .map_err(|e| ParseError::at_byte(0, format!("not a stats dict: {}", e.message)))?;
     let mut functions = Functions::default();
     let mut stats: Vec<FunctionStats> = Vec::new();
-    let mut index_of: FxHashMap<FuncId, usize> = FxHashMap::default();
+    // Per function, its place in `stats`.
+    let mut index_of: Vec<u32> = Vec::new();
     let mut duplicates = 0usize;
     let mut count_only_callers = 0usize;
     loop {
@@ -69,7 +68,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         let Some(key) = functions.read_key(&mut reader)? else {
             break;
         };
-        let func = match key {
+        let func: FuncId = match key {
             Ok(func) => func,
             Err(Item::New(value, _)) if is_sampled_marker(&value) => {
                 reader.read_value()?;
@@ -92,14 +91,18 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         })?;
         count_only_callers += entry.count_only_callers;
         // A repeated key replaces the earlier one, as it does in the dict Python loads.
-        match index_of.get(&func) {
-            Some(&i) => {
-                duplicates += 1;
-                stats[i] = entry.stats;
-            }
-            None => {
-                index_of.insert(func, stats.len());
+        let at = func.0 as usize;
+        if at >= index_of.len() {
+            index_of.resize(at + 1, u32::MAX);
+        }
+        match index_of[at] {
+            u32::MAX => {
+                index_of[at] = stats.len() as u32;
                 stats.push(entry.stats);
+            }
+            i => {
+                duplicates += 1;
+                stats[i as usize] = entry.stats;
             }
         }
     }

@@ -311,7 +311,11 @@ fn fast_edge(reader: &mut Reader<'_>) -> Option<EdgeStats> {
 /// [`count`] of a number, which never fails.
 #[inline]
 fn fast_count(number: Number) -> Option<Option<u64>> {
-    count(&number.value(), "").ok()
+    Some(match number {
+        Number::Int(n) => u64::try_from(n).ok(),
+        // As pstats prints a float count, with `%d`.
+        Number::Float(f) => (f.is_finite() && f >= 0.0).then_some(f as u64),
+    })
 }
 
 /// [`time`] of a number; `None` where it fails, for the slow path to say why.

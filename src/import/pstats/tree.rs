@@ -64,9 +64,6 @@ struct Graph {
     recursive: Vec<bool>,
     callee_start: Vec<usize>,
     callees: Vec<Callee>,
-    /// Per function, the places of its callees heaviest first (by the edge's cumulative
-    /// time, ties in their order); filled for `nested` functions only, which need it.
-    heaviest_first: Vec<u32>,
     callee_total: Vec<f64>,
     /// The function's cumulative time, for its callees' shares of it.
     total: Vec<f64>,
@@ -180,22 +177,6 @@ impl Graph {
                 callees > room + ROUNDING * s.total_weight.abs()
             })
             .collect();
-        let mut heaviest_first = vec![0u32; callees.len()];
-        for at in 0..n {
-            if !nested[at] {
-                continue;
-            }
-            let range = callee_start[at]..callee_start[at + 1];
-            let places = &mut heaviest_first[range.clone()];
-            for (i, place) in places.iter_mut().enumerate() {
-                *place = i as u32;
-            }
-            let edges = &callees[range];
-            // Cumulative times are at least 0, so their bits order as the numbers do.
-            places.sort_unstable_by_key(|&i| {
-                (u64::MAX - edges[i as usize].total_weight.to_bits(), i)
-            });
-        }
         Graph {
             frame: stats
                 .iter()
@@ -209,7 +190,6 @@ impl Graph {
             self_weight: stats.iter().map(|s| s.self_weight.max(0.0)).collect(),
             total: stats.iter().map(|s| s.total_weight.max(0.0)).collect(),
             nested,
-            heaviest_first,
             recursive,
             callee_start,
             callees,
@@ -221,11 +201,43 @@ impl Graph {
     fn callees(&self, at: usize) -> &[Callee] {
         &self.callees[self.callee_start[at]..self.callee_start[at + 1]]
     }
+}
 
-    fn heaviest_first(&self, at: usize) -> &[u32] {
-        &self.heaviest_first[self.callee_start[at]..self.callee_start[at + 1]]
+/// Per function, the places of its callees heaviest first (by the edge's cumulative time, ties
+/// in their order), worked out when first needed: only nested functions whose callees want
+/// more than they have use it.
+struct HeaviestFirst {
+    places: Vec<u32>,
+    done: Vec<bool>,
+}
+
+impl HeaviestFirst {
+    fn new(graph: &Graph) -> HeaviestFirst {
+        HeaviestFirst {
+            places: vec![0; graph.callees.len()],
+            done: vec![false; graph.frame.len()],
+        }
     }
 
+    fn of(&mut self, graph: &Graph, at: usize) -> &[u32] {
+        let range = graph.callee_start[at]..graph.callee_start[at + 1];
+        let places = &mut self.places[range];
+        if !self.done[at] {
+            self.done[at] = true;
+            for (i, place) in places.iter_mut().enumerate() {
+                *place = i as u32;
+            }
+            let callees = graph.callees(at);
+            // Cumulative times are at least 0, so their bits order as the numbers do.
+            places.sort_unstable_by_key(|&i| {
+                (u64::MAX - callees[i as usize].total_weight.to_bits(), i)
+            });
+        }
+        places
+    }
+}
+
+impl Graph {
     /// The part of a node's weight that is the function's own time.
     fn own(&self, at: usize, share: Share) -> f64 {
         if self.recursive[at] || share.edge_total <= 0.0 {
@@ -274,6 +286,7 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
     // is left out.
     let mut wanted: Vec<(f64, f64)> = Vec::new();
     let mut order: Vec<(u64, usize)> = Vec::new();
+    let mut heaviest_first = HeaviestFirst::new(graph);
     while let Some(step) = stack.pop() {
         let (parent, at, share, again) = match step {
             Step::Leave(at) => {
@@ -330,7 +343,7 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
         builder.add_self(node, own);
         share_out(
             &mut wanted,
-            graph.heaviest_first(at),
+            || heaviest_first.of(graph, at),
             &mut order,
             rest,
             graph.nested[at],
@@ -362,9 +375,9 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
 /// Callees wanting nothing get nothing. `heaviest_first` orders the callees by their edges'
 /// cumulative time, which orders the wants too unless rounding made two equal; `order` is
 /// scratch space for that case, kept by the caller so that no node allocates.
-fn share_out(
+fn share_out<'h>(
     wanted: &mut [(f64, f64)],
-    heaviest_first: &[u32],
+    heaviest_first: impl FnOnce() -> &'h [u32],
     order: &mut Vec<(u64, usize)>,
     rest: f64,
     nested: bool,
@@ -383,7 +396,7 @@ fn share_out(
     order.clear();
     let mut last: Option<(f64, usize)> = None;
     let mut in_order = true;
-    for &i in heaviest_first {
+    for &i in heaviest_first() {
         let i = i as usize;
         let w = wanted[i].0;
         if w > 0.0 {
