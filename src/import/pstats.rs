@@ -25,7 +25,7 @@ mod tests;
 use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
 use crate::profile::{FuncId, FunctionStats, Profile, ProfileSet, Unit};
-use read::{Functions, function_key};
+use read::{Functions, Key, function_key};
 
 /// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
 /// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
@@ -69,12 +69,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             break;
         };
         let func: FuncId = match key {
-            Ok(func) => func,
-            Err(Item::New(value, _)) if is_sampled_marker(&value) => {
+            Key::Item(Item::New(value, _)) if is_sampled_marker(&value) => {
                 reader.read_value()?;
                 continue;
             }
-            Err(key) => functions.func(&mut reader, key).map_err(|found| {
+            key => functions.resolve(&mut reader, key).map_err(|found| {
                 ParseError::at_byte(
                     key_at as u64,
                     format!("stats key should be a (file, line, function) tuple, found {found}"),

@@ -55,6 +55,19 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// A key as read, before it is looked up.
+pub enum Key<'a> {
+    Triple(Triple<'a>),
+    Item(Item),
+}
+
+/// A caller whose key is a reference to a slot not looked up yet, and its figures.
+struct Pending {
+    slot: usize,
+    key_at: usize,
+    edge: EdgeStats,
+}
+
 /// One function's figures as read, before it joins the others.
 pub struct Entry {
     pub stats: FunctionStats,
@@ -77,6 +90,7 @@ pub struct Functions {
     seen_in: Vec<(u32, u32)>,
     entries: u32,
     edges: Vec<(FuncId, EdgeStats)>,
+    pending: Vec<Pending>,
     /// Keys read by [`Reader::try_str_int_str`] around strings in reference slots, by the
     /// slots' numbers: cProfile builds a key afresh for every caller entry, around the same
     /// strings.
@@ -94,6 +108,7 @@ impl Default for Functions {
             seen_in: Vec::new(),
             entries: 0,
             edges: Vec::new(),
+            pending: Vec::new(),
         }
     }
 }
@@ -160,15 +175,116 @@ impl Functions {
         }
     }
 
-    /// A stats or caller key: read fast where it can be, else in full.
-    pub fn read_key(
+    /// A stats or caller key: read fast where it can be, else in full. Looking it up is left
+    /// to [`Functions::resolve`], so that a caller can take keys in batches.
+    pub fn read_key<'a>(&mut self, reader: &mut Reader<'a>) -> Result<Option<Key<'a>>, ParseError> {
+        if let Some(triple) = reader.try_str_int_str() {
+            return Ok(Some(Key::Triple(triple)));
+        }
+        Ok(reader.read_item()?.map(Key::Item))
+    }
+
+    /// The function a key names, or what was found instead.
+    pub fn resolve(&mut self, reader: &mut Reader<'_>, key: Key<'_>) -> Result<FuncId, String> {
+        match key {
+            Key::Triple(triple) => Ok(self.func_of_triple(reader, triple)),
+            Key::Item(item) => self.func(reader, item),
+        }
+    }
+
+    /// The callers dict, into `edges`. References to keys met before, most caller keys, are
+    /// looked up in batches (`pending`): the lookups, cache misses in a large file, then run
+    /// side by side instead of one after another. Keys are still looked up and added in the
+    /// order of the file, and the first error in it is the one reported.
+    fn read_callers(
         &mut self,
         reader: &mut Reader<'_>,
-    ) -> Result<Option<Result<FuncId, Item>>, ParseError> {
-        if let Some(triple) = reader.try_str_int_str() {
-            return Ok(Some(Ok(self.func_of_triple(reader, triple))));
+        edges: &mut Vec<(FuncId, EdgeStats)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), ParseError> {
+        loop {
+            let key_at = reader.offset();
+            let key = match self.read_key(reader) {
+                Ok(Some(key)) => key,
+                Ok(None) => break,
+                Err(e) => {
+                    self.settle(reader, edges, pending)?;
+                    return Err(e);
+                }
+            };
+            if let Key::Item(Item::Ref(slot)) = key {
+                let edge = match fast_edge(reader).map_or_else(|| read_edge(reader), Ok) {
+                    Ok(edge) => edge,
+                    Err(e) => {
+                        self.settle(reader, edges, pending)?;
+                        self.caller(reader, key, key_at)?;
+                        return Err(e);
+                    }
+                };
+                pending.push(Pending { slot, key_at, edge });
+                continue;
+            }
+            self.settle(reader, edges, pending)?;
+            let caller = self.caller(reader, key, key_at)?;
+            let edge = fast_edge(reader).map_or_else(|| read_edge(reader), Ok)?;
+            self.add_edge(edges, caller, edge);
         }
-        Ok(reader.read_item()?.map(Err))
+        self.settle(reader, edges, pending)
+    }
+
+    fn caller(
+        &mut self,
+        reader: &mut Reader<'_>,
+        key: Key<'_>,
+        key_at: usize,
+    ) -> Result<FuncId, ParseError> {
+        self.resolve(reader, key).map_err(|found| {
+            ParseError::at_byte(
+                key_at as u64,
+                format!("a caller key should be a (file, line, function) tuple, found {found}"),
+            )
+        })
+    }
+
+    /// Looks up the pending keys, then adds their edges, in order.
+    fn settle(
+        &mut self,
+        reader: &mut Reader<'_>,
+        edges: &mut Vec<(FuncId, EdgeStats)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), ParseError> {
+        for p in pending.iter_mut() {
+            let func = match self.by_slot.get(p.slot) {
+                Some(&func) if func != NO_FUNC => func,
+                _ => {
+                    self.caller(reader, Key::Item(Item::Ref(p.slot)), p.key_at)?
+                        .0
+                }
+            };
+            // The slot is looked up; what is left of it is the function.
+            p.slot = func as usize;
+        }
+        for p in pending.drain(..) {
+            self.add_edge(edges, FuncId(p.slot as u32), p.edge);
+        }
+        Ok(())
+    }
+
+    /// Repeated keys (two keys naming one function): the later one wins, as in the dict Python
+    /// loads.
+    #[inline]
+    fn add_edge(&mut self, edges: &mut Vec<(FuncId, EdgeStats)>, caller: FuncId, edge: EdgeStats) {
+        let at = caller.0 as usize;
+        if at >= self.seen_in.len() {
+            self.seen_in.resize(at + 1, (0, 0));
+        }
+        match self.seen_in[at] {
+            (entry, i) if entry == self.entries => edges[i as usize].1 = edge,
+            _ => {
+                self.seen_in[at] = (self.entries, edges.len() as u32);
+                edges.push((caller, edge));
+            }
+        }
     }
 
     fn intern(&mut self, key: &Value) -> Option<FuncId> {
@@ -210,37 +326,13 @@ impl Functions {
         let mut edges = std::mem::take(&mut self.edges);
         edges.clear();
         self.entries += 1;
-        loop {
-            let key_at = reader.offset();
-            let caller = match self.read_key(reader)? {
-                None => break,
-                Some(Ok(func)) => func,
-                Some(Err(key)) => self.func(reader, key).map_err(|found| {
-                    ParseError::at_byte(
-                        key_at as u64,
-                        format!(
-                            "a caller key should be a (file, line, function) tuple, found {found}"
-                        ),
-                    )
-                })?,
-            };
-            let edge = match fast_edge(reader) {
-                Some(edge) => edge,
-                None => read_edge(reader)?,
-            };
-            // Repeated keys (two keys naming one function): the later one wins, as in the
-            // dict Python loads.
-            let at = caller.0 as usize;
-            if at >= self.seen_in.len() {
-                self.seen_in.resize(at + 1, (0, 0));
-            }
-            match self.seen_in[at] {
-                (entry, i) if entry == self.entries => edges[i as usize].1 = edge,
-                _ => {
-                    self.seen_in[at] = (self.entries, edges.len() as u32);
-                    edges.push((caller, edge));
-                }
-            }
+        let mut pending = std::mem::take(&mut self.pending);
+        let read = self.read_callers(reader, &mut edges, &mut pending);
+        pending.clear();
+        self.pending = pending;
+        if let Err(e) = read {
+            self.edges = edges;
+            return Err(e);
         }
         let count_only: Vec<usize> = (0..edges.len())
             .filter(|&i| edges[i].1.self_weight.is_nan())
