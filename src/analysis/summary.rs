@@ -62,6 +62,39 @@ pub fn tree_function_weights(tree: &CallTree, frames: &FrameTable) -> (Vec<f64>,
 /// index). Exact figures from the file are used where the format has them (pstats); otherwise
 /// they are summed from the tree. Functions with no weight and no calls are left out.
 pub fn function_table(set: &ProfileSet, profiles: &[&Profile], sort: SortKey) -> Vec<FunctionRow> {
+    let mut rows = unsorted_rows(set, profiles);
+    sort_rows(&mut rows, set, sort);
+    rows
+}
+
+/// The first `top` rows of [`function_table`], in its order, and how many rows it has in all:
+/// only the rows shown are sorted, which on a table of many functions is most of the work.
+pub fn function_table_top(
+    set: &ProfileSet,
+    profiles: &[&Profile],
+    sort: SortKey,
+    top: usize,
+) -> (Vec<FunctionRow>, usize) {
+    let mut rows = unsorted_rows(set, profiles);
+    let count = rows.len();
+    if top < count {
+        // Ties broken last by function id, the rows' order before the stable sort, give the
+        // order `sort_rows` would: the rows are distinct under it, so the first `top` are too.
+        let order = |a: &FunctionRow, b: &FunctionRow| {
+            compare_rows(a, b, set, sort).then(a.func.cmp(&b.func))
+        };
+        if top > 0 {
+            rows.select_nth_unstable_by(top - 1, order);
+        }
+        rows.truncate(top);
+        rows.sort_unstable_by(order);
+    } else {
+        sort_rows(&mut rows, set, sort);
+    }
+    (rows, count)
+}
+
+fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
     let count = set.frames.function_count();
     let mut self_weight = vec![0.0; count];
     let mut total_weight = vec![0.0; count];
@@ -84,7 +117,7 @@ pub fn function_table(set: &ProfileSet, profiles: &[&Profile], sort: SortKey) ->
             }
         }
     }
-    let mut rows: Vec<FunctionRow> = (0..count)
+    (0..count)
         .filter(|&i| self_weight[i] != 0.0 || total_weight[i] != 0.0 || calls[i].is_some())
         .map(|i| FunctionRow {
             func: FuncId(i as u32),
@@ -92,14 +125,21 @@ pub fn function_table(set: &ProfileSet, profiles: &[&Profile], sort: SortKey) ->
             total_weight: total_weight[i],
             calls: calls[i],
         })
-        .collect();
-    sort_rows(&mut rows, set, sort);
-    rows
+        .collect()
 }
 
 /// Heaviest first by `sort`, ties broken by the other weight, then by name and file so that the
 /// order is stable from run to run.
 pub fn sort_rows(rows: &mut [FunctionRow], set: &ProfileSet, sort: SortKey) {
+    rows.sort_by(|a, b| compare_rows(a, b, set, sort));
+}
+
+fn compare_rows(
+    a: &FunctionRow,
+    b: &FunctionRow,
+    set: &ProfileSet,
+    sort: SortKey,
+) -> std::cmp::Ordering {
     let key = |r: &FunctionRow| -> (f64, f64) {
         match sort {
             SortKey::SelfWeight => (r.self_weight, r.total_weight),
@@ -107,21 +147,46 @@ pub fn sort_rows(rows: &mut [FunctionRow], set: &ProfileSet, sort: SortKey) {
             SortKey::Calls => (r.calls.map_or(-1.0, |c| c as f64), r.total_weight),
         }
     };
-    rows.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        kb.0.total_cmp(&ka.0)
-            .then(kb.1.total_cmp(&ka.1))
-            .then_with(|| {
-                let (fa, fb) = (set.frames.function(a.func), set.frames.function(b.func));
-                (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line))
-            })
-    });
+    let (ka, kb) = (key(a), key(b));
+    kb.0.total_cmp(&ka.0)
+        .then(kb.1.total_cmp(&ka.1))
+        .then_with(|| {
+            let (fa, fb) = (set.frames.function(a.func), set.frames.function(b.func));
+            (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::profile::{CallTreeBuilder, FunctionKey, Unit};
+
+    #[test]
+    fn the_top_rows_are_those_of_the_whole_table() {
+        // Many ties: equal weights, and names repeated in other files.
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let mut builder = CallTreeBuilder::new();
+        for i in 0..60u32 {
+            let name = format!("f{}", i % 7);
+            let file = format!("m{}.py", i % 3);
+            let frame = frames.intern(&name, Some(&file), None);
+            builder.add_stack(&[frame], f64::from(i % 4));
+        }
+        let tree = builder.finish();
+        let set = ProfileSet {
+            profiles: vec![Profile::from_tree("t", Unit::Samples, tree)],
+            frames,
+        };
+        let profiles: Vec<&Profile> = set.profiles.iter().collect();
+        for sort in [SortKey::SelfWeight, SortKey::TotalWeight, SortKey::Calls] {
+            let all = function_table(&set, &profiles, sort);
+            for top in [0, 1, 2, 5, all.len() - 1, all.len(), all.len() + 3] {
+                let (rows, count) = function_table_top(&set, &profiles, sort, top);
+                assert_eq!(count, all.len());
+                assert_eq!(rows, all[..top.min(all.len())], "{sort:?} top {top}");
+            }
+        }
+    }
 
     #[test]
     fn recursion_is_counted_once_in_totals() {

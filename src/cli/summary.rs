@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use serde::Serialize;
 
 use super::{CliError, SortArg, SummaryArgs};
-use crate::analysis::summary::{FunctionRow, SortKey, function_table};
+use crate::analysis::summary::{FunctionRow, SortKey, function_table, function_table_top};
 use crate::import::Loaded;
 use crate::profile::Profile;
 use crate::text::escape_control;
@@ -37,6 +37,10 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
         )?;
     }
     out.flush()?;
+    drop(profiles);
+    // The command ends here and the process with it: freeing a large profile's hundreds of
+    // thousands of allocations one by one would only delay the exit.
+    std::mem::forget(loaded);
     Ok(())
 }
 
@@ -111,10 +115,12 @@ pub fn write_json(
     top: Option<usize>,
 ) -> Result<(), CliError> {
     let set = &loaded.set;
-    let rows = function_table(set, profiles, sort);
+    let rows = match top {
+        Some(top) => function_table_top(set, profiles, sort, top).0,
+        None => function_table(set, profiles, sort),
+    };
     let functions = rows
         .iter()
-        .take(top.unwrap_or(usize::MAX))
         .map(|row| {
             let f = set.frames.function(row.func);
             JsonFunction {
@@ -159,7 +165,14 @@ pub fn print_table(
     let set = &loaded.set;
     let unit = set.unit();
     let total: f64 = profiles.iter().map(|p| p.total).sum();
-    let rows = function_table(set, profiles, sort);
+    let (rows, count) = match top {
+        Some(top) => function_table_top(set, profiles, sort, top),
+        None => {
+            let rows = function_table(set, profiles, sort);
+            let count = rows.len();
+            (rows, count)
+        }
+    };
     writeln!(
         out,
         "{}: {}, {} profile{}, total {} ({}), {} functions",
@@ -169,7 +182,7 @@ pub fn print_table(
         if profiles.len() == 1 { "" } else { "s" },
         unit.format_weight(total),
         unit,
-        rows.len()
+        count
     )?;
     writeln!(
         out,
@@ -187,8 +200,8 @@ pub fn print_table(
             share(row.total_weight),
         )?;
     }
-    if shown < rows.len() {
-        writeln!(out, "... {} more (--top N shows more)", rows.len() - shown)?;
+    if shown < count {
+        writeln!(out, "... {} more (--top N shows more)", count - shown)?;
     }
     Ok(())
 }

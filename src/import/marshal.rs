@@ -113,6 +113,46 @@ pub enum Item {
     Ref(usize),
 }
 
+/// A number read by [`Reader::try_number`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+impl Number {
+    pub fn value(self) -> Value {
+        match self {
+            Number::Int(n) => Value::Int(n),
+            Number::Float(f) => Value::Float(f),
+        }
+    }
+}
+
+/// A `str` read without building a [`Value`]: text in the input, or in a reference slot that
+/// [`Reader::text`] looks up.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Text<'a> {
+    Input(&'a str),
+    Slot(usize),
+}
+
+/// A `(str, int, str)` tuple read by [`Reader::try_str_int_str`], and its reference slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Triple<'a> {
+    pub first: Text<'a>,
+    pub int: i64,
+    pub last: Text<'a>,
+    pub slot: Option<usize>,
+}
+
+/// Where a reader stood, for [`Reader::rewind`].
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    pos: usize,
+    refs: usize,
+}
+
 /// A slot of the reference table.
 #[derive(Debug, Clone)]
 enum Slot {
@@ -122,6 +162,10 @@ enum Slot {
     /// [`Reader::begin_dict`]), which is never built.
     Streamed,
     Done(Value),
+    /// A `(str, int, str)` tuple read by [`Reader::try_str_int_str`] and not built: its three
+    /// items start at this offset and hold no reference slot of their own, so reading them
+    /// again gives the same values. A reference to it builds it then.
+    Lazy(usize),
 }
 
 /// Reads values one after another from a byte slice: whole, with [`Reader::read_value`], or
@@ -294,6 +338,230 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next value if it is an int, a binary float or a reference to one of them, read as
+    /// [`Reader::read_value`] would; anything else is left unread.
+    #[inline]
+    pub fn try_number(&mut self) -> Option<Number> {
+        let at = self.pos;
+        let code = *self.bytes.get(at)?;
+        let number = match code & !FLAG_REF {
+            b'i' => {
+                let n = self.i32_at(at + 1)?;
+                self.pos = at + 5;
+                Number::Int(i64::from(n))
+            }
+            b'g' => {
+                let f = self.f64_at(at + 1)?;
+                self.pos = at + 9;
+                Number::Float(f)
+            }
+            b'r' => {
+                let n = usize::try_from(self.i32_at(at + 1)?).ok()?;
+                let number = match self.refs.get(n)? {
+                    Slot::Done(Value::Int(n)) => Number::Int(*n),
+                    Slot::Done(Value::Float(f)) => Number::Float(*f),
+                    _ => return None,
+                };
+                self.pos = at + 5;
+                return Some(number);
+            }
+            _ => return None,
+        };
+        if code & FLAG_REF != 0 {
+            self.refs.push(Slot::Done(number.value()));
+        }
+        Some(number)
+    }
+
+    /// Starts a tuple of exactly `n` items as [`Reader::begin_tuple`] would, or reads nothing
+    /// and says no.
+    #[inline]
+    pub fn try_tuple(&mut self, n: usize) -> bool {
+        let at = self.pos;
+        let Some(&code) = self.bytes.get(at) else {
+            return false;
+        };
+        let (len, header) = match code & !FLAG_REF {
+            b')' => (self.bytes.get(at + 1).map(|&b| usize::from(b)), 2),
+            b'(' => (self.i32_at(at + 1).and_then(|n| usize::try_from(n).ok()), 5),
+            _ => return false,
+        };
+        if len != Some(n) || n > self.bytes.len().saturating_sub(at + header) {
+            return false;
+        }
+        self.pos = at + header;
+        if code & FLAG_REF != 0 {
+            self.refs.push(Slot::Streamed);
+        }
+        true
+    }
+
+    /// Starts a dict as [`Reader::begin_dict`] would, or reads nothing and says no.
+    #[inline]
+    pub fn try_dict(&mut self) -> bool {
+        match self.bytes.get(self.pos) {
+            Some(&code) if code & !FLAG_REF == b'{' => {
+                self.pos += 1;
+                if code & FLAG_REF != 0 {
+                    self.refs.push(Slot::Streamed);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A `(str, int, str)` tuple (a stats key) read without building it, when its strings need
+    /// no decoding (UTF-8, or ASCII in the one-byte types) and its items are plain ints, strs
+    /// or references to them. Anything else is left unread, for [`Reader::read_item`].
+    pub fn try_str_int_str(&mut self) -> Option<Triple<'a>> {
+        let mark = self.mark();
+        let triple = self.str_int_str();
+        if triple.is_none() {
+            self.rewind(mark);
+        }
+        triple
+    }
+
+    /// The text of a [`Text`] this reader returned.
+    pub fn text(&self, text: Text<'a>) -> &str {
+        match text {
+            Text::Input(text) => text,
+            Text::Slot(slot) => match self.refs.get(slot) {
+                Some(Slot::Done(Value::Str(text))) => text,
+                // `try_text` hands out slots of strs only.
+                _ => "",
+            },
+        }
+    }
+
+    /// Where the reader stands, to come back to with [`Reader::rewind`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            pos: self.pos,
+            refs: self.refs.len(),
+        }
+    }
+
+    /// Back to `mark`, undoing fast reads (`try_*`) that stopped halfway: they only move on
+    /// and take reference slots, and neither intern a string nor count a lossy one. Only they
+    /// may be undone.
+    pub fn rewind(&mut self, mark: Mark) {
+        self.pos = mark.pos;
+        self.refs.truncate(mark.refs);
+    }
+
+    fn str_int_str(&mut self) -> Option<Triple<'a>> {
+        let at = self.pos;
+        let code = *self.bytes.get(at)?;
+        let header = match code & !FLAG_REF {
+            b')' if *self.bytes.get(at + 1)? == 3 => 2,
+            b'(' if self.i32_at(at + 1)? == 3 => 5,
+            _ => return None,
+        };
+        self.pos = at + header;
+        let slot = self.reserve(code & FLAG_REF != 0);
+        let items = self.pos;
+        let mut flagged = false;
+        let first = self.try_text(&mut flagged)?;
+        let int = self.try_int(&mut flagged)?;
+        let last = self.try_text(&mut flagged)?;
+        if let Some(slot) = slot {
+            self.refs[slot] = if flagged {
+                let text = |t: Text<'a>| match t {
+                    Text::Input(text) => Value::Str(Rc::from(text)),
+                    Text::Slot(slot) => match &self.refs[slot] {
+                        Slot::Done(value) => value.clone(),
+                        _ => Value::None,
+                    },
+                };
+                let items: Rc<[Value]> = Rc::new([text(first), Value::Int(int), text(last)]);
+                Slot::Done(Value::Tuple(items))
+            } else {
+                Slot::Lazy(items)
+            };
+        }
+        Some(Triple {
+            first,
+            int,
+            last,
+            slot,
+        })
+    }
+
+    /// A str as `read_object` reads it, when that needs no decoding and interns nothing;
+    /// `flagged` is set when it took a reference slot.
+    fn try_text(&mut self, flagged: &mut bool) -> Option<Text<'a>> {
+        let at = self.pos;
+        let code = *self.bytes.get(at)?;
+        let flag = code & FLAG_REF != 0;
+        let ty = code & !FLAG_REF;
+        let (start, len) = match ty {
+            b'r' => {
+                let n = usize::try_from(self.i32_at(at + 1)?).ok()?;
+                return match self.refs.get(n)? {
+                    Slot::Done(Value::Str(_)) => {
+                        self.pos = at + 5;
+                        Some(Text::Slot(n))
+                    }
+                    _ => None,
+                };
+            }
+            // An unflagged `t` goes into Python 2's table of interned strings.
+            b'u' | b'a' | b'A' => (at + 5, usize::try_from(self.i32_at(at + 1)?).ok()?),
+            b't' if flag => (at + 5, usize::try_from(self.i32_at(at + 1)?).ok()?),
+            b'z' | b'Z' => (at + 2, usize::from(*self.bytes.get(at + 1)?)),
+            _ => return None,
+        };
+        let bytes: &'a [u8] = self.bytes;
+        let raw = bytes.get(start..)?.get(..len)?;
+        // The one-byte types are Latin-1, which reads as UTF-8 only where it is ASCII.
+        if !matches!(ty, b'u' | b't') && !raw.is_ascii() {
+            return None;
+        }
+        let text = std::str::from_utf8(raw).ok()?;
+        self.pos = start + len;
+        if flag {
+            *flagged = true;
+            self.refs.push(Slot::Done(Value::Str(Rc::from(text))));
+            return Some(Text::Slot(self.refs.len() - 1));
+        }
+        Some(Text::Input(text))
+    }
+
+    /// A 4-byte int or a reference to an int; `flagged` as for [`Reader::try_text`].
+    fn try_int(&mut self, flagged: &mut bool) -> Option<i64> {
+        let before = self.refs.len();
+        match self.try_number()? {
+            Number::Int(n) => {
+                *flagged |= self.refs.len() > before;
+                Some(n)
+            }
+            Number::Float(_) => None,
+        }
+    }
+
+    /// Builds the value of a [`Slot::Lazy`] by reading its items again.
+    fn materialize(&mut self, slot: usize) {
+        let Some(&Slot::Lazy(items)) = self.refs.get(slot) else {
+            return;
+        };
+        let (pos, depth, refs) = (self.pos, self.depth, self.refs.len());
+        self.pos = items;
+        self.depth = 0;
+        let values: Result<Vec<Value>, ParseError> = (0..3).map(|_| self.read_value()).collect();
+        debug_assert_eq!(
+            self.refs.len(),
+            refs,
+            "a lazy tuple took slots when read again"
+        );
+        self.pos = pos;
+        self.depth = depth;
+        if let Ok(values) = values {
+            self.refs[slot] = Slot::Done(Value::Tuple(values.into()));
+        }
+    }
+
     /// The Python type of the next value, from its type byte (`"reference"` for a reference).
     pub fn peek_type(&self) -> &'static str {
         match self.bytes.get(self.pos) {
@@ -358,14 +626,17 @@ impl<'a> Reader<'a> {
         }
         let slot = self.refs.len();
         let value = self.read_object()?;
-        let slot = (self.refs.len() > slot).then_some(slot);
+        // Only a value written with the flag has a slot; an unflagged tuple's items may.
+        let slot = (code & FLAG_REF != 0 && self.refs.len() > slot).then_some(slot);
         Ok(value.map(|value| Item::New(value, slot)))
     }
 
     /// The value in a reference slot that [`Reader::read_item`] returned, or what is wrong.
-    pub fn referenced(&self, slot: usize) -> Result<&Value, &'static str> {
+    pub fn referenced(&mut self, slot: usize) -> Result<&Value, &'static str> {
+        self.materialize(slot);
         match self.refs.get(slot) {
             Some(Slot::Done(value)) => Ok(value),
+            Some(Slot::Lazy(_)) => Err("a reference to a value that is not kept"),
             Some(Slot::Reading) => Err("a reference to a value still being read"),
             Some(Slot::Streamed) => Err("a reference to a container read item by item"),
             None => Err("a reference to a value never seen"),
@@ -424,6 +695,7 @@ impl<'a> Reader<'a> {
 
     fn reference(&mut self, at: usize) -> Result<Value, ParseError> {
         let slot = self.slot(at)?;
+        self.materialize(slot);
         match self.refs.get(slot) {
             Some(Slot::Done(value)) => Ok(value.clone()),
             _ => Err(self.error(at, "reference to a value that is not kept")),
@@ -437,7 +709,7 @@ impl<'a> Reader<'a> {
             .ok()
             .and_then(|i| self.refs.get(i).map(|slot| (i, slot)));
         let problem = match found {
-            Some((i, Slot::Done(_))) => return Ok(i),
+            Some((i, Slot::Done(_) | Slot::Lazy(_))) => return Ok(i),
             Some((_, Slot::Reading)) => "a value still being read",
             Some((_, Slot::Streamed)) => "a container read item by item, which is not kept",
             None => "a value never seen",

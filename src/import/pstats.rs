@@ -22,12 +22,10 @@ mod python_oracle;
 #[cfg(test)]
 mod tests;
 
-use rustc_hash::FxHashMap;
-
 use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
 use crate::profile::{FuncId, FunctionStats, Profile, ProfileSet, Unit};
-use read::{Functions, function_key};
+use read::{Functions, Key, function_key};
 
 /// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
 /// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
@@ -61,26 +59,27 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         .map_err(|e| ParseError::at_byte(0, format!("not a stats dict: {}", e.message)))?;
     let mut functions = Functions::default();
     let mut stats: Vec<FunctionStats> = Vec::new();
-    let mut index_of: FxHashMap<FuncId, usize> = FxHashMap::default();
+    // Per function, its place in `stats`.
+    let mut index_of: Vec<u32> = Vec::new();
     let mut duplicates = 0usize;
     let mut count_only_callers = 0usize;
     loop {
         let key_at = reader.offset();
-        let Some(key) = reader.read_item()? else {
+        let Some(key) = functions.read_key(&mut reader)? else {
             break;
         };
-        if let Item::New(value, _) = &key
-            && is_sampled_marker(value)
-        {
-            reader.read_value()?;
-            continue;
-        }
-        let func = functions.func(&reader, key).map_err(|found| {
-            ParseError::at_byte(
-                key_at as u64,
-                format!("stats key should be a (file, line, function) tuple, found {found}"),
-            )
-        })?;
+        let func: FuncId = match key {
+            Key::Item(Item::New(value, _)) if is_sampled_marker(&value) => {
+                reader.read_value()?;
+                continue;
+            }
+            key => functions.resolve(&mut reader, key).map_err(|found| {
+                ParseError::at_byte(
+                    key_at as u64,
+                    format!("stats key should be a (file, line, function) tuple, found {found}"),
+                )
+            })?,
+        };
         let entry = functions.read_entry(&mut reader, func).map_err(|e| {
             let f = functions.table.function(func);
             let file = f.file.as_deref().unwrap_or("built-in");
@@ -91,14 +90,18 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         })?;
         count_only_callers += entry.count_only_callers;
         // A repeated key replaces the earlier one, as it does in the dict Python loads.
-        match index_of.get(&func) {
-            Some(&i) => {
-                duplicates += 1;
-                stats[i] = entry.stats;
-            }
-            None => {
-                index_of.insert(func, stats.len());
+        let at = func.0 as usize;
+        if at >= index_of.len() {
+            index_of.resize(at + 1, u32::MAX);
+        }
+        match index_of[at] {
+            u32::MAX => {
+                index_of[at] = stats.len() as u32;
                 stats.push(entry.stats);
+            }
+            i => {
+                duplicates += 1;
+                stats[i as usize] = entry.stats;
             }
         }
     }

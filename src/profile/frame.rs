@@ -1,6 +1,8 @@
 //! Interned frames and the functions they belong to.
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 /// Index of a [`Frame`] in a [`FrameTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,17 +45,28 @@ pub enum FunctionKey {
     NameFileLine,
 }
 
-type FrameKey = (String, Option<String>, Option<u32>);
-type FuncKey = (String, Option<String>, Option<u32>);
+/// Marks the end of a chain of ids with one hash.
+const NONE: u32 = u32::MAX;
 
 /// All frames and functions of one loaded file, shared by every profile in it.
+///
+/// The indices hold ids by the hash of what identifies them and compare against the frames and
+/// functions themselves, so that a lookup allocates nothing and the names are stored once.
 #[derive(Debug, Clone)]
 pub struct FrameTable {
     key: FunctionKey,
     frames: Vec<Frame>,
     functions: Vec<Function>,
-    frame_index: FxHashMap<FrameKey, FrameId>,
-    func_index: FxHashMap<FuncKey, FuncId>,
+    /// The latest frame with each hash of (name, file, line); `frame_next` chains the others.
+    frame_index: FxHashMap<u64, u32>,
+    frame_next: Vec<u32>,
+    /// The same for functions, by (name, file, line as the key has it).
+    func_index: FxHashMap<u64, u32>,
+    func_next: Vec<u32>,
+}
+
+fn hash(name: &str, file: Option<&str>, line: Option<u32>) -> u64 {
+    FxBuildHasher.hash_one((name, file, line))
 }
 
 impl FrameTable {
@@ -63,7 +76,9 @@ impl FrameTable {
             frames: Vec::new(),
             functions: Vec::new(),
             frame_index: FxHashMap::default(),
+            frame_next: Vec::new(),
             func_index: FxHashMap::default(),
+            func_next: Vec::new(),
         }
     }
 
@@ -73,20 +88,27 @@ impl FrameTable {
 
     /// Returns the id of the frame (name, file, line), adding it if it is new.
     pub fn intern(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FrameId {
-        let key = (name.to_owned(), file.map(str::to_owned), line);
-        if let Some(&id) = self.frame_index.get(&key) {
-            return id;
+        let hash = hash(name, file, line);
+        let head = self.frame_index.get(&hash).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE {
+            let frame = &self.frames[at as usize];
+            if frame.line == line && frame.name == name && frame.file.as_deref() == file {
+                return FrameId(at);
+            }
+            at = self.frame_next[at as usize];
         }
         let func = self.intern_function(name, file, line);
-        let id = FrameId(self.frames.len() as u32);
+        let id = self.frames.len() as u32;
         self.frames.push(Frame {
-            name: key.0.clone(),
-            file: key.1.clone(),
+            name: name.to_owned(),
+            file: file.map(str::to_owned),
             line,
             func,
         });
-        self.frame_index.insert(key, id);
-        id
+        self.frame_next.push(head);
+        self.frame_index.insert(hash, id);
+        FrameId(id)
     }
 
     fn intern_function(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FuncId {
@@ -94,24 +116,32 @@ impl FrameTable {
             FunctionKey::NameFile => None,
             FunctionKey::NameFileLine => line,
         };
-        let key = (name.to_owned(), file.map(str::to_owned), key_line);
-        if let Some(&id) = self.func_index.get(&key) {
-            let function = &mut self.functions[id.0 as usize];
-            if let (Some(seen), Some(new)) = (function.line, line) {
-                function.line = Some(seen.min(new));
-            } else if function.line.is_none() {
-                function.line = line;
+        let hash = hash(name, file, key_line);
+        let head = self.func_index.get(&hash).copied().unwrap_or(NONE);
+        let mut at = head;
+        while at != NONE {
+            let function = &mut self.functions[at as usize];
+            // Keyed by line, a function's line is the key's (it is set once, from it).
+            let same_line = self.key == FunctionKey::NameFile || function.line == key_line;
+            if same_line && function.name == name && function.file.as_deref() == file {
+                if let (Some(seen), Some(new)) = (function.line, line) {
+                    function.line = Some(seen.min(new));
+                } else if function.line.is_none() {
+                    function.line = line;
+                }
+                return FuncId(at);
             }
-            return id;
+            at = self.func_next[at as usize];
         }
-        let id = FuncId(self.functions.len() as u32);
+        let id = self.functions.len() as u32;
         self.functions.push(Function {
-            name: key.0.clone(),
-            file: key.1.clone(),
+            name: name.to_owned(),
+            file: file.map(str::to_owned),
             line,
         });
-        self.func_index.insert(key, id);
-        id
+        self.func_next.push(head);
+        self.func_index.insert(hash, id);
+        FuncId(id)
     }
 
     pub fn frame(&self, id: FrameId) -> &Frame {

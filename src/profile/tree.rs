@@ -149,7 +149,7 @@ pub struct CallTreeBuilder {
     nodes: Vec<Node>,
     first_child: Vec<u32>,
     next_sibling: Vec<u32>,
-    /// Children per node, saturating at [`WIDE`].
+    /// Children per node, saturating at [`WIDE`], or [`UNINDEXED`].
     child_count: Vec<u8>,
     /// (parent, frame) packed into one key, for the children of wide nodes only.
     wide_index: FxHashMap<u64, u32>,
@@ -157,6 +157,9 @@ pub struct CallTreeBuilder {
 
 /// A node with this many children is looked up by hash instead of by scanning.
 const WIDE: u8 = 8;
+/// A node given [`WIDE`] children or more by [`CallTreeBuilder::new_child`], which leaves them
+/// out of the hash index until [`CallTreeBuilder::child`] needs it.
+const UNINDEXED: u8 = u8::MAX;
 const NO_NODE: u32 = u32::MAX;
 
 impl Default for CallTreeBuilder {
@@ -186,6 +189,10 @@ impl CallTreeBuilder {
     pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
         let p = parent.0 as usize;
         let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
+        if self.child_count[p] == UNINDEXED {
+            self.index_children(parent);
+            self.child_count[p] = WIDE;
+        }
         if self.child_count[p] >= WIDE {
             if let Some(&id) = self.wide_index.get(&key) {
                 return NodeId(id);
@@ -218,6 +225,46 @@ impl CallTreeBuilder {
             }
         } else {
             self.wide_index.insert(key, id);
+        }
+        NodeId(id)
+    }
+
+    /// A new child of `parent` for `frame`, for a caller that knows `parent` has no child of
+    /// that frame yet: unlike [`CallTreeBuilder::child`] it neither looks for one nor indexes
+    /// the children of wide nodes (until `child` needs that).
+    #[inline]
+    pub fn new_child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
+        let p = parent.0 as usize;
+        debug_assert!(
+            self.child_count[p] >= WIDE || {
+                let mut at = self.first_child[p];
+                while at != NO_NODE && self.nodes[at as usize].frame != frame {
+                    at = self.next_sibling[at as usize];
+                }
+                at == NO_NODE
+            },
+            "new_child given a frame the parent has a child for"
+        );
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node {
+            frame,
+            parent,
+            self_weight: 0.0,
+            total_weight: 0.0,
+        });
+        self.first_child.push(NO_NODE);
+        self.child_count.push(0);
+        self.next_sibling.push(self.first_child[p]);
+        self.first_child[p] = id;
+        let count = &mut self.child_count[p];
+        match *count {
+            WIDE => {
+                let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
+                self.wide_index.insert(key, id);
+            }
+            UNINDEXED => {}
+            n if n + 1 >= WIDE => *count = UNINDEXED,
+            n => *count = n + 1,
         }
         NodeId(id)
     }
@@ -381,6 +428,34 @@ mod tests {
             assert_eq!(tree.total_weight(child), 3.0);
         }
         assert_eq!(tree.total(), 120.0);
+    }
+
+    #[test]
+    fn children_added_as_new_are_found_again() {
+        let mut b = CallTreeBuilder::new();
+        let parent = b.child(NodeId::ROOT, f(1000));
+        for n in 0..20 {
+            b.new_child(parent, f(n));
+        }
+        // Past the width that indexes children: `child` finds them all and adds no copy.
+        for n in 0..20 {
+            let child = b.child(parent, f(n));
+            b.add_self(child, 1.0);
+        }
+        b.child(parent, f(20));
+        let before = b.len();
+        b.new_child(parent, f(21));
+        assert_eq!(b.child(parent, f(21)).0 as usize, before);
+        let tree = b.finish();
+        assert_eq!(tree.len(), 1 + 1 + 22);
+        let kids = tree.children(tree.children(NodeId::ROOT)[0]);
+        let frames: Vec<_> = kids.iter().map(|&c| tree.frame(c).unwrap()).collect();
+        assert_eq!(
+            frames,
+            (0..22).map(f).collect::<Vec<_>>(),
+            "creation order kept"
+        );
+        assert_eq!(tree.total(), 20.0);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use rustc_hash::FxHashMap;
 
 use crate::import::ParseError;
-use crate::import::marshal::{Item, Reader, Value};
+use crate::import::marshal::{Item, Number, Reader, Text, Triple, Value};
 use crate::profile::{EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats};
 
 /// Marks a reference slot that holds no function key.
@@ -55,6 +55,19 @@ fn describe(value: &Value) -> String {
     }
 }
 
+/// A key as read, before it is looked up.
+pub enum Key<'a> {
+    Triple(Triple<'a>),
+    Item(Item),
+}
+
+/// A caller whose key is a reference to a slot not looked up yet, and its figures.
+struct Pending {
+    slot: usize,
+    key_at: usize,
+    edge: EdgeStats,
+}
+
 /// One function's figures as read, before it joins the others.
 pub struct Entry {
     pub stats: FunctionStats,
@@ -77,6 +90,11 @@ pub struct Functions {
     seen_in: Vec<(u32, u32)>,
     entries: u32,
     edges: Vec<(FuncId, EdgeStats)>,
+    pending: Vec<Pending>,
+    /// Keys read by [`Reader::try_str_int_str`] around strings in reference slots, by the
+    /// slots' numbers: cProfile builds a key afresh for every caller entry, around the same
+    /// strings.
+    by_text_slots: FxHashMap<(usize, i64, usize), FuncId>,
 }
 
 impl Default for Functions {
@@ -86,9 +104,11 @@ impl Default for Functions {
             by_slot: Vec::new(),
             by_address: FxHashMap::default(),
             keep: Vec::new(),
+            by_text_slots: FxHashMap::default(),
             seen_in: Vec::new(),
             entries: 0,
             edges: Vec::new(),
+            pending: Vec::new(),
         }
     }
 }
@@ -99,7 +119,7 @@ impl Functions {
     }
 
     /// The function a dict key names, or what was found instead.
-    pub fn func(&mut self, reader: &Reader<'_>, key: Item) -> Result<FuncId, String> {
+    pub fn func(&mut self, reader: &mut Reader<'_>, key: Item) -> Result<FuncId, String> {
         let (value, slot) = match key {
             Item::Ref(slot) => {
                 if let Some(&func) = self.by_slot.get(slot)
@@ -113,6 +133,39 @@ impl Functions {
             Item::New(value, slot) => (value, slot),
         };
         let func = self.intern(&value).ok_or_else(|| describe(&value))?;
+        self.remember_slot(slot, func);
+        Ok(func)
+    }
+
+    /// The function of a key that [`Reader::try_str_int_str`] read: (file, line, name).
+    pub fn func_of_triple(&mut self, reader: &Reader<'_>, key: Triple<'_>) -> FuncId {
+        let line = u32::try_from(key.int).ok();
+        let func = match (key.first, key.last) {
+            (Text::Slot(file), Text::Slot(name)) => {
+                match self.by_text_slots.entry((file, key.int, name)) {
+                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let frame = self.table.intern(
+                            reader.text(key.last),
+                            Some(reader.text(key.first)),
+                            line,
+                        );
+                        *e.insert(self.table.func_of(frame))
+                    }
+                }
+            }
+            (file, name) => {
+                let frame = self
+                    .table
+                    .intern(reader.text(name), Some(reader.text(file)), line);
+                self.table.func_of(frame)
+            }
+        };
+        self.remember_slot(key.slot, func);
+        func
+    }
+
+    fn remember_slot(&mut self, slot: Option<usize>, func: FuncId) {
         if let Some(slot) = slot {
             if slot >= self.by_slot.len() {
                 // Slots are numbered in file order, so this grows with the file, no faster.
@@ -120,7 +173,118 @@ impl Functions {
             }
             self.by_slot[slot] = func.0;
         }
-        Ok(func)
+    }
+
+    /// A stats or caller key: read fast where it can be, else in full. Looking it up is left
+    /// to [`Functions::resolve`], so that a caller can take keys in batches.
+    pub fn read_key<'a>(&mut self, reader: &mut Reader<'a>) -> Result<Option<Key<'a>>, ParseError> {
+        if let Some(triple) = reader.try_str_int_str() {
+            return Ok(Some(Key::Triple(triple)));
+        }
+        Ok(reader.read_item()?.map(Key::Item))
+    }
+
+    /// The function a key names, or what was found instead.
+    pub fn resolve(&mut self, reader: &mut Reader<'_>, key: Key<'_>) -> Result<FuncId, String> {
+        match key {
+            Key::Triple(triple) => Ok(self.func_of_triple(reader, triple)),
+            Key::Item(item) => self.func(reader, item),
+        }
+    }
+
+    /// The callers dict, into `edges`. References to keys met before, most caller keys, are
+    /// looked up in batches (`pending`): the lookups, cache misses in a large file, then run
+    /// side by side instead of one after another. Keys are still looked up and added in the
+    /// order of the file, and the first error in it is the one reported.
+    fn read_callers(
+        &mut self,
+        reader: &mut Reader<'_>,
+        edges: &mut Vec<(FuncId, EdgeStats)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), ParseError> {
+        loop {
+            let key_at = reader.offset();
+            let key = match self.read_key(reader) {
+                Ok(Some(key)) => key,
+                Ok(None) => break,
+                Err(e) => {
+                    self.settle(reader, edges, pending)?;
+                    return Err(e);
+                }
+            };
+            if let Key::Item(Item::Ref(slot)) = key {
+                let edge = match fast_edge(reader).map_or_else(|| read_edge(reader), Ok) {
+                    Ok(edge) => edge,
+                    Err(e) => {
+                        self.settle(reader, edges, pending)?;
+                        self.caller(reader, key, key_at)?;
+                        return Err(e);
+                    }
+                };
+                pending.push(Pending { slot, key_at, edge });
+                continue;
+            }
+            self.settle(reader, edges, pending)?;
+            let caller = self.caller(reader, key, key_at)?;
+            let edge = fast_edge(reader).map_or_else(|| read_edge(reader), Ok)?;
+            self.add_edge(edges, caller, edge);
+        }
+        self.settle(reader, edges, pending)
+    }
+
+    fn caller(
+        &mut self,
+        reader: &mut Reader<'_>,
+        key: Key<'_>,
+        key_at: usize,
+    ) -> Result<FuncId, ParseError> {
+        self.resolve(reader, key).map_err(|found| {
+            ParseError::at_byte(
+                key_at as u64,
+                format!("a caller key should be a (file, line, function) tuple, found {found}"),
+            )
+        })
+    }
+
+    /// Looks up the pending keys, then adds their edges, in order.
+    fn settle(
+        &mut self,
+        reader: &mut Reader<'_>,
+        edges: &mut Vec<(FuncId, EdgeStats)>,
+        pending: &mut Vec<Pending>,
+    ) -> Result<(), ParseError> {
+        for p in pending.iter_mut() {
+            let func = match self.by_slot.get(p.slot) {
+                Some(&func) if func != NO_FUNC => func,
+                _ => {
+                    self.caller(reader, Key::Item(Item::Ref(p.slot)), p.key_at)?
+                        .0
+                }
+            };
+            // The slot is looked up; what is left of it is the function.
+            p.slot = func as usize;
+        }
+        for p in pending.drain(..) {
+            self.add_edge(edges, FuncId(p.slot as u32), p.edge);
+        }
+        Ok(())
+    }
+
+    /// Repeated keys (two keys naming one function): the later one wins, as in the dict Python
+    /// loads.
+    #[inline]
+    fn add_edge(&mut self, edges: &mut Vec<(FuncId, EdgeStats)>, caller: FuncId, edge: EdgeStats) {
+        let at = caller.0 as usize;
+        if at >= self.seen_in.len() {
+            self.seen_in.resize(at + 1, (0, 0));
+        }
+        match self.seen_in[at] {
+            (entry, i) if entry == self.entries => edges[i as usize].1 = edge,
+            _ => {
+                self.seen_in[at] = (self.entries, edges.len() as u32);
+                edges.push((caller, edge));
+            }
+        }
     }
 
     fn intern(&mut self, key: &Value) -> Option<FuncId> {
@@ -153,56 +317,22 @@ impl Functions {
         reader: &mut Reader<'_>,
         func: FuncId,
     ) -> Result<Entry, ParseError> {
-        let at = reader.offset();
-        let shape = "value should be a (primitive calls, calls, self, cumulative, callers) tuple";
-        let n = begin_tuple(reader, shape)?;
-        if n != 5 {
-            return Err(ParseError::at_byte(
-                at as u64,
-                format!("{shape}, found tuple of {n}"),
-            ));
-        }
-        let primitive_calls = read_count(reader, "primitive call count")?;
-        let calls = read_count(reader, "call count")?;
-        let self_weight = read_time(reader, "self time")?;
-        let total_weight = read_time(reader, "cumulative time")?;
-        if reader.peek_type() != "dict" {
-            return Err(ParseError::at_byte(
-                reader.offset() as u64,
-                format!("callers should be a dict, found {}", reader.peek_type()),
-            ));
-        }
-        reader.begin_dict()?;
+        let (primitive_calls, calls, self_weight, total_weight) = match fast_head(reader) {
+            Some(head) => head,
+            None => slow_head(reader)?,
+        };
         // Filled in a buffer kept from entry to entry, then copied out at its exact size: one
         // allocation per function instead of one per doubling.
         let mut edges = std::mem::take(&mut self.edges);
         edges.clear();
         self.entries += 1;
-        loop {
-            let key_at = reader.offset();
-            let Some(key) = reader.read_item()? else {
-                break;
-            };
-            let caller = self.func(reader, key).map_err(|found| {
-                ParseError::at_byte(
-                    key_at as u64,
-                    format!("a caller key should be a (file, line, function) tuple, found {found}"),
-                )
-            })?;
-            let edge = read_edge(reader)?;
-            // Repeated keys (two keys naming one function): the later one wins, as in the
-            // dict Python loads.
-            let at = caller.0 as usize;
-            if at >= self.seen_in.len() {
-                self.seen_in.resize(at + 1, (0, 0));
-            }
-            match self.seen_in[at] {
-                (entry, i) if entry == self.entries => edges[i as usize].1 = edge,
-                _ => {
-                    self.seen_in[at] = (self.entries, edges.len() as u32);
-                    edges.push((caller, edge));
-                }
-            }
+        let mut pending = std::mem::take(&mut self.pending);
+        let read = self.read_callers(reader, &mut edges, &mut pending);
+        pending.clear();
+        self.pending = pending;
+        if let Err(e) = read {
+            self.edges = edges;
+            return Err(e);
         }
         let count_only: Vec<usize> = (0..edges.len())
             .filter(|&i| edges[i].1.self_weight.is_nan())
@@ -222,6 +352,95 @@ impl Functions {
         self.edges = edges;
         Ok(entry)
     }
+}
+
+type Head = (Option<u64>, Option<u64>, f64, f64);
+
+/// `(primitive calls, calls, self, cumulative, ` and the opening of the callers dict, when
+/// they are plain numbers that need no message; else nothing is read.
+fn fast_head(reader: &mut Reader<'_>) -> Option<Head> {
+    let mark = reader.mark();
+    let head = (|| {
+        if !reader.try_tuple(5) {
+            return None;
+        }
+        let primitive_calls = fast_count(reader.try_number()?)?;
+        let calls = fast_count(reader.try_number()?)?;
+        let self_weight = fast_time(reader.try_number()?)?;
+        let total_weight = fast_time(reader.try_number()?)?;
+        reader
+            .try_dict()
+            .then_some((primitive_calls, calls, self_weight, total_weight))
+    })();
+    if head.is_none() {
+        reader.rewind(mark);
+    }
+    head
+}
+
+/// A caller's `(calls, primitive calls, self, cumulative)` when they are plain numbers that
+/// need no message; else nothing is read.
+#[inline]
+fn fast_edge(reader: &mut Reader<'_>) -> Option<EdgeStats> {
+    let mark = reader.mark();
+    let edge = (|| {
+        if !reader.try_tuple(4) {
+            return None;
+        }
+        Some(EdgeStats {
+            calls: fast_count(reader.try_number()?)?,
+            primitive_calls: fast_count(reader.try_number()?)?,
+            self_weight: fast_time(reader.try_number()?)?,
+            total_weight: fast_time(reader.try_number()?)?,
+        })
+    })();
+    if edge.is_none() {
+        reader.rewind(mark);
+    }
+    edge
+}
+
+/// [`count`] of a number, which never fails.
+#[inline]
+fn fast_count(number: Number) -> Option<Option<u64>> {
+    Some(match number {
+        Number::Int(n) => u64::try_from(n).ok(),
+        // As pstats prints a float count, with `%d`.
+        Number::Float(f) => (f.is_finite() && f >= 0.0).then_some(f as u64),
+    })
+}
+
+/// [`time`] of a number; `None` where it fails, for the slow path to say why.
+#[inline]
+fn fast_time(number: Number) -> Option<f64> {
+    match number {
+        Number::Float(t) => t.is_finite().then_some(t),
+        Number::Int(n) => Some(n as f64),
+    }
+}
+
+fn slow_head(reader: &mut Reader<'_>) -> Result<Head, ParseError> {
+    let at = reader.offset();
+    let shape = "value should be a (primitive calls, calls, self, cumulative, callers) tuple";
+    let n = begin_tuple(reader, shape)?;
+    if n != 5 {
+        return Err(ParseError::at_byte(
+            at as u64,
+            format!("{shape}, found tuple of {n}"),
+        ));
+    }
+    let primitive_calls = read_count(reader, "primitive call count")?;
+    let calls = read_count(reader, "call count")?;
+    let self_weight = read_time(reader, "self time")?;
+    let total_weight = read_time(reader, "cumulative time")?;
+    if reader.peek_type() != "dict" {
+        return Err(ParseError::at_byte(
+            reader.offset() as u64,
+            format!("callers should be a dict, found {}", reader.peek_type()),
+        ));
+    }
+    reader.begin_dict()?;
+    Ok((primitive_calls, calls, self_weight, total_weight))
 }
 
 fn address_of(text: &Rc<str>) -> usize {

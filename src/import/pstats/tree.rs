@@ -169,6 +169,14 @@ impl Graph {
                 roots.push((callee as u32, share));
             }
         }
+        let nested: Vec<bool> = stats
+            .iter()
+            .zip(&callee_total)
+            .map(|(s, &callees)| {
+                let room = s.total_weight.max(0.0) - s.self_weight.max(0.0);
+                callees > room + ROUNDING * s.total_weight.abs()
+            })
+            .collect();
         Graph {
             frame: stats
                 .iter()
@@ -181,14 +189,7 @@ impl Graph {
                 .collect(),
             self_weight: stats.iter().map(|s| s.self_weight.max(0.0)).collect(),
             total: stats.iter().map(|s| s.total_weight.max(0.0)).collect(),
-            nested: stats
-                .iter()
-                .zip(&callee_total)
-                .map(|(s, &callees)| {
-                    let room = s.total_weight.max(0.0) - s.self_weight.max(0.0);
-                    callees > room + ROUNDING * s.total_weight.abs()
-                })
-                .collect(),
+            nested,
             recursive,
             callee_start,
             callees,
@@ -200,7 +201,43 @@ impl Graph {
     fn callees(&self, at: usize) -> &[Callee] {
         &self.callees[self.callee_start[at]..self.callee_start[at + 1]]
     }
+}
 
+/// Per function, the places of its callees heaviest first (by the edge's cumulative time, ties
+/// in their order), worked out when first needed: only nested functions whose callees want
+/// more than they have use it.
+struct HeaviestFirst {
+    places: Vec<u32>,
+    done: Vec<bool>,
+}
+
+impl HeaviestFirst {
+    fn new(graph: &Graph) -> HeaviestFirst {
+        HeaviestFirst {
+            places: vec![0; graph.callees.len()],
+            done: vec![false; graph.frame.len()],
+        }
+    }
+
+    fn of(&mut self, graph: &Graph, at: usize) -> &[u32] {
+        let range = graph.callee_start[at]..graph.callee_start[at + 1];
+        let places = &mut self.places[range];
+        if !self.done[at] {
+            self.done[at] = true;
+            for (i, place) in places.iter_mut().enumerate() {
+                *place = i as u32;
+            }
+            let callees = graph.callees(at);
+            // Cumulative times are at least 0, so their bits order as the numbers do.
+            places.sort_unstable_by_key(|&i| {
+                (u64::MAX - callees[i as usize].total_weight.to_bits(), i)
+            });
+        }
+        places
+    }
+}
+
+impl Graph {
     /// The part of a node's weight that is the function's own time.
     fn own(&self, at: usize, share: Share) -> f64 {
         if self.recursive[at] || share.edge_total <= 0.0 {
@@ -245,9 +282,11 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
             again: false,
         })
         .collect();
-    // (index among the callees, weight wanted, weight given)
-    let mut wanted: Vec<(usize, f64, f64)> = Vec::new();
+    // Per callee of the node: (weight wanted, weight given); nothing wanted where the callee
+    // is left out.
+    let mut wanted: Vec<(f64, f64)> = Vec::new();
     let mut order: Vec<(u64, usize)> = Vec::new();
+    let mut heaviest_first = HeaviestFirst::new(graph);
     while let Some(step) = stack.pop() {
         let (parent, at, share, again) = match step {
             Step::Leave(at) => {
@@ -266,12 +305,14 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
             builder.add_self(parent, share.weight);
             continue;
         }
-        let node = builder.child(parent, graph.frame[at]);
+        // A node's children are calls to distinct functions, so each is new.
+        let node = builder.new_child(parent, graph.frame[at]);
         let weight = share.weight;
         let own = graph.own(at, share);
         let rest = weight - own;
-        wanted.clear();
-        if weight >= threshold && rest > 0.0 {
+        let callees = graph.callees(at);
+        let mut any = false;
+        if weight >= threshold && rest > 0.0 && !callees.is_empty() {
             // What each callee would get at the rate of the edge that led here (the outer
             // calls of a nested function are what its callers' edges count), or else at this
             // node's share of the function's whole time.
@@ -282,27 +323,34 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
             } else {
                 0.0
             };
-            wanted.extend(
-                graph
-                    .callees(at)
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| !(again && on_path[c.to as usize] > 0))
-                    .map(|(i, c)| (i, c.total_weight * rate, 0.0))
-                    .filter(|&(_, w, _)| w > 0.0),
-            );
+            wanted.clear();
+            wanted.extend(callees.iter().map(|c| {
+                let w = if again && on_path[c.to as usize] > 0 {
+                    0.0
+                } else {
+                    c.total_weight * rate
+                };
+                // NaN and negative wants are nothing wanted.
+                let w = if w > 0.0 { w } else { 0.0 };
+                any |= w > 0.0;
+                (w, 0.0)
+            }));
         }
-        if wanted.is_empty() {
+        if !any {
             builder.add_self(node, weight);
             continue;
         }
         builder.add_self(node, own);
-        share_out(&mut wanted, &mut order, rest, graph.nested[at]);
+        share_out(
+            &mut wanted,
+            || heaviest_first.of(graph, at),
+            &mut order,
+            rest,
+            graph.nested[at],
+        );
         on_path[at] += 1;
         stack.push(Step::Leave(at as u32));
-        let callees = graph.callees(at);
-        for &(i, _, given) in wanted.iter().rev() {
-            let callee = callees[i];
+        for (callee, &(_, given)) in callees.iter().zip(&wanted).rev() {
             if given > 0.0 {
                 stack.push(Step::Enter {
                     parent: node,
@@ -324,29 +372,57 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
 /// that and some ran `nested` in others. Then the heaviest that fit go first: a callee wanting
 /// more than is left cannot have run whole inside this call, so the calls it holds are the
 /// lighter callees' (see the module notes); what is left then goes to the rest, heaviest first.
-/// `order` is scratch space, kept by the caller so that no node allocates.
-fn share_out(
-    wanted: &mut [(usize, f64, f64)],
+/// Callees wanting nothing get nothing. `heaviest_first` orders the callees by their edges'
+/// cumulative time, which orders the wants too unless rounding made two equal; `order` is
+/// scratch space for that case, kept by the caller so that no node allocates.
+fn share_out<'h>(
+    wanted: &mut [(f64, f64)],
+    heaviest_first: impl FnOnce() -> &'h [u32],
     order: &mut Vec<(u64, usize)>,
     rest: f64,
     nested: bool,
 ) {
-    let sum: f64 = wanted.iter().map(|&(_, w, _)| w).sum();
+    let sum: f64 = wanted.iter().map(|&(w, _)| w).sum();
     if sum <= rest || !nested {
-        for (_, w, given) in wanted.iter_mut() {
-            *given = *w * (rest / sum);
+        for (w, given) in wanted.iter_mut() {
+            if *w > 0.0 {
+                *given = *w * (rest / sum);
+            }
         }
         return;
     }
-    // Wants are positive, so their bits order as the numbers do: heaviest first, ties in the
-    // callees' order.
+    // Heaviest first, ties in the callees' order: the precomputed order unless two wants tie
+    // out of it. Wants are positive, so their bits order as the numbers do.
     order.clear();
-    order.extend((0..wanted.len()).map(|i| (u64::MAX - wanted[i].1.to_bits(), i)));
-    order.sort_unstable();
+    let mut last: Option<(f64, usize)> = None;
+    let mut in_order = true;
+    for &i in heaviest_first() {
+        let i = i as usize;
+        let w = wanted[i].0;
+        if w > 0.0 {
+            if let Some((lw, li)) = last
+                && (w > lw || (w == lw && i < li))
+            {
+                in_order = false;
+                break;
+            }
+            last = Some((w, i));
+            order.push((u64::MAX - w.to_bits(), i));
+        }
+    }
+    if !in_order {
+        order.clear();
+        order.extend(
+            (0..wanted.len())
+                .filter(|&i| wanted[i].0 > 0.0)
+                .map(|i| (u64::MAX - wanted[i].0.to_bits(), i)),
+        );
+        order.sort_unstable();
+    }
     let mut left = rest;
     for whole_only in [true, false] {
         for &(_, i) in order.iter() {
-            let (_, want, given) = &mut wanted[i];
+            let (want, given) = &mut wanted[i];
             let fits = *want <= left * (1.0 + ROUNDING);
             if *given == 0.0 && (fits || !whole_only) {
                 *given = want.min(left);
