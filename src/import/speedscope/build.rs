@@ -3,25 +3,57 @@
 use super::de::{Body, RawFile, RawFrame};
 use super::stacks::SampledTree;
 use crate::profile::{
-    CallTree, CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet,
-    TimelineSample,
+    CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
+    Profile, ProfileSet, TimelineSample,
 };
 
-/// Interns the frames and maps every profile's tree onto them; `merged` holds the trees of the
-/// sampled profiles. Frame indices must already have been checked against `raw.frames`.
-pub(super) fn build(
-    raw: RawFile<'_>,
-    merged: Vec<SampledTree>,
-    warnings: &mut Vec<String>,
-) -> Result<ProfileSet, String> {
-    let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
+/// The file's frames, interned: `ids[i]` is frame index i's frame.
+pub(super) struct Interned {
+    frames: FrameTable,
+    ids: Vec<FrameId>,
+    /// Frames whose line was left out, for a warning.
+    odd_lines: usize,
+}
+
+impl Interned {
+    /// Each frame index's function.
+    pub fn functions(&self) -> Vec<u32> {
+        self.ids
+            .iter()
+            .map(|&id| self.frames.func_of(id).0)
+            .collect()
+    }
+}
+
+pub(super) fn intern_frames(raw: &[RawFrame<'_>]) -> Interned {
     let mut frames = FrameTable::new(FunctionKey::NameFile);
     let mut odd_lines = 0usize;
-    let ids: Vec<FrameId> = raw
-        .frames
+    let ids = raw
         .iter()
         .map(|frame| intern(&mut frames, frame, &mut odd_lines))
         .collect();
+    Interned {
+        frames,
+        ids,
+        odd_lines,
+    }
+}
+
+/// Interns the frames (unless `interned` already holds them) and maps every profile's tree onto
+/// them; `merged` holds the trees of the sampled profiles. Frame indices must already have been
+/// checked against `raw.frames`.
+pub(super) fn build(
+    raw: RawFile<'_>,
+    merged: Vec<SampledTree>,
+    interned: Option<Interned>,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, String> {
+    let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
+    let Interned {
+        frames,
+        ids,
+        odd_lines,
+    } = interned.unwrap_or_else(|| intern_frames(&raw.frames));
     if odd_lines > 0 {
         warnings.push(format!(
             "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
@@ -34,20 +66,24 @@ pub(super) fn build(
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
     let mut profiles = Vec::with_capacity(raw.profiles.len());
     for (index, profile) in raw.profiles.into_iter().enumerate() {
-        let (tree, timeline) = match profile.body {
+        let (tree, timeline, outermost) = match profile.body {
             Body::Sampled { slot, weights } => {
-                let sampled = slot
+                let mut sampled = slot
                     .and_then(|slot| merged.get_mut(slot))
                     .and_then(Option::take)
                     .filter(|sampled| sampled.leaves.len() == weights.len())
                     .ok_or_else(|| {
                         format!("internal error: the stacks of profile {index} went astray")
                     })?;
-                sampled.weigh(&weights)
+                let outermost = sampled.outermost.take();
+                let (tree, timeline) = sampled.weigh(&weights);
+                (tree, timeline, outermost)
             }
-            Body::Evented { tree, timeline } => (tree, timeline),
+            Body::Evented { tree, timeline } => (tree, timeline, None),
         };
         let tree = tree.finish();
+        let function_stats =
+            outermost.map(|outermost| function_stats(&tree, &outermost, &ids, &frames));
         let (tree, timeline) = if identity && !has_empty_nodes(&tree) {
             (tree, timeline)
         } else {
@@ -61,7 +97,7 @@ pub(super) fn build(
             timeline: Some(timeline),
             start_value: profile.start_value,
             end_value: profile.end_value,
-            function_stats: None,
+            function_stats,
         });
     }
     Ok(ProfileSet { frames, profiles })
@@ -77,6 +113,46 @@ fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) 
         whole.then_some(line as u32)
     });
     frames.intern(&frame.name, frame.file.as_deref(), line)
+}
+
+/// Each function's self and total weight in `tree` (still keyed by file frame indices), from the
+/// nodes marked as the outermost of their function on their path: a function's total is the sum
+/// of those nodes' totals, so that a sample is counted once however often the function recurs in
+/// it. Equal to what a walk of the tree finds, but one pass in node order.
+fn function_stats(
+    tree: &CallTree,
+    outermost: &[u64],
+    ids: &[FrameId],
+    frames: &FrameTable,
+) -> Vec<FunctionStats> {
+    let funcs: Vec<u32> = ids.iter().map(|&id| frames.func_of(id).0).collect();
+    let mut weights = vec![(0.0, 0.0); frames.function_count()];
+    for node in tree.ids().skip(1) {
+        let Some(func) = tree
+            .frame(node)
+            .and_then(|frame| funcs.get(frame.0 as usize))
+            .and_then(|&func| weights.get_mut(func as usize))
+        else {
+            continue;
+        };
+        func.0 += tree.self_weight(node);
+        if SampledTree::is_outermost(outermost, node) {
+            func.1 += tree.total_weight(node);
+        }
+    }
+    weights
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, (self_weight, total_weight))| self_weight != 0.0 || total_weight != 0.0)
+        .map(|(func, (self_weight, total_weight))| FunctionStats {
+            func: FuncId(func as u32),
+            calls: None,
+            primitive_calls: None,
+            self_weight,
+            total_weight,
+            callers: Vec::new(),
+        })
+        .collect()
 }
 
 /// Nodes that got no weight: frames opened and closed at one instant, or stacks sampled only
