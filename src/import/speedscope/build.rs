@@ -4,7 +4,7 @@ use super::de::{Body, RawFile, RawFrame};
 use super::stacks::SampledTree;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
-    Profile, ProfileSet, TimelineSample,
+    Profile, ProfileSet, ShapedTree, TimelineSample,
 };
 
 /// The file's frames, interned: `ids[i]` is frame index i's frame.
@@ -79,12 +79,11 @@ pub(super) fn build(
                 let (tree, timeline) = sampled.weigh(&weights);
                 (tree, timeline, outermost)
             }
-            Body::Evented { tree, timeline } => (tree, timeline, None),
+            Body::Evented { tree, timeline } => (tree.shape(), timeline, None),
         };
-        let tree = tree.finish();
-        let function_stats =
-            outermost.map(|outermost| function_stats(&tree, &outermost, &ids, &frames));
-        let (tree, timeline) = if identity && !has_empty_nodes(&tree) {
+        let (tree, function_stats, has_empty_nodes) =
+            finish(tree, outermost.as_deref(), &ids, &frames);
+        let (tree, timeline) = if identity && !has_empty_nodes {
             (tree, timeline)
         } else {
             remap(&tree, &ids, timeline)?
@@ -115,32 +114,41 @@ fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) 
     frames.intern(&frame.name, frame.file.as_deref(), line)
 }
 
-/// Each function's self and total weight in `tree` (still keyed by file frame indices), from the
-/// nodes marked as the outermost of their function on their path: a function's total is the sum
-/// of those nodes' totals, so that a sample is counted once however often the function recurs in
-/// it. Equal to what a walk of the tree finds, but one pass in node order.
-fn function_stats(
-    tree: &CallTree,
-    outermost: &[u64],
+/// Sums the totals of `tree` (still keyed by file frame indices), and in the same pass:
+///
+/// - when `outermost` marks the nodes that are the outermost call of their function on their
+///   path, each function's self and total weight. A function's total is the sum of those nodes'
+///   totals, so that a sample is counted once however often the function recurs in it: the
+///   figures a walk of the tree finds, without the walk.
+/// - whether any node got no weight: frames opened and closed at one instant, or stacks sampled
+///   only with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
+fn finish(
+    tree: ShapedTree,
+    outermost: Option<&[u64]>,
     ids: &[FrameId],
     frames: &FrameTable,
-) -> Vec<FunctionStats> {
+) -> (CallTree, Option<Vec<FunctionStats>>, bool) {
+    let mut has_empty_nodes = false;
+    let Some(outermost) = outermost else {
+        let tree = tree.finish_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0);
+        return (tree, None, has_empty_nodes);
+    };
     let funcs: Vec<u32> = ids.iter().map(|&id| frames.func_of(id).0).collect();
     let mut weights = vec![(0.0, 0.0); frames.function_count()];
-    for node in tree.ids().skip(1) {
-        let Some(func) = tree
-            .frame(node)
-            .and_then(|frame| funcs.get(frame.0 as usize))
+    let tree = tree.finish_visiting(|node, frame, self_weight, total_weight| {
+        has_empty_nodes |= total_weight == 0.0;
+        let Some(func) = funcs
+            .get(frame.0 as usize)
             .and_then(|&func| weights.get_mut(func as usize))
         else {
-            continue;
+            return;
         };
-        func.0 += tree.self_weight(node);
+        func.0 += self_weight;
         if SampledTree::is_outermost(outermost, node) {
-            func.1 += tree.total_weight(node);
+            func.1 += total_weight;
         }
-    }
-    weights
+    });
+    let stats = weights
         .into_iter()
         .enumerate()
         .filter(|&(_, (self_weight, total_weight))| self_weight != 0.0 || total_weight != 0.0)
@@ -152,15 +160,8 @@ fn function_stats(
             total_weight,
             callers: Vec::new(),
         })
-        .collect()
-}
-
-/// Nodes that got no weight: frames opened and closed at one instant, or stacks sampled only
-/// with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
-fn has_empty_nodes(tree: &CallTree) -> bool {
-    tree.ids()
-        .skip(1)
-        .any(|node| tree.total_weight(node) == 0.0)
+        .collect();
+    (tree, Some(stats), has_empty_nodes)
 }
 
 /// Rebuilds `tree` with interned frame ids, merging siblings whose frames turned out to be one

@@ -23,7 +23,7 @@
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use crate::profile::{CallTreeBuilder, FrameId, NodeId, TimelineSample};
+use crate::profile::{CallTreeBuilder, FrameId, NodeId, ShapedTree, TimelineSample};
 
 /// Bytes of stack text per batch: large enough that sending is rare, small enough to stay in
 /// cache.
@@ -118,8 +118,9 @@ impl Sink {
 }
 
 /// The stacks of one `samples` list, merged; `leaves` holds each sample's node in file order.
+/// The tree's child rows are made here too, while the reading side goes on to the weights.
 pub(super) struct SampledTree {
-    pub tree: CallTreeBuilder,
+    pub tree: ShapedTree,
     pub leaves: Vec<NodeId>,
     /// When functions were known: a bit per node, set where no ancestor of the node is of the
     /// same function.
@@ -137,7 +138,7 @@ impl SampledTree {
 
     /// Puts each sample's weight on its leaf, in file order. Weightless samples are dropped, as
     /// speedscope drops them; their nodes, left weightless, are dropped when the tree is mapped.
-    pub fn weigh(mut self, weights: &[f64]) -> (CallTreeBuilder, Vec<TimelineSample>) {
+    pub fn weigh(mut self, weights: &[f64]) -> (ShapedTree, Vec<TimelineSample>) {
         let mut timeline = Vec::with_capacity(self.leaves.len());
         for (&leaf, &weight) in self.leaves.iter().zip(weights) {
             if weight != 0.0 {
@@ -192,7 +193,7 @@ pub(super) fn merge(json: &[u8], receiver: Receiver<Message>) -> Merged {
                 let done = std::mem::replace(&mut current, fresh);
                 merged.max_frame = merged.max_frame.max(done.max_frame);
                 merged.trees.push(SampledTree {
-                    tree: done.tree,
+                    tree: done.tree.shape(),
                     leaves: done.leaves,
                     outermost: funcs.is_some().then_some(done.outermost),
                 });
