@@ -5,7 +5,7 @@ pub mod tree;
 pub mod unit;
 
 pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
-pub use tree::{CallTree, CallTreeBuilder, NodeId};
+pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree};
 pub use unit::Unit;
 
 /// One sample or interval in the order the profiler recorded it, as a leaf of the merged tree

@@ -378,6 +378,104 @@ impl CallTreeBuilder {
     }
 }
 
+/// A tree whose nodes are all made and whose child rows are in place (see
+/// [`CallTreeBuilder::shape`]): what is left of finishing it is adding self weights and summing
+/// totals.
+#[derive(Debug, Clone)]
+pub struct ShapedTree {
+    nodes: Vec<Node>,
+    child_start: Vec<u32>,
+    child_list: Vec<NodeId>,
+}
+
+impl CallTreeBuilder {
+    /// The part of [`CallTreeBuilder::finish`] that does not depend on weights: the child rows,
+    /// children in the order they were first seen. Made while weights are still being read (on
+    /// another thread), it leaves only the totals for [`ShapedTree::finish`]. No node can be
+    /// added afterwards; self weights still can.
+    pub fn shape(self) -> ShapedTree {
+        let CallTreeBuilder {
+            nodes,
+            first_child,
+            next_sibling,
+            child_count,
+            wide_index,
+        } = self;
+        drop((child_count, wide_index));
+        // As in `finish`: the sibling-list buffers become the child rows.
+        let mut child_start = first_child;
+        child_start.clear();
+        child_start.resize(nodes.len() + 1, 0);
+        for node in &nodes[1..] {
+            child_start[node.parent.0 as usize + 1] += 1;
+        }
+        for i in 1..child_start.len() {
+            child_start[i] += child_start[i - 1];
+        }
+        let mut child_list = next_sibling;
+        child_list.truncate(nodes.len().saturating_sub(1));
+        for i in (1..nodes.len()).rev() {
+            let end = &mut child_start[nodes[i].parent.0 as usize + 1];
+            *end -= 1;
+            child_list[*end as usize] = i as u32;
+        }
+        child_start.remove(0);
+        child_start.push(child_list.len() as u32);
+        let child_list = child_list.into_iter().map(NodeId).collect();
+        ShapedTree {
+            nodes,
+            child_start,
+            child_list,
+        }
+    }
+}
+
+impl ShapedTree {
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    /// As [`CallTreeBuilder::add_self`].
+    #[inline]
+    pub fn add_self(&mut self, node: NodeId, weight: f64) {
+        self.nodes[node.0 as usize].self_weight += weight;
+    }
+
+    /// Computes totals: the tree [`CallTreeBuilder::finish`] would have made.
+    pub fn finish(self) -> CallTree {
+        self.finish_visiting(|_, _, _, _| {})
+    }
+
+    /// [`ShapedTree::finish`], calling `visit(node, frame, self weight, total weight)` for every
+    /// node but the root as soon as its total is known (children before parents), for figures
+    /// gathered in the same pass.
+    pub fn finish_visiting(self, mut visit: impl FnMut(NodeId, FrameId, f64, f64)) -> CallTree {
+        let ShapedTree {
+            mut nodes,
+            child_start,
+            child_list,
+        } = self;
+        for i in (0..nodes.len()).rev() {
+            let node = &mut nodes[i];
+            node.total_weight += node.self_weight;
+            if i != 0 {
+                let (total, parent) = (node.total_weight, node.parent.0 as usize);
+                visit(NodeId(i as u32), node.frame, node.self_weight, total);
+                nodes[parent].total_weight += total;
+            }
+        }
+        CallTree {
+            nodes,
+            child_start,
+            child_list,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,5 +597,52 @@ mod tests {
                 .map(|n| tree.depth(n)),
             Some(1)
         );
+    }
+
+    #[test]
+    fn shaping_first_finishes_the_same_tree() {
+        let mut state = 3u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (state >> 33) as u32
+        };
+        let mut stacks = Vec::new();
+        for _ in 0..2000 {
+            let depth = next() % 6;
+            let stack: Vec<FrameId> = (0..depth).map(|_| f(next() % 12)).collect();
+            stacks.push((stack, f64::from(next() % 4)));
+        }
+        let mut plain = CallTreeBuilder::new();
+        let mut leaves = Vec::new();
+        for (stack, _) in &stacks {
+            leaves.push(plain.add_stack(stack, 0.0));
+        }
+        let mut shaped = plain.clone().shape();
+        for (&leaf, (_, weight)) in leaves.iter().zip(&stacks) {
+            plain.add_self(leaf, *weight);
+            shaped.add_self(leaf, *weight);
+        }
+        let plain = plain.finish();
+        let mut visited = vec![None; shaped.len()];
+        let shaped = shaped.finish_visiting(|node, frame, self_weight, total| {
+            assert!(visited[node.0 as usize].is_none());
+            visited[node.0 as usize] = Some((frame, self_weight, total));
+        });
+        assert_eq!(plain.len(), shaped.len());
+        for node in plain.ids() {
+            assert_eq!(plain.frame(node), shaped.frame(node));
+            assert_eq!(plain.parent(node), shaped.parent(node));
+            assert_eq!(plain.children(node), shaped.children(node));
+            assert_eq!(plain.self_weight(node), shaped.self_weight(node));
+            assert_eq!(plain.total_weight(node), shaped.total_weight(node));
+            let seen = visited[node.0 as usize];
+            if node == NodeId::ROOT {
+                assert_eq!(seen, None);
+            } else {
+                let frame = shaped.frame(node).unwrap();
+                let figures = (frame, shaped.self_weight(node), shaped.total_weight(node));
+                assert_eq!(seen, Some(figures));
+            }
+        }
     }
 }

@@ -3,25 +3,57 @@
 use super::de::{Body, RawFile, RawFrame};
 use super::stacks::SampledTree;
 use crate::profile::{
-    CallTree, CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet,
-    TimelineSample,
+    CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
+    Profile, ProfileSet, ShapedTree, TimelineSample,
 };
 
-/// Interns the frames and maps every profile's tree onto them; `merged` holds the trees of the
-/// sampled profiles. Frame indices must already have been checked against `raw.frames`.
-pub(super) fn build(
-    raw: RawFile<'_>,
-    merged: Vec<SampledTree>,
-    warnings: &mut Vec<String>,
-) -> Result<ProfileSet, String> {
-    let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
+/// The file's frames, interned: `ids[i]` is frame index i's frame.
+pub(super) struct Interned {
+    frames: FrameTable,
+    ids: Vec<FrameId>,
+    /// Frames whose line was left out, for a warning.
+    odd_lines: usize,
+}
+
+impl Interned {
+    /// Each frame index's function.
+    pub fn functions(&self) -> Vec<u32> {
+        self.ids
+            .iter()
+            .map(|&id| self.frames.func_of(id).0)
+            .collect()
+    }
+}
+
+pub(super) fn intern_frames(raw: &[RawFrame<'_>]) -> Interned {
     let mut frames = FrameTable::new(FunctionKey::NameFile);
     let mut odd_lines = 0usize;
-    let ids: Vec<FrameId> = raw
-        .frames
+    let ids = raw
         .iter()
         .map(|frame| intern(&mut frames, frame, &mut odd_lines))
         .collect();
+    Interned {
+        frames,
+        ids,
+        odd_lines,
+    }
+}
+
+/// Interns the frames (unless `interned` already holds them) and maps every profile's tree onto
+/// them; `merged` holds the trees of the sampled profiles. Frame indices must already have been
+/// checked against `raw.frames`.
+pub(super) fn build(
+    raw: RawFile<'_>,
+    merged: Vec<SampledTree>,
+    interned: Option<Interned>,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, String> {
+    let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
+    let Interned {
+        frames,
+        ids,
+        odd_lines,
+    } = interned.unwrap_or_else(|| intern_frames(&raw.frames));
     if odd_lines > 0 {
         warnings.push(format!(
             "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
@@ -34,21 +66,24 @@ pub(super) fn build(
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
     let mut profiles = Vec::with_capacity(raw.profiles.len());
     for (index, profile) in raw.profiles.into_iter().enumerate() {
-        let (tree, timeline) = match profile.body {
+        let (tree, timeline, outermost) = match profile.body {
             Body::Sampled { slot, weights } => {
-                let sampled = slot
+                let mut sampled = slot
                     .and_then(|slot| merged.get_mut(slot))
                     .and_then(Option::take)
                     .filter(|sampled| sampled.leaves.len() == weights.len())
                     .ok_or_else(|| {
                         format!("internal error: the stacks of profile {index} went astray")
                     })?;
-                sampled.weigh(&weights)
+                let outermost = sampled.outermost.take();
+                let (tree, timeline) = sampled.weigh(&weights);
+                (tree, timeline, outermost)
             }
-            Body::Evented { tree, timeline } => (tree, timeline),
+            Body::Evented { tree, timeline } => (tree.shape(), timeline, None),
         };
-        let tree = tree.finish();
-        let (tree, timeline) = if identity && !has_empty_nodes(&tree) {
+        let (tree, function_stats, has_empty_nodes) =
+            finish(tree, outermost.as_deref(), &ids, &frames);
+        let (tree, timeline) = if identity && !has_empty_nodes {
             (tree, timeline)
         } else {
             remap(&tree, &ids, timeline)?
@@ -61,7 +96,7 @@ pub(super) fn build(
             timeline: Some(timeline),
             start_value: profile.start_value,
             end_value: profile.end_value,
-            function_stats: None,
+            function_stats,
         });
     }
     Ok(ProfileSet { frames, profiles })
@@ -79,12 +114,54 @@ fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) 
     frames.intern(&frame.name, frame.file.as_deref(), line)
 }
 
-/// Nodes that got no weight: frames opened and closed at one instant, or stacks sampled only
-/// with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
-fn has_empty_nodes(tree: &CallTree) -> bool {
-    tree.ids()
-        .skip(1)
-        .any(|node| tree.total_weight(node) == 0.0)
+/// Sums the totals of `tree` (still keyed by file frame indices), and in the same pass:
+///
+/// - when `outermost` marks the nodes that are the outermost call of their function on their
+///   path, each function's self and total weight. A function's total is the sum of those nodes'
+///   totals, so that a sample is counted once however often the function recurs in it: the
+///   figures a walk of the tree finds, without the walk.
+/// - whether any node got no weight: frames opened and closed at one instant, or stacks sampled
+///   only with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
+fn finish(
+    tree: ShapedTree,
+    outermost: Option<&[u64]>,
+    ids: &[FrameId],
+    frames: &FrameTable,
+) -> (CallTree, Option<Vec<FunctionStats>>, bool) {
+    let mut has_empty_nodes = false;
+    let Some(outermost) = outermost else {
+        let tree = tree.finish_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0);
+        return (tree, None, has_empty_nodes);
+    };
+    let funcs: Vec<u32> = ids.iter().map(|&id| frames.func_of(id).0).collect();
+    let mut weights = vec![(0.0, 0.0); frames.function_count()];
+    let tree = tree.finish_visiting(|node, frame, self_weight, total_weight| {
+        has_empty_nodes |= total_weight == 0.0;
+        let Some(func) = funcs
+            .get(frame.0 as usize)
+            .and_then(|&func| weights.get_mut(func as usize))
+        else {
+            return;
+        };
+        func.0 += self_weight;
+        if SampledTree::is_outermost(outermost, node) {
+            func.1 += total_weight;
+        }
+    });
+    let stats = weights
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, (self_weight, total_weight))| self_weight != 0.0 || total_weight != 0.0)
+        .map(|(func, (self_weight, total_weight))| FunctionStats {
+            func: FuncId(func as u32),
+            calls: None,
+            primitive_calls: None,
+            self_weight,
+            total_weight,
+            callers: Vec::new(),
+        })
+        .collect();
+    (tree, Some(stats), has_empty_nodes)
 }
 
 /// Rebuilds `tree` with interned frame ids, merging siblings whose frames turned out to be one

@@ -1,8 +1,8 @@
 //! Streaming deserialization of a speedscope file.
 //!
 //! The big arrays (`samples`, `weights`, `events`) are never materialized as JSON values: stacks
-//! go as flat frame indices to the merging thread (`stacks.rs`), events are replayed into a tree
-//! as they are read. `shared` may come before or after `profiles` (py-spy writes it after), so
+//! are only checked for syntax here and go as ranges of the text to the merging thread
+//! (`stacks.rs`), which reads them; events are replayed into a tree as they are read. `shared` may come before or after `profiles` (py-spy writes it after), so
 //! trees are keyed by the file's own frame indices, taken as `FrameId`s, and mapped to interned
 //! frames once everything is read (`build.rs`).
 
@@ -11,7 +11,9 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
+use super::build::{Interned, intern_frames};
 use super::events::EventsSeed;
 use super::stacks::Sink;
 use crate::profile::{CallTreeBuilder, TimelineSample, Unit};
@@ -76,8 +78,11 @@ pub(super) struct Context {
     pub notes: Notes,
     /// The largest frame index any profile names, checked against the frames once both are read.
     pub max_frame: Option<u32>,
-    /// Where sampled stacks go; `None` on a pass that only checks.
+    /// Where sampled stacks go; `None` on a pass that only checks, which reads every frame
+    /// index itself.
     pub sink: Option<Sink>,
+    /// The frames, interned as soon as `shared` is read, on a pass with a sink.
+    pub interned: Option<Interned>,
 }
 
 /// Reads a whole file.
@@ -120,7 +125,15 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                     if frames.is_some() {
                         return Err(de::Error::duplicate_field("shared"));
                     }
-                    frames = Some(map.next_value::<Shared<'de>>()?.frames);
+                    let read = map.next_value::<Shared<'de>>()?.frames;
+                    if let Some(sink) = &mut self.context.sink {
+                        let interned = intern_frames(&read);
+                        if profiles.is_none() {
+                            sink.functions(interned.functions());
+                        }
+                        self.context.interned = Some(interned);
+                    }
+                    frames = Some(read);
                 }
                 FileKey::Profiles => {
                     if profiles.is_some() {
@@ -403,9 +416,20 @@ impl<'de> Visitor<'de> for SamplesSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut count = 0;
+        if let Some(sink) = &mut self.context.sink {
+            // Only the syntax is checked here; the merging side reads the frame indices.
+            while let Some(stack) = seq.next_element::<&RawValue>()? {
+                sink.push_stack(stack.get());
+                count += 1;
+            }
+            let slot = sink.end_list();
+            return Ok(SamplesRead {
+                slot: Some(slot),
+                count,
+            });
+        }
         loop {
             let seed = StackSeed {
-                sink: self.context.sink.as_mut(),
                 max: &mut self.context.max_frame,
                 bound: self.bound,
                 sample: count,
@@ -415,14 +439,12 @@ impl<'de> Visitor<'de> for SamplesSeed<'_> {
                 None => break,
             }
         }
-        let slot = self.context.sink.as_mut().map(Sink::end_list);
-        Ok(SamplesRead { slot, count })
+        Ok(SamplesRead { slot: None, count })
     }
 }
 
-/// One stack: its frame indices are checked and passed on.
+/// One stack, on a pass that only checks: its frame indices are checked one by one.
 struct StackSeed<'a> {
-    sink: Option<&'a mut Sink>,
     max: &'a mut Option<u32>,
     bound: FrameBound,
     sample: usize,
@@ -443,19 +465,13 @@ impl<'de> Visitor<'de> for StackSeed<'_> {
         f.write_str("a stack: a list of frame indices")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut max = *self.max;
         while let Some(index) = seq.next_element::<u32>()? {
             self.bound.check(index, "sample", self.sample)?;
             if max < Some(index) {
                 max = Some(index);
             }
-            if let Some(sink) = self.sink.as_deref_mut() {
-                sink.push_frame(index);
-            }
-        }
-        if let Some(sink) = self.sink {
-            sink.end_stack();
         }
         *self.max = max;
         Ok(())

@@ -428,9 +428,15 @@ fn many_samples_match_a_naive_count() {
         serde_json::to_string(&weights).unwrap(),
         frames.join(",")
     );
-    let (set, _) = load(&json);
+    check_against_naive_count(&json, &stacks, &weights);
+}
+
+/// Parses `json`, whose one profile's stacks are `stacks`, and checks its tree and timeline
+/// against sums taken straight from the stacks.
+fn check_against_naive_count(json: &str, stacks: &[Vec<u32>], weights: &[u64]) {
+    let (set, _) = load(json);
     let mut expected: HashMap<Vec<u32>, u64> = HashMap::new();
-    for (stack, &w) in stacks.iter().zip(&weights) {
+    for (stack, &w) in stacks.iter().zip(weights) {
         for len in 1..=stack.len() {
             *expected.entry(stack[..len].to_vec()).or_default() += w;
         }
@@ -450,7 +456,7 @@ fn many_samples_match_a_naive_count() {
     let timeline = set.profiles[0].timeline.as_ref().unwrap();
     let nonzero: Vec<(Vec<u32>, f64)> = stacks
         .iter()
-        .zip(&weights)
+        .zip(weights)
         .filter(|&(_, &w)| w > 0)
         .map(|(s, &w)| (s.clone(), w as f64))
         .collect();
@@ -459,4 +465,184 @@ fn many_samples_match_a_naive_count() {
         .map(|s| (tree.stack(s.leaf).iter().map(|f| f.0).collect(), s.weight))
         .collect();
     assert_eq!(got, nonzero);
+}
+
+#[test]
+fn stacks_read_the_same_in_any_spacing() {
+    // The merging side reads the stacks' text itself, comparing each with the one before byte
+    // for byte: whitespace anywhere JSON allows it, stacks that differ from the one before only
+    // in spacing or in a digit, empty stacks and indices of every length must all read as
+    // serde_json reads them.
+    let mut state = 11;
+    let frame_count = 12_000u32;
+    let mut stacks: Vec<Vec<u32>> = Vec::new();
+    let mut text = String::from("[");
+    for n in 0..5_000 {
+        let previous = stacks.last().cloned().unwrap_or_default();
+        let stack: Vec<u32> = match lcg(&mut state) % 6 {
+            0 => previous,
+            1 => previous[..previous.len() / 2].to_vec(),
+            2 => Vec::new(),
+            3 => {
+                // The stack before with its last digit changed.
+                let mut stack = previous;
+                if let Some(last) = stack.last_mut() {
+                    *last = (*last / 10) * 10 + (*last + 1) % 10;
+                }
+                stack
+            }
+            _ => {
+                let depth = (lcg(&mut state) % 14) as usize;
+                let mut stack = previous[..previous.len().min(depth / 2)].to_vec();
+                while stack.len() < depth {
+                    let digits = lcg(&mut state) % 5;
+                    stack.push((lcg(&mut state) % 10u64.pow(digits as u32 + 1)) as u32);
+                }
+                stack
+            }
+        };
+        let stack: Vec<u32> = stack.into_iter().map(|f| f % frame_count).collect();
+        let mut space = || match lcg(&mut state) % 12 {
+            0 => " ",
+            1 => "\n",
+            2 => "\t ",
+            3 => "\r\n  ",
+            _ => "",
+        };
+        if n > 0 {
+            text.push_str(space());
+            text.push(',');
+        }
+        text.push_str(space());
+        text.push('[');
+        for (i, frame) in stack.iter().enumerate() {
+            text.push_str(space());
+            if i > 0 {
+                text.push(',');
+                text.push_str(space());
+            }
+            text.push_str(&frame.to_string());
+        }
+        text.push_str(space());
+        text.push(']');
+        stacks.push(stack);
+    }
+    text.push(']');
+    let parsed: Vec<Vec<u32>> = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed, stacks);
+    let weights: Vec<u64> = (0..stacks.len()).map(|_| lcg(&mut state) % 4).collect();
+    let frames: Vec<String> = (0..frame_count)
+        .map(|i| format!(r#"{{"name":"f{i}"}}"#))
+        .collect();
+    let profiles = format!(
+        r#""profiles":[{{"type":"sampled","unit":"none","samples":{text},"weights":{}}}]"#,
+        serde_json::to_string(&weights).unwrap()
+    );
+    let shared = format!(r#""shared":{{"frames":[{}]}}"#, frames.join(","));
+    // Both orders: with the frames known first, the merging side also checks each index.
+    for json in [
+        format!("{{{profiles},{shared}}}"),
+        format!("{{{shared},{profiles}}}"),
+    ] {
+        check_against_naive_count(&json, &stacks, &weights);
+    }
+}
+
+#[test]
+fn a_stack_the_quick_reading_refuses_is_reported_where_it_stands() {
+    // Each is refused by the merging side, and the exact reading names it, with its line.
+    let cases = [
+        ("[0, 1e0]", "expected u32"),
+        ("[0,[1]]", "expected u32"),
+        ("[0,1]]", "expected `,` or `}`"),
+        ("[0,\"1\"]", "expected u32"),
+        ("[4294967296]", "expected u32"),
+        ("[1234567890]", "names frame 1234567890"),
+        ("[3,4]", "names frame 4"),
+    ];
+    for (stack, wanted) in cases {
+        for shared_first in [true, false] {
+            let samples = format!("[[0],\n[0,1],\n[0,1],\n{stack}]");
+            let profiles = format!(
+                r#""profiles":[{{"type":"sampled","unit":"none","samples":{samples},"weights":[1,1,1,1]}}]"#
+            );
+            let json = if shared_first {
+                format!("{{{FRAMES_ABCD},{profiles}}}")
+            } else {
+                format!("{{{profiles},\n\n\n\n{FRAMES_ABCD}}}")
+            };
+            let err = fail(json.as_bytes());
+            assert!(err.message.contains(wanted), "{stack}: {err}");
+            let Location::LineColumn(line, _) = err.location else {
+                panic!("{err}")
+            };
+            assert_eq!(line, 4, "{stack}: {err}");
+        }
+    }
+}
+
+#[test]
+fn function_figures_match_a_walk_of_the_tree() {
+    // Frames 0..6 are three functions over two lines each (f at lines 1 and 2 is frames 0 and
+    // 1, and so on), frame 6 repeats frame 0 exactly, and frame 7 is a function of its own.
+    // Random stacks recurse through them; weights are whole numbers so that sums taken in any
+    // order agree exactly.
+    let mut frames: Vec<String> = Vec::new();
+    for name in ["f", "g", "h"] {
+        for line in [1, 2] {
+            frames.push(format!(
+                r#"{{"name":"{name}","file":"m.py","line":{line}}}"#
+            ));
+        }
+    }
+    frames.push(r#"{"name":"f","file":"m.py","line":1}"#.to_owned());
+    frames.push(r#"{"name":"k"}"#.to_owned());
+    let mut state = 5;
+    let mut profiles = Vec::new();
+    for _ in 0..3 {
+        let mut stacks: Vec<Vec<u32>> = Vec::new();
+        for _ in 0..3_000 {
+            let depth = (lcg(&mut state) % 9) as usize;
+            stacks.push((0..depth).map(|_| (lcg(&mut state) % 8) as u32).collect());
+        }
+        let weights: Vec<u64> = stacks.iter().map(|_| lcg(&mut state) % 3).collect();
+        profiles.push(format!(
+            r#"{{"type":"sampled","unit":"none","samples":{},"weights":{}}}"#,
+            serde_json::to_string(&stacks).unwrap(),
+            serde_json::to_string(&weights).unwrap()
+        ));
+    }
+    let shared = format!(r#""shared":{{"frames":[{}]}}"#, frames.join(","));
+    let profiles = format!(r#""profiles":[{}]"#, profiles.join(","));
+    let (set, _) = load(&format!("{{{shared},{profiles}}}"));
+    assert_eq!(set.frames.function_count(), 4);
+    for profile in &set.profiles {
+        let stats = profile
+            .function_stats
+            .as_ref()
+            .expect("with `shared` first, the figures are tallied as the stacks are read");
+        let mut tallied = (vec![0.0; 4], vec![0.0; 4]);
+        for stat in stats {
+            assert_eq!((stat.calls, stat.primitive_calls), (None, None));
+            assert!(stat.callers.is_empty());
+            tallied.0[stat.func.0 as usize] += stat.self_weight;
+            tallied.1[stat.func.0 as usize] += stat.total_weight;
+        }
+        let walked = crate::analysis::summary::tree_function_weights(&profile.tree, &set.frames);
+        assert_eq!(tallied, walked);
+        assert!(walked.1.iter().all(|&total| total > 0.0));
+    }
+    // With `shared` last nothing is tallied, and the summary walks the tree instead: the same
+    // figures either way.
+    let (late, _) = load(&format!("{{{profiles},{shared}}}"));
+    assert!(late.profiles.iter().all(|p| p.function_stats.is_none()));
+    let all = |set: &ProfileSet| {
+        let profiles: Vec<&Profile> = set.profiles.iter().collect();
+        crate::analysis::summary::function_table(
+            set,
+            &profiles,
+            crate::analysis::summary::SortKey::TotalWeight,
+        )
+    };
+    assert_eq!(all(&set), all(&late));
 }
