@@ -206,17 +206,7 @@ impl CallTreeBuilder {
                 at = self.next_sibling[at as usize];
             }
         }
-        let id = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            frame,
-            parent,
-            self_weight: 0.0,
-            total_weight: 0.0,
-        });
-        self.first_child.push(NO_NODE);
-        self.child_count.push(0);
-        self.next_sibling.push(self.first_child[p]);
-        self.first_child[p] = id;
+        let id = self.push_child(parent, frame);
         let count = &mut self.child_count[p];
         if *count < WIDE {
             *count += 1;
@@ -245,17 +235,7 @@ impl CallTreeBuilder {
             },
             "new_child given a frame the parent has a child for"
         );
-        let id = self.nodes.len() as u32;
-        self.nodes.push(Node {
-            frame,
-            parent,
-            self_weight: 0.0,
-            total_weight: 0.0,
-        });
-        self.first_child.push(NO_NODE);
-        self.child_count.push(0);
-        self.next_sibling.push(self.first_child[p]);
-        self.first_child[p] = id;
+        let id = self.push_child(parent, frame);
         let count = &mut self.child_count[p];
         match *count {
             WIDE => {
@@ -278,6 +258,14 @@ impl CallTreeBuilder {
         if last != NO_NODE && self.nodes[last as usize].frame == frame {
             return NodeId(last);
         }
+        NodeId(self.push_child(parent, frame))
+    }
+
+    /// Makes a node for `frame` and links it first among `parent`'s children (the sibling list
+    /// runs newest first); child counts and the wide index are the caller's business.
+    #[inline]
+    fn push_child(&mut self, parent: NodeId, frame: FrameId) -> u32 {
+        let p = parent.0 as usize;
         let id = self.nodes.len() as u32;
         self.nodes.push(Node {
             frame,
@@ -287,9 +275,9 @@ impl CallTreeBuilder {
         });
         self.first_child.push(NO_NODE);
         self.child_count.push(0);
-        self.next_sibling.push(last);
+        self.next_sibling.push(self.first_child[p]);
         self.first_child[p] = id;
-        NodeId(id)
+        id
     }
 
     fn index_children(&mut self, parent: NodeId) {
@@ -329,52 +317,7 @@ impl CallTreeBuilder {
 
     /// Computes totals and child rows. Children keep the order they were first seen in.
     pub fn finish(self) -> CallTree {
-        let CallTreeBuilder {
-            mut nodes,
-            first_child,
-            next_sibling,
-            child_count,
-            wide_index,
-        } = self;
-        drop((child_count, wide_index));
-        for i in (0..nodes.len()).rev() {
-            let node = &mut nodes[i];
-            node.total_weight += node.self_weight;
-            if i != 0 {
-                let (total, parent) = (node.total_weight, node.parent.0 as usize);
-                nodes[parent].total_weight += total;
-            }
-        }
-        // The sibling-list buffers become the child rows: reusing them rather than allocating
-        // afresh saves the page faults of ~8 bytes a node on large trees.
-        let mut child_start = first_child;
-        child_start.clear();
-        child_start.resize(nodes.len() + 1, 0);
-        for node in &nodes[1..] {
-            child_start[node.parent.0 as usize + 1] += 1;
-        }
-        for i in 1..child_start.len() {
-            child_start[i] += child_start[i - 1];
-        }
-        // Filled back to front, each parent's end moving down to its start; walking the nodes in
-        // reverse keeps every row in creation order. Afterwards `child_start[p + 1]` holds p's
-        // start, so the array is shifted back by one.
-        let mut child_list = next_sibling;
-        child_list.truncate(nodes.len().saturating_sub(1));
-        for i in (1..nodes.len()).rev() {
-            let end = &mut child_start[nodes[i].parent.0 as usize + 1];
-            *end -= 1;
-            child_list[*end as usize] = i as u32;
-        }
-        child_start.remove(0);
-        child_start.push(child_list.len() as u32);
-        // NodeId is a transparent u32 wrapper; the rows are stored as plain u32.
-        let child_list = child_list.into_iter().map(NodeId).collect();
-        CallTree {
-            nodes,
-            child_start,
-            child_list,
-        }
+        self.shape().finish()
     }
 }
 
@@ -402,7 +345,8 @@ impl CallTreeBuilder {
             wide_index,
         } = self;
         drop((child_count, wide_index));
-        // As in `finish`: the sibling-list buffers become the child rows.
+        // The sibling-list buffers become the child rows: reusing them rather than allocating
+        // afresh saves the page faults of ~8 bytes a node on large trees.
         let mut child_start = first_child;
         child_start.clear();
         child_start.resize(nodes.len() + 1, 0);
@@ -412,6 +356,9 @@ impl CallTreeBuilder {
         for i in 1..child_start.len() {
             child_start[i] += child_start[i - 1];
         }
+        // Filled back to front, each parent's end moving down to its start; walking the nodes in
+        // reverse keeps every row in creation order. Afterwards `child_start[p + 1]` holds p's
+        // start, so the array is shifted back by one.
         let mut child_list = next_sibling;
         child_list.truncate(nodes.len().saturating_sub(1));
         for i in (1..nodes.len()).rev() {
@@ -421,6 +368,7 @@ impl CallTreeBuilder {
         }
         child_start.remove(0);
         child_start.push(child_list.len() as u32);
+        // NodeId is a transparent u32 wrapper; the rows are stored as plain u32.
         let child_list = child_list.into_iter().map(NodeId).collect();
         ShapedTree {
             nodes,

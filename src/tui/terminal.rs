@@ -89,6 +89,9 @@ mod tests {
         // restored, which clears the flag.
         let result = std::panic::catch_unwind(|| panic!("boom (expected by this test)"));
         assert!(result.is_err());
-        assert!(!ACTIVE.load(Ordering::SeqCst), "the panic hook did not restore");
+        assert!(
+            !ACTIVE.load(Ordering::SeqCst),
+            "the panic hook did not restore"
+        );
     }
 }
