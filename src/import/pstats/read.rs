@@ -131,6 +131,7 @@ impl<'a> Names<'a> {
     /// function's.
     pub fn table(&self) -> FrameTable {
         let mut table = FrameTable::new(FunctionKey::NameFileLine);
+        table.reserve(self.list.len());
         for (i, f) in self.list.iter().enumerate() {
             let frame = table.intern(&f.name, f.file.as_deref(), f.line);
             debug_assert_eq!(frame.0 as usize, i, "a name met twice");

@@ -263,7 +263,10 @@ enum Step {
 /// whether that happened.
 fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) {
     let mut capped = false;
-    let mut builder = CallTreeBuilder::new();
+    // About a node per edge and root, which the tree outgrows only where it unrolls a function
+    // more than once.
+    let mut builder =
+        CallTreeBuilder::with_capacity(cap.min(graph.callees.len() + graph.roots.len() + 1));
     let mut on_path = vec![0u32; graph.frame.len()];
     let mut stack: Vec<Step> = graph
         .roots
