@@ -194,6 +194,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Makes room for `slots` more reference slots at once, for a caller that expects many (a
+    /// large file), instead of growing the table by doubling, copying it each time.
+    pub fn reserve_refs(&mut self, slots: usize) {
+        self.refs.reserve(slots);
+    }
+
     /// Byte offset of the next value.
     pub fn offset(&self) -> usize {
         self.pos

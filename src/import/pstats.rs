@@ -24,8 +24,10 @@ mod tests;
 
 use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
-use crate::profile::{FuncId, FunctionStats, Profile, ProfileSet, Unit};
-use read::{Functions, Key, function_key};
+use crate::profile::{
+    CallTree, FrameId, FrameTable, FuncId, FunctionStats, Profile, ProfileSet, Unit,
+};
+use read::{Functions, Key, Names, function_key};
 
 /// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
 /// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
@@ -57,8 +59,12 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     reader
         .begin_dict()
         .map_err(|e| ParseError::at_byte(0, format!("not a stats dict: {}", e.message)))?;
+    // Room for what a file of this size holds, so that the tables are not copied as they grow:
+    // a stats file spends at least 32 bytes on a reference slot, and a few hundred on a
+    // function.
+    reader.reserve_refs(bytes.len() / 32);
     let mut functions = Functions::default();
-    let mut stats: Vec<FunctionStats> = Vec::new();
+    let mut stats: Vec<FunctionStats> = Vec::with_capacity(bytes.len() / 256);
     // Per function, its place in `stats`.
     let mut index_of: Vec<u32> = Vec::new();
     let mut duplicates = 0usize;
@@ -81,7 +87,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             })?,
         };
         let entry = functions.read_entry(&mut reader, func).map_err(|e| {
-            let f = functions.table.function(func);
+            let f = functions.names.get(func);
             let file = f.file.as_deref().unwrap_or("built-in");
             ParseError {
                 message: format!("stats of {} ({file}): {}", f.name, e.message),
@@ -112,17 +118,61 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         ));
     }
     report(warnings, &reader, duplicates, count_only_callers);
-    let table = functions.into_table();
+    drop(reader);
+    let names = functions.into_names();
     let total = stats.iter().map(|s| s.self_weight).sum();
-    let tree = tree::estimate(&table, &stats, warnings);
+    let (frames, tree) = table_and_tree(&names, &stats, warnings);
     let profile = Profile {
         total,
         function_stats: Some(stats),
         ..Profile::from_tree("", Unit::Seconds, tree)
     };
     Ok(ProfileSet {
-        frames: table,
+        frames,
         profiles: vec![profile],
+    })
+}
+
+/// Past this many functions, the frame table is built on a second thread while this one
+/// estimates the call tree.
+const TABLE_BESIDE_TREE: usize = 2048;
+
+/// The frame table of `names` (each function a frame, of the same number) and the estimated
+/// call tree, which needs only the numbers: both at once, for large files.
+fn table_and_tree(
+    names: &Names<'_>,
+    stats: &[FunctionStats],
+    warnings: &mut Vec<String>,
+) -> (FrameTable, CallTree) {
+    let count = names.len();
+    let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
+    let tree = |warnings: &mut Vec<String>| {
+        let name_of = |func: FuncId| &*names.get(func).name;
+        tree::estimate_for(
+            count,
+            &frame_of_func,
+            name_of,
+            stats,
+            tree::MAX_NODES,
+            warnings,
+        )
+    };
+    if count < TABLE_BESIDE_TREE {
+        return (names.table(), tree(warnings));
+    }
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("obol-frames".into())
+            .spawn_scoped(scope, || names.table());
+        let tree = tree(warnings);
+        let table = match helper {
+            Ok(helper) => helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: build it here.
+            Err(_) => names.table(),
+        };
+        (table, tree)
     })
 }
 

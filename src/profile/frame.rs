@@ -82,6 +82,16 @@ impl FrameTable {
         }
     }
 
+    /// Makes room for `frames` more frames, and as many functions, at once.
+    pub fn reserve(&mut self, frames: usize) {
+        self.frames.reserve(frames);
+        self.frame_next.reserve(frames);
+        self.frame_index.reserve(frames);
+        self.functions.reserve(frames);
+        self.func_next.reserve(frames);
+        self.func_index.reserve(frames);
+    }
+
     pub fn function_key(&self) -> FunctionKey {
         self.key
     }

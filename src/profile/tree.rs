@@ -184,6 +184,17 @@ impl CallTreeBuilder {
         }
     }
 
+    /// A builder with room for `nodes` nodes (the root among them) before it grows.
+    pub fn with_capacity(nodes: usize) -> Self {
+        let mut builder = Self::new();
+        let more = nodes.saturating_sub(1);
+        builder.nodes.reserve(more);
+        builder.first_child.reserve(more);
+        builder.next_sibling.reserve(more);
+        builder.child_count.reserve(more);
+        builder
+    }
+
     /// The child of `parent` for `frame`, created if it does not exist yet.
     #[inline]
     pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {

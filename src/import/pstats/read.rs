@@ -1,13 +1,18 @@
 //! One function's entry of a stats dict, read item by item so that every error names the byte
 //! of the field that broke, and the functions its keys name.
 
+use std::borrow::Cow;
+use std::hash::BuildHasher;
 use std::rc::Rc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::import::ParseError;
 use crate::import::marshal::{Item, Number, Reader, Text, Triple, Value};
 use crate::profile::{EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats};
+
+/// Ends a chain of names with one hash.
+const NO_NAME: u32 = u32::MAX;
 
 /// Marks a reference slot that holds no function key.
 const NO_FUNC: u32 = u32::MAX;
@@ -68,16 +73,84 @@ struct Pending {
     edge: EdgeStats,
 }
 
+/// A function as the frame table will name it: `(name, file, line)`, borrowed from the input
+/// where it can be.
+pub struct FunctionName<'a> {
+    pub name: Cow<'a, str>,
+    pub file: Option<Cow<'a, str>>,
+    pub line: Option<u32>,
+}
+
+/// The functions met so far, numbered as they are met, as a frame table keyed by (name, file,
+/// line) numbers them. The table is built from them once the file is read ([`Names::table`]),
+/// which can run beside the call tree.
+#[derive(Default)]
+pub struct Names<'a> {
+    list: Vec<FunctionName<'a>>,
+    /// The latest name with each hash; `next` chains the others.
+    index: FxHashMap<u64, u32>,
+    next: Vec<u32>,
+}
+
+impl<'a> Names<'a> {
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn get(&self, func: FuncId) -> &FunctionName<'a> {
+        &self.list[func.0 as usize]
+    }
+
+    /// The function named so, added if it is new; `own` gives the names to keep then.
+    fn intern(
+        &mut self,
+        name: &str,
+        file: Option<&str>,
+        line: Option<u32>,
+        own: impl FnOnce() -> (Cow<'a, str>, Option<Cow<'a, str>>),
+    ) -> FuncId {
+        let hash = FxBuildHasher.hash_one((name, file, line));
+        let head = self.index.get(&hash).copied().unwrap_or(NO_NAME);
+        let mut at = head;
+        while at != NO_NAME {
+            let known = &self.list[at as usize];
+            if known.line == line && known.name == name && known.file.as_deref() == file {
+                return FuncId(at);
+            }
+            at = self.next[at as usize];
+        }
+        let id = self.list.len() as u32;
+        let (name, file) = own();
+        self.list.push(FunctionName { name, file, line });
+        self.next.push(head);
+        self.index.insert(hash, id);
+        FuncId(id)
+    }
+
+    /// The frame table of these functions: each is a frame of its own, whose id is the
+    /// function's.
+    pub fn table(&self) -> FrameTable {
+        let mut table = FrameTable::new(FunctionKey::NameFileLine);
+        table.reserve(self.list.len());
+        for (i, f) in self.list.iter().enumerate() {
+            let frame = table.intern(&f.name, f.file.as_deref(), f.line);
+            debug_assert_eq!(frame.0 as usize, i, "a name met twice");
+        }
+        table
+    }
+}
+
 /// One function's figures as read, before it joins the others.
 pub struct Entry {
     pub stats: FunctionStats,
     pub count_only_callers: usize,
 }
 
-/// The frame table being filled, with shortcuts for keys already seen: most caller keys are
+/// The functions being named, with shortcuts for keys already seen: most caller keys are
 /// references to a stats key (or to its strings) read before.
-pub struct Functions {
-    pub table: FrameTable,
+#[derive(Default)]
+pub struct Functions<'a> {
+    pub names: Names<'a>,
     /// The function of each reference slot that held a key, so that a reference costs an index
     /// rather than a visit to the value (which, in a large file, is a cache miss).
     by_slot: Vec<u32>,
@@ -97,25 +170,9 @@ pub struct Functions {
     by_text_slots: FxHashMap<(usize, i64, usize), FuncId>,
 }
 
-impl Default for Functions {
-    fn default() -> Self {
-        Functions {
-            table: FrameTable::new(FunctionKey::NameFileLine),
-            by_slot: Vec::new(),
-            by_address: FxHashMap::default(),
-            keep: Vec::new(),
-            by_text_slots: FxHashMap::default(),
-            seen_in: Vec::new(),
-            entries: 0,
-            edges: Vec::new(),
-            pending: Vec::new(),
-        }
-    }
-}
-
-impl Functions {
-    pub fn into_table(self) -> FrameTable {
-        self.table
+impl<'a> Functions<'a> {
+    pub fn into_names(self) -> Names<'a> {
+        self.names
     }
 
     /// The function a dict key names, or what was found instead.
@@ -138,27 +195,28 @@ impl Functions {
     }
 
     /// The function of a key that [`Reader::try_str_int_str`] read: (file, line, name).
-    pub fn func_of_triple(&mut self, reader: &Reader<'_>, key: Triple<'_>) -> FuncId {
+    pub fn func_of_triple(&mut self, reader: &Reader<'a>, key: Triple<'a>) -> FuncId {
         let line = u32::try_from(key.int).ok();
         let func = match (key.first, key.last) {
-            (Text::Slot(file), Text::Slot(name)) => {
-                match self.by_text_slots.entry((file, key.int, name)) {
-                    std::collections::hash_map::Entry::Occupied(e) => *e.get(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let frame = self.table.intern(
-                            reader.text(key.last),
-                            Some(reader.text(key.first)),
-                            line,
-                        );
-                        *e.insert(self.table.func_of(frame))
-                    }
-                }
+            (Text::Input(file), Text::Input(name)) => {
+                self.names
+                    .intern(name, Some(file), line, || (name.into(), Some(file.into())))
             }
-            (file, name) => {
-                let frame = self
-                    .table
-                    .intern(reader.text(name), Some(reader.text(file)), line);
-                self.table.func_of(frame)
+            (Text::Slot(file_slot), Text::Slot(name_slot))
+                if let Some(&func) = self.by_text_slots.get(&(file_slot, key.int, name_slot)) =>
+            {
+                func
+            }
+            (first, last) => {
+                let (name, file) = (reader.text(last), reader.text(first));
+                let func = self.names.intern(name, Some(file), line, || {
+                    (name.to_owned().into(), Some(file.to_owned().into()))
+                });
+                if let (Text::Slot(file_slot), Text::Slot(name_slot)) = (first, last) {
+                    self.by_text_slots
+                        .insert((file_slot, key.int, name_slot), func);
+                }
+                func
             }
         };
         self.remember_slot(key.slot, func);
@@ -177,7 +235,7 @@ impl Functions {
 
     /// A stats or caller key: read fast where it can be, else in full. Looking it up is left
     /// to [`Functions::resolve`], so that a caller can take keys in batches.
-    pub fn read_key<'a>(&mut self, reader: &mut Reader<'a>) -> Result<Option<Key<'a>>, ParseError> {
+    pub fn read_key(&mut self, reader: &mut Reader<'a>) -> Result<Option<Key<'a>>, ParseError> {
         if let Some(triple) = reader.try_str_int_str() {
             return Ok(Some(Key::Triple(triple)));
         }
@@ -185,7 +243,7 @@ impl Functions {
     }
 
     /// The function a key names, or what was found instead.
-    pub fn resolve(&mut self, reader: &mut Reader<'_>, key: Key<'_>) -> Result<FuncId, String> {
+    pub fn resolve(&mut self, reader: &mut Reader<'a>, key: Key<'a>) -> Result<FuncId, String> {
         match key {
             Key::Triple(triple) => Ok(self.func_of_triple(reader, triple)),
             Key::Item(item) => self.func(reader, item),
@@ -198,7 +256,7 @@ impl Functions {
     /// order of the file, and the first error in it is the one reported.
     fn read_callers(
         &mut self,
-        reader: &mut Reader<'_>,
+        reader: &mut Reader<'a>,
         edges: &mut Vec<(FuncId, EdgeStats)>,
         pending: &mut Vec<Pending>,
     ) -> Result<(), ParseError> {
@@ -234,8 +292,8 @@ impl Functions {
 
     fn caller(
         &mut self,
-        reader: &mut Reader<'_>,
-        key: Key<'_>,
+        reader: &mut Reader<'a>,
+        key: Key<'a>,
         key_at: usize,
     ) -> Result<FuncId, ParseError> {
         self.resolve(reader, key).map_err(|found| {
@@ -249,7 +307,7 @@ impl Functions {
     /// Looks up the pending keys, then adds their edges, in order.
     fn settle(
         &mut self,
-        reader: &mut Reader<'_>,
+        reader: &mut Reader<'a>,
         edges: &mut Vec<(FuncId, EdgeStats)>,
         pending: &mut Vec<Pending>,
     ) -> Result<(), ParseError> {
@@ -303,8 +361,12 @@ impl Functions {
             _ => None,
         };
         let Name { name, file, line } = function_key(key)?;
-        let frame = self.table.intern(&name, file.as_deref(), line);
-        let func = self.table.func_of(frame);
+        let func = self.names.intern(&name, file.as_deref(), line, || {
+            (
+                name.to_string().into(),
+                file.as_deref().map(|f| f.to_owned().into()),
+            )
+        });
         if let Some(address) = address {
             self.by_address.insert(address, func);
         }
@@ -314,7 +376,7 @@ impl Functions {
     /// `(primitive calls, calls, self, cumulative, callers)` for `func`.
     pub fn read_entry(
         &mut self,
-        reader: &mut Reader<'_>,
+        reader: &mut Reader<'a>,
         func: FuncId,
     ) -> Result<Entry, ParseError> {
         let (primitive_calls, calls, self_weight, total_weight) = match fast_head(reader) {

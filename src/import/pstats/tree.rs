@@ -26,9 +26,7 @@
 //! Every node's total is the weight its parent gave it, so the tree's total is the roots' sum:
 //! for cProfile data, `total_tt` up to rounding.
 
-use crate::profile::{
-    CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId,
-};
+use crate::profile::{CallTree, CallTreeBuilder, FrameId, FuncId, FunctionStats, NodeId};
 
 /// Nodes the estimate may create; calls past them stay in their callers' own time.
 pub const MAX_NODES: usize = 500_000;
@@ -74,15 +72,11 @@ struct Graph {
 }
 
 impl Graph {
-    fn new(table: &FrameTable, stats: &[FunctionStats]) -> Graph {
+    /// The graph of `stats`, whose functions are numbered below `function_count` and shown
+    /// by the frames `frame_of_func` gives them.
+    fn new(function_count: usize, frame_of_func: &[FrameId], stats: &[FunctionStats]) -> Graph {
         let n = stats.len();
-        let mut frame_of_func = vec![FrameId(0); table.function_count()];
-        for (i, frame) in table.frames().iter().enumerate().rev() {
-            if let Some(slot) = frame_of_func.get_mut(frame.func.0 as usize) {
-                *slot = FrameId(i as u32);
-            }
-        }
-        let mut index = vec![NOT_IN_STATS; table.function_count()];
+        let mut index = vec![NOT_IN_STATS; function_count];
         for (i, s) in stats.iter().enumerate() {
             if let Some(slot) = index.get_mut(s.func.0 as usize) {
                 *slot = i as u32;
@@ -269,7 +263,10 @@ enum Step {
 /// whether that happened.
 fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) {
     let mut capped = false;
-    let mut builder = CallTreeBuilder::new();
+    // About a node per edge and root, which the tree outgrows only where it unrolls a function
+    // more than once.
+    let mut builder =
+        CallTreeBuilder::with_capacity(cap.min(graph.callees.len() + graph.roots.len() + 1));
     let mut on_path = vec![0u32; graph.frame.len()];
     let mut stack: Vec<Step> = graph
         .roots
@@ -308,7 +305,12 @@ fn unroll(graph: &Graph, threshold: f64, cap: usize) -> (CallTreeBuilder, bool) 
         // A node's children are calls to distinct functions, so each is new.
         let node = builder.new_child(parent, graph.frame[at]);
         let weight = share.weight;
-        let own = graph.own(at, share);
+        // Most nodes are too light to unroll: they need nothing more of the function.
+        let own = if weight >= threshold {
+            graph.own(at, share)
+        } else {
+            weight
+        };
         let rest = weight - own;
         let callees = graph.callees(at);
         let mut any = false;
@@ -432,23 +434,45 @@ fn share_out<'h>(
     }
 }
 
-/// The estimated call tree of `stats`, within [`MAX_NODES`] nodes unless the roots alone are
-/// more. Says in `warnings` when it had to stop expanding small branches.
-pub fn estimate(
-    table: &FrameTable,
-    stats: &[FunctionStats],
-    warnings: &mut Vec<String>,
-) -> CallTree {
-    estimate_within(table, stats, MAX_NODES, warnings)
-}
-
+/// The estimated call tree of `stats`, whose functions `table` holds, within `cap` nodes
+/// unless the roots alone are more (the importer uses [`MAX_NODES`]).
+#[cfg(test)]
 pub(super) fn estimate_within(
-    table: &FrameTable,
+    table: &crate::profile::FrameTable,
     stats: &[FunctionStats],
     cap: usize,
     warnings: &mut Vec<String>,
 ) -> CallTree {
-    let mut graph = Graph::new(table, stats);
+    let mut frame_of_func = vec![FrameId(0); table.function_count()];
+    for (i, frame) in table.frames().iter().enumerate().rev() {
+        if let Some(slot) = frame_of_func.get_mut(frame.func.0 as usize) {
+            *slot = FrameId(i as u32);
+        }
+    }
+    let name_of = |func: FuncId| table.function(func).name.as_str();
+    estimate_for(
+        table.function_count(),
+        &frame_of_func,
+        name_of,
+        stats,
+        cap,
+        warnings,
+    )
+}
+
+/// The estimated call tree of `stats`, within `cap` nodes unless the roots alone are more, for
+/// functions numbered below `function_count`, shown by the frames `frame_of_func` gives them
+/// and named by `name_of` (the frame table need not exist yet). Says in `warnings` when it had
+/// to stop expanding small branches.
+pub(super) fn estimate_for<'n>(
+    function_count: usize,
+    frame_of_func: &[FrameId],
+    name_of: impl Fn(FuncId) -> &'n str,
+    stats: &[FunctionStats],
+    cap: usize,
+    warnings: &mut Vec<String>,
+) -> CallTree {
+    let mut graph = Graph::new(function_count, frame_of_func, stats);
     if graph.roots.is_empty() {
         // Every function's time is claimed by its callers (a cycle with no way in): nothing
         // says where the stacks start, so the stacks start at the heaviest function.
@@ -459,7 +483,7 @@ pub(super) fn estimate_within(
             warnings.push(format!(
                 "no function's time lies outside its callers', so the estimated call tree \
                  starts at the heaviest, {}",
-                table.function(stats[at].func).name
+                name_of(stats[at].func)
             ));
             let weight = stats[at].total_weight;
             let share = Share {
