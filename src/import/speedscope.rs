@@ -76,15 +76,46 @@ fn names_speedscope_schema(text: &[u8]) -> bool {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true)
+    read_all(bytes, warnings, true)?.build(warnings)
+}
+
+/// [`parse`] for a file handed over whole: it is freed as soon as it has been read, before the
+/// trees are finished, which lowers the peak of memory by the file's size.
+pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let read = read_all(&bytes, warnings, true)?;
+    drop(bytes);
+    read.build(warnings)
 }
 
 /// [`parse`], with or without trying the quick reading first.
+#[cfg(test)]
 fn parse_with(
     bytes: &[u8],
     warnings: &mut Vec<String>,
     quickly: bool,
 ) -> Result<ProfileSet, ParseError> {
+    read_all(bytes, warnings, quickly)?.build(warnings)
+}
+
+/// Everything read from a file, none of it borrowed from the file.
+struct ReadFile {
+    profiles: Vec<de::RawProfile>,
+    merged: Vec<stacks::SampledTree>,
+    interned: build::Interned,
+}
+
+impl ReadFile {
+    fn build(self, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+        build::build(self.profiles, self.merged, self.interned, warnings)
+            .map_err(|message| ParseError::at_byte(0, message))
+    }
+}
+
+fn read_all(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    quickly: bool,
+) -> Result<ReadFile, ParseError> {
     let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let has_bom = json.len() != bytes.len();
     // The quick reading takes the common case; anything else is read again the exact way.
@@ -133,7 +164,12 @@ fn parse_with(
             }
         ));
     }
-    build::build(raw, merged, interned, warnings).map_err(|message| ParseError::at_byte(0, message))
+    let interned = interned.unwrap_or_else(|| build::intern_frames(&raw.frames));
+    Ok(ReadFile {
+        profiles: raw.profiles,
+        merged,
+        interned,
+    })
 }
 
 /// What a reading gives: the file, notes for warnings, the largest frame index named, and the

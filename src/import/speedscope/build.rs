@@ -1,6 +1,6 @@
 //! Turns the trees read by `de.rs`, keyed by the file's frame indices, into the model.
 
-use super::de::{Body, RawFile, RawFrame};
+use super::de::{Body, RawFrame, RawProfile};
 use super::stacks::SampledTree;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
@@ -39,13 +39,12 @@ pub(super) fn intern_frames(raw: &[RawFrame<'_>]) -> Interned {
     }
 }
 
-/// Interns the frames (unless `interned` already holds them) and maps every profile's tree onto
-/// them; `merged` holds the trees of the sampled profiles. Frame indices must already have been
-/// checked against `raw.frames`.
+/// Maps every profile's tree onto the interned frames; `merged` holds the trees of the sampled
+/// profiles. Frame indices must already have been checked against the frames.
 pub(super) fn build(
-    raw: RawFile<'_>,
+    raw_profiles: Vec<RawProfile>,
     merged: Vec<SampledTree>,
-    interned: Option<Interned>,
+    interned: Interned,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, String> {
     let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
@@ -53,7 +52,7 @@ pub(super) fn build(
         frames,
         ids,
         odd_lines,
-    } = interned.unwrap_or_else(|| intern_frames(&raw.frames));
+    } = interned;
     if odd_lines > 0 {
         warnings.push(format!(
             "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
@@ -64,8 +63,8 @@ pub(super) fn build(
     // Interning in file order gives frame i the id i unless two frames are the same
     // (name, file, line), which speedscope files rarely hold.
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
-    let mut profiles = Vec::with_capacity(raw.profiles.len());
-    for (index, profile) in raw.profiles.into_iter().enumerate() {
+    let mut profiles = Vec::with_capacity(raw_profiles.len());
+    for (index, profile) in raw_profiles.into_iter().enumerate() {
         let (tree, timeline, walk) = match profile.body {
             Body::Sampled { slot, weights } => {
                 let mut sampled = slot
