@@ -64,7 +64,12 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
     } else {
         let mut bytes = head;
         file.read_to_end(&mut bytes).map_err(io_err)?;
-        parse_as(format, &bytes, &mut warnings)
+        if format == Format::Speedscope {
+            // Handed over so that it is freed once read, before the trees are finished.
+            speedscope::parse_owned(bytes, &mut warnings)
+        } else {
+            parse_as(format, &bytes, &mut warnings)
+        }
     };
     finish(path, format, parsed, warnings)
 }

@@ -8,6 +8,7 @@
 mod build;
 mod de;
 mod events;
+mod quick;
 mod stacks;
 #[cfg(test)]
 mod tests;
@@ -75,49 +76,81 @@ fn names_speedscope_schema(text: &[u8]) -> bool {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    read_all(bytes, warnings, true)?.build(warnings)
+}
+
+/// [`parse`] for a file handed over whole: it is freed as soon as it has been read, before the
+/// trees are finished, which lowers the peak of memory by the file's size.
+pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let read = read_all(&bytes, warnings, true)?;
+    drop(bytes);
+    read.build(warnings)
+}
+
+/// [`parse`], with or without trying the quick reading first.
+#[cfg(test)]
+fn parse_with(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    quickly: bool,
+) -> Result<ProfileSet, ParseError> {
+    read_all(bytes, warnings, quickly)?.build(warnings)
+}
+
+/// Everything read from a file, none of it borrowed from the file.
+struct ReadFile {
+    profiles: Vec<de::RawProfile>,
+    merged: Vec<stacks::SampledTree>,
+    interned: build::Interned,
+}
+
+impl ReadFile {
+    fn build(self, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+        build::build(self.profiles, self.merged, self.interned, warnings)
+            .map_err(|message| ParseError::at_byte(0, message))
+    }
+}
+
+fn read_all(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    quickly: bool,
+) -> Result<ReadFile, ParseError> {
     let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let has_bom = json.len() != bytes.len();
-    let (first, merged) = std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::sync_channel(4);
-        let merging = std::thread::Builder::new()
-            .name("speedscope merge".to_owned())
-            .spawn_scoped(scope, move || stacks::merge(json, receiver));
-        let merging = match merging {
-            Ok(handle) => handle,
-            Err(e) => return (None, Err(format!("cannot start a thread: {e}"))),
-        };
-        let context = de::Context {
-            frame_count: None,
-            notes: de::Notes::default(),
-            max_frame: None,
-            sink: Some(stacks::Sink::new(sender, json)),
-            interned: None,
-        };
-        // Reading drops the sink, and with it the sender, which lets the merging thread finish.
-        let first = read(json, context);
-        let merged = merging
-            .join()
-            .map_err(|_| "internal error: merging stacks failed".to_owned());
-        (Some(first), merged)
-    });
-    let Some(first) = first else {
-        let message = merged.err().unwrap_or_default();
-        return Err(ParseError::at_byte(0, message));
+    // The quick reading takes the common case; anything else is read again the exact way.
+    let quick = quickly.then(|| read_merging(|context| quick::read(json, context).ok_or(())));
+    let (first, merged) = match quick {
+        Some((Some(Ok(read)), Ok(merged))) => (Some(Ok(read)), Ok(merged)),
+        _ => read_merging(|context| read(json, context)),
     };
-    let (raw, notes, max_frame, interned) = match first {
-        Ok(read) => read,
-        // The exact reading says what is wrong, and finds the same first fault.
-        Err(_) => return Err(exact_error(json, has_bom)),
-    };
-    let merged = merged.map_err(|message| ParseError::at_byte(0, message))?;
-    if merged.gave_up {
-        return Err(exact_error(json, has_bom));
+    if let Some(Err(e)) = &first {
+        return Err(json_error(e, has_bom));
     }
+    let merged = merged.map_err(|message| ParseError::at_byte(0, message))?;
+    let Some(Ok((raw, notes, max_frame, interned))) = first else {
+        return Err(ParseError::at_byte(0, "internal error: nothing was read"));
+    };
     let frame_count = raw.frames.len();
-    if let Some(max) = max_frame.max(merged.max_frame)
+    if let Some(max) = max_frame
         && max as usize >= frame_count
     {
-        return Err(frame_count_error(json, has_bom, max, frame_count));
+        // `profiles` came before `shared`, so the index could not be judged where it stood.
+        // Reading again with the frame count known stops at it, with its line and column.
+        let mut again = de::Context {
+            frame_count: Some(frame_count),
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: None,
+            interned: None,
+        };
+        return Err(match read(json, &mut again) {
+            Err(e) => json_error(&e, has_bom),
+            Ok(_) => ParseError::at_byte(
+                0,
+                format!("a profile names frame {max}, but `shared.frames` has {frame_count}"),
+            ),
+        });
     }
     if let Some((index, unit)) = notes.odd_unit {
         let others = notes.odd_unit_count.saturating_sub(1);
@@ -131,74 +164,75 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             }
         ));
     }
-    build::build(raw, merged.trees, interned, warnings)
-        .map_err(|message| ParseError::at_byte(0, message))
+    let interned = interned.unwrap_or_else(|| build::intern_frames(&raw.frames));
+    Ok(ReadFile {
+        profiles: raw.profiles,
+        merged,
+        interned,
+    })
 }
 
-/// The error of a file the quick reading did not take, found by reading it again the exact way:
-/// serde_json reads every frame index, and each is checked where it stands, so the first fault
-/// in the file is the one named.
-fn exact_error(json: &[u8], has_bom: bool) -> ParseError {
-    let context = de::Context {
-        frame_count: None,
-        notes: de::Notes::default(),
-        max_frame: None,
-        sink: None,
-        interned: None,
-    };
-    match read(json, context) {
-        Err(e) => json_error(&e, has_bom),
-        Ok((raw, _, Some(max), _)) if max as usize >= raw.frames.len() => {
-            frame_count_error(json, has_bom, max, raw.frames.len())
-        }
-        Ok(_) => ParseError::at_byte(
-            0,
-            "internal error: the stacks could not be read quickly, yet nothing is wrong with them",
-        ),
-    }
-}
+/// What a reading gives: the file, notes for warnings, the largest frame index named, and the
+/// frames interned (when the reading did so).
+type Read<'a> = (
+    de::RawFile<'a>,
+    de::Notes,
+    Option<u32>,
+    Option<build::Interned>,
+);
 
-/// The error for frame index `max` in a file of `frame_count` frames.
-fn frame_count_error(json: &[u8], has_bom: bool, max: u32, frame_count: usize) -> ParseError {
-    // `profiles` came before `shared`, so the index could not be judged where it stood.
-    // Reading again with the frame count known stops at it, with its line and column.
-    let again = de::Context {
-        frame_count: Some(frame_count),
-        notes: de::Notes::default(),
-        max_frame: None,
-        sink: None,
-        interned: None,
-    };
-    match read(json, again) {
-        Err(e) => json_error(&e, has_bom),
-        Ok(_) => ParseError::at_byte(
-            0,
-            format!("a profile names frame {max}, but `shared.frames` has {frame_count}"),
-        ),
-    }
-}
-
-/// One pass over the file. Consumes the context so that its sink is dropped when reading ends.
+/// Runs `reading` with a merging thread beside it, which merges the sampled stacks it sends.
+/// `None` if the thread could not be started.
 #[allow(clippy::type_complexity)]
-fn read(
-    json: &[u8],
-    mut context: de::Context,
-) -> Result<
-    (
-        de::RawFile<'_>,
-        de::Notes,
-        Option<u32>,
-        Option<build::Interned>,
-    ),
-    serde_json::Error,
-> {
+fn read_merging<'a, E>(
+    reading: impl FnOnce(&mut de::Context) -> Result<de::RawFile<'a>, E>,
+) -> (
+    Option<Result<Read<'a>, E>>,
+    Result<Vec<stacks::SampledTree>, String>,
+) {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::sync_channel(4);
+        let merging = std::thread::Builder::new()
+            .name("speedscope merge".to_owned())
+            .spawn_scoped(scope, move || stacks::merge(receiver));
+        let merging = match merging {
+            Ok(handle) => handle,
+            Err(e) => return (None, Err(format!("cannot start a thread: {e}"))),
+        };
+        let mut context = de::Context {
+            frame_count: None,
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: Some(stacks::Sink::new(sender)),
+            interned: None,
+        };
+        let raw = reading(&mut context);
+        let de::Context {
+            notes,
+            max_frame,
+            sink,
+            interned,
+            ..
+        } = context;
+        // Dropping the sink drops the sender, which lets the merging thread finish.
+        drop(sink);
+        let first = raw.map(|raw| (raw, notes, max_frame, interned));
+        let merged = merging
+            .join()
+            .map_err(|_| "internal error: merging stacks failed".to_owned());
+        (Some(first), merged)
+    })
+}
+
+/// The exact reading: one pass of serde_json over the file.
+fn read<'a>(
+    json: &'a [u8],
+    context: &mut de::Context,
+) -> Result<de::RawFile<'a>, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let raw = de::FileSeed {
-        context: &mut context,
-    }
-    .deserialize(&mut deserializer)?;
+    let raw = de::FileSeed { context }.deserialize(&mut deserializer)?;
     deserializer.end()?;
-    Ok((raw, context.notes, context.max_frame, context.interned))
+    Ok(raw)
 }
 
 /// serde_json's error as a [`ParseError`]: its message without the position it appends, and

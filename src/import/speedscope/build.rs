@@ -1,6 +1,6 @@
 //! Turns the trees read by `de.rs`, keyed by the file's frame indices, into the model.
 
-use super::de::{Body, RawFile, RawFrame};
+use super::de::{Body, RawFrame, RawProfile};
 use super::stacks::SampledTree;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
@@ -39,13 +39,12 @@ pub(super) fn intern_frames(raw: &[RawFrame<'_>]) -> Interned {
     }
 }
 
-/// Interns the frames (unless `interned` already holds them) and maps every profile's tree onto
-/// them; `merged` holds the trees of the sampled profiles. Frame indices must already have been
-/// checked against `raw.frames`.
+/// Maps every profile's tree onto the interned frames; `merged` holds the trees of the sampled
+/// profiles. Frame indices must already have been checked against the frames.
 pub(super) fn build(
-    raw: RawFile<'_>,
+    raw_profiles: Vec<RawProfile>,
     merged: Vec<SampledTree>,
-    interned: Option<Interned>,
+    interned: Interned,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, String> {
     let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
@@ -53,7 +52,7 @@ pub(super) fn build(
         frames,
         ids,
         odd_lines,
-    } = interned.unwrap_or_else(|| intern_frames(&raw.frames));
+    } = interned;
     if odd_lines > 0 {
         warnings.push(format!(
             "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
@@ -64,9 +63,9 @@ pub(super) fn build(
     // Interning in file order gives frame i the id i unless two frames are the same
     // (name, file, line), which speedscope files rarely hold.
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
-    let mut profiles = Vec::with_capacity(raw.profiles.len());
-    for (index, profile) in raw.profiles.into_iter().enumerate() {
-        let (tree, timeline, outermost) = match profile.body {
+    let mut profiles = Vec::with_capacity(raw_profiles.len());
+    for (index, profile) in raw_profiles.into_iter().enumerate() {
+        let (tree, timeline, walk) = match profile.body {
             Body::Sampled { slot, weights } => {
                 let mut sampled = slot
                     .and_then(|slot| merged.get_mut(slot))
@@ -75,14 +74,20 @@ pub(super) fn build(
                     .ok_or_else(|| {
                         format!("internal error: the stacks of profile {index} went astray")
                     })?;
-                let outermost = sampled.outermost.take();
-                let (tree, timeline) = sampled.weigh(&weights);
-                (tree, timeline, outermost)
+                let timeline = sampled.weigh(&weights);
+                let walk = match (sampled.outermost, sampled.kept) {
+                    (Some(outermost), _) => Walk::Marked(outermost),
+                    (None, Some(kept)) => Walk::Replay {
+                        leaves: sampled.leaves,
+                        kept,
+                    },
+                    (None, None) => Walk::Unknown,
+                };
+                (sampled.tree, timeline, walk)
             }
-            Body::Evented { tree, timeline } => (tree.shape(), timeline, None),
+            Body::Evented { tree, timeline } => (tree.shape(), timeline, Walk::Unknown),
         };
-        let (tree, function_stats, has_empty_nodes) =
-            finish(tree, outermost.as_deref(), &ids, &frames);
+        let (tree, function_stats, has_empty_nodes) = finish(tree, &walk, &ids, &frames);
         let (tree, timeline) = if identity && !has_empty_nodes {
             (tree, timeline)
         } else {
@@ -114,40 +119,58 @@ fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) 
     frames.intern(&frame.name, frame.file.as_deref(), line)
 }
 
-/// Sums the totals of `tree` (still keyed by file frame indices), and in the same pass:
-///
-/// - when `outermost` marks the nodes that are the outermost call of their function on their
-///   path, each function's self and total weight. A function's total is the sum of those nodes'
-///   totals, so that a sample is counted once however often the function recurs in it: the
-///   figures a walk of the tree finds, without the walk.
-/// - whether any node got no weight: frames opened and closed at one instant, or stacks sampled
-///   only with weight 0. speedscope keeps neither in its flame graph, so neither is kept here.
+/// What the merging side left for counting each function's figures.
+enum Walk {
+    /// The nodes that are the outermost call of their function on their path.
+    Marked(Vec<u64>),
+    /// Each sample's leaf and the part of the path before it kept, to walk the same paths again.
+    Replay { leaves: Vec<NodeId>, kept: Vec<u32> },
+    /// Nothing: the figures are left to a walk of the tree when they are asked for.
+    Unknown,
+}
+
+/// Sums the totals of `tree` (still keyed by file frame indices), and with them each function's
+/// self and total weight, recursion counted once (the figures a walk of the tree finds, without
+/// the walk), and whether any node got no weight: frames opened and closed at one instant, or
+/// stacks sampled only with weight 0. speedscope keeps neither in its flame graph, so neither is
+/// kept here.
 fn finish(
     tree: ShapedTree,
-    outermost: Option<&[u64]>,
+    walk: &Walk,
     ids: &[FrameId],
     frames: &FrameTable,
 ) -> (CallTree, Option<Vec<FunctionStats>>, bool) {
     let mut has_empty_nodes = false;
-    let Some(outermost) = outermost else {
-        let tree = tree.finish_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0);
-        return (tree, None, has_empty_nodes);
-    };
     let funcs: Vec<u32> = ids.iter().map(|&id| frames.func_of(id).0).collect();
     let mut weights = vec![(0.0, 0.0); frames.function_count()];
-    let tree = tree.finish_visiting(|node, frame, self_weight, total_weight| {
-        has_empty_nodes |= total_weight == 0.0;
-        let Some(func) = funcs
-            .get(frame.0 as usize)
-            .and_then(|&func| weights.get_mut(func as usize))
-        else {
-            return;
-        };
-        func.0 += self_weight;
-        if SampledTree::is_outermost(outermost, node) {
-            func.1 += total_weight;
+    let tree = match walk {
+        // A function's total is the sum of the totals of its outermost nodes, taken in the pass
+        // that sums the totals.
+        Walk::Marked(outermost) => tree.finish_visiting(|node, frame, self_weight, total| {
+            has_empty_nodes |= total == 0.0;
+            let Some(func) = funcs
+                .get(frame.0 as usize)
+                .and_then(|&func| weights.get_mut(func as usize))
+            else {
+                return;
+            };
+            func.0 += self_weight;
+            if SampledTree::is_outermost(outermost, node) {
+                func.1 += total;
+            }
+        }),
+        Walk::Replay { .. } | Walk::Unknown => {
+            tree.finish_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0)
         }
-    });
+    };
+    let counted = match walk {
+        Walk::Marked(_) => true,
+        Walk::Replay { leaves, kept } => replay(&tree, leaves, kept, &funcs, &mut weights),
+        Walk::Unknown => false,
+    };
+    if !counted {
+        return (tree, None, has_empty_nodes);
+    }
     let stats = weights
         .into_iter()
         .enumerate()
@@ -162,6 +185,68 @@ fn finish(
         })
         .collect();
     (tree, Some(stats), has_empty_nodes)
+}
+
+/// Each function's self and total weight, added to `weights`, by replaying the merging side's
+/// walk: each sample's path is the part of the path before that it kept, then its leaf's
+/// ancestors below that. Nodes were made in the order this first reaches them, so each is
+/// counted then, its total going to its function if no node on the path above is of the same
+/// function. The nodes reached anew are few per sample and mostly made one after the other,
+/// where a walk of the whole tree jumps across all of it. `false` if the record does not fit the
+/// tree, which cannot happen short of a bug; the figures are then left to a walk of the tree.
+fn replay(
+    tree: &CallTree,
+    leaves: &[NodeId],
+    kept: &[u32],
+    funcs: &[u32],
+    weights: &mut [(f64, f64)],
+) -> bool {
+    if leaves.len() != kept.len() {
+        return false;
+    }
+    let mut on_path = vec![0u32; weights.len()];
+    // The current path from the root, each node with its function.
+    let mut path: Vec<(NodeId, usize)> = Vec::new();
+    let mut fresh: Vec<NodeId> = Vec::new();
+    let mut next = 1;
+    for (&leaf, &keep) in leaves.iter().zip(kept) {
+        let keep = keep as usize;
+        for &(_, func) in path.get(keep..).unwrap_or_default() {
+            on_path[func] -= 1;
+        }
+        path.truncate(keep);
+        let top = path.last().map_or(NodeId::ROOT, |&(node, _)| node);
+        let mut at = leaf;
+        while at != top {
+            fresh.push(at);
+            let Some(parent) = tree.parent(at) else {
+                return false;
+            };
+            at = parent;
+        }
+        for node in fresh.drain(..).rev() {
+            let Some(func) = tree
+                .frame(node)
+                .and_then(|frame| funcs.get(frame.0 as usize))
+                .map(|&func| func as usize)
+                .filter(|&func| func < weights.len())
+            else {
+                return false;
+            };
+            if node.0 == next {
+                next += 1;
+                weights[func].0 += tree.self_weight(node);
+                if on_path[func] == 0 {
+                    weights[func].1 += tree.total_weight(node);
+                }
+            } else if node.0 > next {
+                return false;
+            }
+            on_path[func] += 1;
+            path.push((node, func));
+        }
+    }
+    next as usize == tree.len()
 }
 
 /// Rebuilds `tree` with interned frame ids, merging siblings whose frames turned out to be one

@@ -1,8 +1,9 @@
-//! Streaming deserialization of a speedscope file.
+//! Streaming deserialization of a speedscope file: the exact reading, which `quick.rs` falls
+//! back on for anything out of the ordinary, and which names every fault with its place.
 //!
 //! The big arrays (`samples`, `weights`, `events`) are never materialized as JSON values: stacks
-//! are only checked for syntax here and go as ranges of the text to the merging thread
-//! (`stacks.rs`), which reads them; events are replayed into a tree as they are read. `shared` may come before or after `profiles` (py-spy writes it after), so
+//! go as flat frame indices to the merging thread (`stacks.rs`), events are replayed into a tree
+//! as they are read. `shared` may come before or after `profiles` (py-spy writes it after), so
 //! trees are keyed by the file's own frame indices, taken as `FrameId`s, and mapped to interned
 //! frames once everything is read (`build.rs`).
 
@@ -11,7 +12,6 @@ use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::build::{Interned, intern_frames};
 use super::events::EventsSeed;
@@ -30,9 +30,9 @@ pub(super) struct RawFrame<'a> {
 }
 
 #[derive(Deserialize)]
-struct Shared<'a> {
+pub(super) struct Shared<'a> {
     #[serde(borrow)]
-    frames: Vec<RawFrame<'a>>,
+    pub frames: Vec<RawFrame<'a>>,
 }
 
 pub(super) struct RawFile<'a> {
@@ -78,11 +78,24 @@ pub(super) struct Context {
     pub notes: Notes,
     /// The largest frame index any profile names, checked against the frames once both are read.
     pub max_frame: Option<u32>,
-    /// Where sampled stacks go; `None` on a pass that only checks, which reads every frame
-    /// index itself.
+    /// Where sampled stacks go; `None` on a pass that only checks.
     pub sink: Option<Sink>,
     /// The frames, interned as soon as `shared` is read, on a pass with a sink.
     pub interned: Option<Interned>,
+}
+
+impl Context {
+    /// Interns the frames just read, and when no profile was read yet, tells the merging side
+    /// each frame's function (which lets it count each function's figures as it goes).
+    pub fn shared_read(&mut self, frames: &[RawFrame<'_>], profiles_read: bool) {
+        if let Some(sink) = &mut self.sink {
+            let interned = intern_frames(frames);
+            if !profiles_read {
+                sink.functions(interned.functions());
+            }
+            self.interned = Some(interned);
+        }
+    }
 }
 
 /// Reads a whole file.
@@ -126,13 +139,7 @@ impl<'de> Visitor<'de> for FileSeed<'_> {
                         return Err(de::Error::duplicate_field("shared"));
                     }
                     let read = map.next_value::<Shared<'de>>()?.frames;
-                    if let Some(sink) = &mut self.context.sink {
-                        let interned = intern_frames(&read);
-                        if profiles.is_none() {
-                            sink.functions(interned.functions());
-                        }
-                        self.context.interned = Some(interned);
-                    }
+                    self.context.shared_read(&read, profiles.is_some());
                     frames = Some(read);
                 }
                 FileKey::Profiles => {
@@ -176,13 +183,18 @@ pub(super) struct FrameBound {
 }
 
 impl FrameBound {
-    fn new(known_frames: Option<usize>, profile: usize) -> Self {
+    pub fn new(known_frames: Option<usize>, profile: usize) -> Self {
         let limit = known_frames.map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX));
         FrameBound {
             limit,
             known: known_frames.is_some(),
             profile,
         }
+    }
+
+    /// Frame indices must be below this.
+    pub fn limit(self) -> u32 {
+        self.limit
     }
 
     pub fn check<E: de::Error>(self, index: u32, what: &str, at: usize) -> Result<(), E> {
@@ -237,7 +249,7 @@ impl<'de> Visitor<'de> for ProfilesSeed<'_> {
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     #[serde(rename = "sampled")]
     Sampled,
     #[serde(rename = "evented")]
@@ -335,26 +347,54 @@ impl<'de> Visitor<'de> for ProfileSeed<'_> {
                 }
             }
         }
-        let missing = |what: &str, kind: &str| {
-            de::Error::custom(format_args!(
-                "profile {index} is {kind} but has no `{what}`"
-            ))
+        let profile = Fields {
+            kind,
+            name,
+            unit,
+            start_value,
+            end_value,
+            sampled,
+            weights,
+            evented,
         };
-        let body = match kind {
+        profile
+            .finish(index, &mut self.context.notes)
+            .map_err(de::Error::custom)
+    }
+}
+
+/// A profile's fields as read, in whatever order they came.
+pub(super) struct Fields {
+    pub kind: Option<Kind>,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub start_value: Option<f64>,
+    pub end_value: Option<f64>,
+    pub sampled: Option<SamplesRead>,
+    pub weights: Option<Vec<f64>>,
+    pub evented: Option<(CallTreeBuilder, Vec<TimelineSample>)>,
+}
+
+impl Fields {
+    /// The profile, once its fields are all read; the error says what is missing or at odds.
+    pub fn finish(self, index: usize, notes: &mut Notes) -> Result<RawProfile, String> {
+        let missing =
+            |what: &str, kind: &str| format!("profile {index} is {kind} but has no `{what}`");
+        let body = match self.kind {
             None => {
-                return Err(de::Error::custom(format_args!(
+                return Err(format!(
                     "profile {index} has no `type` (\"sampled\" or \"evented\")"
-                )));
+                ));
             }
             Some(Kind::Sampled) => {
-                let samples = sampled.ok_or_else(|| missing("samples", "sampled"))?;
-                let weights = weights.ok_or_else(|| missing("weights", "sampled"))?;
+                let samples = self.sampled.ok_or_else(|| missing("samples", "sampled"))?;
+                let weights = self.weights.ok_or_else(|| missing("weights", "sampled"))?;
                 if weights.len() != samples.count {
-                    return Err(de::Error::custom(format_args!(
+                    return Err(format!(
                         "profile {index} has {} samples but {} weights; there must be one weight per sample",
                         samples.count,
                         weights.len()
-                    )));
+                    ));
                 }
                 Body::Sampled {
                     slot: samples.slot,
@@ -362,36 +402,35 @@ impl<'de> Visitor<'de> for ProfileSeed<'_> {
                 }
             }
             Some(Kind::Evented) => {
-                let (tree, timeline) = evented.ok_or_else(|| missing("events", "evented"))?;
+                let (tree, timeline) = self.evented.ok_or_else(|| missing("events", "evented"))?;
                 Body::Evented { tree, timeline }
             }
         };
-        let unit = match unit.as_deref().map(Unit::from_speedscope) {
+        let unit = match self.unit.as_deref().map(Unit::from_speedscope) {
             Some(Some(unit)) => unit,
             _ => {
                 // speedscope shows such weights as plain numbers rather than refusing the file.
-                let notes = &mut self.context.notes;
                 if notes.odd_unit.is_none() {
-                    notes.odd_unit = Some((index, unit));
+                    notes.odd_unit = Some((index, self.unit));
                 }
                 notes.odd_unit_count += 1;
                 Unit::None
             }
         };
         Ok(RawProfile {
-            name: name.unwrap_or_default(),
+            name: self.name.unwrap_or_default(),
             unit,
-            start_value,
-            end_value,
+            start_value: self.start_value,
+            end_value: self.end_value,
             body,
         })
     }
 }
 
 /// What reading a `samples` list left behind: the stacks themselves went to the sink.
-struct SamplesRead {
-    slot: Option<usize>,
-    count: usize,
+pub(super) struct SamplesRead {
+    pub slot: Option<usize>,
+    pub count: usize,
 }
 
 struct SamplesSeed<'a> {
@@ -416,20 +455,9 @@ impl<'de> Visitor<'de> for SamplesSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut count = 0;
-        if let Some(sink) = &mut self.context.sink {
-            // Only the syntax is checked here; the merging side reads the frame indices.
-            while let Some(stack) = seq.next_element::<&RawValue>()? {
-                sink.push_stack(stack.get());
-                count += 1;
-            }
-            let slot = sink.end_list();
-            return Ok(SamplesRead {
-                slot: Some(slot),
-                count,
-            });
-        }
         loop {
             let seed = StackSeed {
+                sink: self.context.sink.as_mut(),
                 max: &mut self.context.max_frame,
                 bound: self.bound,
                 sample: count,
@@ -439,12 +467,14 @@ impl<'de> Visitor<'de> for SamplesSeed<'_> {
                 None => break,
             }
         }
-        Ok(SamplesRead { slot: None, count })
+        let slot = self.context.sink.as_mut().map(Sink::end_list);
+        Ok(SamplesRead { slot, count })
     }
 }
 
-/// One stack, on a pass that only checks: its frame indices are checked one by one.
+/// One stack: its frame indices are checked and passed on.
 struct StackSeed<'a> {
+    sink: Option<&'a mut Sink>,
     max: &'a mut Option<u32>,
     bound: FrameBound,
     sample: usize,
@@ -465,13 +495,19 @@ impl<'de> Visitor<'de> for StackSeed<'_> {
         f.write_str("a stack: a list of frame indices")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut max = *self.max;
         while let Some(index) = seq.next_element::<u32>()? {
             self.bound.check(index, "sample", self.sample)?;
             if max < Some(index) {
                 max = Some(index);
             }
+            if let Some(sink) = self.sink.as_deref_mut() {
+                sink.push_frame(index);
+            }
+        }
+        if let Some(sink) = self.sink {
+            sink.end_stack();
         }
         *self.max = max;
         Ok(())

@@ -3,10 +3,26 @@ use std::collections::HashMap;
 use super::*;
 use crate::profile::{FrameId, NodeId, Profile, Unit};
 
+/// Parses `json`, checking that the quick reading takes it and that the exact reading gives
+/// the same.
 fn load(json: &str) -> (ProfileSet, Vec<String>) {
     let mut warnings = Vec::new();
     let set = parse(json.as_bytes(), &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+    assert!(quick_takes(json.as_bytes()), "the quick reading gave up");
+    let mut exact_warnings = Vec::new();
+    let exact = parse_with(json.as_bytes(), &mut exact_warnings, false).unwrap();
+    assert_eq!(format!("{set:?}"), format!("{exact:?}"));
+    assert_eq!(warnings, exact_warnings);
     (set, warnings)
+}
+
+/// Whether the quick reading takes `json` rather than leaving it to the exact reading.
+fn quick_takes(json: &[u8]) -> bool {
+    let json = json.strip_prefix(BOM).unwrap_or(json);
+    matches!(
+        read_merging(|context| quick::read(json, context).ok_or(())),
+        (Some(Ok(_)), Ok(_))
+    )
 }
 
 fn fail(json: &[u8]) -> ParseError {
@@ -453,6 +469,14 @@ fn check_against_naive_count(json: &str, stacks: &[Vec<u32>], weights: &[u64]) {
         );
     }
     assert_eq!(set.total() as u64, weights.iter().sum::<u64>());
+    let stats = set.profiles[0].function_stats.as_ref().unwrap();
+    let mut tallied = vec![(0.0, 0.0); set.frames.function_count()];
+    for stat in stats {
+        tallied[stat.func.0 as usize] = (stat.self_weight, stat.total_weight);
+    }
+    let walked = crate::analysis::summary::tree_function_weights(tree, &set.frames);
+    let walked: Vec<(f64, f64)> = walked.0.into_iter().zip(walked.1).collect();
+    assert_eq!(tallied, walked);
     let timeline = set.profiles[0].timeline.as_ref().unwrap();
     let nonzero: Vec<(Vec<u32>, f64)> = stacks
         .iter()
@@ -602,8 +626,17 @@ fn function_figures_match_a_walk_of_the_tree() {
     for _ in 0..3 {
         let mut stacks: Vec<Vec<u32>> = Vec::new();
         for _ in 0..3_000 {
-            let depth = (lcg(&mut state) % 9) as usize;
-            stacks.push((0..depth).map(|_| (lcg(&mut state) % 8) as u32).collect());
+            // Repeats and shared prefixes, as consecutive samples have them.
+            let previous = stacks.last().cloned().unwrap_or_default();
+            let mut stack = match lcg(&mut state) % 4 {
+                0 => previous,
+                1 => previous[..previous.len() / 2].to_vec(),
+                _ => Vec::new(),
+            };
+            for _ in 0..lcg(&mut state) % 6 {
+                stack.push((lcg(&mut state) % 8) as u32);
+            }
+            stacks.push(stack);
         }
         let weights: Vec<u64> = stacks.iter().map(|_| lcg(&mut state) % 3).collect();
         profiles.push(format!(
@@ -614,35 +647,132 @@ fn function_figures_match_a_walk_of_the_tree() {
     }
     let shared = format!(r#""shared":{{"frames":[{}]}}"#, frames.join(","));
     let profiles = format!(r#""profiles":[{}]"#, profiles.join(","));
-    let (set, _) = load(&format!("{{{shared},{profiles}}}"));
-    assert_eq!(set.frames.function_count(), 4);
-    for profile in &set.profiles {
-        let stats = profile
-            .function_stats
-            .as_ref()
-            .expect("with `shared` first, the figures are tallied as the stacks are read");
-        let mut tallied = (vec![0.0; 4], vec![0.0; 4]);
-        for stat in stats {
-            assert_eq!((stat.calls, stat.primitive_calls), (None, None));
-            assert!(stat.callers.is_empty());
-            tallied.0[stat.func.0 as usize] += stat.self_weight;
-            tallied.1[stat.func.0 as usize] += stat.total_weight;
+    // With `shared` first the merging side marks the outermost calls as it goes; with `shared`
+    // last, the figures come from replaying its walk once the functions are known.
+    for json in [
+        format!("{{{shared},{profiles}}}"),
+        format!("{{{profiles},{shared}}}"),
+    ] {
+        let (set, _) = load(&json);
+        assert_eq!(set.frames.function_count(), 4);
+        for profile in &set.profiles {
+            let stats = profile
+                .function_stats
+                .as_ref()
+                .expect("the figures are tallied as the stacks are read");
+            let mut tallied = (vec![0.0; 4], vec![0.0; 4]);
+            for stat in stats {
+                assert_eq!((stat.calls, stat.primitive_calls), (None, None));
+                assert!(stat.callers.is_empty());
+                tallied.0[stat.func.0 as usize] += stat.self_weight;
+                tallied.1[stat.func.0 as usize] += stat.total_weight;
+            }
+            let walked =
+                crate::analysis::summary::tree_function_weights(&profile.tree, &set.frames);
+            assert_eq!(tallied, walked);
+            assert!(walked.1.iter().all(|&total| total > 0.0));
         }
-        let walked = crate::analysis::summary::tree_function_weights(&profile.tree, &set.frames);
-        assert_eq!(tallied, walked);
-        assert!(walked.1.iter().all(|&total| total > 0.0));
     }
-    // With `shared` last nothing is tallied, and the summary walks the tree instead: the same
-    // figures either way.
-    let (late, _) = load(&format!("{{{profiles},{shared}}}"));
-    assert!(late.profiles.iter().all(|p| p.function_stats.is_none()));
-    let all = |set: &ProfileSet| {
-        let profiles: Vec<&Profile> = set.profiles.iter().collect();
-        crate::analysis::summary::function_table(
-            set,
-            &profiles,
-            crate::analysis::summary::SortKey::TotalWeight,
-        )
-    };
-    assert_eq!(all(&set), all(&late));
+}
+
+#[test]
+fn files_at_hand_read_the_same_quickly_and_exactly() {
+    // The repository's own speedscope files, good and bad, and speedscope's samples where the
+    // corpus is present: the quick reading must take the good ones and agree with the exact one.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<std::path::PathBuf> = vec![root.join("assets/demo.speedscope.json")];
+    for dir in [
+        root.join("fixtures"),
+        root.join("fixtures/bad"),
+        root.join("../shared/corpus/speedscope/speedscope/0.0.1"),
+        root.join("../shared/corpus/speedscope/speedscope/0.1.2"),
+        root.join("../shared/corpus/speedscope/speedscope/0.6.0"),
+        root.join("../shared/corpus/speedscope/speedscope/invalid"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.to_string_lossy().ends_with(".json") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    let mut taken = 0;
+    for path in &paths {
+        let bytes = std::fs::read(path).unwrap();
+        let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
+        let quick = parse_with(&bytes, &mut quick_warnings, true);
+        let exact = parse_with(&bytes, &mut exact_warnings, false);
+        match (&quick, &exact) {
+            (Ok(quick), Ok(exact)) => {
+                assert_eq!(format!("{quick:?}"), format!("{exact:?}"), "{path:?}");
+                assert_eq!(quick_warnings, exact_warnings, "{path:?}");
+                assert!(quick_takes(&bytes), "{path:?}");
+                taken += 1;
+            }
+            (Err(quick), Err(exact)) => {
+                assert_eq!(quick.location, exact.location, "{path:?}");
+                assert_eq!(quick.message, exact.message, "{path:?}");
+            }
+            _ => panic!(
+                "{path:?}: {:?} but exactly {:?}",
+                quick.is_ok(),
+                exact.is_ok()
+            ),
+        }
+    }
+    assert!(taken >= 3, "{paths:?}");
+}
+
+#[test]
+fn mangled_files_read_the_same_quickly_and_exactly() {
+    // Bytes changed, dropped and doubled at random in a file that uses most of the format: the
+    // quick reading must never take what the exact reading refuses, nor read anything
+    // differently; when it gives up, the exact reading's answer is the answer.
+    let good = format!(
+        r#"{{"$schema":"x","exporter":{{"a":[1,"]",{{"b":null}}]}},{FRAMES_ABCD},"profiles":[
+        {{"type":"sampled","name":"p\u0041","unit":"seconds","startValue":0,"endValue":9.5,
+          "samples":[[0,1,2],[0,1,2], [0, 1 ,3],[],[0,1],[10,2]],"weights":[1,2,3,0,1.5,2e0]}},
+        {{"type":"evented","unit":"none","events":[{{"type":"O","frame":0,"at":1}},{{"type":"C","frame":0,"at":2}}]}}]}}"#
+    )
+    .replace("[10,2]", "[3,2]");
+    assert!(quick_takes(good.as_bytes()));
+    let alphabet = b"[]{},:\"\\ 0123456789.e-x";
+    let mut state = 3;
+    for _ in 0..3_000 {
+        let mut bytes = good.clone().into_bytes();
+        for _ in 0..1 + lcg(&mut state) % 2 {
+            let at = (lcg(&mut state) as usize) % bytes.len();
+            let byte = alphabet[(lcg(&mut state) as usize) % alphabet.len()];
+            match lcg(&mut state) % 3 {
+                0 => bytes[at] = byte,
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, byte),
+            }
+        }
+        let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
+        let quick = parse_with(&bytes, &mut quick_warnings, true);
+        let exact = parse_with(&bytes, &mut exact_warnings, false);
+        let text = String::from_utf8_lossy(&bytes);
+        match (&quick, &exact) {
+            (Ok(quick), Ok(exact)) => {
+                assert_eq!(format!("{quick:?}"), format!("{exact:?}"), "{text}");
+                assert_eq!(quick_warnings, exact_warnings, "{text}");
+            }
+            (Err(quick), Err(exact)) => {
+                assert_eq!(quick.location, exact.location, "{text}");
+                assert_eq!(quick.message, exact.message, "{text}");
+            }
+            _ => panic!(
+                "{text}: quickly {:?} but exactly {:?}",
+                quick.is_ok(),
+                exact.is_ok()
+            ),
+        }
+    }
 }
