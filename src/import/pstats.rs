@@ -24,10 +24,12 @@ mod tests;
 
 use super::marshal::{Item, Reader, Value};
 use super::{ParseError, Sniff};
+use std::sync::mpsc;
+
 use crate::profile::{
-    CallTree, FrameId, FrameTable, FuncId, FunctionStats, Profile, ProfileSet, Unit,
+    FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit,
 };
-use read::{Functions, Key, Names, function_key};
+use read::{FunctionName, Functions, Key, Names, function_key};
 
 /// A marshal dict whose first key is a `(str, int, str)` tuple, or an empty dict and nothing
 /// else. The check reads real marshal data, so JSON or text that merely starts with `{` fails.
@@ -55,6 +57,122 @@ pub fn sniff(head: &[u8]) -> Sniff {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let read = read(bytes, warnings)?;
+    Ok(read.into_set(warnings))
+}
+
+/// [`parse`] of a file read into memory whole, which lets the bytes go once they are read:
+/// the call tree, estimated afterwards, can then have the memory they held.
+pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let read = read(&bytes, warnings)?;
+    drop(bytes);
+    Ok(read.into_set(warnings))
+}
+
+/// A stats file as read: everything but the call tree, and nothing borrowed from the file.
+struct Read {
+    stats: Vec<FunctionStats>,
+    frames: FrameTable,
+}
+
+impl Read {
+    fn into_set(self, warnings: &mut Vec<String>) -> ProfileSet {
+        let Read { stats, frames } = self;
+        let total = stats.iter().map(|s| s.self_weight).sum();
+        // Each function is a frame of its own, of the same number.
+        let count = frames.function_count();
+        let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
+        let name_of = |func: FuncId| frames.function(func).name.as_str();
+        let tree = tree::estimate_for(
+            count,
+            &frame_of_func,
+            name_of,
+            &stats,
+            tree::MAX_NODES,
+            warnings,
+        );
+        let profile = Profile {
+            total,
+            function_stats: Some(stats),
+            ..Profile::from_tree("", Unit::Seconds, tree)
+        };
+        ProfileSet {
+            frames,
+            profiles: vec![profile],
+        }
+    }
+}
+
+/// Files from this size on have their frame table built on a second thread as the functions
+/// are met, while this one reads on.
+const TABLE_BESIDE_READING: usize = 1 << 20;
+
+/// New functions are handed to that thread this many at a time.
+const NAMES_BATCH: usize = 1024;
+
+fn read(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Read, ParseError> {
+    if bytes.len() < TABLE_BESIDE_READING {
+        return read_here(bytes, warnings);
+    }
+    std::thread::scope(|scope| {
+        let (send, batches) = mpsc::channel::<Vec<FunctionName<'_>>>();
+        let spawned = std::thread::Builder::new()
+            .name("obol-frames".into())
+            .spawn_scoped(scope, move || {
+                let mut table = FrameTable::new(FunctionKey::NameFileLine);
+                for batch in batches {
+                    table.reserve(batch.len());
+                    add_names(&mut table, &batch);
+                }
+                table
+            });
+        let Ok(helper) = spawned else {
+            // No thread to be had: build the table here.
+            return read_here(bytes, warnings);
+        };
+        let stats = read_stats(bytes, warnings, &mut |batch| {
+            // The helper only stops once this side hangs up.
+            let _ = send.send(batch);
+        });
+        drop(send);
+        let frames = helper
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok(Read {
+            stats: stats?.0,
+            frames,
+        })
+    })
+}
+
+/// [`read`] on this thread alone.
+fn read_here(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Read, ParseError> {
+    let (stats, names) = read_stats(bytes, warnings, &mut |_| {})?;
+    let mut frames = FrameTable::new(FunctionKey::NameFileLine);
+    frames.reserve(names.len());
+    add_names(&mut frames, names.all());
+    Ok(Read { stats, frames })
+}
+
+/// Adds functions to a frame table in their number order: each a frame of the same number.
+fn add_names(table: &mut FrameTable, names: &[FunctionName<'_>]) {
+    for f in names {
+        let frame = table.intern(&f.name, f.file.as_deref(), f.line);
+        debug_assert_eq!(
+            frame.0 as usize + 1,
+            table.frame_count(),
+            "a name met twice"
+        );
+    }
+}
+
+/// The stats dict, and the functions it names, which are also handed to `new_names` as they
+/// are met, [`NAMES_BATCH`] at a time and in number order.
+fn read_stats<'a>(
+    bytes: &'a [u8],
+    warnings: &mut Vec<String>,
+    new_names: &mut dyn FnMut(Vec<FunctionName<'a>>),
+) -> Result<(Vec<FunctionStats>, Names<'a>), ParseError> {
     let mut reader = Reader::new(bytes);
     reader
         .begin_dict()
@@ -69,7 +187,12 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let mut index_of: Vec<u32> = Vec::new();
     let mut duplicates = 0usize;
     let mut count_only_callers = 0usize;
+    let mut handed = 0;
     loop {
+        if functions.names.len() >= handed + NAMES_BATCH {
+            new_names(functions.names.since(handed));
+            handed = functions.names.len();
+        }
         let key_at = reader.offset();
         let Some(key) = functions.read_key(&mut reader)? else {
             break;
@@ -117,63 +240,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             "the stats dict is empty: no function was profiled",
         ));
     }
-    report(warnings, &reader, duplicates, count_only_callers);
-    drop(reader);
-    let names = functions.into_names();
-    let total = stats.iter().map(|s| s.self_weight).sum();
-    let (frames, tree) = table_and_tree(&names, &stats, warnings);
-    let profile = Profile {
-        total,
-        function_stats: Some(stats),
-        ..Profile::from_tree("", Unit::Seconds, tree)
-    };
-    Ok(ProfileSet {
-        frames,
-        profiles: vec![profile],
-    })
-}
-
-/// Past this many functions, the frame table is built on a second thread while this one
-/// estimates the call tree.
-const TABLE_BESIDE_TREE: usize = 2048;
-
-/// The frame table of `names` (each function a frame, of the same number) and the estimated
-/// call tree, which needs only the numbers: both at once, for large files.
-fn table_and_tree(
-    names: &Names<'_>,
-    stats: &[FunctionStats],
-    warnings: &mut Vec<String>,
-) -> (FrameTable, CallTree) {
-    let count = names.len();
-    let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
-    let tree = |warnings: &mut Vec<String>| {
-        let name_of = |func: FuncId| &*names.get(func).name;
-        tree::estimate_for(
-            count,
-            &frame_of_func,
-            name_of,
-            stats,
-            tree::MAX_NODES,
-            warnings,
-        )
-    };
-    if count < TABLE_BESIDE_TREE {
-        return (names.table(), tree(warnings));
+    if functions.names.len() > handed {
+        new_names(functions.names.since(handed));
     }
-    std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("obol-frames".into())
-            .spawn_scoped(scope, || names.table());
-        let tree = tree(warnings);
-        let table = match helper {
-            Ok(helper) => helper
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had: build it here.
-            Err(_) => names.table(),
-        };
-        (table, tree)
-    })
+    report(warnings, &reader, duplicates, count_only_callers);
+    Ok((stats, functions.into_names()))
 }
 
 /// CPython's sampling profiler (3.15) marks its pstats output with a `("__sampled__",): True`
@@ -211,5 +282,77 @@ fn report(
             "{count_only_callers} caller entries hold only a call count (the `profile` module's \
              format): time under each caller is estimated from its share of the calls"
         ));
+    }
+}
+
+#[cfg(test)]
+mod threaded_tests {
+    use super::*;
+
+    /// A marshal (version 4) stats dict of `n` functions with a few callers each, its keys
+    /// written once and referred back to, as cProfile's are.
+    fn stats_file(n: u32) -> Vec<u8> {
+        let mut out = vec![b'{'];
+        let mut slot_of_key = vec![None; n as usize];
+        let mut slots = 0u32;
+        let mut key = |out: &mut Vec<u8>, i: u32| match slot_of_key[i as usize] {
+            Some(slot) => {
+                out.push(b'r');
+                out.extend(u32::to_le_bytes(slot));
+            }
+            None => {
+                slot_of_key[i as usize] = Some(slots);
+                slots += 1;
+                let file = format!("pkg{}/mod.py", i % 7);
+                let name = format!("f{i}");
+                out.extend([b')' | 0x80, 3, b'z', file.len() as u8]);
+                out.extend(file.bytes());
+                out.push(b'i');
+                out.extend(i.to_le_bytes());
+                out.extend([b'z', name.len() as u8]);
+                out.extend(name.bytes());
+            }
+        };
+        for i in 0..n {
+            key(&mut out, i);
+            out.extend([b')', 5, b'i', 1, 0, 0, 0, b'i', 1, 0, 0, 0]);
+            for t in [0.5 + f64::from(i), 2.0 + f64::from(i)] {
+                out.push(b'g');
+                out.extend(t.to_le_bytes());
+            }
+            out.push(b'{');
+            for c in [(i * 7 + 1) % n, (i * 13 + 5) % n, (i + 1) % n] {
+                key(&mut out, c);
+                out.extend([b')', 4, b'i', 1, 0, 0, 0, b'i', 1, 0, 0, 0]);
+                for t in [0.25, 0.5] {
+                    out.push(b'g');
+                    out.extend(f64::to_le_bytes(t));
+                }
+            }
+            out.push(b'0');
+        }
+        out.push(b'0');
+        out
+    }
+
+    #[test]
+    fn the_table_built_beside_the_reading_is_the_one_built_after_it() {
+        let bytes = stats_file(40_000);
+        assert!(bytes.len() >= TABLE_BESIDE_READING, "{}", bytes.len());
+        let (mut warned_beside, mut warned_here) = (Vec::new(), Vec::new());
+        let beside = read(&bytes, &mut warned_beside).unwrap();
+        let here = read_here(&bytes, &mut warned_here).unwrap();
+        assert!(warned_beside.is_empty() && warned_here.is_empty());
+        assert_eq!(beside.frames.frames(), here.frames.frames());
+        assert_eq!(beside.frames.functions(), here.frames.functions());
+        assert_eq!(beside.stats, here.stats);
+        assert_eq!(here.frames.function_count(), 40_000);
+        // Cut short, it fails the same way.
+        let cut = &bytes[..bytes.len() * 2 / 3];
+        let (e1, e2) = (
+            read(cut, &mut Vec::new()).err().unwrap(),
+            read_here(cut, &mut Vec::new()).err().unwrap(),
+        );
+        assert_eq!((e1.message, e1.location), (e2.message, e2.location));
     }
 }

@@ -9,7 +9,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::import::ParseError;
 use crate::import::marshal::{Item, Number, Reader, Text, Triple, Value};
-use crate::profile::{EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats};
+use crate::profile::{EdgeStats, FuncId, FunctionStats};
 
 /// Ends a chain of names with one hash.
 const NO_NAME: u32 = u32::MAX;
@@ -75,6 +75,7 @@ struct Pending {
 
 /// A function as the frame table will name it: `(name, file, line)`, borrowed from the input
 /// where it can be.
+#[derive(Debug, Clone)]
 pub struct FunctionName<'a> {
     pub name: Cow<'a, str>,
     pub file: Option<Cow<'a, str>>,
@@ -82,8 +83,8 @@ pub struct FunctionName<'a> {
 }
 
 /// The functions met so far, numbered as they are met, as a frame table keyed by (name, file,
-/// line) numbers them. The table is built from them once the file is read ([`Names::table`]),
-/// which can run beside the call tree.
+/// line) numbers them, so that the table can be built from them elsewhere (on another thread,
+/// as they come).
 #[derive(Default)]
 pub struct Names<'a> {
     list: Vec<FunctionName<'a>>,
@@ -127,16 +128,14 @@ impl<'a> Names<'a> {
         FuncId(id)
     }
 
-    /// The frame table of these functions: each is a frame of its own, whose id is the
-    /// function's.
-    pub fn table(&self) -> FrameTable {
-        let mut table = FrameTable::new(FunctionKey::NameFileLine);
-        table.reserve(self.list.len());
-        for (i, f) in self.list.iter().enumerate() {
-            let frame = table.intern(&f.name, f.file.as_deref(), f.line);
-            debug_assert_eq!(frame.0 as usize, i, "a name met twice");
-        }
-        table
+    /// Every function, in number order.
+    pub fn all(&self) -> &[FunctionName<'a>] {
+        &self.list
+    }
+
+    /// The functions from number `first` on.
+    pub fn since(&self, first: usize) -> Vec<FunctionName<'a>> {
+        self.list[first..].to_vec()
     }
 }
 
