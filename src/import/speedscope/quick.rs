@@ -254,11 +254,15 @@ impl<'a> Reader<'a> {
             self.eat(b'"')?;
             let rest = self.json.get(self.at..)?;
             let len = memchr::memchr2(b'"', b'\\', rest)?;
-            // A key with an escape is left to the exact reading.
+            // A key with an escape is left to the exact reading, and so is one that is not a
+            // valid JSON string as it stands.
             if rest.get(len) != Some(&b'"') {
                 return None;
             }
             let key = rest.get(..len)?;
+            if key.iter().any(|&b| b < 0x20) || std::str::from_utf8(key).is_err() {
+                return None;
+            }
             self.at += len + 1;
             self.space();
             self.eat(b':')?;
