@@ -28,7 +28,7 @@ impl<'a> Reader<'a> {
 
     /// The next value if it is an int, a binary float or a reference to one of them, read as
     /// [`Reader::read_value`] would; anything else is left unread.
-    #[inline]
+    #[inline(always)]
     pub fn try_number(&mut self) -> Option<Number> {
         let at = self.pos;
         let code = *self.bytes.get(at)?;
@@ -63,7 +63,7 @@ impl<'a> Reader<'a> {
 
     /// Starts a tuple of exactly `n` items as [`Reader::begin_tuple`] would, or reads nothing
     /// and says no.
-    #[inline]
+    #[inline(always)]
     pub fn try_tuple(&mut self, n: usize) -> bool {
         let at = self.pos;
         let Some(&code) = self.bytes.get(at) else {
@@ -82,6 +82,30 @@ impl<'a> Reader<'a> {
             self.refs.push(Slot::Streamed);
         }
         true
+    }
+
+    /// A tuple of exactly `N` numbers, read as [`Reader::begin_tuple`] and
+    /// [`Reader::try_number`] would read it; else nothing is read.
+    #[inline]
+    pub fn try_numbers<const N: usize>(&mut self) -> Option<[Number; N]> {
+        let mark = self.mark();
+        let numbers = self.numbers::<N>();
+        if numbers.is_none() {
+            self.rewind(mark);
+        }
+        numbers
+    }
+
+    #[inline(always)]
+    fn numbers<const N: usize>(&mut self) -> Option<[Number; N]> {
+        if !self.try_tuple(N) {
+            return None;
+        }
+        let mut numbers = [Number::Int(0); N];
+        for number in &mut numbers {
+            *number = self.try_number()?;
+        }
+        Some(numbers)
     }
 
     /// Starts a dict as [`Reader::begin_dict`] would, or reads nothing and says no.
@@ -103,6 +127,11 @@ impl<'a> Reader<'a> {
     /// no decoding (UTF-8, or ASCII in the one-byte types) and its items are plain ints, strs
     /// or references to them. Anything else is left unread, for [`Reader::read_item`].
     pub fn try_str_int_str(&mut self) -> Option<Triple<'a>> {
+        // Most keys are references: those are told apart before anything else.
+        if !matches!(self.bytes.get(self.pos), Some(&code) if matches!(code & !FLAG_REF, b'(' | b')'))
+        {
+            return None;
+        }
         let mark = self.mark();
         let triple = self.str_int_str();
         if triple.is_none() {

@@ -425,8 +425,8 @@ fn fast_head(reader: &mut Reader<'_>) -> Option<Head> {
         if !reader.try_tuple(5) {
             return None;
         }
-        let primitive_calls = fast_count(reader.try_number()?)?;
-        let calls = fast_count(reader.try_number()?)?;
+        let primitive_calls = fast_count(reader.try_number()?);
+        let calls = fast_count(reader.try_number()?);
         let self_weight = fast_time(reader.try_number()?)?;
         let total_weight = fast_time(reader.try_number()?)?;
         reader
@@ -444,31 +444,29 @@ fn fast_head(reader: &mut Reader<'_>) -> Option<Head> {
 #[inline]
 fn fast_edge(reader: &mut Reader<'_>) -> Option<EdgeStats> {
     let mark = reader.mark();
-    let edge = (|| {
-        if !reader.try_tuple(4) {
-            return None;
+    let [calls, primitive_calls, self_weight, total_weight] = reader.try_numbers::<4>()?;
+    match (fast_time(self_weight), fast_time(total_weight)) {
+        (Some(self_weight), Some(total_weight)) => Some(EdgeStats {
+            calls: fast_count(calls),
+            primitive_calls: fast_count(primitive_calls),
+            self_weight,
+            total_weight,
+        }),
+        _ => {
+            reader.rewind(mark);
+            None
         }
-        Some(EdgeStats {
-            calls: fast_count(reader.try_number()?)?,
-            primitive_calls: fast_count(reader.try_number()?)?,
-            self_weight: fast_time(reader.try_number()?)?,
-            total_weight: fast_time(reader.try_number()?)?,
-        })
-    })();
-    if edge.is_none() {
-        reader.rewind(mark);
     }
-    edge
 }
 
 /// [`count`] of a number, which never fails.
 #[inline]
-fn fast_count(number: Number) -> Option<Option<u64>> {
-    Some(match number {
+fn fast_count(number: Number) -> Option<u64> {
+    match number {
         Number::Int(n) => u64::try_from(n).ok(),
         // As pstats prints a float count, with `%d`.
         Number::Float(f) => (f.is_finite() && f >= 0.0).then_some(f as u64),
-    })
+    }
 }
 
 /// [`time`] of a number; `None` where it fails, for the slow path to say why.
