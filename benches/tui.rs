@@ -54,6 +54,18 @@ fn big_profile() -> Loaded {
     }
 }
 
+/// Applies `action` (if any) and draws: the time from a key press to its redrawn frame.
+fn timed(app: &mut App, terminal: &mut Terminal<TestBackend>, action: Option<Action>) -> Duration {
+    let t = Instant::now();
+    if let Some(action) = action {
+        app.update(action);
+    }
+    terminal
+        .draw(|f| obol::tui::panes::render(app, f))
+        .expect("draw");
+    t.elapsed()
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -72,13 +84,7 @@ fn main() {
     for pane in [Pane::TimeOrder, Pane::LeftHeavy, Pane::Sandwich] {
         app.update(Action::ShowPane(pane));
         let frames: Vec<Duration> = (0..30)
-            .map(|_| {
-                let t = Instant::now();
-                terminal
-                    .draw(|f| obol::tui::panes::render(&app, f))
-                    .expect("draw");
-                t.elapsed()
-            })
+            .map(|_| timed(&mut app, &mut terminal, None))
             .collect();
         let keys = [
             Action::Down,
@@ -88,14 +94,7 @@ fn main() {
             Action::Up,
         ];
         let presses: Vec<Duration> = (0..30)
-            .map(|i| {
-                let t = Instant::now();
-                app.update(keys[i % keys.len()]);
-                terminal
-                    .draw(|f| obol::tui::panes::render(&app, f))
-                    .expect("draw");
-                t.elapsed()
-            })
+            .map(|i| timed(&mut app, &mut terminal, Some(keys[i % keys.len()])))
             .collect();
         println!(
             "{pane:?}: one frame at {width}x{height}: median {:.2} ms; key press to redrawn frame: median {:.2} ms",
@@ -106,12 +105,11 @@ fn main() {
     app.update(Action::ShowPane(Pane::Sandwich));
     let rows: Vec<Duration> = (0..20)
         .map(|i| {
-            let t = Instant::now();
-            app.update(if i % 2 == 0 { Action::Down } else { Action::Up });
-            terminal
-                .draw(|f| obol::tui::panes::render(&app, f))
-                .expect("draw");
-            t.elapsed()
+            timed(
+                &mut app,
+                &mut terminal,
+                Some(if i % 2 == 0 { Action::Down } else { Action::Up }),
+            )
         })
         .collect();
     println!(
@@ -121,16 +119,12 @@ fn main() {
     let zoom: Vec<Duration> = (0..20)
         .map(|i| {
             app.update(Action::ShowPane(Pane::LeftHeavy));
-            let t = Instant::now();
-            app.update(if i % 2 == 0 {
+            let action = if i % 2 == 0 {
                 Action::Zoom
             } else {
                 Action::Back
-            });
-            terminal
-                .draw(|f| obol::tui::panes::render(&app, f))
-                .expect("draw");
-            t.elapsed()
+            };
+            timed(&mut app, &mut terminal, Some(action))
         })
         .collect();
     println!(

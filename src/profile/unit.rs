@@ -45,14 +45,6 @@ impl Unit {
         })
     }
 
-    /// True for the units that measure time, which can be compared after conversion.
-    pub fn is_time(self) -> bool {
-        matches!(
-            self,
-            Unit::Seconds | Unit::Milliseconds | Unit::Microseconds | Unit::Nanoseconds
-        )
-    }
-
     /// Formats a weight for a table cell: time with a sensible suffix, counts as integers.
     pub fn format_weight(self, weight: f64) -> String {
         match self {
