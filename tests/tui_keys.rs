@@ -892,7 +892,7 @@ fn a_terminal_too_small_says_so_and_resizing_back_redraws() {
     );
     // The frames after it (too narrow for labels) reach across the new width, up to the
     // root's own weight (py-spy's empty stacks) in the last cell.
-    let tree = &ui.app.profile().tree;
+    let tree = ui.app.profile().tree();
     let stacked = tree.total() - tree.self_weight(obol::profile::NodeId::ROOT);
     let expected = (stacked / tree.total() * f64::from(120 * 8)).floor() as u32;
     let layout = &ui.app.left_heavy.layout;
@@ -1489,7 +1489,7 @@ fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
     ui.app.update(Action::DoubleClick { column, row });
     assert_eq!(ui.app.left_heavy.zoom, vec![rect.node]);
     // `e` asks the loop to open the selected frame's file at its own line.
-    let tree = &ui.app.profile().tree;
+    let tree = ui.app.profile().tree();
     let frame = ui
         .app
         .set()

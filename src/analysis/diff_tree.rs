@@ -152,8 +152,8 @@ mod tests {
             (&[("main", 1), ("c", 30)], 15.0),
         ]);
         let d = diff_tree(
-            (&base, &base.profiles[0].tree),
-            (&new, &new.profiles[0].tree),
+            (&base, base.profiles[0].tree()),
+            (&new, new.profiles[0].tree()),
         );
         let a = find(&d, &["main", "a"]);
         // a: 0.6 → 0.25, matched although its sampled line moved.

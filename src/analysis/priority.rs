@@ -203,10 +203,10 @@ pub fn rank(
         let owners = owners(set, &input.namer);
         for profile in &set.profiles {
             let modules = tree_modules(set, profile, &owners);
-            for node in profile.tree.ids() {
+            for node in profile.tree().ids() {
                 if let Some(module) = &modules[node.0 as usize] {
                     *tally.bytes.entry(module.clone()).or_default() +=
-                        profile.tree.self_weight(node);
+                        profile.tree().self_weight(node);
                 }
             }
         }
@@ -404,7 +404,7 @@ fn module_of(owners: &[Owner], func: FuncId) -> Option<&str> {
 
 /// Each tree node's module: its own function's, or for built-ins the nearest caller's.
 fn tree_modules(set: &ProfileSet, profile: &Profile, owners: &[Owner]) -> Vec<Option<String>> {
-    let tree = &profile.tree;
+    let tree = profile.tree();
     let mut modules: Vec<Option<String>> = vec![None; tree.len()];
     // Parents come before children, so one forward pass sees every caller's module first.
     for node in tree.ids().skip(1) {
@@ -465,7 +465,7 @@ fn tally_time(
         }
     } else {
         let modules = tree_modules(set, profile, owners);
-        let tree = &profile.tree;
+        let tree = profile.tree();
         for node in tree.ids().skip(1) {
             let Some(module) = &modules[node.0 as usize] else {
                 continue;
@@ -548,7 +548,7 @@ fn charge(
 
 /// Modules on the heaviest root-to-leaf path: from the root, always the heaviest child.
 fn hot_path(profile: &Profile, modules: &[Option<String>]) -> BTreeSet<String> {
-    let tree = &profile.tree;
+    let tree = profile.tree();
     let mut on_path = BTreeSet::new();
     let mut node = NodeId::ROOT;
     while let Some(&next) = tree

@@ -110,7 +110,7 @@ fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
                 }
             }
         } else {
-            let (s, t) = tree_function_weights(&profile.tree, &set.frames);
+            let (s, t) = tree_function_weights(profile.tree(), &set.frames);
             for i in 0..count {
                 self_weight[i] += s[i];
                 total_weight[i] += t[i];

@@ -11,7 +11,7 @@ pub fn time_order_tree(profile: &Profile) -> CallTree {
         return builder.finish();
     };
     for sample in timeline {
-        let stack = profile.tree.stack(sample.leaf);
+        let stack = profile.tree().stack(sample.leaf);
         let mut node = NodeId::ROOT;
         for frame in stack {
             node = builder.last_child_or_new(node, frame);

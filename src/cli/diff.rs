@@ -10,8 +10,8 @@ use crate::import::Loaded;
 use crate::text::escape_control;
 
 pub fn run(args: &DiffArgs) -> Result<(), CliError> {
-    let base = super::load(&args.base)?;
-    let new = super::load(&args.new)?;
+    let base = super::load_for_table(&args.base)?;
+    let new = super::load_for_table(&args.new)?;
     let by_shares = compares_by_shares(&base, &new);
     let sort = match args.sort {
         DiffSortArg::Share => DiffSort::Share,

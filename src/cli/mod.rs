@@ -142,6 +142,14 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
     Ok(loaded)
 }
 
+/// [`load`] for commands that read only function tables (`summary`, `diff`): a call tree that
+/// would have to be estimated (pstats') is not built.
+pub fn load_for_table(path: &Path) -> Result<Loaded, CliError> {
+    let loaded = import::load_path_lazily(path)?;
+    report_warnings(&loaded);
+    Ok(loaded)
+}
+
 /// The embedded demo profile.
 pub fn load_demo() -> Result<Loaded, CliError> {
     let loaded = import::load_bytes(Path::new(DEMO_NAME), DEMO_PROFILE)?;

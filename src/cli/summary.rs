@@ -21,7 +21,7 @@ impl From<SortArg> for SortKey {
 }
 
 pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
-    let loaded = super::load(&args.file)?;
+    let loaded = super::load_for_table(&args.file)?;
     let profiles = select_profiles(&loaded, args.thread.as_deref())?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());

@@ -38,8 +38,16 @@ pub fn guess_format(head: &[u8]) -> Option<Format> {
         .map(|(f, _)| *f)
 }
 
-/// Reads and parses the profile at `path`.
+/// Reads and parses the profile at `path`, call trees and all.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
+    let mut loaded = load_path_lazily(path)?;
+    loaded.build_trees();
+    Ok(loaded)
+}
+
+/// [`load_path`], but a call tree that has to be estimated (pstats') is left until it is asked
+/// for, for commands that read only the function table.
+pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
     let io_err = |source| LoadError::Io {
         path: path.to_owned(),
         source,
@@ -70,7 +78,6 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
         // Handed over so that the bytes are freed once read, before the trees are finished.
         match format {
             Format::Speedscope => speedscope::parse_owned(bytes, &mut warnings),
-            Format::Pstats => pstats::parse_owned(bytes, &mut warnings),
             _ => parse_as(format, &bytes, &mut warnings),
         }
     };
@@ -101,7 +108,9 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Loaded, LoadError> {
     let format = detect_or_fail(path, head)?;
     let mut warnings = Vec::new();
     let parsed = parse_as(format, bytes, &mut warnings);
-    finish(path, format, parsed, warnings)
+    let mut loaded = finish(path, format, parsed, warnings)?;
+    loaded.build_trees();
+    Ok(loaded)
 }
 
 fn detect_or_fail(path: &Path, head: &[u8]) -> Result<Format, LoadError> {

@@ -455,7 +455,7 @@ mod tests {
     }
 
     fn weight_of(set: &ProfileSet, path: &[&str]) -> (f64, f64) {
-        let tree = &set.profiles[0].tree;
+        let tree = set.profiles[0].tree();
         let mut node = NodeId::ROOT;
         for name in path {
             node = *tree
@@ -509,7 +509,7 @@ mod tests {
     fn empty_stack_counts_toward_the_total() {
         let (set, _) = load(b"a 2\n 3\n");
         assert_eq!(set.total(), 5.0);
-        assert_eq!(set.profiles[0].tree.self_weight(NodeId::ROOT), 3.0);
+        assert_eq!(set.profiles[0].tree().self_weight(NodeId::ROOT), 3.0);
     }
 
     #[test]
@@ -541,6 +541,6 @@ mod tests {
         }
         let (set, _) = load(&big);
         assert_eq!(set.total(), 200_000.0);
-        assert_eq!(set.profiles[0].tree.len(), 1 + 1 + 7);
+        assert_eq!(set.profiles[0].tree().len(), 1 + 1 + 7);
     }
 }

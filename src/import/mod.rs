@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::profile::ProfileSet;
 
-pub use detect::{load_bytes, load_path};
+pub use detect::{load_bytes, load_path, load_path_lazily};
 
 /// The formats obol reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,7 +136,7 @@ pub enum LoadError {
 }
 
 /// A file read into the model.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Loaded {
     pub path: PathBuf,
     pub format: Format,
@@ -148,5 +148,15 @@ pub struct Loaded {
 impl Loaded {
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Builds the call trees left for later, adding what that had to say to the warnings.
+    pub fn build_trees(&mut self) {
+        for profile in &self.set.profiles {
+            if !profile.tree_is_built() {
+                let (_, warnings) = profile.tree_and_warnings();
+                self.warnings.extend_from_slice(warnings);
+            }
+        }
     }
 }

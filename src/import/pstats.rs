@@ -56,17 +56,9 @@ pub fn sniff(head: &[u8]) -> Sniff {
     }
 }
 
+/// The function table; the call tree is estimated when first asked for.
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    let read = read(bytes, warnings)?;
-    Ok(read.into_set(warnings))
-}
-
-/// [`parse`] of a file read into memory whole, which lets the bytes go once they are read:
-/// the call tree, estimated afterwards, can then have the memory they held.
-pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    let read = read(&bytes, warnings)?;
-    drop(bytes);
-    Ok(read.into_set(warnings))
+    Ok(read(bytes, warnings)?.into_set())
 }
 
 /// A stats file as read: everything but the call tree, and nothing borrowed from the file.
@@ -76,26 +68,32 @@ struct Read {
 }
 
 impl Read {
-    fn into_set(self, warnings: &mut Vec<String>) -> ProfileSet {
+    /// The profile, its call tree left to be estimated when first needed: the table is what
+    /// `summary` reads, and the estimate costs about as much as the reading.
+    fn into_set(self) -> ProfileSet {
         let Read { stats, frames } = self;
         let total = stats.iter().map(|s| s.self_weight).sum();
-        // Each function is a frame of its own, of the same number.
         let count = frames.function_count();
-        let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
-        let name_of = |func: FuncId| frames.function(func).name.as_str();
-        let tree = tree::estimate_for(
-            count,
-            &frame_of_func,
-            name_of,
-            &stats,
-            tree::MAX_NODES,
-            warnings,
-        );
-        let profile = Profile {
-            total,
-            function_stats: Some(stats),
-            ..Profile::from_tree("", Unit::Seconds, tree)
+        // The estimate names one function, the heaviest, when it has to start the tree there;
+        // the frame table is not at hand when it runs.
+        let fallback_name = tree::fallback_root(&stats)
+            .map(|at| frames.function(stats[at].func).name.clone())
+            .unwrap_or_default();
+        let recipe = move |stats: &[FunctionStats]| {
+            // Each function is a frame of its own, of the same number.
+            let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
+            let mut warnings = Vec::new();
+            let tree = tree::estimate_for(
+                count,
+                &frame_of_func,
+                |_| fallback_name.as_str(),
+                stats,
+                tree::MAX_NODES,
+                &mut warnings,
+            );
+            (tree, warnings)
         };
+        let profile = Profile::with_tree_recipe("", Unit::Seconds, total, stats, Box::new(recipe));
         ProfileSet {
             frames,
             profiles: vec![profile],

@@ -1,10 +1,13 @@
 //! The in-memory model every importer produces and every view reads. No UI code here.
 
 pub mod frame;
+mod lazy_tree;
 pub mod tree;
 pub mod unit;
 
 pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
+use lazy_tree::LazyTree;
+pub use lazy_tree::TreeRecipe;
 pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree};
 pub use unit::Unit;
 
@@ -40,14 +43,15 @@ pub struct FunctionStats {
 }
 
 /// One profile: a thread of a py-spy run, one entry of a speedscope file, or a whole pstats file.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Profile {
     pub name: String,
     pub unit: Unit,
     /// The weight of the whole profile. For pstats this is `total_tt`, which the call tree (an
     /// estimate rebuilt from caller edges) need not match exactly.
     pub total: f64,
-    pub tree: CallTree,
+    /// Read through [`Profile::tree`]: it may be built when first asked for.
+    tree: LazyTree,
     /// Samples in recorded order, where the format keeps it (speedscope).
     pub timeline: Option<Vec<TimelineSample>>,
     /// speedscope's `startValue`/`endValue`, where given.
@@ -64,17 +68,54 @@ impl Profile {
             name: name.into(),
             unit,
             total: tree.total(),
-            tree,
+            tree: LazyTree::built(tree),
             timeline: None,
             start_value: None,
             end_value: None,
             function_stats: None,
         }
     }
+
+    /// A profile whose tree is built from its function figures by `recipe` when first asked
+    /// for (pstats' estimate), not before.
+    pub fn with_tree_recipe(
+        name: impl Into<String>,
+        unit: Unit,
+        total: f64,
+        function_stats: Vec<FunctionStats>,
+        recipe: TreeRecipe,
+    ) -> Profile {
+        Profile {
+            name: name.into(),
+            unit,
+            total,
+            tree: LazyTree::pending(recipe),
+            timeline: None,
+            start_value: None,
+            end_value: None,
+            function_stats: Some(function_stats),
+        }
+    }
+
+    /// The call tree, built now if it was left for when it is needed.
+    pub fn tree(&self) -> &CallTree {
+        self.tree_and_warnings().0
+    }
+
+    /// Whether the tree exists yet (a recipe's tree is built on first use).
+    pub fn tree_is_built(&self) -> bool {
+        self.tree.is_built()
+    }
+
+    /// The call tree and what building it had to tell the user (an estimate cut short).
+    pub fn tree_and_warnings(&self) -> (&CallTree, &[String]) {
+        let stats = self.function_stats.as_deref().unwrap_or_default();
+        self.tree.get(stats)
+    }
 }
 
 /// Everything one file held: its frames, shared by its one or more profiles.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ProfileSet {
     pub frames: FrameTable,
     pub profiles: Vec<Profile>,

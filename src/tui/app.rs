@@ -161,7 +161,7 @@ impl App {
 
     /// The merged tree shown: derived, or the profile's own.
     pub fn merged_tree(&self) -> &CallTree {
-        self.trees.merged.as_ref().unwrap_or(&self.profile().tree)
+        self.trees.merged.as_ref().unwrap_or(self.profile().tree())
     }
 
     /// The area panes draw in: everything but the tab bar and the two status lines.
@@ -207,7 +207,7 @@ impl App {
             .trees
             .merged
             .as_ref()
-            .unwrap_or(&set.profiles[r.profile].tree);
+            .unwrap_or(set.profiles[r.profile].tree());
         match self.pane {
             Pane::TimeOrder | Pane::LeftHeavy if self.side_by_side.is_some() => {
                 if let Some(sbs) = &mut self.side_by_side {
@@ -226,7 +226,7 @@ impl App {
             Pane::LeftHeavy => self.left_heavy.relayout(merged, &set.frames, body),
             Pane::Sandwich => {
                 self.sandwich
-                    .relayout(&set.profiles[r.profile].tree, &set.frames, body)
+                    .relayout(set.profiles[r.profile].tree(), &set.frames, body)
             }
             Pane::Priority => {
                 if self.priority.is_none() {
@@ -471,7 +471,7 @@ impl App {
             .trees
             .merged
             .as_ref()
-            .unwrap_or(&set.profiles[r.profile].tree);
+            .unwrap_or(set.profiles[r.profile].tree());
         let (tree, view) = match self.pane {
             Pane::TimeOrder => (
                 self.trees.time_order.as_ref().unwrap_or(merged),

@@ -44,10 +44,10 @@ impl Difference {
     pub fn new(app: &App) -> Option<Difference> {
         let (base, new) = (app.files.first()?, app.files.get(1)?);
         let merged = |set: &crate::profile::ProfileSet| match set.profiles.as_slice() {
-            [one] => one.tree.clone(),
-            many => {
-                crate::analysis::transform::merge(&many.iter().map(|p| &p.tree).collect::<Vec<_>>())
-            }
+            [one] => one.tree().clone(),
+            many => crate::analysis::transform::merge(
+                &many.iter().map(|p| p.tree()).collect::<Vec<_>>(),
+            ),
         };
         let (base_tree, new_tree) = (merged(&base.set), merged(&new.set));
         let diff = diff_tree((&base.set, &base_tree), (&new.set, &new_tree));

@@ -151,7 +151,7 @@ impl App {
             .trees
             .merged
             .as_ref()
-            .unwrap_or(&self.files[r.file].set.profiles[r.profile].tree);
+            .unwrap_or(self.files[r.file].set.profiles[r.profile].tree());
         let (tree, view) = match self.pane {
             Pane::TimeOrder => (
                 self.trees.time_order.as_ref().unwrap_or(merged),

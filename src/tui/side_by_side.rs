@@ -97,9 +97,9 @@ fn path_weight(frames: &FrameTable, tree: &CallTree, path: &[Identity]) -> Optio
 
 fn merged_tree(loaded: &Loaded) -> CallTree {
     match loaded.set.profiles.as_slice() {
-        [one] => one.tree.clone(),
+        [one] => one.tree().clone(),
         many => {
-            crate::analysis::transform::merge(&many.iter().map(|p| &p.tree).collect::<Vec<_>>())
+            crate::analysis::transform::merge(&many.iter().map(|p| p.tree()).collect::<Vec<_>>())
         }
     }
 }

@@ -41,14 +41,14 @@ pub struct Trees {
 pub fn derive(set: &ProfileSet, profile: &Profile, options: &ViewOptions) -> Trees {
     let frames = &set.frames;
     let merged_threads = (options.merge_threads && set.profiles.len() > 1).then(|| {
-        let trees: Vec<&CallTree> = set.profiles.iter().map(|p| &p.tree).collect();
+        let trees: Vec<&CallTree> = set.profiles.iter().map(|p| p.tree()).collect();
         merge(&trees)
     });
     let time_order = match merged_threads {
         Some(_) => None,
         None => profile.timeline.as_ref().map(|_| time_order_tree(profile)),
     };
-    let base = merged_threads.as_ref().unwrap_or(&profile.tree);
+    let base = merged_threads.as_ref().unwrap_or(profile.tree());
     let hidden_share = options
         .hidden
         .as_ref()

@@ -180,7 +180,7 @@ fn python_written_files_read_as_pstats_reads_them() {
 /// The tree of a `python3 -m cProfile` file, against the figures Python printed.
 fn check_tree(name: &str, set: &ProfileSet, oracle: &Json) {
     let profile = &set.profiles[0];
-    let tree = &profile.tree;
+    let tree = profile.tree();
     // The roots are the outer exec, whose caller was not profiled (and which the import of
     // `helper` calls again, nested), and the profiler's own `disable`: together they are all
     // the time cProfile measured, which is total_tt.

@@ -80,9 +80,13 @@ fn marshal_stats(funcs: &[Func]) -> Vec<u8> {
     out
 }
 
+/// The file parsed and its call tree estimated, with the warnings of both.
 fn load(bytes: &[u8]) -> (ProfileSet, Vec<String>) {
     let mut warnings = Vec::new();
     let set = parse(bytes, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+    for profile in &set.profiles {
+        warnings.extend_from_slice(profile.tree_and_warnings().1);
+    }
     (set, warnings)
 }
 
@@ -92,7 +96,7 @@ fn close(a: f64, b: f64) -> bool {
 
 /// (self, total) of the node reached by following function names from the root.
 fn node(set: &ProfileSet, path: &[&str]) -> (f64, f64) {
-    let tree = &set.profiles[0].tree;
+    let tree = set.profiles[0].tree();
     let mut at = NodeId::ROOT;
     for name in path {
         at = *tree
@@ -192,7 +196,7 @@ fn figures_are_kept_as_the_file_states_them() {
 fn diamond_tree_follows_each_callers_figures() {
     let (set, warnings) = load(&diamond());
     assert!(warnings.is_empty(), "{warnings:?}");
-    let tree = &set.profiles[0].tree;
+    let tree = set.profiles[0].tree();
     // By hand: main is the only root (no callers), weight 16, own share 1/16 of it.
     assert_eq!(tree.children(NodeId::ROOT).len(), 1);
     assert_node(&set, &["main"], 1.0, 16.0);
@@ -206,6 +210,31 @@ fn diamond_tree_follows_each_callers_figures() {
     assert_node(&set, &["main", "b", "c", "d"], 5.0, 5.0);
     assert_eq!(tree.len(), 8);
     assert_eq!(tree.total(), set.profiles[0].total);
+}
+
+#[test]
+fn the_tree_is_estimated_when_first_asked_for_and_only_then() {
+    let bytes = diamond();
+    let mut warnings = Vec::new();
+    let set = parse(&bytes, &mut warnings).unwrap();
+    let profile = &set.profiles[0];
+    assert!(!profile.tree_is_built());
+    // The function table needs no tree.
+    let rows = crate::analysis::summary::function_table(
+        &set,
+        &[profile],
+        crate::analysis::summary::SortKey::SelfWeight,
+    );
+    assert_eq!(rows.len(), 5);
+    assert!(!profile.tree_is_built());
+    // Asked for, it is the estimate, the same each time it is asked for.
+    let tree = profile.tree();
+    assert!(profile.tree_is_built());
+    let (eager, _) = load(&bytes);
+    assert_eq!(tree.len(), 8);
+    assert_eq!(tree.len(), eager.profiles[0].tree().len());
+    assert!(std::ptr::eq(tree, profile.tree()));
+    assert_node(&set, &["main", "b", "c", "d"], 5.0, 5.0);
 }
 
 #[test]
@@ -228,7 +257,7 @@ fn direct_recursion_uses_the_functions_own_ratio() {
     assert_node(&set, &["main", "rec"], 2.0, 7.0);
     assert_node(&set, &["main", "rec", "leaf"], 5.0, 5.0);
     // The self edge is not unrolled.
-    assert_eq!(set.profiles[0].tree.len(), 4);
+    assert_eq!(set.profiles[0].tree().len(), 4);
 }
 
 #[test]
@@ -254,7 +283,7 @@ fn a_call_back_up_the_path_is_a_leaf() {
     assert_node(&set, &["main", "ping"], 2.0, 8.0);
     assert_node(&set, &["main", "ping", "pong"], 5.0, 6.0);
     assert_node(&set, &["main", "ping", "pong", "ping"], 1.0, 1.0);
-    assert_eq!(set.profiles[0].tree.len(), 5);
+    assert_eq!(set.profiles[0].tree().len(), 5);
 }
 
 #[test]
@@ -284,8 +313,8 @@ fn an_entry_point_that_recurses_is_a_root_and_its_nested_call_unrolls_once() {
     assert_node(&set, &[exec_name, "<module>", exec_name], 0.5, 3.0);
     let body_node = node(&set, &[exec_name, "<module>", exec_name, "<module>"]);
     assert_eq!(body_node, (2.5, 2.5));
-    assert_eq!(set.profiles[0].tree.len(), 6);
-    assert_eq!(set.profiles[0].tree.total(), 10.0);
+    assert_eq!(set.profiles[0].tree().len(), 6);
+    assert_eq!(set.profiles[0].tree().total(), 10.0);
 }
 
 #[test]
@@ -340,8 +369,8 @@ fn a_cycle_through_the_entry_point_is_rebuilt_by_hand() {
     assert_node(&set, &["a", "b", "a"], 1.0, 4.0);
     assert_node(&set, &["a", "b", "a", "c"], 3.0, 3.0);
     assert_node(&set, &["a", "c"], 2.0, 2.0);
-    assert_eq!(set.profiles[0].tree.len(), 6);
-    assert_eq!(set.profiles[0].tree.total(), 9.0);
+    assert_eq!(set.profiles[0].tree().len(), 6);
+    assert_eq!(set.profiles[0].tree().total(), 9.0);
     assert_eq!(set.profiles[0].total, 9.0);
 }
 
@@ -407,7 +436,7 @@ fn light_branches_stay_leaves_and_the_node_cap_holds() {
     funcs.push(func(g, (100, 100, 50.0, 50.0), g_callers));
     let (set, warnings) = load(&marshal_stats(&funcs));
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert_eq!(set.profiles[0].tree.len(), 1 + 201);
+    assert_eq!(set.profiles[0].tree().len(), 1 + 201);
     let stats = set.profiles[0].function_stats.as_ref().unwrap();
     let mut warnings = Vec::new();
     let tree = tree::estimate_within(&set.frames, stats, 150, &mut warnings);

@@ -434,6 +434,13 @@ fn share_out<'h>(
     }
 }
 
+/// Where the tree starts when no function's time lies outside its callers': the heaviest.
+pub(super) fn fallback_root(stats: &[FunctionStats]) -> Option<usize> {
+    (0..stats.len())
+        .filter(|&i| stats[i].total_weight > 0.0)
+        .max_by(|&a, &b| stats[a].total_weight.total_cmp(&stats[b].total_weight))
+}
+
 /// The estimated call tree of `stats`, whose functions `table` holds, within `cap` nodes
 /// unless the roots alone are more (the importer uses [`MAX_NODES`]).
 #[cfg(test)]
@@ -476,10 +483,7 @@ pub(super) fn estimate_for<'n>(
     if graph.roots.is_empty() {
         // Every function's time is claimed by its callers (a cycle with no way in): nothing
         // says where the stacks start, so the stacks start at the heaviest function.
-        let heaviest = (0..stats.len())
-            .filter(|&i| stats[i].total_weight > 0.0)
-            .max_by(|&a, &b| stats[a].total_weight.total_cmp(&stats[b].total_weight));
-        if let Some(at) = heaviest {
+        if let Some(at) = fallback_root(stats) {
             warnings.push(format!(
                 "no function's time lies outside its callers', so the estimated call tree \
                  starts at the heaviest, {}",

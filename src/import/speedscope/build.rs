@@ -93,16 +93,12 @@ pub(super) fn build(
         } else {
             remap(&tree, &ids, timeline)?
         };
-        profiles.push(Profile {
-            name: profile.name,
-            unit: profile.unit,
-            total: tree.total(),
-            tree,
-            timeline: Some(timeline),
-            start_value: profile.start_value,
-            end_value: profile.end_value,
-            function_stats,
-        });
+        let mut built = Profile::from_tree(profile.name, profile.unit, tree);
+        built.timeline = Some(timeline);
+        built.start_value = profile.start_value;
+        built.end_value = profile.end_value;
+        built.function_stats = function_stats;
+        profiles.push(built);
     }
     Ok(ProfileSet { frames, profiles })
 }

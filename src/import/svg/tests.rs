@@ -184,7 +184,7 @@ fn a_flame_chart_repeats_frames_side_by_side() {
     );
     let (set, _) = load(&svg);
     assert_same(&imported(&set), &oracle(folded));
-    assert_eq!(set.profiles[0].tree.len(), 1 + 3);
+    assert_eq!(set.profiles[0].tree().len(), 1 + 3);
 }
 
 #[test]

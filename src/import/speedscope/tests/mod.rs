@@ -37,7 +37,7 @@ fn fail(json: &[u8]) -> ParseError {
 
 /// (self, total) of the node reached by following frame names from the root.
 fn weight_of(set: &ProfileSet, profile: usize, path: &[&str]) -> (f64, f64) {
-    let tree = &set.profiles[profile].tree;
+    let tree = set.profiles[profile].tree();
     let mut node = NodeId::ROOT;
     for name in path {
         node = *tree
@@ -59,7 +59,7 @@ fn timeline(set: &ProfileSet, profile: &Profile) -> Vec<(String, f64)> {
         .iter()
         .map(|s| {
             let names: Vec<&str> = profile
-                .tree
+                .tree()
                 .stack(s.leaf)
                 .into_iter()
                 .map(|f| set.frames.frame(f).name.as_str())
@@ -122,7 +122,7 @@ fn sampled_weights_by_hand() {
     assert_eq!((p.name.as_str(), p.unit), ("p", Unit::Milliseconds));
     assert_eq!((p.start_value, p.end_value), (Some(3.0), Some(19.0)));
     assert_eq!(p.total, 16.0);
-    assert_eq!(p.tree.self_weight(NodeId::ROOT), 2.0);
+    assert_eq!(p.tree().self_weight(NodeId::ROOT), 2.0);
     assert_eq!(weight_of(&set, 0, &["a"]), (0.0, 14.0));
     assert_eq!(weight_of(&set, 0, &["a", "b"]), (5.0, 14.0));
     assert_eq!(weight_of(&set, 0, &["a", "b", "c"]), (5.0, 5.0));
@@ -196,7 +196,7 @@ fn duplicate_frames_merge_and_weightless_nodes_go() {
     let json = r#"{"shared":{"frames":[{"name":"a"},{"name":"b"},{"name":"a"},{"name":"c"}]},
       "profiles":[{"type":"sampled","unit":"none","samples":[[0,1],[2,1],[3]],"weights":[1,2,0]}]}"#;
     let (set, _) = load(json);
-    let tree = &set.profiles[0].tree;
+    let tree = set.profiles[0].tree();
     assert_eq!(tree.len(), 3);
     assert_eq!(weight_of(&set, 0, &["a", "b"]), (3.0, 3.0));
     let leaves: Vec<_> = timeline(&set, &set.profiles[0]);
@@ -221,11 +221,11 @@ fn evented_by_hand_with_idle_gaps() {
     let (set, _) = load(&json);
     let p = &set.profiles[0];
     assert_eq!(p.total, 7.0);
-    assert_eq!(p.tree.self_weight(NodeId::ROOT), 0.0);
+    assert_eq!(p.tree().self_weight(NodeId::ROOT), 0.0);
     assert_eq!(weight_of(&set, 0, &["a"]), (3.0, 6.0));
     assert_eq!(weight_of(&set, 0, &["a", "b"]), (3.0, 3.0));
     assert_eq!(weight_of(&set, 0, &["c"]), (1.0, 1.0));
-    assert_eq!(p.tree.len(), 4, "the zero-length d leaves no node");
+    assert_eq!(p.tree().len(), 4, "the zero-length d leaves no node");
     let expected = [("a", 2.0), ("a;b", 3.0), ("a", 1.0), ("c", 0.5), ("c", 0.5)];
     let expected: Vec<(String, f64)> = expected.iter().map(|&(s, w)| (s.to_owned(), w)).collect();
     assert_eq!(timeline(&set, p), expected);

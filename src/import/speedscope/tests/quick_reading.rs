@@ -53,7 +53,7 @@ fn check_against_naive_count(json: &str, stacks: &[Vec<u32>], weights: &[u64]) {
         }
     }
     expected.retain(|_, w| *w > 0);
-    let tree = &set.profiles[0].tree;
+    let tree = set.profiles[0].tree();
     assert_eq!(tree.len() - 1, expected.len());
     for node in tree.ids().skip(1) {
         let path: Vec<u32> = tree.stack(node).iter().map(|f| f.0).collect();
@@ -263,7 +263,7 @@ fn function_figures_match_a_walk_of_the_tree() {
                 tallied.1[stat.func.0 as usize] += stat.total_weight;
             }
             let walked =
-                crate::analysis::summary::tree_function_weights(&profile.tree, &set.frames);
+                crate::analysis::summary::tree_function_weights(profile.tree(), &set.frames);
             assert_eq!(tallied, walked);
             assert!(walked.1.iter().all(|&total| total > 0.0));
         }
