@@ -203,10 +203,10 @@ pub fn rank(
         let owners = owners(set, &input.namer);
         for profile in &set.profiles {
             let modules = tree_modules(set, profile, &owners);
-            for node in profile.tree().ids() {
+            let tree = profile.tree();
+            for node in tree.ids() {
                 if let Some(module) = &modules[node.0 as usize] {
-                    *tally.bytes.entry(module.clone()).or_default() +=
-                        profile.tree().self_weight(node);
+                    *tally.bytes.entry(module.clone()).or_default() += tree.self_weight(node);
                 }
             }
         }

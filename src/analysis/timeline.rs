@@ -10,8 +10,9 @@ pub fn time_order_tree(profile: &Profile) -> CallTree {
     let Some(timeline) = &profile.timeline else {
         return builder.finish();
     };
+    let merged = profile.tree();
     for sample in timeline {
-        let stack = profile.tree().stack(sample.leaf);
+        let stack = merged.stack(sample.leaf);
         let mut node = NodeId::ROOT;
         for frame in stack {
             node = builder.last_child_or_new(node, frame);
