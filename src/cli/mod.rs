@@ -33,6 +33,11 @@ pub struct Cli {
     /// Open the profile embedded in obol instead of a file.
     #[arg(long)]
     pub demo: bool,
+
+    /// Where the profiled sources live, for the Priority pane's complexity and imports (may
+    /// repeat), as for `obol priority`.
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,7 +185,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
-            crate::tui::run(cli.files, cli.demo)
+            crate::tui::run(cli.files, cli.demo, cli.source_root)
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct App {
     pub left_heavy: FlameView,
     pub sandwich: SandwichView,
     pub priority: Option<PriorityView>,
+    /// `--source-root`: where Priority looks for the profiled sources.
+    pub source_roots: Vec<PathBuf>,
     /// The difference view of the first two files, while `d` has it on.
     pub difference: Option<Difference>,
     /// The first two files side by side, while `s` has it on.
@@ -103,6 +105,7 @@ impl App {
             left_heavy: FlameView::new(ChildOrder::HeaviestFirst),
             sandwich: SandwichView::new(Vec::new()),
             priority: None,
+            source_roots: Vec::new(),
             difference: None,
             side_by_side: None,
             search: None,
@@ -241,13 +244,12 @@ impl App {
     }
 
     fn priority_report(&self) -> PriorityReport {
-        crate::cli::priority::priority_report(&self.files, &[], Weights::default()).unwrap_or_else(
-            |_| PriorityReport {
+        crate::cli::priority::priority_report(&self.files, &self.source_roots, Weights::default())
+            .unwrap_or_else(|_| PriorityReport {
                 weights: Weights::default(),
                 graph_source: GraphSource::Calls,
                 modules: Vec::new(),
-            },
-        )
+            })
     }
 
     /// Applies one action. Everything the user can do goes through here.
@@ -565,7 +567,11 @@ pub enum Event {
 
 /// Loads `paths` (and the demo, if asked) while showing progress, then runs the UI until quit.
 /// Returns the first load error, after restoring the terminal.
-pub fn run(paths: Vec<PathBuf>, demo: bool) -> Result<(), crate::cli::CliError> {
+pub fn run(
+    paths: Vec<PathBuf>,
+    demo: bool,
+    source_roots: Vec<PathBuf>,
+) -> Result<(), crate::cli::CliError> {
     let (sender, receiver) = mpsc::channel::<Event>();
     let (mut tui, guard) = terminal::enter()?;
     input::spawn_input(sender.clone());
@@ -580,6 +586,7 @@ pub fn run(paths: Vec<PathBuf>, demo: bool) -> Result<(), crate::cli::CliError> 
     };
     let area = tui.size()?;
     let mut app = App::new(files, theme, Rect::new(0, 0, area.width, area.height));
+    app.source_roots = source_roots;
     event_loop(&mut tui, &receiver, &mut app)?;
     drop(guard);
     Ok(())
