@@ -131,6 +131,19 @@ pub struct ModuleScore {
     pub heaviest_function: Option<(usize, FuncId)>,
 }
 
+impl ModuleScore {
+    /// The normalized factors in the score's order: time, coupling, complexity, memory, calls.
+    pub fn factors(&self) -> [Option<f64>; 5] {
+        [
+            self.time,
+            self.coupling,
+            self.complexity,
+            self.memory,
+            self.calls,
+        ]
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriorityReport {
     pub weights: Weights,

@@ -121,15 +121,11 @@ fn print_table(
     {
         writeln!(
             out,
-            "{:>4} {:<4} {:>6.3}  {} {} {} {} {}  {:<32} {}",
+            "{:>4} {:<4} {:>6.3}  {}  {:<32} {}",
             i + 1,
             m.tier,
             m.score,
-            bar(m.time, 5),
-            bar(m.coupling, 5),
-            bar(m.complexity, 5),
-            bar(m.memory, 5),
-            bar(m.calls, 5),
+            m.factors().map(|f| bar(f, 5)).join(" "),
             escape_control(&m.module),
             m.reasons.join("; ")
         )?;

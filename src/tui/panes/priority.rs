@@ -90,15 +90,11 @@ pub fn render(view: &PriorityView, theme: &Theme, buf: &mut Buffer) {
         .enumerate()
     {
         let text = format!(
-            "{:>3} {:<2} {:>5.2} {} {} {} {} {} {}{}{}",
+            "{:>3} {:<2} {:>5.2} {} {}{}{}",
             rank + 1,
             m.tier,
             m.score,
-            bar(m.time, 4),
-            bar(m.coupling, 4),
-            bar(m.complexity, 4),
-            bar(m.memory, 4),
-            bar(m.calls, 4),
+            m.factors().map(|f| bar(f, 4)).join(" "),
             escape_control(&m.module),
             if m.reasons.is_empty() { "" } else { " · " },
             m.reasons.join("; ")
