@@ -1,0 +1,140 @@
+//! pstats: calls, and the oracle pstats itself wrote.
+
+use super::*;
+
+#[test]
+fn sandwich_shows_pstats_numbers_and_calls() {
+    let (total, mut functions) = pstats_oracle();
+    // Wide enough for the longest status line.
+    let mut ui = Ui::open(&[common::fixture("program.prof")], 200, 40);
+    ui.chars("3");
+    functions.sort_by(|a, b| {
+        b.self_time
+            .total_cmp(&a.self_time)
+            .then(b.total.total_cmp(&a.total))
+            .then((&a.name, &a.file, a.line).cmp(&(&b.name, &b.file, b.line)))
+    });
+    let pct = |x: f64| format!("{:.1}", 100.0 * x / total);
+    let width = usize::from(ui.app.sandwich.table_area.width);
+    let rows: Vec<String> = ui.lines()[2..38]
+        .iter()
+        .map(|l| {
+            l.chars()
+                .take(width)
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = functions[..36]
+        .iter()
+        .map(|f| {
+            format!(
+                "{:>8}{:>5} {:>8}{:>5} {:>7} {}",
+                format!("{:.3}s", f.self_time),
+                pct(f.self_time),
+                format!("{:.3}s", f.total),
+                pct(f.total),
+                f.calls,
+                cut(&f.name, width - 36)
+            )
+        })
+        .collect();
+    assert_eq!(rows, expected);
+    for f in &functions[..12] {
+        assert_eq!(
+            ui.status(),
+            format!(
+                "{} {}:{} · self {:.3}s ({}%) · total {:.3}s ({}%) · {} calls",
+                f.name,
+                f.file,
+                f.line,
+                f.self_time,
+                pct(f.self_time),
+                f.total,
+                pct(f.total),
+                f.calls
+            )
+        );
+        ui.chars("j");
+    }
+    // Sorted by calls: most called first, ties by total.
+    ui.chars("oo");
+    assert!(ui.row(1).contains("calls▼"));
+    let mut calls: Vec<u64> = functions.iter().map(|f| f.calls).collect();
+    calls.sort_by(|a, b| b.cmp(a));
+    let shown: Vec<u64> = table_rows(&ui)
+        .iter()
+        .map(|r| r.2.parse().expect("calls"))
+        .collect();
+    assert_eq!(shown, calls[..36]);
+}
+
+#[test]
+fn enter_in_priority_opens_apply_tax_for_pricing() {
+    let (_, functions) = pstats_oracle();
+    let mut ui = Ui::open(&[common::fixture("program.prof")], 120, 40);
+    ui.chars("4");
+    // The profile names shop/__init__.py, so pricing.py is known to sit in package `shop`.
+    assert!(
+        ui.status().starts_with("shop.pricing · "),
+        "{}",
+        ui.status()
+    );
+    let heaviest = functions
+        .iter()
+        .filter(|f| f.file.ends_with("/shop/pricing.py"))
+        .max_by(|a, b| a.self_time.total_cmp(&b.self_time))
+        .unwrap();
+    ui.enter();
+    assert_eq!(ui.app.pane, Pane::Sandwich);
+    assert!(
+        ui.status().starts_with(&format!(
+            "{} {}:{} ·",
+            heaviest.name, heaviest.file, heaviest.line
+        )),
+        "{}",
+        ui.status()
+    );
+}
+
+#[test]
+fn shift_h_enter_hides_library_frames_with_full_paths() {
+    // pstats: library = every function outside the program (builtins `~`, the standard
+    // library under /lib/python3.11, <frozen ...>).
+    let (total, functions) = pstats_oracle();
+    let hidden: f64 = functions
+        .iter()
+        .filter(|f| !is_program_file(&f.file) && f.file != "<string>")
+        .map(|f| f.self_time)
+        .sum();
+    let mut ui = Ui::open(&[common::fixture("program.prof")], 120, 40);
+    ui.chars("2H");
+    ui.enter();
+    let only_my_code = |share: f64| {
+        format!(
+            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
+            100.0 * share
+        )
+    };
+    assert_eq!(ui.message(), only_my_code(hidden / total));
+    // speedscope: the same, over samples.
+    let path = common::fixture("program.speedscope.json");
+    let tree = speedscope(&path)[0].tree();
+    let hidden: f64 = tree
+        .nodes
+        .iter()
+        .filter(|(p, _)| {
+            p.last()
+                .is_some_and(|f| !is_program_file(&split_frame(f).1))
+        })
+        .map(|(_, w)| w.self_weight)
+        .sum();
+    let mut ui = Ui::open(&[&path], 120, 40);
+    ui.chars("2H");
+    ui.enter();
+    assert_eq!(ui.message(), only_my_code(hidden / tree.total));
+    // What is left is the program's own frames only.
+    ui.search("^_find_and_load$|^dumps$|encode");
+    assert_eq!(search_summary(&ui).0, 0);
+}
