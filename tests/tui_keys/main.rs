@@ -104,6 +104,18 @@ fn is_program_file(file: &str) -> bool {
     file == "main.py" || file.starts_with("shop/") || file.contains("/obol-fixture-program/")
 }
 
+/// Self weight of the frames outside the program: what "only my code" hides.
+fn library_self_weight(tree: &Folded) -> f64 {
+    tree.nodes
+        .iter()
+        .filter(|(p, _)| {
+            p.last()
+                .is_some_and(|f| !is_program_file(&split_frame(f).1))
+        })
+        .map(|(_, w)| w.self_weight)
+        .sum()
+}
+
 /// Per function (name, file) of a folded file: (self, total), total counting a stack once.
 fn function_weights(folded: &Folded) -> Vec<((String, String), f64, f64)> {
     let mut out: std::collections::BTreeMap<(String, String), (f64, f64)> = Default::default();

@@ -121,15 +121,7 @@ fn shift_h_enter_hides_library_frames_with_full_paths() {
     // speedscope: the same, over samples.
     let path = common::fixture("program.speedscope.json");
     let tree = speedscope(&path)[0].tree();
-    let hidden: f64 = tree
-        .nodes
-        .iter()
-        .filter(|(p, _)| {
-            p.last()
-                .is_some_and(|f| !is_program_file(&split_frame(f).1))
-        })
-        .map(|(_, w)| w.self_weight)
-        .sum();
+    let hidden = library_self_weight(&tree);
     let mut ui = Ui::open(&[&path], 120, 40);
     ui.chars("2H");
     ui.enter();

@@ -156,13 +156,7 @@ fn brackets_switch_threads_of_one_file() {
 #[test]
 fn t_merges_threads_and_splits_them_again() {
     let path = common::fixture(THREADS_TAB);
-    let profiles = speedscope(&path);
-    let mut all: Vec<(Vec<String>, f64)> = Vec::new();
-    for p in &profiles {
-        all.extend(p.stacks.iter().cloned());
-    }
-    let mut merged = Folded::from_lines(all);
-    merged.seconds = true;
+    let merged = threads_merged(&path);
     let mut ui = Ui::open(&[&path], 160, 40);
     let summary = ui.message();
     ui.chars("t");
@@ -202,13 +196,7 @@ fn t_merges_threads_and_splits_them_again() {
 #[test]
 fn merged_threads_shares_are_of_the_merged_total() {
     let path = common::fixture(THREADS_TAB);
-    let profiles = speedscope(&path);
-    let mut all: Vec<(Vec<String>, f64)> = Vec::new();
-    for p in &profiles {
-        all.extend(p.stacks.iter().cloned());
-    }
-    let mut merged = Folded::from_lines(all);
-    merged.seconds = true;
+    let merged = threads_merged(&path);
     let mut ui = Ui::open(&[&path], 160, 40);
     ui.chars("t2j");
     let row = merged.row(2);
@@ -224,4 +212,15 @@ fn a_frame_without_a_file_shows_no_place() {
     let timeline = TimeOrder::build(&profiles[0].stacks);
     let ui = Ui::open(&[&path], 160, 40);
     assert_eq!(ui.status(), timeline.describe(timeline.row(1)[0]));
+}
+
+/// Every thread's samples of a speedscope file as one tree: what `t` should show.
+fn threads_merged(path: &std::path::Path) -> Folded {
+    let all = speedscope(path)
+        .into_iter()
+        .flat_map(|p| p.stacks)
+        .collect();
+    let mut merged = Folded::from_lines(all);
+    merged.seconds = true;
+    merged
 }

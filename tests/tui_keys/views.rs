@@ -109,15 +109,7 @@ fn shift_h_enter_hides_library_frames_of_a_py_spy_folded_file() {
     let (mut ui, folded) = folded_ui(120, 40);
     ui.chars("2H");
     ui.enter();
-    let hidden: f64 = folded
-        .nodes
-        .iter()
-        .filter(|(p, _)| {
-            p.last()
-                .is_some_and(|f| !is_program_file(&split_frame(f).1))
-        })
-        .map(|(_, w)| w.self_weight)
-        .sum();
+    let hidden = library_self_weight(&folded);
     assert_eq!(
         ui.message(),
         format!(
