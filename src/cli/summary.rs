@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use serde::Serialize;
 
 use super::{CliError, SortArg, SummaryArgs};
-use crate::analysis::summary::{FunctionRow, SortKey, function_table, function_table_top};
+use crate::analysis::summary::{FunctionRow, SortKey, function_table_top};
 use crate::import::Loaded;
 use crate::profile::Profile;
 use crate::text::escape_control;
@@ -115,10 +115,8 @@ pub fn write_json(
     top: Option<usize>,
 ) -> Result<(), CliError> {
     let set = &loaded.set;
-    let rows = match top {
-        Some(top) => function_table_top(set, profiles, sort, top).0,
-        None => function_table(set, profiles, sort),
-    };
+    // Without --top, every row: the whole table, sorted.
+    let (rows, _) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
     let functions = rows
         .iter()
         .map(|row| {
@@ -165,14 +163,7 @@ pub fn print_table(
     let set = &loaded.set;
     let unit = set.unit();
     let total: f64 = profiles.iter().map(|p| p.total).sum();
-    let (rows, count) = match top {
-        Some(top) => function_table_top(set, profiles, sort, top),
-        None => {
-            let rows = function_table(set, profiles, sort);
-            let count = rows.len();
-            (rows, count)
-        }
-    };
+    let (rows, count) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
     writeln!(
         out,
         "{}: {}, {} profile{}, total {} ({}), {} functions",

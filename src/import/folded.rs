@@ -255,13 +255,12 @@ fn build<R: Read + Send>(
     let stats = report
         .functions
         .iter()
-        .map(|&(frame, self_weight, total_weight)| FunctionStats {
-            func: table.func_of(local_to_frame[frame as usize]),
-            calls: None,
-            primitive_calls: None,
-            self_weight,
-            total_weight,
-            callers: Vec::new(),
+        .map(|&(frame, self_weight, total_weight)| {
+            FunctionStats::sampled(
+                table.func_of(local_to_frame[frame as usize]),
+                self_weight,
+                total_weight,
+            )
         })
         .collect();
     let mut profile = Profile::from_tree("", Unit::Samples, builder.finish());

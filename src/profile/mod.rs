@@ -42,6 +42,20 @@ pub struct FunctionStats {
     pub callers: Vec<(FuncId, EdgeStats)>,
 }
 
+impl FunctionStats {
+    /// A sampled format's figures: weights counted while reading, no calls, no caller edges.
+    pub fn sampled(func: FuncId, self_weight: f64, total_weight: f64) -> FunctionStats {
+        FunctionStats {
+            func,
+            calls: None,
+            primitive_calls: None,
+            self_weight,
+            total_weight,
+            callers: Vec::new(),
+        }
+    }
+}
+
 /// One profile: a thread of a py-spy run, one entry of a speedscope file, or a whole pstats file.
 #[derive(Debug)]
 pub struct Profile {

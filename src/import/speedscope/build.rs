@@ -171,13 +171,8 @@ fn finish(
         .into_iter()
         .enumerate()
         .filter(|&(_, (self_weight, total_weight))| self_weight != 0.0 || total_weight != 0.0)
-        .map(|(func, (self_weight, total_weight))| FunctionStats {
-            func: FuncId(func as u32),
-            calls: None,
-            primitive_calls: None,
-            self_weight,
-            total_weight,
-            callers: Vec::new(),
+        .map(|(func, (self_weight, total_weight))| {
+            FunctionStats::sampled(FuncId(func as u32), self_weight, total_weight)
         })
         .collect();
     (tree, Some(stats), has_empty_nodes)
