@@ -396,6 +396,30 @@ fn a_graph_without_a_way_in_starts_at_the_heaviest_function() {
 }
 
 #[test]
+fn the_estimates_warning_reaches_loads_that_build_the_tree_and_only_those() {
+    let a = ("c.py", 1, "a");
+    let b = ("c.py", 2, "b");
+    let bytes = marshal_stats(&[
+        func(a, (1, 1, 1.0, 4.0), vec![(b, (1, 1, 1.0, 4.0))]),
+        func(b, (1, 1, 3.0, 5.0), vec![(a, (1, 1, 3.0, 5.0))]),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cycle.prof");
+    std::fs::write(&path, &bytes).unwrap();
+    let eager = crate::import::load_path(&path).unwrap();
+    assert!(eager.set.profiles[0].tree_is_built());
+    assert_eq!(eager.warnings.len(), 1, "{:?}", eager.warnings);
+    assert!(eager.warnings[0].contains("starts at the heaviest, b"));
+    let lazy = crate::import::load_path_lazily(&path).unwrap();
+    assert!(!lazy.set.profiles[0].tree_is_built());
+    assert!(lazy.warnings.is_empty(), "{:?}", lazy.warnings);
+    // Built later, the tree keeps its warning for whoever asks.
+    let (tree, warnings) = lazy.set.profiles[0].tree_and_warnings();
+    assert_eq!(warnings, &eager.warnings[..]);
+    assert_eq!(tree.len(), eager.set.profiles[0].tree().len());
+}
+
+#[test]
 fn light_branches_stay_leaves_and_the_node_cap_holds() {
     // main (own 99997.5) calls t (0.5, half its own) and h (2, half its own), both calling u.
     // The bar is 1e-5 of 100000 = 1: t stays a leaf holding its 0.5, h is unrolled.
