@@ -221,3 +221,28 @@ fn mutated_fixtures_never_panic() {
         }
     }
 }
+
+/// The README's example error is one obol really prints: a marshal string claiming 2 GiB in an
+/// 11-byte file, named `broken.prof` and read from its own folder.
+#[test]
+fn readme_error_example_is_what_obol_prints() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let shown = readme
+        .lines()
+        .find(|l| l.starts_with("obol: error: broken.prof:"))
+        .expect("the README shows an error line for broken.prof");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // A dict, a 3-tuple key, then a str whose length field says 2^31 - 1 bytes.
+    let mut bytes = vec![b'{', b')', 3, b'u', 0xFF, 0xFF, 0xFF, 0x7F];
+    bytes.extend(b"abc");
+    std::fs::write(dir.path().join("broken.prof"), bytes).expect("write");
+    let output = assert_cmd::Command::cargo_bin("obol")
+        .expect("the obol binary is built")
+        .current_dir(dir.path())
+        .args(["summary", "broken.prof"])
+        .output()
+        .expect("obol runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stderr).trim_end(), shown);
+}

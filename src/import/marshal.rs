@@ -265,17 +265,18 @@ impl<'a> Reader<'a> {
         parsed.ok_or_else(|| self.error(at, "float written as text is not a number"))
     }
 
-    /// A 32-bit length that must fit in what is left of the file, `min_item` bytes per item.
-    /// Errors name `at`, the start of the value the length belongs to.
-    fn length(&mut self, at: usize, what: &str, min_item: usize) -> Result<usize, ParseError> {
+    /// A 32-bit length that must fit in what is left of the file: `counted` (bytes of a string,
+    /// or items of a container, each at least one byte) are checked against the bytes left
+    /// before anything is allocated. Errors name `at`, the start of the value.
+    fn length(&mut self, at: usize, what: &str, counted: &str) -> Result<usize, ParseError> {
         let n = self.i32(what)?;
         let n = usize::try_from(n)
             .map_err(|_| self.error(at, format!("negative length {n} for {what}")))?;
-        if n.saturating_mul(min_item) > self.remaining() {
+        if n > self.remaining() {
             return Err(self.error(
                 at,
                 format!(
-                    "{what} claims {n} items but only {} bytes are left",
+                    "{what} of {n} {counted} runs past the end of the file ({} bytes left)",
                     self.remaining()
                 ),
             ));
@@ -344,12 +345,12 @@ impl<'a> Reader<'a> {
         let n = if code == b')' {
             usize::from(self.byte("a tuple")?)
         } else {
-            self.length(at, "tuple", 1)?
+            self.length(at, "a tuple", "items")?
         };
         if n > self.remaining() {
             return Err(self.error(
                 at,
-                format!("tuple claims {n} items past the end of the file"),
+                format!("a tuple of {n} items runs past the end of the file"),
             ));
         }
         Ok(n)

@@ -98,16 +98,16 @@ impl<'a> Reader<'a> {
             b'y' => Value::Complex(self.f64_bin("a complex")?, self.f64_bin("a complex")?),
             b'x' => Value::Complex(self.f64_text()?, self.f64_text()?),
             b's' => {
-                let n = self.length(at, "a bytes", 1)?;
-                Value::Bytes(Rc::from(self.take(n, "a bytes")?))
+                let n = self.length(at, "a bytes object", "bytes")?;
+                Value::Bytes(Rc::from(self.take(n, "a bytes object")?))
             }
             b'u' | b't' => {
-                let n = self.length(at, "a str", 1)?;
+                let n = self.length(at, "a str", "bytes")?;
                 let raw = self.take(n, "a str")?;
                 Value::Str(self.utf8(raw))
             }
             b'a' | b'A' => {
-                let n = self.length(at, "a str", 1)?;
+                let n = self.length(at, "a str", "bytes")?;
                 Value::Str(latin1(self.take(n, "a str")?))
             }
             b'z' | b'Z' => {
@@ -173,13 +173,13 @@ impl<'a> Reader<'a> {
         let n = if ty == b')' {
             usize::from(self.byte("a tuple")?)
         } else {
-            self.length(at, what, 1)?
+            self.length(at, what, "items")?
         };
         if n > self.remaining() {
             return Err(self.error(
                 at,
                 format!(
-                    "{what} claims {n} items but only {} bytes are left",
+                    "{what} of {n} items runs past the end of the file ({} bytes left)",
                     self.remaining()
                 ),
             ));
