@@ -257,3 +257,54 @@ fn weights_parse_and_reject() {
         assert!(Weights::parse(bad).is_err(), "{bad} accepted");
     }
 }
+
+/// A profile from another machine: the standard library's sources are found here, the
+/// project's are not. Imports of the library alone would give the project's modules no
+/// coupling, so the graph comes from the profile's calls, as with no source at all.
+/// `app.main;app.work;json.encoder.encode 4`, `app.main;app.work 5`, `app.main 1`.
+#[test]
+fn only_library_sources_found_gives_the_graph_from_calls() {
+    let mut frames = FrameTable::new(FunctionKey::NameFile);
+    let stdlib = "/usr/lib/python3.11/json/encoder.py";
+    let main = frames.intern("main", Some("/srv/app/main.py"), Some(1));
+    let work = frames.intern("work", Some("/srv/app/work.py"), Some(4));
+    let encode = frames.intern("encode", Some(stdlib), Some(200));
+    let mut tree = CallTreeBuilder::new();
+    tree.add_stack(&[main, work, encode], 4.0);
+    tree.add_stack(&[main, work], 5.0);
+    tree.add_stack(&[main], 1.0);
+    let set = ProfileSet {
+        profiles: vec![Profile::from_tree("t", Unit::Samples, tree.finish())],
+        frames,
+    };
+    let input = PriorityInput {
+        time: vec![&set],
+        memory: vec![],
+        namer: namer(&[&set]),
+    };
+    let library_only = |file: &str| {
+        (file == stdlib).then(|| Source {
+            text: "import json\ndef encode(o):\n    return o\n".to_owned(),
+            is_package: false,
+        })
+    };
+    let report = rank(&input, Weights::default(), library_only);
+    assert_eq!(report.graph_source, GraphSource::Calls);
+    // Call edges main→work→json.encoder: work has fan-in 1 and fan-out 1.
+    let work = module(&report, "work");
+    assert_eq!((work.raw.fan_in, work.raw.fan_out), (1, 1));
+    let encoder = module(&report, "json.encoder");
+    assert_eq!(encoder.raw.complexity, Some(1));
+    // With one of the project's own sources found, imports are read again.
+    let with_main = |file: &str| {
+        (file == "/srv/app/main.py")
+            .then(|| Source {
+                text: "import work\ndef main():\n    work.work()\n".to_owned(),
+                is_package: false,
+            })
+            .or_else(|| library_only(file))
+    };
+    let report = rank(&input, Weights::default(), with_main);
+    assert_eq!(report.graph_source, GraphSource::Imports);
+    assert_eq!(module(&report, "work").raw.fan_in, 1);
+}

@@ -242,7 +242,20 @@ pub fn rank(
             read_source(file).map(|s| (m.as_str(), s))
         })
         .collect();
-    let graph_source = if sources.is_empty() {
+    // Imports describe the graph only when some of the project's own sources are at hand: with
+    // just the standard library found (a profile from another machine), every project module
+    // would have no imports and so no coupling, which says nothing true about it. Code with a
+    // pseudo-file (`<string>`, from exec) has no source anywhere and is no project module.
+    let is_project = |m: &String| {
+        tally.files.get(m).is_some_and(|file| {
+            !file.starts_with('<') && !super::transform::is_library_file(Some(file))
+        })
+    };
+    let has_project = names.iter().any(is_project);
+    let project_sources = names
+        .iter()
+        .any(|m| is_project(m) && sources.contains_key(m.as_str()));
+    let graph_source = if sources.is_empty() || (has_project && !project_sources) {
         GraphSource::Calls
     } else {
         GraphSource::Imports

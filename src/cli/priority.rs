@@ -94,7 +94,9 @@ fn print_table(
         "coupling from {}; complexity known for {} of {total}; memory {}; calls {}",
         match report.graph_source {
             GraphSource::Imports => "import statements",
-            GraphSource::Calls => "caller→callee edges in the profile (no source found)",
+            GraphSource::Calls => {
+                "caller→callee edges in the profile (the project's sources not found; --source-root DIR)"
+            }
         },
         known(|m| m.complexity.is_some()),
         if known(|m| m.memory.is_some()) > 0 {
