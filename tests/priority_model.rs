@@ -29,6 +29,15 @@ fn namer(sets: &[&ProfileSet]) -> ModuleNamer {
     ModuleNamer::new(&[], files.iter().map(String::as_str))
 }
 
+/// What the ranking reads when one time profile is all there is.
+fn time_only(set: &ProfileSet) -> PriorityInput<'_> {
+    PriorityInput {
+        time: vec![set],
+        memory: vec![],
+        namer: namer(&[set]),
+    }
+}
+
 /// Samples in modules a, b, c, with a frame that has no file (native code) under b:
 /// `a.main;b.work 6`, `a.main;c.helper 3`, `a.main 1`, `a.main;b.work;native 2`.
 fn sampled() -> ProfileSet {
@@ -51,11 +60,7 @@ fn sampled() -> ProfileSet {
 #[test]
 fn sampled_profile_without_sources() {
     let set = sampled();
-    let input = PriorityInput {
-        time: vec![&set],
-        memory: vec![],
-        namer: namer(&[&set]),
-    };
+    let input = time_only(&set);
     let report = rank(&input, Weights::default(), |_| None);
     assert_eq!(report.graph_source, GraphSource::Calls);
     // Self: a 1, b 6 + 2 (the native frame is charged to its caller), c 3 → /8.
@@ -183,11 +188,7 @@ fn pstats_model_with_sources_a_cycle_and_a_builtin() {
         profiles: vec![profile],
         frames,
     };
-    let input = PriorityInput {
-        time: vec![&set],
-        memory: vec![],
-        namer: namer(&[&set]),
-    };
+    let input = time_only(&set);
     // m1 imports m2; m2 imports m1 (lazily) and m3: a cycle {m1, m2}. m3's source is missing.
     let read = |file: &str| {
         let text = match file {
@@ -277,11 +278,7 @@ fn only_library_sources_found_gives_the_graph_from_calls() {
         profiles: vec![Profile::from_tree("t", Unit::Samples, tree.finish())],
         frames,
     };
-    let input = PriorityInput {
-        time: vec![&set],
-        memory: vec![],
-        namer: namer(&[&set]),
-    };
+    let input = time_only(&set);
     let library_only = |file: &str| {
         (file == stdlib).then(|| Source {
             text: "import json\ndef encode(o):\n    return o\n".to_owned(),

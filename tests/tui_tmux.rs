@@ -313,7 +313,7 @@ fn panes_by_keys_then_q_quits_and_restores_the_terminal() {
     // The terminal grows: obol redraws at the new size, the selection kept.
     let selected = folded.describe(&chain[1]);
     tmux.run(&["resize-window", "-t", "obol", "-x", "120", "-y", "40"]);
-    let screen = tmux.wait_for("a redraw at 120×40", |s| {
+    tmux.wait_for("a redraw at 120×40", |s| {
         s.lines().count() >= 39
             && s.lines()
                 .next()
@@ -322,7 +322,6 @@ fn panes_by_keys_then_q_quits_and_restores_the_terminal() {
             // tmux may be read between two writes of one frame: wait for the status line too.
             && s.lines().nth(38).map(str::trim_end) == Some(selected.as_str())
     });
-    assert!(screen.lines().count() >= 39, "{screen}");
 
     tmux.send(&["q"]);
     let status = tmux.wait_for_exit(pid);

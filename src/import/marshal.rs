@@ -272,6 +272,12 @@ impl<'a> Reader<'a> {
         let n = self.i32(what)?;
         let n = usize::try_from(n)
             .map_err(|_| self.error(at, format!("negative length {n} for {what}")))?;
+        self.fits(at, what, n, counted)
+    }
+
+    /// `n` bytes or items (each at least a byte), from either size of length field, checked
+    /// against the bytes left.
+    fn fits(&self, at: usize, what: &str, n: usize, counted: &str) -> Result<usize, ParseError> {
         if n > self.remaining() {
             return Err(self.error(
                 at,
@@ -342,18 +348,12 @@ impl<'a> Reader<'a> {
     pub fn begin_tuple(&mut self) -> Result<usize, ParseError> {
         let at = self.pos;
         let code = self.begin(b"()", "tuple")?;
-        let n = if code == b')' {
-            usize::from(self.byte("a tuple")?)
+        if code == b')' {
+            let n = usize::from(self.byte("a tuple")?);
+            self.fits(at, "a tuple", n, "items")
         } else {
-            self.length(at, "a tuple", "items")?
-        };
-        if n > self.remaining() {
-            return Err(self.error(
-                at,
-                format!("a tuple of {n} items runs past the end of the file"),
-            ));
+            self.length(at, "a tuple", "items")
         }
-        Ok(n)
     }
 
     fn begin(&mut self, types: &[u8], what: &str) -> Result<u8, ParseError> {

@@ -134,6 +134,18 @@ fn function_weights(folded: &Folded) -> Vec<((String, String), f64, f64)> {
     out.into_iter().map(|(k, (s, t))| (k, s, t)).collect()
 }
 
+/// [`function_weights`] in the Sandwich table's default order: self, then total, heaviest
+/// first, then by name.
+fn functions_by_self(folded: &Folded) -> Vec<((String, String), f64, f64)> {
+    let mut functions = function_weights(folded);
+    functions.sort_by(|a, b| {
+        b.1.total_cmp(&a.1)
+            .then(b.2.total_cmp(&a.2))
+            .then(a.0.cmp(&b.0))
+    });
+    functions
+}
+
 /// The Sandwich table's rows on screen: (self, total, calls, name).
 fn table_rows(ui: &Ui) -> Vec<(f64, f64, String, String)> {
     let width = usize::from(ui.app.sandwich.table_area.width);

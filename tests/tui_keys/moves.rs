@@ -53,13 +53,7 @@ fn pane_keys_tab_and_shift_tab_switch_the_highlighted_tab() {
     }
     // Sandwich's status names the table's first row: the heaviest function by self time,
     // counted from the fixture's lines.
-    let mut functions = function_weights(&folded);
-    functions.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
-            .then(b.2.total_cmp(&a.2))
-            .then(a.0.cmp(&b.0))
-    });
-    let ((name, file), self_weight, _) = &functions[0];
+    let ((name, file), self_weight, _) = &functions_by_self(&folded)[0];
     let share = 100.0 * self_weight / folded.total;
     let status = ui.status();
     assert!(status.starts_with(&format!("{name} {file}:")), "{status}");

@@ -8,19 +8,11 @@ fn o_cycles_the_sandwich_sort_column() {
     ui.chars("3");
     // The table takes 3/5 of 120 columns; 36 go to the numbers, 36 are left for the name.
     let name_width = 72 - 36;
-    let mut functions = function_weights(&folded);
     let header = |ui: &Ui| ui.row(1);
-    let by_self = {
-        functions.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(b.2.total_cmp(&a.2))
-                .then(a.0.cmp(&b.0))
-        });
-        functions.clone()
-    };
-    let mut totals: Vec<f64> = functions.iter().map(|f| f.2).collect();
+    let by_self = functions_by_self(&folded);
+    let mut totals: Vec<f64> = by_self.iter().map(|f| f.2).collect();
     totals.sort_by(|a, b| b.total_cmp(a));
-    let mut names: Vec<String> = functions.iter().map(|f| f.0.0.clone()).collect();
+    let mut names: Vec<String> = by_self.iter().map(|f| f.0.0.clone()).collect();
     names.sort();
 
     let shown = table_rows(&ui);

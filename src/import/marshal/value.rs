@@ -171,19 +171,11 @@ impl<'a> Reader<'a> {
     pub(super) fn sequence(&mut self, at: usize, ty: u8, flag: bool) -> Result<Value, ParseError> {
         let what = code_name(ty);
         let n = if ty == b')' {
-            usize::from(self.byte("a tuple")?)
+            let n = usize::from(self.byte("a tuple")?);
+            self.fits(at, what, n, "items")?
         } else {
             self.length(at, what, "items")?
         };
-        if n > self.remaining() {
-            return Err(self.error(
-                at,
-                format!(
-                    "{what} of {n} items runs past the end of the file ({} bytes left)",
-                    self.remaining()
-                ),
-            ));
-        }
         let slot = self.reserve(flag);
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
