@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod demo;
 pub mod import;
 pub mod profile;
 pub mod text;

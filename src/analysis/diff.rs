@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::analysis::summary::{FunctionRow, SortKey, function_table};
+use crate::import::Loaded;
 use crate::profile::{FunctionKey, Profile, ProfileSet};
 
 /// One side's figures for a function.
@@ -53,6 +54,20 @@ pub enum DiffSort {
 pub struct DiffInput<'a> {
     pub set: &'a ProfileSet,
     pub profiles: Vec<&'a Profile>,
+}
+
+/// A loaded file as one side of a comparison: all its profiles together.
+pub fn input(loaded: &Loaded) -> DiffInput<'_> {
+    DiffInput {
+        set: &loaded.set,
+        profiles: loaded.set.profiles.iter().collect(),
+    }
+}
+
+/// Profiles in different units or formats (a cProfile run against a py-spy run) can only be
+/// compared by each function's share of its own total.
+pub fn compares_by_shares(base: &Loaded, new: &Loaded) -> bool {
+    base.format != new.format || base.set.unit() != new.set.unit()
 }
 
 impl DiffInput<'_> {

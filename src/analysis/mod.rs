@@ -7,6 +7,7 @@ pub mod flame;
 pub mod imports;
 pub mod modules;
 pub mod priority;
+pub mod priority_report;
 pub mod python;
 pub mod sandwich;
 pub mod stdlib;

@@ -5,9 +5,9 @@ use std::io::{self, BufWriter, Write};
 use serde::Serialize;
 
 use super::{CliError, DiffArgs, DiffSortArg};
-use crate::analysis::diff::{DiffInput, DiffRow, DiffSort, Side, diff};
+use crate::analysis::diff::{DiffRow, DiffSort, Side, compares_by_shares, diff, input};
 use crate::import::Loaded;
-use crate::text::escape_control;
+use crate::text::{escape_control, signed_percent};
 
 pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     let base = super::load_for_table(&args.base)?;
@@ -29,20 +29,6 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// A loaded file as one side of a comparison: all its profiles together.
-pub fn input(loaded: &Loaded) -> DiffInput<'_> {
-    DiffInput {
-        set: &loaded.set,
-        profiles: loaded.set.profiles.iter().collect(),
-    }
-}
-
-/// Profiles in different units or formats (a cProfile run against a py-spy run) can only be
-/// compared by each function's share of its own total.
-pub fn compares_by_shares(base: &Loaded, new: &Loaded) -> bool {
-    base.format != new.format || base.set.unit() != new.set.unit()
 }
 
 #[derive(Serialize)]
@@ -127,16 +113,6 @@ fn write_json(
     Ok(())
 }
 
-/// `+x.x%` / `-x.x%` in percentage points of share.
-pub fn signed_percent(delta: f64) -> String {
-    let points = 100.0 * delta;
-    if points.abs() < 0.05 {
-        "0.0%".into()
-    } else {
-        format!("{points:+.1}%")
-    }
-}
-
 fn write_table(
     out: &mut impl Write,
     base: &Loaded,
@@ -200,16 +176,4 @@ fn write_table(
         writeln!(out, "... {} more (--top N shows more)", all - rows.len())?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::signed_percent;
-
-    #[test]
-    fn changes_are_signed_points() {
-        assert_eq!(signed_percent(0.123), "+12.3%");
-        assert_eq!(signed_percent(-0.05), "-5.0%");
-        assert_eq!(signed_percent(0.0001), "0.0%");
-    }
 }

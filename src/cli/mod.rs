@@ -11,11 +11,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::import::{self, LoadError, Loaded};
 
-/// A profile embedded in the binary for `--demo`: a real py-spy recording of the project's
-/// fixture program.
-pub const DEMO_PROFILE: &[u8] = include_bytes!("../../assets/demo.speedscope.json");
-pub const DEMO_NAME: &str = "demo.speedscope.json";
-
 #[derive(Debug, Parser)]
 #[command(
     name = "obol",
@@ -152,12 +147,6 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
 pub fn load_for_table(path: &Path) -> Result<Loaded, CliError> {
     let loaded = import::load_path_lazily(path)?;
     report_warnings(&loaded);
-    Ok(loaded)
-}
-
-/// The embedded demo profile.
-pub fn load_demo() -> Result<Loaded, CliError> {
-    let loaded = import::load_bytes(Path::new(DEMO_NAME), DEMO_PROFILE)?;
     Ok(loaded)
 }
 

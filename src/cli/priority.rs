@@ -3,12 +3,8 @@
 use std::io::{self, BufWriter, Write};
 
 use super::{CliError, PriorityArgs};
-use crate::analysis::modules::{ModuleNamer, find_source};
-use crate::analysis::priority::{
-    GraphSource, PriorityInput, PriorityReport, Source, Weights, rank,
-};
-use crate::import::Loaded;
-use crate::profile::Unit;
+use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
+use crate::analysis::priority_report::priority_report;
 use crate::text::{bar, escape_control};
 
 pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
@@ -23,7 +19,8 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
         .iter()
         .map(|path| super::load(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let report = priority_report(&loaded, &args.source_root, weights)?;
+    let report = priority_report(&loaded, &args.source_root, weights)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
@@ -34,44 +31,6 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Ranks the modules of the loaded files: bytes profiles are memory, all others time.
-pub fn priority_report(
-    loaded: &[Loaded],
-    source_roots: &[std::path::PathBuf],
-    weights: Weights,
-) -> Result<PriorityReport, CliError> {
-    let is_memory = |l: &&Loaded| l.set.unit() == Unit::Bytes;
-    let time: Vec<_> = loaded
-        .iter()
-        .filter(|l| !is_memory(l))
-        .map(|l| &l.set)
-        .collect();
-    let memory: Vec<_> = loaded.iter().filter(is_memory).map(|l| &l.set).collect();
-    if time.is_empty() {
-        return Err(CliError::Usage(
-            "priority needs a time profile; only memory (bytes) profiles were given".into(),
-        ));
-    }
-    let files = loaded.iter().flat_map(|l| {
-        l.set
-            .frames
-            .functions()
-            .iter()
-            .filter_map(|f| f.file.as_deref())
-    });
-    let input = PriorityInput {
-        time,
-        memory,
-        namer: ModuleNamer::new(source_roots, files),
-    };
-    Ok(rank(&input, weights, |file| {
-        let path = find_source(file, source_roots)?;
-        let text = std::fs::read_to_string(&path).ok()?;
-        let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
-        Some(Source { text, is_package })
-    }))
 }
 
 fn print_table(
