@@ -3,6 +3,7 @@
 pub mod complexity;
 pub mod diff;
 pub mod diff_tree;
+pub mod edges;
 pub mod flame;
 pub mod imports;
 pub mod modules;

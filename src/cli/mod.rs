@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
 
 pub mod diff;
+pub mod edges;
 pub mod priority;
 pub mod summary;
 
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::analysis::edges::Direction;
 use crate::import::{self, LoadError, Loaded};
 
 #[derive(Debug, Parser)]
@@ -43,6 +45,31 @@ pub enum Command {
     Priority(PriorityArgs),
     /// Compare two profiles function by function: what moved.
     Diff(DiffArgs),
+    /// List who called the functions matching NAME, as `python -m pstats`' `callers`.
+    Callers(EdgesArgs),
+    /// List what the functions matching NAME called, as `python -m pstats`' `callees`.
+    Callees(EdgesArgs),
+    /// Print a shell completion script: `obol completions bash > /etc/bash_completion.d/obol`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print obol's manual page (roff): `obol man > obol.1; man ./obol.1`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EdgesArgs {
+    /// A regular expression matched against each function's name and its `file:line(name)`.
+    pub name: String,
+    /// The profile to read.
+    pub file: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the profile (thread) with this name.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -168,6 +195,26 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Priority(args)) => priority::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Callers(args)) => edges::run(&args, Direction::Callers),
+        Some(Command::Callees(args)) => edges::run(&args, Direction::Callees),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // clap_complete panics on a failed write (`| head`): it writes to memory here, and
+            // the write to stdout fails as any command's output does.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "obol", &mut script);
+            let mut out = io::stdout().lock();
+            out.write_all(&script)?;
+            out.flush()?;
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            out.flush()?;
+            Ok(())
+        }
         None => {
             if !cli.demo && cli.files.is_empty() {
                 return Err(CliError::Usage(
