@@ -1,5 +1,6 @@
 //! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
 
+pub mod convert;
 pub mod diff;
 pub mod edges;
 pub mod priority;
@@ -49,6 +50,8 @@ pub enum Command {
     Callers(EdgesArgs),
     /// List what the functions matching NAME called, as `python -m pstats`' `callees`.
     Callees(EdgesArgs),
+    /// Write a profile in another format: speedscope JSON, folded stacks or pstats.
+    Convert(ConvertArgs),
     /// Print a shell completion script: `obol completions bash > /etc/bash_completion.d/obol`.
     Completions {
         #[arg(value_enum)]
@@ -56,6 +59,32 @@ pub enum Command {
     },
     /// Print obol's manual page (roff): `obol man > obol.1; man ./obol.1`.
     Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The profile to read.
+    pub file: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub to: ConvertTo,
+    /// Where to write it (standard output when not given).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Only the profile (thread) with this name.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
+    /// Seconds one sample stands for, for pstats written from a profile that counts samples
+    /// (py-spy's default rate is 100 Hz).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.01)]
+    pub interval: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    Speedscope,
+    Folded,
+    Pstats,
 }
 
 #[derive(Debug, clap::Args)]
@@ -197,6 +226,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Callers(args)) => edges::run(&args, Direction::Callers),
         Some(Command::Callees(args)) => edges::run(&args, Direction::Callees),
+        Some(Command::Convert(args)) => convert::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // clap_complete panics on a failed write (`| head`): it writes to memory here, and
