@@ -5,15 +5,16 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::{Format, LoadError, Loaded, Sniff, folded, pstats, speedscope, svg};
+use super::{Format, LoadError, Loaded, Sniff, folded, pstats, speedscope, svg, trace_event};
 
 /// How much of a file the sniffers see.
 pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 4] = [
+const ORDER: [Format; 5] = [
     Format::Pstats,
+    Format::TraceEvent,
     Format::Speedscope,
     Format::Svg,
     Format::Folded,
@@ -25,6 +26,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Speedscope => speedscope::sniff(head),
         Format::Svg => svg::sniff(head),
         Format::Folded => folded::sniff(head),
+        Format::TraceEvent => trace_event::sniff(head),
     }
 }
 
@@ -135,6 +137,7 @@ fn parse_as(
         Format::Speedscope => speedscope::parse(bytes, warnings),
         Format::Svg => svg::parse(bytes, warnings),
         Format::Folded => folded::parse(bytes, warnings),
+        Format::TraceEvent => trace_event::parse(bytes, warnings),
     }
 }
 

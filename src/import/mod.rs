@@ -9,6 +9,7 @@ pub mod marshal;
 pub mod pstats;
 pub mod speedscope;
 pub mod svg;
+pub mod trace_event;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ pub enum Format {
     Speedscope,
     Folded,
     Svg,
+    TraceEvent,
 }
 
 impl Format {
@@ -34,6 +36,7 @@ impl Format {
             Format::Speedscope => "speedscope",
             Format::Folded => "folded",
             Format::Svg => "svg",
+            Format::TraceEvent => "trace-event",
         }
     }
 
@@ -44,6 +47,7 @@ impl Format {
             Format::Speedscope => "speedscope JSON",
             Format::Folded => "folded stacks",
             Format::Svg => "flamegraph SVG",
+            Format::TraceEvent => "Chrome trace events",
         }
     }
 }
@@ -71,6 +75,8 @@ pub enum Location {
     Line(u64),
     /// 1-based line and column, as JSON parsers report them.
     LineColumn(u64, u64),
+    /// 0-based index of an event in a trace's list of events.
+    Event(u64),
 }
 
 impl fmt::Display for Location {
@@ -79,6 +85,7 @@ impl fmt::Display for Location {
             Location::Byte(offset) => write!(f, "byte {offset}"),
             Location::Line(line) => write!(f, "line {line}"),
             Location::LineColumn(line, column) => write!(f, "line {line} column {column}"),
+            Location::Event(index) => write!(f, "event {index}"),
         }
     }
 }
@@ -122,7 +129,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, flamegraph SVG and folded stacks); it starts {head}",
+        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, Chrome trace events, flamegraph SVG and folded stacks); it starts {head}",
         path.display()
     )]
     Unrecognized { path: PathBuf, head: String },
