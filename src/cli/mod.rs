@@ -60,6 +60,20 @@ pub struct DiffArgs {
     /// Show only the first N functions.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Compare functions, or modules or files with their functions added up.
+    #[arg(long, value_enum, default_value_t = GroupingArg::Function)]
+    pub by: GroupingArg,
+    /// Exit 1 when some function's share of the total grew by more than PCT percentage points;
+    /// `NAME=PCT` for the function NAME (may repeat; the tightest limit applies).
+    #[arg(long, value_name = "[NAME=]PCT")]
+    pub fail_above: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupingArg {
+    Function,
+    Module,
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,7 +131,8 @@ pub enum SortArg {
     Calls,
 }
 
-/// What a command can fail with; each is shown as one line and exits 2.
+/// What a command can fail with; each is shown as one line and exits 2, but for a failed
+/// regression gate, which exits 1.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -126,9 +141,20 @@ pub enum CliError {
     Usage(String),
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
+    /// `obol diff --fail-above`: the comparison ran, and something grew past its limit.
+    #[error("{0}")]
+    Regression(String),
 }
 
 impl CliError {
+    /// The process's exit code: 1 for a failed regression gate, 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Regression(_) => 1,
+            _ => 2,
+        }
+    }
+
     /// A closed pipe (`obol summary big.prof | head`) is not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
