@@ -102,6 +102,10 @@ pub struct PriorityArgs {
     /// Show only the first N modules of the table.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Rank the standard library's and installed packages' modules too, instead of charging
+    /// their time to the project module that called them.
+    #[arg(long)]
+    pub all_modules: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -161,6 +165,22 @@ impl CliError {
     }
 }
 
+/// Each `--source-root` must be a directory: a mistyped one would silently find no source.
+pub fn check_source_roots(roots: &[PathBuf]) -> Result<(), CliError> {
+    match roots.iter().find(|root| !root.is_dir()) {
+        Some(root) => Err(CliError::Usage(format!(
+            "--source-root {}: {}",
+            crate::text::escape_control(&root.display().to_string()),
+            if root.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            }
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Loads a profile named on the command line, printing the importer's warnings to stderr.
 pub fn load(path: &Path) -> Result<Loaded, CliError> {
     let loaded = import::load_path(path)?;
@@ -200,6 +220,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
+            check_source_roots(&cli.source_root)?;
             crate::tui::run(cli.files, cli.demo, cli.source_root)
         }
     }
