@@ -10,7 +10,7 @@ fn main() -> color_eyre::Result<ExitCode> {
         Err(e) if e.is_broken_pipe() => Ok(ExitCode::SUCCESS),
         Err(e) => {
             eprintln!("obol: error: {e}");
-            Ok(ExitCode::from(2))
+            Ok(ExitCode::from(e.exit_code()))
         }
     }
 }

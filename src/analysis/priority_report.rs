@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use crate::analysis::modules::{ModuleNamer, find_source};
-use crate::analysis::priority::{PriorityInput, PriorityReport, Source, Weights, rank};
+use crate::analysis::priority::{
+    ModuleScope, PriorityInput, PriorityReport, Source, Weights, rank,
+};
 use crate::import::Loaded;
 use crate::profile::Unit;
 
@@ -13,11 +15,21 @@ use crate::profile::Unit;
 #[error("priority needs a time profile; only memory (bytes) profiles were given")]
 pub struct NoTimeProfile;
 
-/// Ranks the modules of the loaded files: bytes profiles are memory, all others time.
+/// Ranks the project's modules of the loaded files: bytes profiles are memory, all others time.
 pub fn priority_report(
     loaded: &[Loaded],
     source_roots: &[PathBuf],
     weights: Weights,
+) -> Result<PriorityReport, NoTimeProfile> {
+    priority_report_in(loaded, source_roots, weights, ModuleScope::Project)
+}
+
+/// [`priority_report`] over the modules `scope` names.
+pub fn priority_report_in(
+    loaded: &[Loaded],
+    source_roots: &[PathBuf],
+    weights: Weights,
+    scope: ModuleScope,
 ) -> Result<PriorityReport, NoTimeProfile> {
     let is_memory = |l: &&Loaded| l.set.unit() == Unit::Bytes;
     let time: Vec<_> = loaded
@@ -40,6 +52,7 @@ pub fn priority_report(
         time,
         memory,
         namer: ModuleNamer::new(source_roots, files),
+        scope,
     };
     Ok(rank(&input, weights, |file| {
         let path = find_source(file, source_roots)?;

@@ -116,6 +116,20 @@ pub struct DiffArgs {
     /// Show only the first N functions.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Compare functions, or modules or files with their functions added up.
+    #[arg(long, value_enum, default_value_t = GroupingArg::Function)]
+    pub by: GroupingArg,
+    /// Exit 1 when some function's share of the total grew by more than PCT percentage points;
+    /// `NAME=PCT` for the function NAME (may repeat; the tightest limit applies).
+    #[arg(long, value_name = "[NAME=]PCT")]
+    pub fail_above: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupingArg {
+    Function,
+    Module,
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,6 +158,10 @@ pub struct PriorityArgs {
     /// Show only the first N modules of the table.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Rank the standard library's and installed packages' modules too, instead of charging
+    /// their time to the project module that called them.
+    #[arg(long)]
+    pub all_modules: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,7 +191,8 @@ pub enum SortArg {
     Calls,
 }
 
-/// What a command can fail with; each is shown as one line and exits 2.
+/// What a command can fail with; each is shown as one line and exits 2, but for a failed
+/// regression gate, which exits 1.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -182,12 +201,39 @@ pub enum CliError {
     Usage(String),
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
+    /// `obol diff --fail-above`: the comparison ran, and something grew past its limit.
+    #[error("{0}")]
+    Regression(String),
 }
 
 impl CliError {
+    /// The process's exit code: 1 for a failed regression gate, 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Regression(_) => 1,
+            _ => 2,
+        }
+    }
+
     /// A closed pipe (`obol summary big.prof | head`) is not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Each `--source-root` must be a directory: a mistyped one would silently find no source.
+pub fn check_source_roots(roots: &[PathBuf]) -> Result<(), CliError> {
+    match roots.iter().find(|root| !root.is_dir()) {
+        Some(root) => Err(CliError::Usage(format!(
+            "--source-root {}: {}",
+            crate::text::escape_control(&root.display().to_string()),
+            if root.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            }
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -251,6 +297,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
+            check_source_roots(&cli.source_root)?;
             crate::tui::run(cli.files, cli.demo, cli.source_root)
         }
     }

@@ -2,10 +2,21 @@
 
 use std::io::{self, BufWriter, Write};
 
+use serde::Serialize;
+
 use super::{CliError, PriorityArgs};
-use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
-use crate::analysis::priority_report::priority_report;
+use crate::analysis::priority::{GraphSource, ModuleScope, PriorityReport, Weights, of_known};
+use crate::analysis::priority_report::priority_report_in;
 use crate::text::{bar, escape_control};
+
+/// The report with the scope it covers.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    /// `project` (the default) or `all` (`--all-modules`).
+    scope: &'static str,
+    #[serde(flatten)]
+    report: &'a PriorityReport,
+}
 
 pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
     let weights = match &args.weights {
@@ -14,28 +25,45 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
         }
         None => Weights::default(),
     };
+    super::check_source_roots(&args.source_root)?;
+    let scope = if args.all_modules {
+        ModuleScope::All
+    } else {
+        ModuleScope::Project
+    };
     let loaded = args
         .files
         .iter()
         .map(|path| super::load(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let report = priority_report(&loaded, &args.source_root, weights)
+    let report = priority_report_in(&loaded, &args.source_root, weights, scope)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
-        serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
+        let doc = JsonReport {
+            scope: match scope {
+                ModuleScope::Project => "project",
+                ModuleScope::All => "all",
+            },
+            report: &report,
+        };
+        serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &report, args.top)?;
+        print_table(&mut out, &report, scope, args.top)?;
     }
     out.flush()?;
     Ok(())
 }
 
+/// The table's factor columns, in the score's order.
+const COLUMNS: [&str; 5] = ["time", "coupl", "cmplx", "mem", "calls"];
+
 fn print_table(
     out: &mut impl Write,
     report: &PriorityReport,
+    scope: ModuleScope,
     top: Option<usize>,
 ) -> io::Result<()> {
     let w = &report.weights;
@@ -45,9 +73,26 @@ fn print_table(
     let total = report.modules.len();
     writeln!(
         out,
-        "{total} modules; weights time {} coupling {} complexity {} memory {} calls {}",
-        w.time, w.coupling, w.complexity, w.memory, w.calls
+        "{total} modules{}; weights time {} coupling {} complexity {} memory {} calls {}",
+        match scope {
+            ModuleScope::Project => {
+                " of the project (the standard library's and packages' time charged to their \
+                 callers; --all-modules ranks them too)"
+            }
+            ModuleScope::All => "",
+        },
+        w.time,
+        w.coupling,
+        w.complexity,
+        w.memory,
+        w.calls
     )?;
+    if total == 0 && scope == ModuleScope::Project {
+        writeln!(
+            out,
+            "no project module: every function is in the standard library or installed packages"
+        )?;
+    }
     writeln!(
         out,
         "coupling from {}; complexity known for {} of {total}; memory {}; calls {}",
@@ -69,10 +114,14 @@ fn print_table(
             "unknown (format has no counts)"
         },
     )?;
+    let known = report.known_factors();
+    let columns: String = of_known(known, COLUMNS)
+        .map(|c| format!("{c:<5} "))
+        .collect();
     writeln!(
         out,
-        "{:>4} {:<4} {:>6}  {:<5} {:<5} {:<5} {:<5} {:<5}  {:<32} reasons",
-        "rank", "tier", "score", "time", "coupl", "cmplx", "mem", "calls", "module"
+        "{:>4} {:<4} {:>6}  {columns} {:<32} reasons",
+        "rank", "tier", "score", "module"
     )?;
     for (i, m) in report
         .modules
@@ -80,13 +129,15 @@ fn print_table(
         .take(top.unwrap_or(usize::MAX))
         .enumerate()
     {
+        let bars: String = of_known(known, m.factors())
+            .map(|f| bar(f, 5) + " ")
+            .collect();
         writeln!(
             out,
-            "{:>4} {:<4} {:>6.3}  {}  {:<32} {}",
+            "{:>4} {:<4} {:>6.3}  {bars} {:<32} {}",
             i + 1,
             m.tier,
             m.score,
-            m.factors().map(|f| bar(f, 5)).join(" "),
             escape_control(&m.module),
             m.reasons.join("; ")
         )?;
