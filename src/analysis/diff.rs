@@ -1,5 +1,6 @@
-//! Two profiles compared function by function: what each spent, and how each function's share of
-//! its own profile's total moved.
+//! Two profiles compared function by function (or module by module, file by file): what each
+//! spent, and how each one's share of its own profile's total moved. Which function of one is
+//! which of the other is [`super::matching`]'s business.
 
 use std::collections::HashMap;
 
@@ -93,7 +94,8 @@ impl DiffInput<'_> {
     }
 }
 
-/// The functions of both sides, matched as [`compare`] matches them, by function.
+/// The functions of both sides, matched as [`compare`] matches them, by function, without the
+/// summary of the matching.
 pub fn diff(
     base: &DiffInput<'_>,
     new: &DiffInput<'_>,

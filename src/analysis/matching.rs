@@ -141,10 +141,20 @@ pub fn match_candidates(
     // go together, as in step 2.
     for step in [MatchStep::PathTail, MatchStep::QualifiedName] {
         let (base_groups, new_groups) = (by_file(base_left), by_file(new_left));
+        // Candidates share the last dotted part of their names: looked up, not paired all with
+        // all, which on two unrelated profiles of many functions would be quadratic.
+        let mut new_by_last: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (n, ng) in new_groups.iter().enumerate() {
+            new_by_last
+                .entry(last_part(&ng[0].name))
+                .or_default()
+                .push(n);
+        }
         let mut pairs = Vec::new();
         for (b, bg) in base_groups.iter().enumerate() {
-            for (n, ng) in new_groups.iter().enumerate() {
-                let (bu, nu) = (&bg[0], &ng[0]);
+            let bu = &bg[0];
+            for &n in new_by_last.get(last_part(&bu.name)).into_iter().flatten() {
+                let nu = &new_groups[n][0];
                 let names_fit = match step {
                     MatchStep::PathTail => bu.name == nu.name,
                     _ => bare_and_qualified(&bu.name, &nu.name),
@@ -306,6 +316,11 @@ fn without_address(name: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The part of a name after its last dot: `encode` of `JSONEncoder.encode`.
+fn last_part(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
 }
 
 /// Whether one name is the last dotted part of the other: `encode` and `JSONEncoder.encode`,

@@ -192,6 +192,9 @@ fn note_heaviest(tally: &mut Tally, module: &str, weight: f64, set: usize, func:
     }
 }
 
+/// How many library callers deep charging follows a chain before giving up on it.
+const MAX_CHAIN: usize = 256;
+
 /// How modules share a figure: (module, fraction) with fractions adding up to 1, or to nothing
 /// when no module is above.
 type Split = Rc<Vec<(String, f64)>>;
@@ -243,7 +246,9 @@ impl<'a> Charges<'a> {
         if let Some(split) = self.memo.get(&func) {
             return (split.clone(), false);
         }
-        if self.on_path.contains(&func) {
+        // A cycle is cut where it repeats; a chain deeper than any real one (a file made to
+        // recurse without end) is cut too rather than overflow the stack.
+        if self.on_path.len() >= MAX_CHAIN || self.on_path.contains(&func) {
             return (Rc::new(Vec::new()), true);
         }
         self.on_path.push(func);
@@ -316,4 +321,53 @@ fn hot_path(profile: &Profile, modules: &[Option<String>]) -> BTreeSet<String> {
         node = next;
     }
     on_path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(func: u32, self_weight: f64, callers: &[u32]) -> FunctionStats {
+        FunctionStats {
+            func: FuncId(func),
+            calls: Some(1),
+            primitive_calls: Some(1),
+            self_weight,
+            total_weight: self_weight,
+            callers: callers
+                .iter()
+                .map(|&c| {
+                    let edge = EdgeStats {
+                        calls: Some(1),
+                        primitive_calls: Some(1),
+                        self_weight,
+                        total_weight: self_weight,
+                    };
+                    (FuncId(c), edge)
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_cycle_of_library_callers_is_cut_and_a_deep_chain_does_not_overflow() {
+        // 0 is the project's; 1 ↔ 2 call each other, and 1 is called by 0.
+        let owners = vec![Owner::Module("app".into()), Owner::Builtin, Owner::Builtin];
+        let stats = vec![stat(0, 1.0, &[]), stat(1, 1.0, &[0, 2]), stat(2, 1.0, &[1])];
+        let mut charges = Charges::new(&stats, &owners);
+        assert_eq!(*charges.of_self(FuncId(2)), [("app".to_owned(), 1.0)]);
+        assert_eq!(*charges.of_self(FuncId(1)), [("app".to_owned(), 1.0)]);
+
+        // A chain of 10,000 library functions below the project's: cut, not a crash.
+        let depth = 10_000u32;
+        let mut owners = vec![Owner::Module("app".into())];
+        let mut stats = vec![stat(0, 1.0, &[])];
+        for f in 1..=depth {
+            owners.push(Owner::Builtin);
+            stats.push(stat(f, 1.0, &[f - 1]));
+        }
+        let mut charges = Charges::new(&stats, &owners);
+        assert!(charges.of_self(FuncId(depth)).is_empty());
+        assert_eq!(*charges.of_self(FuncId(5)), [("app".to_owned(), 1.0)]);
+    }
 }
