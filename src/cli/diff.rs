@@ -10,8 +10,23 @@ use crate::import::Loaded;
 use crate::text::escape_control;
 
 pub fn run(args: &DiffArgs) -> Result<(), CliError> {
-    let base = super::load_for_table(&args.base)?;
-    let new = super::load_for_table(&args.new)?;
+    let (base, new) = match &args.new {
+        Some(new) => (
+            super::load_for_table(&args.base)?,
+            super::load_for_table(new)?,
+        ),
+        None => {
+            let mut new = super::load_for_table(&args.base)?;
+            let base = new.base.take().ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{}: one file compares only when it holds both sides (a differential folded \
+                     file, `stack before after`); give two files: obol diff BASE NEW",
+                    args.base.display()
+                ))
+            })?;
+            (*base, new)
+        }
+    };
     let by_shares = compares_by_shares(&base, &new);
     let sort = match args.sort {
         DiffSortArg::Share => DiffSort::Share,

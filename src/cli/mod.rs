@@ -52,10 +52,11 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// The profile before the change.
+    /// The profile before the change (or a differential folded file, `stack before after`,
+    /// alone).
     pub base: PathBuf,
     /// The profile after it.
-    pub new: PathBuf,
+    pub new: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
