@@ -227,28 +227,8 @@ fn build<R: Read + Send>(
     report_skipped(&report, warnings);
     let differential = report.differential == Some(true);
     let names = profile_names(&report);
-    let mut profiles = Vec::new();
-    let mut base_profiles = Vec::new();
-    builders.resize_with(names.len(), CallTreeBuilder::new);
-    for (p, builder) in builders.into_iter().enumerate() {
-        let Some(name) = &names[p] else { continue };
-        profiles.push(Profile::from_tree(
-            name.clone(),
-            Unit::Samples,
-            builder.finish(),
-        ));
-    }
-    if differential {
-        base_builders.resize_with(names.len(), CallTreeBuilder::new);
-        for (p, builder) in base_builders.into_iter().enumerate() {
-            let Some(name) = &names[p] else { continue };
-            base_profiles.push(Profile::from_tree(
-                name.clone(),
-                Unit::Samples,
-                builder.finish(),
-            ));
-        }
-    }
+    let mut profiles = finish_profiles(builders, &names);
+    let base_profiles = finish_profiles(base_builders, &names);
     if profiles.len() == 1 && !differential {
         let stats = report
             .functions
@@ -274,6 +254,19 @@ fn build<R: Read + Send>(
         },
         base,
     })
+}
+
+/// One profile per named slot; a slot no stack reached gets an empty tree.
+fn finish_profiles(mut builders: Vec<CallTreeBuilder>, names: &[Option<String>]) -> Vec<Profile> {
+    builders.resize_with(names.len(), CallTreeBuilder::new);
+    builders
+        .into_iter()
+        .zip(names)
+        .filter_map(|(builder, name)| {
+            let name = name.clone()?;
+            Some(Profile::from_tree(name, Unit::Samples, builder.finish()))
+        })
+        .collect()
 }
 
 fn add_stack(builder: &mut CallTreeBuilder, ids: &[u32], frames: &[FrameId], count: f64) {
