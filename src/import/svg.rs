@@ -154,6 +154,8 @@ fn merge(mut first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
     first.depth += second.depth;
     first.sample_geometry = first.sample_geometry.or(second.sample_geometry);
     first.decimals = first.decimals.max(second.decimals);
+    first.untitled += second.untitled;
+    first.first_untitled = first.first_untitled.or(second.first_untitled);
     Some(first)
 }
 
