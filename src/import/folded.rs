@@ -7,7 +7,7 @@
 //! into the call trees. The file is streamed in chunks and never held in memory whole.
 
 mod lines;
-mod threads;
+pub(crate) mod threads;
 
 use std::io::Read;
 use std::sync::mpsc;
@@ -509,6 +509,10 @@ fn intern_raw(table: &mut FrameTable, raw: &[u8]) -> FrameId {
 /// `name (file:line)` → (name, file, line); `name (file)` → (name, file, None); else the whole
 /// text is the name.
 pub fn split_frame(text: &str) -> (&str, Option<&str>, Option<u32>) {
+    // py-spy's `thread (123)` is a thread, not a function `thread` in a file `123`.
+    if threads::thread_frame(text.as_bytes()).is_some() {
+        return (text, None, None);
+    }
     let Some(inner_end) = text.strip_suffix(')') else {
         return (text, None, None);
     };

@@ -10,6 +10,7 @@
 
 mod build;
 mod scan;
+mod threads;
 mod title;
 
 use memchr::memmem;
@@ -70,7 +71,7 @@ fn parse_with(
             "no flame graph frames (no <g> holding a <title> and a <rect>)",
         ));
     }
-    build::build(found, warnings)
+    build::build(found, warnings).map(threads::split_threads)
 }
 
 /// Scans the whole file, in two halves on two threads when it is large.
