@@ -27,7 +27,7 @@ impl Tmux {
     /// whose pane stays after the command exits. `None` when tmux is missing.
     fn start(test: &str, command: &[&str]) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("SKIPPED: tmux not installed");
+            common::skip("tmux");
             return None;
         }
         let mut tmux = Tmux {

@@ -114,7 +114,7 @@ fn why_unrecognized(head: &[u8]) -> String {
     let text = std::str::from_utf8(&head[..head.len().min(4096)]).is_ok_and(|t| !t.contains('\0'));
     match folded::first_not_stack(head) {
         Some((line, bytes)) if text => {
-            let shown: String = String::from_utf8_lossy(&bytes).chars().take(60).collect();
+            let shown: String = String::from_utf8_lossy(&bytes).chars().take(48).collect();
             format!(
                 "line {line} is not a stack with a count: \"{}\"",
                 crate::text::escape_control(&shown)
@@ -146,6 +146,11 @@ fn finish(
     parsed: Result<Parsed, super::ParseError>,
     warnings: Vec<String>,
 ) -> Result<Loaded, LoadError> {
+    let parsed = parsed.and_then(|(set, base)| {
+        check_sums(&set)?;
+        base.as_ref().map_or(Ok(()), check_sums)?;
+        Ok((set, base))
+    });
     match parsed {
         Ok((mut set, base)) => {
             name_unnamed_profiles(path, &mut set, "");
@@ -173,6 +178,26 @@ fn finish(
             source,
         }),
     }
+}
+
+/// Weights that add up past the largest double are an error, never an infinite total that
+/// would print as `null` or a share as `NaN%`.
+fn check_sums(set: &ProfileSet) -> Result<(), super::ParseError> {
+    let infinite = |w: f64| !w.is_finite();
+    for profile in &set.profiles {
+        let stats = profile.function_stats.iter().flatten();
+        if infinite(profile.total)
+            || stats
+                .into_iter()
+                .any(|s| infinite(s.self_weight) || infinite(s.total_weight))
+        {
+            return Err(super::ParseError::at_byte(
+                0,
+                "the weights add up past the largest number a double holds (overflow)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The first bytes of an unrecognized file, escaped so that binary junk cannot reach the

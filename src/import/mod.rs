@@ -123,7 +123,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, flamegraph SVG and folded stacks): {why}",
+        "{}: not a recognized profile (not pstats, speedscope, a flame graph SVG or folded stacks): {why}",
         path.display()
     )]
     Unrecognized { path: PathBuf, why: String },

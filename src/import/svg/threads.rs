@@ -41,7 +41,8 @@ pub(super) fn split_threads(mut set: ProfileSet) -> ProfileSet {
     if threads.is_empty() {
         return set;
     }
-    let mut builders: Vec<CallTreeBuilder> = threads.iter().map(|_| CallTreeBuilder::new()).collect();
+    let mut builders: Vec<CallTreeBuilder> =
+        threads.iter().map(|_| CallTreeBuilder::new()).collect();
     for (&root, &index) in roots.iter().zip(&thread_of) {
         copy_below(tree, root, &mut builders[index]);
     }
