@@ -446,3 +446,23 @@ fn a_file_that_does_not_load_gives_the_terminal_back_and_exit_2() {
         .unwrap_or_else(|| panic!("no error line on the normal screen:\n{screen}"));
     assert!(error.contains("missing.folded"), "{error}");
 }
+
+#[test]
+fn dash_reads_the_profile_from_a_pipe_and_keys_from_the_terminal() {
+    let path = folded_path();
+    // stdin is the pipe, not the terminal: keys must come from /dev/tty.
+    let line = format!(
+        "cat \"{path}\" | \"{}\" -; echo \"obol exited with $?\"; exec sleep 60",
+        obol()
+    );
+    let Some(tmux) = Tmux::start("dash", &["sh", "-c", &line]) else {
+        return;
+    };
+    let folded = Folded::read(Path::new(&path));
+    tmux.wait_for_text(&format!("folded stacks: samples · total {}", folded.total));
+    tmux.send(&["3"]);
+    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.send(&["q"]);
+    tmux.wait_for_text("obol exited with 0");
+    tmux.assert_terminal_restored();
+}

@@ -93,7 +93,7 @@ fn inferno_path() -> Option<PathBuf> {
 /// The SVG inferno draws from `folded` with `args`, or `None` (said on stderr) without inferno.
 fn draw(folded: &str, args: &[&str]) -> Option<Vec<u8>> {
     let Some(inferno) = inferno_path() else {
-        eprintln!("skipped: inferno-flamegraph is not installed");
+        crate::test_env::skip("inferno-flamegraph");
         return None;
     };
     let mut child = Command::new(inferno)
@@ -362,7 +362,7 @@ while time.time() - t < 0.6:
 /// Runs py-spy on [`PROGRAM`] writing `format`; `None` (said on stderr) where py-spy cannot run.
 fn py_spy(format: &str) -> Option<Vec<u8>> {
     if !py_spy_ok() {
-        eprintln!("skipped: py-spy is not installed");
+        crate::test_env::skip("py-spy");
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -380,7 +380,7 @@ fn py_spy(format: &str) -> Option<Vec<u8>> {
     match (status, std::fs::read(&out)) {
         (Ok(s), Ok(bytes)) if s.success() && !bytes.is_empty() => Some(bytes),
         _ => {
-            eprintln!("skipped: py-spy could not record here");
+            crate::test_env::skip("py-spy, which could not record here");
             None
         }
     }
