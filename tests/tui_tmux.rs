@@ -466,3 +466,22 @@ fn dash_reads_the_profile_from_a_pipe_and_keys_from_the_terminal() {
     tmux.wait_for_text("obol exited with 0");
     tmux.assert_terminal_restored();
 }
+
+#[test]
+fn a_differential_folded_file_opens_as_two_and_d_shows_the_difference() {
+    let Some(dir) = common::corpus("inferno/diff-folded/results") else {
+        return;
+    };
+    let path = dir.join("default.txt");
+    let Some(tmux) = Tmux::start("differential", &[obol(), path.to_str().unwrap()]) else {
+        return;
+    };
+    // The first counts open first, as the base of `obol BASE NEW`.
+    tmux.wait_for_text("[1/2] default.txt (first counts)");
+    tmux.send(&["d"]);
+    tmux.wait_for_text("difference: default.txt → default.txt");
+    let pid = obol_pid(&tmux);
+    tmux.send(&["q"]);
+    let status = tmux.wait_for_exit(pid);
+    assert!(status.as_deref().is_none_or(|s| s == "0"), "{status:?}");
+}

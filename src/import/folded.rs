@@ -26,6 +26,11 @@ use threads::{Thread, thread_frame};
 
 const CHUNK: usize = 1 << 20;
 
+/// The deepest stack read. Real stacks are thousands of frames deep at most; one of millions is
+/// a hostile file, whose every frame would be a node of the tree (some 32 bytes each, from one
+/// byte of text when frames are empty).
+const MAX_DEPTH: usize = 1 << 20;
+
 /// Folded files have no magic: a head is ours when its first real line is a stack with a count
 /// and nine in ten of its lines are (see [`lines::judge_head`]).
 pub fn sniff(head: &[u8]) -> Sniff {
@@ -373,6 +378,9 @@ impl Tokenizer {
                 self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)));
                 start = end;
             }
+            if self.report.error.is_some() {
+                return self.report;
+            }
             offset += cut as u64;
             buf.copy_within(cut..filled, 0);
             filled -= cut;
@@ -443,6 +451,19 @@ impl Tokenizer {
 
     fn stack(&mut self, frames: &[u8], count: f64, first: Option<f64>) {
         let line = self.report.lines;
+        let depth = memchr::memchr_iter(b';', frames).count() + 1;
+        if depth > MAX_DEPTH {
+            self.report.error.get_or_insert_with(|| {
+                ParseError::at_line(
+                    line,
+                    format!(
+                        "a stack {depth} frames deep; obol reads stacks up to {MAX_DEPTH} frames \
+                         deep"
+                    ),
+                )
+            });
+            return;
+        }
         let (profile, frames) = if frames.starts_with(b"thread (") {
             self.profile_of(frames)
         } else {
