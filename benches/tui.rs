@@ -51,6 +51,7 @@ fn big_profile() -> Loaded {
             frames,
         },
         warnings: Vec::new(),
+        base: None,
     }
 }
 

@@ -10,3 +10,16 @@ pub mod import;
 pub mod profile;
 pub mod text;
 pub mod tui;
+
+/// What unit tests that need an outside tool (python3, py-spy, inferno) do without it.
+#[cfg(test)]
+pub(crate) mod test_env {
+    /// A note on stderr locally; a failure under CI (`OBOL_REQUIRE_CORPUS=1` or `CI=true`),
+    /// where every tool is installed and a skip would hide a check that never ran.
+    pub fn skip(what: &str) {
+        let required = std::env::var_os("OBOL_REQUIRE_CORPUS").is_some_and(|v| v != "0")
+            || std::env::var("CI").is_ok_and(|v| v == "true");
+        assert!(!required, "required under CI but missing: {what}");
+        eprintln!("skipped: {what}");
+    }
+}

@@ -1,16 +1,50 @@
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() -> color_eyre::Result<ExitCode> {
-    color_eyre::install()?;
-    let cli = obol::cli::Cli::parse();
+/// Every way out of the program: 0 done, 1 a regression gate failed (`diff --fail-above`), 2
+/// failed (bad input, bad usage, output that could not be written). Signals end a command with 128 + their number (see `cli::exit_on_signals`).
+fn main() -> ExitCode {
+    if color_eyre::install().is_err() {
+        return ExitCode::from(2);
+    }
+    let cli = match obol::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
     match obol::cli::run(cli) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) if e.is_broken_pipe() => Ok(ExitCode::SUCCESS),
+        Ok(()) => ExitCode::SUCCESS,
+        // `obol summary big.prof | head`: the reader has what it wanted; not a failure.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("obol: error: {e}");
-            Ok(ExitCode::from(e.exit_code()))
+            // Nothing better to do when stderr cannot be written either: the status says it.
+            let _ = writeln!(std::io::stderr(), "obol: error: {e}");
+            ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// clap's help, version and usage errors, printed without its `exit`, which ignores a failed
+/// write: help or version that could not be written is exit 2, like any other output.
+fn clap_exit(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    let text = error.render().to_string();
+    let written = if informational {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes()).and_then(|()| out.flush())
+    } else {
+        std::io::stderr().lock().write_all(text.as_bytes())
+    };
+    match written {
+        Ok(()) if informational => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        _ => ExitCode::from(2),
     }
 }

@@ -2,6 +2,8 @@
 //! standard-library modules picked for their variety (match statements, try/else, nested
 //! closures, comprehensions) and the fixture program's sources.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,20 +28,23 @@ for path in sys.argv[1:]:
     out.append(sorted(rows))
 print(json.dumps(out))
 "#;
-    let output = Command::new("python3")
+    let Ok(output) = Command::new("python3")
         .arg("-c")
         .arg(script)
         .args(paths)
         .output()
-        .ok()?;
+    else {
+        common::skip("python3");
+        return None;
+    };
     if !output.status.success() {
-        eprintln!(
-            "SKIPPED: radon is not importable ({}); `pip install radon` to run this oracle",
+        common::skip(&format!(
+            "radon, not importable ({}); `pip install radon` to run this oracle",
             String::from_utf8_lossy(&output.stderr)
                 .lines()
                 .last()
                 .unwrap_or("")
-        );
+        ));
         return None;
     }
     serde_json::from_slice(&output.stdout).ok()
@@ -89,7 +94,7 @@ fn compare(paths: &[PathBuf]) {
 #[test]
 fn standard_library_modules_match_radon() {
     let Some(stdlib) = stdlib_dir() else {
-        eprintln!("SKIPPED: python3 not found");
+        common::skip("python3");
         return;
     };
     let names = [
@@ -208,7 +213,7 @@ fn fixture_program_matches_radon() {
         }
     }
     if paths.is_empty() {
-        eprintln!("SKIPPED: no fixture program sources yet");
+        common::skip("the fixture program's sources");
         return;
     }
     paths.sort();

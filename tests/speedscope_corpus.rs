@@ -1,5 +1,7 @@
 //! The speedscope importer against speedscope's own sample files and a real py-spy recording.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,13 +12,7 @@ use obol::profile::Profile;
 
 /// speedscope's sample profiles, read in place (they are not part of this repository).
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/speedscope/speedscope");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: no speedscope corpus at {}", dir.display());
-        None
-    }
+    common::corpus("speedscope/speedscope")
 }
 
 /// (self, total) per function name, over every profile of the file.
@@ -159,17 +155,11 @@ def main():
 main()
 "#;
 
-fn have(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+use common::have;
 
 #[test]
 fn py_spy_recording_matches_python_reading_the_same_json() {
     if !have("py-spy") || !have("python3") {
-        eprintln!("SKIPPED: py-spy or python3 is not installed");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -185,10 +175,10 @@ fn py_spy_recording_matches_python_reading_the_same_json() {
         .unwrap();
     if !record.status.success() || !out.exists() {
         // py-spy needs ptrace, which some sandboxes deny.
-        eprintln!(
-            "SKIPPED: py-spy could not record: {}",
+        common::skip(&format!(
+            "py-spy, which could not record: {}",
             String::from_utf8_lossy(&record.stderr)
-        );
+        ));
         return;
     }
     let oracle = compare_with_python(&out);
@@ -202,7 +192,6 @@ fn py_spy_recording_matches_python_reading_the_same_json() {
 #[test]
 fn embedded_demo_matches_python_reading_the_same_json() {
     if !have("python3") {
-        eprintln!("SKIPPED: python3 is not installed");
         return;
     }
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo.speedscope.json");

@@ -11,14 +11,7 @@ use std::process::Command;
 use common::{Json, run_obol};
 
 fn corpus() -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/speedscope/stackcollapse");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: {} is absent", dir.display());
-        None
-    }
+    common::corpus("speedscope/stackcollapse")
 }
 
 /// `obol summary --json` of a corpus file, and its stderr.
@@ -120,7 +113,7 @@ fn larger_files_against_python() {
             ])
             .status();
         if !status.is_ok_and(|s| s.success()) {
-            eprintln!("SKIPPED: python3 could not run the oracle for {name}");
+            common::skip(&format!("python3, to run the oracle for {name}"));
             continue;
         }
         let oracle = Json::parse(&std::fs::read_to_string(out.path()).unwrap()).unwrap();

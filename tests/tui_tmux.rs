@@ -27,7 +27,7 @@ impl Tmux {
     /// whose pane stays after the command exits. `None` when tmux is missing.
     fn start(test: &str, command: &[&str]) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("SKIPPED: tmux not installed");
+            common::skip("tmux");
             return None;
         }
         let mut tmux = Tmux {
@@ -445,4 +445,43 @@ fn a_file_that_does_not_load_gives_the_terminal_back_and_exit_2() {
         .find(|l| l.starts_with("obol: error:"))
         .unwrap_or_else(|| panic!("no error line on the normal screen:\n{screen}"));
     assert!(error.contains("missing.folded"), "{error}");
+}
+
+#[test]
+fn dash_reads_the_profile_from_a_pipe_and_keys_from_the_terminal() {
+    let path = folded_path();
+    // stdin is the pipe, not the terminal: keys must come from /dev/tty.
+    let line = format!(
+        "cat \"{path}\" | \"{}\" -; echo \"obol exited with $?\"; exec sleep 60",
+        obol()
+    );
+    let Some(tmux) = Tmux::start("dash", &["sh", "-c", &line]) else {
+        return;
+    };
+    let folded = Folded::read(Path::new(&path));
+    tmux.wait_for_text(&format!("folded stacks: samples · total {}", folded.total));
+    tmux.send(&["3"]);
+    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.send(&["q"]);
+    tmux.wait_for_text("obol exited with 0");
+    tmux.assert_terminal_restored();
+}
+
+#[test]
+fn a_differential_folded_file_opens_as_two_and_d_shows_the_difference() {
+    let Some(dir) = common::corpus("inferno/diff-folded/results") else {
+        return;
+    };
+    let path = dir.join("default.txt");
+    let Some(tmux) = Tmux::start("differential", &[obol(), path.to_str().unwrap()]) else {
+        return;
+    };
+    // The first counts open first, as the base of `obol BASE NEW`.
+    tmux.wait_for_text("[1/2] default.txt (first counts)");
+    tmux.send(&["d"]);
+    tmux.wait_for_text("difference: default.txt → default.txt");
+    let pid = obol_pid(&tmux);
+    tmux.send(&["q"]);
+    let status = tmux.wait_for_exit(pid);
+    assert!(status.as_deref().is_none_or(|s| s == "0"), "{status:?}");
 }

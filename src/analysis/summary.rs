@@ -11,6 +11,8 @@ pub struct FunctionRow {
     /// more than once (recursion).
     pub total_weight: f64,
     pub calls: Option<u64>,
+    /// Calls that were not recursive (pstats' `cc`), where the format counts calls.
+    pub primitive_calls: Option<u64>,
 }
 
 /// How [`function_table`] orders its rows, heaviest first.
@@ -112,6 +114,7 @@ fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
     let mut self_weight = vec![0.0; count];
     let mut total_weight = vec![0.0; count];
     let mut calls: Vec<Option<u64>> = vec![None; count];
+    let mut primitive_calls: Vec<Option<u64>> = vec![None; count];
     for profile in profiles {
         if let Some(stats) = &profile.function_stats {
             for stat in stats {
@@ -119,7 +122,10 @@ fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
                 self_weight[i] += stat.self_weight;
                 total_weight[i] += stat.total_weight;
                 if let Some(n) = stat.calls {
-                    calls[i] = Some(calls[i].unwrap_or(0) + n);
+                    calls[i] = Some(calls[i].unwrap_or(0).saturating_add(n));
+                }
+                if let Some(n) = stat.primitive_calls {
+                    primitive_calls[i] = Some(primitive_calls[i].unwrap_or(0).saturating_add(n));
                 }
             }
         } else {
@@ -137,6 +143,7 @@ fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
             self_weight: self_weight[i],
             total_weight: total_weight[i],
             calls: calls[i],
+            primitive_calls: primitive_calls[i],
         })
         .collect()
 }

@@ -35,8 +35,20 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
         Grouping::Function => super::load_for_table,
         Grouping::Module | Grouping::File => super::load,
     };
-    let base = load(&args.base)?;
-    let new = load(&args.new)?;
+    let (base, new) = match &args.new {
+        Some(new) => (load(&args.base)?, load(new)?),
+        None => {
+            let mut new = load(&args.base)?;
+            let base = new.base.take().ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{}: one file compares only when it holds both sides (a differential folded \
+                     file, `stack before after`); give two files: obol diff BASE NEW",
+                    args.base.display()
+                ))
+            })?;
+            (*base, new)
+        }
+    };
     let by_shares = compares_by_shares(&base, &new);
     let comparison = compare(&input(&base), &input(&new), by_shares, sort, grouping);
     let failed = regressions(&comparison.rows, &limits)

@@ -103,10 +103,11 @@ pub struct EdgesArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
-    /// The profile before the change.
+    /// The profile before the change (or a differential folded file, `stack before after`,
+    /// alone).
     pub base: PathBuf,
     /// The profile after it.
-    pub new: PathBuf,
+    pub new: Option<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -266,6 +267,9 @@ fn report_warnings(loaded: &Loaded) {
 
 /// Runs a parsed command line. Without a subcommand, opens the files in the terminal UI.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    if cli.command.is_some() {
+        exit_on_signals();
+    }
     match cli.command {
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Priority(args)) => priority::run(&args),
@@ -301,4 +305,19 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             crate::tui::run(cli.files, cli.demo, cli.source_root)
         }
     }
+}
+
+/// Ends a command on SIGTERM or SIGHUP with 128 + the signal's number, as a shell reports a
+/// process the signal killed, after nothing more than the output already written. The UI
+/// handles signals itself, to restore the terminal first.
+fn exit_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            std::process::exit(128 + signal);
+        }
+    });
 }

@@ -105,6 +105,8 @@ struct JsonFunction<'a> {
     self_weight: f64,
     total: f64,
     calls: Option<u64>,
+    /// pstats' `cc`: calls that were not recursive.
+    primitive_calls: Option<u64>,
 }
 
 pub fn write_json(
@@ -128,6 +130,7 @@ pub fn write_json(
                 self_weight: row.self_weight,
                 total: row.total_weight,
                 calls: row.calls,
+                primitive_calls: row.primitive_calls,
             }
         })
         .collect();
@@ -177,8 +180,8 @@ pub fn print_table(
     )?;
     writeln!(
         out,
-        "{:>10} {:>11} {:>6} {:>11} {:>6}  function",
-        "calls", "self", "self%", "total", "total%"
+        "{:>13} {:>11} {:>6} {:>11} {:>6}  function",
+        "ncalls", "self", "self%", "total", "total%"
     )?;
     let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
     let shown = top.unwrap_or(usize::MAX).min(rows.len());
@@ -197,6 +200,15 @@ pub fn print_table(
     Ok(())
 }
 
+/// Calls as pstats prints them: `nc/cc` when some were recursive, else `nc`.
+pub fn calls_column(calls: Option<u64>, primitive: Option<u64>) -> String {
+    match (calls, primitive) {
+        (Some(nc), Some(cc)) if nc != cc => format!("{nc}/{cc}"),
+        (Some(nc), _) => nc.to_string(),
+        (None, _) => "-".to_owned(),
+    }
+}
+
 fn write_row(
     out: &mut impl Write,
     loaded: &Loaded,
@@ -206,7 +218,7 @@ fn write_row(
 ) -> io::Result<()> {
     let unit = loaded.set.unit();
     let f = loaded.set.frames.function(row.func);
-    let calls = row.calls.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    let calls = calls_column(row.calls, row.primitive_calls);
     let place = match (&f.file, f.line) {
         (Some(file), Some(line)) => format!("  {}:{line}", escape_control(file)),
         (Some(file), None) => format!("  {}", escape_control(file)),
@@ -214,7 +226,7 @@ fn write_row(
     };
     writeln!(
         out,
-        "{calls:>10} {:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
+        "{calls:>13} {:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
         unit.format_weight(row.self_weight),
         unit.format_weight(row.total_weight),
         escape_control(&f.name),

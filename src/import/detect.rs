@@ -1,11 +1,12 @@
 //! Picks an importer by content: each format's `sniff` is asked in turn, the first `Yes` wins,
 //! then the `Maybe`s are tried in order. The head is only peeked at, never consumed.
 
-use std::fs::File;
-use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::{Format, LoadError, Loaded, Sniff, folded, pstats, speedscope, svg, trace_event};
+use super::{
+    Format, LoadError, Loaded, Sniff, folded, pstats, source, speedscope, svg, trace_event,
+};
+use crate::profile::ProfileSet;
 
 /// How much of a file the sniffers see.
 pub const HEAD_LEN: usize = 64 * 1024;
@@ -50,36 +51,20 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 /// [`load_path`], but a call tree that has to be estimated (pstats') is left until it is asked
 /// for, for commands that read only the function table.
 pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
-    let io_err = |source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if path.is_dir() {
-        return Err(LoadError::Directory {
-            path: path.to_owned(),
-        });
-    }
-    let mut file = File::open(path).map_err(io_err)?;
-    let mut head = Vec::with_capacity(HEAD_LEN);
-    (&mut file)
-        .take(HEAD_LEN as u64)
-        .read_to_end(&mut head)
-        .map_err(io_err)?;
-    let format = detect_or_fail(path, &head)?;
+    let input = source::open(path)?;
+    let format = detect_or_fail(path, &input.head)?;
     let mut warnings = Vec::new();
     let parsed = if format == Format::Folded {
         // Folded files are streamed so a large one never sits in memory whole.
-        file.rewind().map_err(io_err)?;
-        folded::parse_reader(file, &mut warnings)
+        folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
     } else {
-        if file.metadata().is_ok_and(|m| m.len() >= KEEP_FREED_FROM) {
+        if input.size.is_none_or(|size| size >= KEEP_FREED_FROM) {
             keep_freed_memory();
         }
-        let mut bytes = head;
-        file.read_to_end(&mut bytes).map_err(io_err)?;
+        let bytes = input.read_all(path)?;
         // Handed over so that the bytes are freed once read, before the trees are finished.
         match format {
-            Format::Speedscope => speedscope::parse_owned(bytes, &mut warnings),
+            Format::Speedscope => speedscope::parse_owned(bytes, &mut warnings).map(|s| (s, None)),
             _ => parse_as(format, &bytes, &mut warnings),
         }
     };
@@ -123,38 +108,73 @@ fn detect_or_fail(path: &Path, head: &[u8]) -> Result<Format, LoadError> {
     }
     guess_format(head).ok_or_else(|| LoadError::Unrecognized {
         path: path.to_owned(),
-        head: describe_head(head),
+        why: why_unrecognized(head),
     })
 }
+
+/// Why no importer took the file: the first line that is not a stack when it is text, else its
+/// first bytes. Escaped, so that binary junk cannot reach the terminal raw, and cut short.
+fn why_unrecognized(head: &[u8]) -> String {
+    let text = std::str::from_utf8(&head[..head.len().min(4096)]).is_ok_and(|t| !t.contains('\0'));
+    match folded::first_not_stack(head) {
+        Some((line, bytes)) if text => {
+            let shown: String = String::from_utf8_lossy(&bytes).chars().take(48).collect();
+            format!(
+                "line {line} is not a stack with a count: \"{}\"",
+                crate::text::escape_control(&shown)
+            )
+        }
+        _ => format!("it starts {}", describe_head(head)),
+    }
+}
+
+/// The profiles read, and a differential file's base profiles.
+type Parsed = (ProfileSet, Option<ProfileSet>);
 
 fn parse_as(
     format: Format,
     bytes: &[u8],
     warnings: &mut Vec<String>,
-) -> Result<crate::profile::ProfileSet, super::ParseError> {
+) -> Result<Parsed, super::ParseError> {
     match format {
-        Format::Pstats => pstats::parse(bytes, warnings),
-        Format::Speedscope => speedscope::parse(bytes, warnings),
-        Format::Svg => svg::parse(bytes, warnings),
-        Format::Folded => folded::parse(bytes, warnings),
-        Format::TraceEvent => trace_event::parse(bytes, warnings),
+        Format::Pstats => pstats::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Speedscope => speedscope::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Svg => svg::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Folded => folded::parse_reader(bytes, warnings).map(|p| (p.set, p.base)),
+        Format::TraceEvent => trace_event::parse(bytes, warnings).map(|s| (s, None)),
     }
 }
 
 fn finish(
     path: &Path,
     format: Format,
-    parsed: Result<crate::profile::ProfileSet, super::ParseError>,
+    parsed: Result<Parsed, super::ParseError>,
     warnings: Vec<String>,
 ) -> Result<Loaded, LoadError> {
+    let parsed = parsed.and_then(|(set, base)| {
+        check_sums(&set)?;
+        base.as_ref().map_or(Ok(()), check_sums)?;
+        Ok((set, base))
+    });
     match parsed {
-        Ok(mut set) => {
-            name_unnamed_profiles(path, &mut set);
+        Ok((mut set, base)) => {
+            name_unnamed_profiles(path, &mut set, "");
+            let base = base.map(|mut set| {
+                name_unnamed_profiles(path, &mut set, " (first counts)");
+                Box::new(Loaded {
+                    path: path.to_owned(),
+                    format,
+                    set,
+                    warnings: Vec::new(),
+                    base: None,
+                })
+            });
             Ok(Loaded {
                 path: path.to_owned(),
                 format,
                 set,
                 warnings,
+                base,
             })
         }
         Err(source) => Err(LoadError::Parse {
@@ -163,6 +183,26 @@ fn finish(
             source,
         }),
     }
+}
+
+/// Weights that add up past the largest double are an error, never an infinite total that
+/// would print as `null` or a share as `NaN%`.
+fn check_sums(set: &ProfileSet) -> Result<(), super::ParseError> {
+    let infinite = |w: f64| !w.is_finite();
+    for profile in &set.profiles {
+        let stats = profile.function_stats.iter().flatten();
+        if infinite(profile.total)
+            || stats
+                .into_iter()
+                .any(|s| infinite(s.self_weight) || infinite(s.total_weight))
+        {
+            return Err(super::ParseError::at_byte(
+                0,
+                "the weights add up past the largest number a double holds (overflow)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The first bytes of an unrecognized file, escaped so that binary junk cannot reach the
@@ -178,14 +218,18 @@ fn describe_head(head: &[u8]) -> String {
 
 /// Formats without profile names (folded, SVG, pstats) are named after their file, as speedscope
 /// names them.
-fn name_unnamed_profiles(path: &Path, set: &mut crate::profile::ProfileSet) {
-    let file_name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+fn name_unnamed_profiles(path: &Path, set: &mut ProfileSet, suffix: &str) {
+    let file_name = if source::is_stdin(path) {
+        "stdin".to_owned()
+    } else {
+        path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
     for profile in &mut set.profiles {
         if profile.name.is_empty() {
-            profile.name = file_name.clone();
+            profile.name = format!("{file_name}{suffix}");
         }
     }
 }

@@ -1,14 +1,18 @@
 //! Folded (collapsed) stacks: `frame;frame;frame COUNT` per line, as py-spy `--format raw`,
-//! inferno and Brendan Gregg's stackcollapse scripts write them.
+//! inferno and Brendan Gregg's stackcollapse scripts write them; also differential files
+//! (`frames FIRST COUNT`) and py-spy's `--threads` files (a thread frame at every root).
 //!
 //! Large files are read as a two-stage pipeline so both cores work: a reader thread splits lines
 //! and interns frame strings into small integer ids, and the calling thread merges the id stacks
-//! into the call tree. The file is streamed in chunks and never held in memory whole.
+//! into the call trees. The file is streamed in chunks and never held in memory whole.
+
+mod lines;
+pub(crate) mod threads;
 
 use std::io::Read;
 use std::sync::mpsc;
 
-use memchr::{memchr_iter, memrchr2};
+use memchr::memchr_iter;
 
 use rustc_hash::FxHashMap;
 
@@ -17,47 +21,59 @@ use crate::profile::{
     CallTreeBuilder, FrameId, FrameTable, FunctionKey, FunctionStats, NodeId, Profile, ProfileSet,
     Unit,
 };
+use lines::{Line, classify, trim_cr};
+use threads::{Thread, thread_frame};
 
 const CHUNK: usize = 1 << 20;
 
-/// Folded files have no magic; a head whose first real line ends in a count is ours. Anything
-/// else textual is a `Maybe`, since other importers have already had their say.
+/// The deepest stack read. Real stacks are thousands of frames deep at most; one of millions is
+/// a hostile file, whose every frame would be a node of the tree (some 32 bytes each, from one
+/// byte of text when frames are empty).
+const MAX_DEPTH: usize = 1 << 20;
+
+/// Folded files have no magic: a head is ours when its first real line is a stack with a count
+/// and nine in ten of its lines are (see [`lines::judge_head`]).
 pub fn sniff(head: &[u8]) -> Sniff {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Sniff::Yes;
+    if lines::judge_head(&text_of_head(head)).folded {
+        Sniff::Yes
+    } else {
+        Sniff::No
     }
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let mut lines = head.split(|&b| b == b'\n').peekable();
-    while let Some(line) = lines.next() {
-        // The last piece of a cut head may be a partial line; judge it only if it is all we have.
-        if lines.peek().is_none() && head.len() >= super::detect::HEAD_LEN {
-            break;
-        }
-        match classify(trim_cr(line)) {
-            Line::Blank | Line::Comment => continue,
-            Line::Stack { .. } => return Sniff::Yes,
-            Line::Invalid => {
-                return if line.contains(&0) {
-                    Sniff::No
-                } else {
-                    Sniff::Maybe
-                };
-            }
-        }
-    }
-    Sniff::Maybe
 }
 
-/// Parses a folded file already in memory.
+/// The first line of the head that is not a stack, for saying why a file was not recognised:
+/// (1-based line, its text).
+pub fn first_not_stack(head: &[u8]) -> Option<(u64, Vec<u8>)> {
+    lines::judge_head(&text_of_head(head)).first_not_stack
+}
+
+/// The head as UTF-8 text: UTF-16 decoded (a code unit cut at the end dropped), a BOM removed.
+fn text_of_head(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if let Some(big_endian) = utf16_bom(head) {
+        let even = &head[2..head.len() - head.len() % 2];
+        let text = decode_utf16(even, big_endian).unwrap_or_default();
+        return text.into_bytes().into();
+    }
+    head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head).into()
+}
+
+/// A folded file read: its profiles (one per thread) and, for a differential file, the profiles
+/// of its first counts, the base the last counts are compared with.
+pub struct Parsed {
+    pub set: ProfileSet,
+    pub base: Option<ProfileSet>,
+}
+
+/// Parses a folded file already in memory (the profiles of the last counts only).
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    parse_reader(bytes, warnings)
+    parse_reader(bytes, warnings).map(|parsed| parsed.set)
 }
 
 /// Parses a folded file from a reader, in chunks.
 pub fn parse_reader<R: Read + Send>(
     mut reader: R,
     warnings: &mut Vec<String>,
-) -> Result<ProfileSet, ParseError> {
+) -> Result<Parsed, ParseError> {
     let mut first = Vec::with_capacity(CHUNK);
     (&mut reader)
         .take(CHUNK as u64)
@@ -119,75 +135,30 @@ fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, ParseError> {
     Ok(text)
 }
 
-enum Line<'a> {
-    Blank,
-    Comment,
-    Stack { frames: &'a [u8], count: f64 },
-    Invalid,
-}
-
-fn trim_cr(line: &[u8]) -> &[u8] {
-    line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn classify(line: &[u8]) -> Line<'_> {
-    let line = line.trim_ascii_end();
-    if line.is_empty() {
-        return Line::Blank;
-    }
-    if line.starts_with(b"#") || line.starts_with(b"//") {
-        return Line::Comment;
-    }
-    let (frames, count) = match memrchr2(b' ', b'\t', line) {
-        // Only the one separator goes: a frame may itself be blank (`a; 3` names a frame " "),
-        // as speedscope and flamegraph.pl read it.
-        Some(at) => (&line[..at], &line[at + 1..]),
-        None => (&line[..0], line),
-    };
-    match parse_count(count) {
-        Some(count) => Line::Stack { frames, count },
-        None => Line::Invalid,
-    }
-}
-
-/// A sample count: digits, or a decimal as flamegraph.pl accepts.
-fn parse_count(text: &[u8]) -> Option<f64> {
-    if text.is_empty() || text.len() > 18 {
-        return std::str::from_utf8(text)
-            .ok()
-            .filter(|t| t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|v| v.is_finite());
-    }
-    let mut value: u64 = 0;
-    for (i, &b) in text.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => value = value * 10 + u64::from(b - b'0'),
-            b'.' => {
-                let rest = &text[i + 1..];
-                if !rest.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                return std::str::from_utf8(text).ok()?.parse().ok();
-            }
-            _ => return None,
-        }
-    }
-    Some(value as f64)
+/// One stack line as the reader thread hands it on.
+#[derive(Clone, Copy)]
+struct Stack {
+    /// End of this stack in [`Batch::ids`].
+    end: u32,
+    /// Which profile: 0 for lines without a thread frame, thread `k` is `k + 1`.
+    profile: u32,
+    count: f64,
+    /// In a differential file, the line's first count (its count when it has one).
+    first: Option<f64>,
 }
 
 /// Lines the reader thread hands on: stacks as local frame ids plus the frames first seen.
 #[derive(Default)]
 struct Batch {
     ids: Vec<u32>,
-    /// (end of this stack in `ids`, count)
-    stacks: Vec<(u32, f64)>,
+    stacks: Vec<Stack>,
     new_frames: Vec<Box<[u8]>>,
 }
 
-/// What the reader thread found besides stacks: line counts for warnings and errors, and each
-/// function's self and total weight, which it tallies from the lines while the other thread
-/// builds the tree (the figures are exact, and it saves a walk of the whole tree afterwards).
+/// What the reader thread found besides stacks: line counts for warnings and errors, the
+/// threads, and each function's self and total weight, which it tallies from the lines while
+/// the other thread builds the tree (the figures are exact, and it saves a walk of the whole
+/// tree afterwards; they are used for files of one profile).
 #[derive(Default)]
 struct LineReport {
     lines: u64,
@@ -197,16 +168,23 @@ struct LineReport {
     error: Option<ParseError>,
     /// Per local function: one local frame id of it, self weight, total weight.
     functions: Vec<(u32, f64, f64)>,
+    /// Whether the first stack line had two counts, and the first line that broke the rule.
+    differential: Option<bool>,
+    mixed_counts: Option<u64>,
+    threads: Vec<Thread>,
+    /// Whether any stack had no thread frame (profile 0).
+    unthreaded: bool,
 }
 
 fn build<R: Read + Send>(
     reader: R,
     first: Vec<u8>,
     warnings: &mut Vec<String>,
-) -> Result<ProfileSet, ParseError> {
+) -> Result<Parsed, ParseError> {
     let (sender, receiver) = mpsc::sync_channel::<Batch>(4);
     let mut table = FrameTable::new(FunctionKey::NameFile);
-    let mut builder = CallTreeBuilder::new();
+    let mut builders = vec![CallTreeBuilder::new()];
+    let mut base_builders: Vec<CallTreeBuilder> = Vec::new();
     let mut local_to_frame: Vec<FrameId> = Vec::new();
 
     let report = std::thread::scope(|scope| {
@@ -216,13 +194,20 @@ fn build<R: Read + Send>(
                 local_to_frame.push(intern_raw(&mut table, raw));
             }
             let mut start = 0usize;
-            for &(end, count) in &batch.stacks {
-                let mut node = NodeId::ROOT;
-                for &local in &batch.ids[start..end as usize] {
-                    node = builder.child(node, local_to_frame[local as usize]);
+            for stack in &batch.stacks {
+                let ids = &batch.ids[start..stack.end as usize];
+                start = stack.end as usize;
+                let p = stack.profile as usize;
+                if builders.len() <= p {
+                    builders.resize_with(p + 1, CallTreeBuilder::new);
                 }
-                builder.add_self(node, count);
-                start = end as usize;
+                add_stack(&mut builders[p], ids, &local_to_frame, stack.count);
+                if let Some(first) = stack.first {
+                    if base_builders.len() < builders.len() {
+                        base_builders.resize_with(builders.len(), CallTreeBuilder::new);
+                    }
+                    add_stack(&mut base_builders[p], ids, &local_to_frame, first);
+                }
             }
         }
         reader_thread.join().unwrap_or_else(|_| LineReport {
@@ -244,6 +229,60 @@ fn build<R: Read + Send>(
             ),
         ));
     }
+    report_skipped(&report, warnings);
+    let differential = report.differential == Some(true);
+    let names = profile_names(&report);
+    let mut profiles = finish_profiles(builders, &names);
+    let base_profiles = finish_profiles(base_builders, &names);
+    if profiles.len() == 1 && !differential {
+        let stats = report
+            .functions
+            .iter()
+            .map(|&(frame, self_weight, total_weight)| {
+                FunctionStats::sampled(
+                    table.func_of(local_to_frame[frame as usize]),
+                    self_weight,
+                    total_weight,
+                )
+            })
+            .collect();
+        profiles[0].function_stats = Some(stats);
+    }
+    let base = differential.then(|| ProfileSet {
+        frames: table.clone(),
+        profiles: base_profiles,
+    });
+    Ok(Parsed {
+        set: ProfileSet {
+            frames: table,
+            profiles,
+        },
+        base,
+    })
+}
+
+/// One profile per named slot; a slot no stack reached gets an empty tree.
+fn finish_profiles(mut builders: Vec<CallTreeBuilder>, names: &[Option<String>]) -> Vec<Profile> {
+    builders.resize_with(names.len(), CallTreeBuilder::new);
+    builders
+        .into_iter()
+        .zip(names)
+        .filter_map(|(builder, name)| {
+            let name = name.clone()?;
+            Some(Profile::from_tree(name, Unit::Samples, builder.finish()))
+        })
+        .collect()
+}
+
+fn add_stack(builder: &mut CallTreeBuilder, ids: &[u32], frames: &[FrameId], count: f64) {
+    let mut node = NodeId::ROOT;
+    for &local in ids {
+        node = builder.child(node, frames[local as usize]);
+    }
+    builder.add_self(node, count);
+}
+
+fn report_skipped(report: &LineReport, warnings: &mut Vec<String>) {
     if report.invalid > 0 {
         warnings.push(format!(
             "skipped {} line{} that are not `frame;frame;... count` (the first at line {})",
@@ -252,23 +291,31 @@ fn build<R: Read + Send>(
             report.first_invalid.unwrap_or(0)
         ));
     }
-    let stats = report
-        .functions
-        .iter()
-        .map(|&(frame, self_weight, total_weight)| {
-            FunctionStats::sampled(
-                table.func_of(local_to_frame[frame as usize]),
-                self_weight,
-                total_weight,
+    if let Some(line) = report.mixed_counts {
+        warnings.push(if report.differential == Some(true) {
+            format!(
+                "line {line} has one count in a differential file: counted as unchanged (the \
+                 same before and after)"
             )
-        })
-        .collect();
-    let mut profile = Profile::from_tree("", Unit::Samples, builder.finish());
-    profile.function_stats = Some(stats);
-    Ok(ProfileSet {
-        frames: table,
-        profiles: vec![profile],
-    })
+        } else {
+            format!(
+                "line {line} has two counts but the first stack has one: its last count is its \
+                 weight, as flamegraph.pl reads it, and the first is ignored"
+            )
+        });
+    }
+}
+
+/// The name of each profile by index (`None` for an unused slot): the file's own name (filled
+/// in by the loader) when there are no threads, else each thread's, with the stacks that had no
+/// thread frame last under an empty name.
+fn profile_names(report: &LineReport) -> Vec<Option<String>> {
+    if report.threads.is_empty() {
+        return vec![Some(String::new())];
+    }
+    let mut names = vec![report.unthreaded.then(String::new)];
+    names.extend(report.threads.iter().map(|t| Some(t.profile_name())));
+    names
 }
 
 /// The reader thread's state: splits lines, interns frames, tallies functions.
@@ -282,6 +329,8 @@ struct Tokenizer {
     functions: FxHashMap<(Box<str>, Option<Box<str>>), u32>,
     /// Per local function: the line it was last counted on, so recursion counts once.
     counted_on_line: Vec<u64>,
+    /// Thread id → index in `report.threads`.
+    thread_index: FxHashMap<Box<[u8]>, u32>,
 }
 
 impl Tokenizer {
@@ -329,6 +378,9 @@ impl Tokenizer {
                 self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)));
                 start = end;
             }
+            if self.report.error.is_some() {
+                return self.report;
+            }
             offset += cut as u64;
             buf.copy_within(cut..filled, 0);
             filled -= cut;
@@ -356,15 +408,68 @@ impl Tokenizer {
                 self.report.invalid += 1;
                 self.report.first_invalid.get_or_insert(self.report.lines);
             }
-            Line::Stack { frames, count } => {
+            Line::Stack {
+                frames,
+                count,
+                first,
+            } => {
                 self.report.valid += 1;
-                self.stack(frames, count);
+                let differential = *self.report.differential.get_or_insert(first.is_some());
+                if differential != first.is_some() {
+                    self.report.mixed_counts.get_or_insert(self.report.lines);
+                }
+                let first = differential.then(|| first.unwrap_or(count));
+                self.stack(frames, count, first);
             }
         }
     }
 
-    fn stack(&mut self, frames: &[u8], count: f64) {
+    /// The profile of a stack, taking its thread frame off the front.
+    fn profile_of<'a>(&mut self, frames: &'a [u8]) -> (u32, &'a [u8]) {
+        let root_end = memchr::memchr(b';', frames).unwrap_or(frames.len());
+        let Some((id, name)) = thread_frame(&frames[..root_end]) else {
+            self.report.unthreaded = true;
+            return (0, frames);
+        };
+        let rest = frames.get(root_end + 1..).unwrap_or_default();
+        let next = self.report.threads.len() as u32;
+        let index = *self.thread_index.entry(id.into()).or_insert(next);
+        if index == next {
+            self.report.threads.push(Thread {
+                id: String::from_utf8_lossy(id).into_owned(),
+                name: None,
+            });
+        }
+        let thread = &mut self.report.threads[index as usize];
+        if thread.name.is_none()
+            && let Some(name) = name
+        {
+            thread.name = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        (index + 1, rest)
+    }
+
+    fn stack(&mut self, frames: &[u8], count: f64, first: Option<f64>) {
         let line = self.report.lines;
+        let depth = memchr::memchr_iter(b';', frames).count() + 1;
+        if depth > MAX_DEPTH {
+            self.report.error.get_or_insert_with(|| {
+                ParseError::at_line(
+                    line,
+                    format!(
+                        "a stack {depth} frames deep; obol reads stacks up to {MAX_DEPTH} frames \
+                         deep"
+                    ),
+                )
+            });
+            return;
+        }
+        let (profile, frames) = if frames.starts_with(b"thread (") {
+            self.profile_of(frames)
+        } else {
+            self.report.unthreaded = true;
+            (0, frames)
+        };
         let mut last_func = None;
         if !frames.is_empty() {
             let mut start = 0;
@@ -384,7 +489,12 @@ impl Tokenizer {
         if let Some(func) = last_func {
             self.report.functions[func].1 += count;
         }
-        self.batch.stacks.push((self.batch.ids.len() as u32, count));
+        self.batch.stacks.push(Stack {
+            end: self.batch.ids.len() as u32,
+            profile,
+            count,
+            first,
+        });
     }
 
     fn frame_id(&mut self, raw: &[u8]) -> u32 {
@@ -420,6 +530,10 @@ fn intern_raw(table: &mut FrameTable, raw: &[u8]) -> FrameId {
 /// `name (file:line)` → (name, file, line); `name (file)` → (name, file, None); else the whole
 /// text is the name.
 pub fn split_frame(text: &str) -> (&str, Option<&str>, Option<u32>) {
+    // py-spy's `thread (123)` is a thread, not a function `thread` in a file `123`.
+    if threads::thread_frame(text.as_bytes()).is_some() {
+        return (text, None, None);
+    }
     let Some(inner_end) = text.strip_suffix(')') else {
         return (text, None, None);
     };
@@ -444,102 +558,4 @@ pub fn split_frame(text: &str) -> (&str, Option<&str>, Option<u32>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &[u8]) -> (ProfileSet, Vec<String>) {
-        let mut warnings = Vec::new();
-        let set = parse(text, &mut warnings).unwrap();
-        (set, warnings)
-    }
-
-    fn weight_of(set: &ProfileSet, path: &[&str]) -> (f64, f64) {
-        let tree = set.profiles[0].tree();
-        let mut node = NodeId::ROOT;
-        for name in path {
-            node = *tree
-                .children(node)
-                .iter()
-                .find(|&&c| set.frames.frame(tree.frame(c).unwrap()).name == *name)
-                .unwrap_or_else(|| panic!("no {name} under {path:?}"));
-        }
-        (tree.self_weight(node), tree.total_weight(node))
-    }
-
-    #[test]
-    fn speedscope_simple_sample_by_hand() {
-        // speedscope's sample/profiles/stackcollapse/simple.txt, counted by hand.
-        let (set, warnings) = load(b"a;b;c 1\na;b;c 1\na;b;d 4\na;b;c 3\na;b 5");
-        assert!(warnings.is_empty());
-        assert_eq!(set.total(), 14.0);
-        assert_eq!(weight_of(&set, &["a"]), (0.0, 14.0));
-        assert_eq!(weight_of(&set, &["a", "b"]), (5.0, 14.0));
-        assert_eq!(weight_of(&set, &["a", "b", "c"]), (5.0, 5.0));
-        assert_eq!(weight_of(&set, &["a", "b", "d"]), (4.0, 4.0));
-    }
-
-    #[test]
-    fn crlf_comments_and_invalid_lines() {
-        let text = b"# comment\r\n// other\r\na;b 2\r\nnot a stack\r\na 1\r\nalso bad\r\n";
-        let (set, warnings) = load(text);
-        assert_eq!(set.total(), 3.0);
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("skipped 2 lines"), "{}", warnings[0]);
-        assert!(warnings[0].contains("line 4"), "{}", warnings[0]);
-    }
-
-    #[test]
-    fn utf16_with_bom_both_endians() {
-        let text = "a;b 2\r\na;c 3\r\n";
-        let mut le = vec![0xFF, 0xFE];
-        let mut be = vec![0xFE, 0xFF];
-        for unit in text.encode_utf16() {
-            le.extend(unit.to_le_bytes());
-            be.extend(unit.to_be_bytes());
-        }
-        for bytes in [le, be] {
-            assert_eq!(sniff(&bytes), Sniff::Yes);
-            let (set, _) = load(&bytes);
-            assert_eq!(weight_of(&set, &["a", "c"]), (3.0, 3.0));
-        }
-    }
-
-    #[test]
-    fn empty_stack_counts_toward_the_total() {
-        let (set, _) = load(b"a 2\n 3\n");
-        assert_eq!(set.total(), 5.0);
-        assert_eq!(set.profiles[0].tree().self_weight(NodeId::ROOT), 3.0);
-    }
-
-    #[test]
-    fn py_spy_frames_are_split() {
-        let (set, _) = load(b"<module> (app.py:3);work (app.py:10) 7\n");
-        let frames = set.frames.frames();
-        assert_eq!(frames[1].name, "work");
-        assert_eq!(frames[1].file.as_deref(), Some("app.py"));
-        assert_eq!(frames[1].line, Some(10));
-        assert_eq!(split_frame("f (x.py)"), ("f", Some("x.py"), None));
-        assert_eq!(split_frame("foo(int)"), ("foo(int)", None, None));
-        assert_eq!(split_frame("a (b:c:12)"), ("a", Some("b:c"), Some(12)));
-    }
-
-    #[test]
-    fn no_valid_line_is_an_error_naming_a_line() {
-        let mut warnings = Vec::new();
-        let err = parse(b"# only\nnothing here\n", &mut warnings).unwrap_err();
-        assert_eq!(err.location, super::super::Location::Line(2));
-    }
-
-    #[test]
-    fn decimal_counts_and_lines_across_chunks() {
-        let (set, _) = load(b"a 1.5\nb 2.\n");
-        assert_eq!(set.total(), 3.5);
-        let mut big = Vec::new();
-        for i in 0..200_000 {
-            big.extend(format!("root;f{} 1\n", i % 7).as_bytes());
-        }
-        let (set, _) = load(&big);
-        assert_eq!(set.total(), 200_000.0);
-        assert_eq!(set.profiles[0].tree().len(), 1 + 1 + 7);
-    }
-}
+mod tests;

@@ -180,6 +180,9 @@ pub struct Reader<'a> {
     interned: Vec<Rc<str>>,
     depth: usize,
     lossy_strings: usize,
+    /// How many more container items the general reader may build before it refuses: a caller
+    /// that expects a small value bounds what a malformed one can cost.
+    item_budget: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -191,6 +194,7 @@ impl<'a> Reader<'a> {
             interned: Vec::new(),
             depth: 0,
             lossy_strings: 0,
+            item_budget: usize::MAX,
         }
     }
 
@@ -198,6 +202,43 @@ impl<'a> Reader<'a> {
     /// large file), instead of growing the table by doubling, copying it each time.
     pub fn reserve_refs(&mut self, slots: usize) {
         self.refs.reserve(slots);
+    }
+
+    /// Bounds the container items the general reader builds from here on (`usize::MAX`: no
+    /// bound); returns the bound it replaces.
+    pub fn set_item_budget(&mut self, items: usize) -> usize {
+        std::mem::replace(&mut self.item_budget, items)
+    }
+
+    /// Counts `n` items against the budget before they are built.
+    fn charge(&mut self, at: usize, n: usize) -> Result<(), ParseError> {
+        match self.item_budget.checked_sub(n) {
+            Some(left) => {
+                self.item_budget = left;
+                Ok(())
+            }
+            None => Err(self.error(
+                at,
+                "a value of more items than the small one expected here (refused unbuilt)",
+            )),
+        }
+    }
+
+    /// The type and item count of the next value when it is a tuple, list, set or frozenset
+    /// (a dict's count is not written: `None`), read from its header alone.
+    pub fn peek_container(&self) -> Option<(&'static str, Option<usize>)> {
+        let at = self.pos;
+        let code = *self.bytes.get(at)? & !FLAG_REF;
+        let n = match code {
+            b')' => Some(usize::from(*self.bytes.get(at + 1)?)),
+            b'(' | b'[' | b'<' | b'>' => {
+                let raw = self.bytes.get(at + 1..at + 5)?;
+                usize::try_from(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])).ok()
+            }
+            b'{' => None,
+            _ => return None,
+        };
+        Some((code_name(code), n))
     }
 
     /// Byte offset of the next value.

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod folded;
 pub mod marshal;
 pub mod pstats;
+pub mod source;
 pub mod speedscope;
 pub mod svg;
 pub mod trace_event;
@@ -129,10 +130,10 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, Chrome trace events, flamegraph SVG and folded stacks); it starts {head}",
+        "{}: not a recognized profile (not pstats, speedscope, Chrome trace events, a flame graph SVG or folded stacks): {why}",
         path.display()
     )]
-    Unrecognized { path: PathBuf, head: String },
+    Unrecognized { path: PathBuf, why: String },
     #[error("{}: read as {}: {source}", path.display(), format.description())]
     Parse {
         path: PathBuf,
@@ -150,6 +151,10 @@ pub struct Loaded {
     pub set: ProfileSet,
     /// Things the importer passed over, one line each, for the user to see on stderr.
     pub warnings: Vec<String>,
+    /// What the profiles are compared with, where the file itself holds it: the first counts of
+    /// a differential folded file (`stack first last`). `obol FILE` opens it as `obol BASE NEW`
+    /// would, and `obol diff FILE` compares the two.
+    pub base: Option<Box<Loaded>>,
 }
 
 impl Loaded {
@@ -157,8 +162,20 @@ impl Loaded {
         &self.path
     }
 
+    /// The files this one opens as in the UI: a differential file as its base then itself, as
+    /// `obol BASE NEW` opens two; any other file as itself.
+    pub fn into_files(mut self) -> Vec<Loaded> {
+        match self.base.take() {
+            Some(base) => vec![*base, self],
+            None => vec![self],
+        }
+    }
+
     /// Builds the call trees left for later, adding what that had to say to the warnings.
     pub fn build_trees(&mut self) {
+        if let Some(base) = &mut self.base {
+            base.build_trees();
+        }
         for profile in &self.set.profiles {
             if !profile.tree_is_built() {
                 let (_, warnings) = profile.tree_and_warnings();

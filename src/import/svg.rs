@@ -10,6 +10,7 @@
 
 mod build;
 mod scan;
+mod threads;
 mod title;
 
 use memchr::memmem;
@@ -70,7 +71,7 @@ fn parse_with(
             "no flame graph frames (no <g> holding a <title> and a <rect>)",
         ));
     }
-    build::build(found, warnings)
+    build::build(found, warnings).map(threads::split_threads)
 }
 
 /// Scans the whole file, in two halves on two threads when it is large.
@@ -154,6 +155,8 @@ fn merge(mut first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
     first.depth += second.depth;
     first.sample_geometry = first.sample_geometry.or(second.sample_geometry);
     first.decimals = first.decimals.max(second.decimals);
+    first.untitled += second.untitled;
+    first.first_untitled = first.first_untitled.or(second.first_untitled);
     Some(first)
 }
 

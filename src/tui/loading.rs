@@ -28,13 +28,16 @@ pub fn wait_for_files(
 ) -> Result<Option<Vec<Loaded>>, CliError> {
     let started = Instant::now();
     let mut files = Vec::with_capacity(expected);
-    while files.len() < expected {
+    // A differential file opens as two files (its base, then itself): loads are counted, not
+    // files.
+    let mut loads = 0;
+    while loads < expected {
         let elapsed = started.elapsed();
         // Drawn only after a moment, so fast loads go straight to the first real frame.
         if elapsed >= TICK {
             let text = format!(
                 "loading {} of {} … {:.1} s  (q quits)",
-                files.len() + 1,
+                loads + 1,
                 expected,
                 elapsed.as_secs_f64()
             );
@@ -45,7 +48,10 @@ pub fn wait_for_files(
             })?;
         }
         match receiver.recv_timeout(TICK) {
-            Ok(Event::Loaded(result)) => files.push((*result)?),
+            Ok(Event::Loaded(result)) => {
+                files.extend((*result)?.into_files());
+                loads += 1;
+            }
             Ok(Event::Signal | Event::Hangup) => return Ok(None),
             Ok(Event::Terminal(TermEvent::Key(key))) => {
                 if keymap::action_for(&key, false) == Some(Action::Quit) {

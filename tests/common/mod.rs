@@ -288,3 +288,62 @@ impl Reader<'_> {
         }
     }
 }
+
+/// Whether a missing corpus or tool must fail the test rather than skip it: under CI
+/// (`.ci/run` exports `OBOL_REQUIRE_CORPUS=1`; `CI=true` means the same), where everything the
+/// tests need is installed, a skip would only hide that a check never ran.
+pub fn required() -> bool {
+    std::env::var_os("OBOL_REQUIRE_CORPUS").is_some_and(|v| v != "0")
+        || std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips a test for want of `what` (a corpus, a tool): a note on stderr locally, a failure
+/// under CI.
+pub fn skip(what: &str) {
+    assert!(!required(), "required under CI but missing: {what}");
+    eprintln!("SKIPPED: {what}");
+}
+
+/// `../shared/corpus/SUB` beside the clone, or `None` (after [`skip`]) when it is absent.
+/// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
+/// own by the test named beside it; the rest of `other-formats/` must be refused.
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str); 5] = [
+    (
+        "other-formats/speedscope/trace-event/",
+        "tests/trace_event.rs",
+    ),
+    (
+        "other-formats/generated/pyspy_cpu_mix.chrometrace.json",
+        "tests/trace_event.rs",
+    ),
+    ("other-formats/speedscope/pprof/", "tests/pprof.rs"),
+    ("other-formats/speedscope/Firefox/", "tests/firefox.rs"),
+    (
+        "other-formats/speedscope/Chrome/65/simple.cpuprofile",
+        "tests/cpuprofile.rs",
+    ),
+];
+
+pub fn corpus(sub: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(sub);
+    if dir.exists() {
+        Some(dir)
+    } else {
+        skip(&format!("the corpus at {}", dir.display()));
+        None
+    }
+}
+
+/// Whether `program --version` runs; if not, [`skip`]s naming it.
+pub fn have(program: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        skip(program);
+    }
+    found
+}

@@ -61,6 +61,14 @@ impl<'a> Reader<'a> {
         Some(number)
     }
 
+    /// Whether the next value was written with a reference slot (a later reference may name it).
+    #[inline(always)]
+    pub fn peek_has_slot(&self) -> bool {
+        self.bytes
+            .get(self.pos)
+            .is_some_and(|&code| code & FLAG_REF != 0)
+    }
+
     /// Starts a tuple of exactly `n` items as [`Reader::begin_tuple`] would, or reads nothing
     /// and says no.
     #[inline(always)]
@@ -98,6 +106,11 @@ impl<'a> Reader<'a> {
 
     #[inline(always)]
     fn numbers<const N: usize>(&mut self) -> Option<[Number; N]> {
+        // A tuple written with a reference slot is left to the general reader, which keeps it
+        // for the references to it.
+        if self.peek_has_slot() {
+            return None;
+        }
         if !self.try_tuple(N) {
             return None;
         }

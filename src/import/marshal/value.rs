@@ -176,6 +176,7 @@ impl<'a> Reader<'a> {
         } else {
             self.length(at, what, "items")?
         };
+        self.charge(at, n)?;
         let slot = self.reserve(flag);
         let mut items = Vec::with_capacity(n);
         for _ in 0..n {
@@ -196,6 +197,7 @@ impl<'a> Reader<'a> {
         let slot = self.reserve(flag);
         let mut items = Vec::new();
         while let Some(key) = self.read_object()? {
+            self.charge(self.pos, 2)?;
             items.push((key, self.read_value()?));
         }
         let value = Value::Dict(items.into());

@@ -83,7 +83,7 @@ fn run_python(dir: &Path) -> Option<Json> {
     {
         Ok(output) => output,
         Err(e) => {
-            eprintln!("skipped: python3 is not available ({e})");
+            crate::test_env::skip(&format!("python3 ({e})"));
             return None;
         }
     };

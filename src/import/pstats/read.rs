@@ -43,13 +43,17 @@ pub fn function_key(key: &Value) -> Option<Name> {
         )),
         other => other.as_text()?,
     };
-    let Value::Int(line) = *line else {
-        return None;
+    let line = match *line {
+        Value::Int(line) => u32::try_from(line).ok(),
+        // Beyond i64 (marshal's long form, as Python writes any big int): read, with no line,
+        // as any line outside u32 is.
+        Value::BigInt(_) => None,
+        _ => return None,
     };
     Some(Name {
         name,
         file: Some(file),
-        line: u32::try_from(line).ok(),
+        line,
     })
 }
 
@@ -59,6 +63,10 @@ fn describe(value: &Value) -> String {
         other => other.type_name().to_owned(),
     }
 }
+
+/// The most container items a key may hold: its three, or the `profile` module's code object
+/// for the script it ran (constants, names, nested functions' code).
+const KEY_ITEMS: usize = 1 << 16;
 
 /// A key as read, before it is looked up.
 pub enum Key<'a> {
@@ -238,7 +246,23 @@ impl<'a> Functions<'a> {
         if let Some(triple) = reader.try_str_int_str() {
             return Ok(Some(Key::Triple(triple)));
         }
-        Ok(reader.read_item()?.map(Key::Item))
+        // A key is a 3-tuple (pyinstrument's marker a 1-tuple); anything larger is refused from
+        // its header, before it is built,
+        // and what a key holds is bounded, so that a malformed key cannot cost more memory
+        // than its bytes.
+        if let Some((what, n)) = reader.peek_container()
+            && n.is_none_or(|n| n > 3)
+        {
+            let found = n.map_or_else(|| what.to_owned(), |n| format!("{what} of {n}"));
+            return Err(ParseError::at_byte(
+                reader.offset() as u64,
+                format!("a key should be a (file, line, function) tuple, found {found}"),
+            ));
+        }
+        let budget = reader.set_item_budget(KEY_ITEMS);
+        let item = reader.read_item();
+        reader.set_item_budget(budget);
+        Ok(item?.map(Key::Item))
     }
 
     /// The function a key names, or what was found instead.
@@ -516,6 +540,9 @@ fn begin_tuple(reader: &mut Reader<'_>, shape: &str) -> Result<usize, ParseError
     reader.begin_tuple()
 }
 
+/// The most container items a caller's figures may hold: their four.
+const EDGE_ITEMS: usize = 16;
+
 const EDGE_FIELDS: [&str; 4] = [
     "caller call count",
     "caller primitive call count",
@@ -531,7 +558,9 @@ fn read_edge(reader: &mut Reader<'_>) -> Result<EdgeStats, ParseError> {
     let shape = "a caller's figures should be a (calls, primitive calls, self, cumulative) \
                  tuple or a call count";
     let fail = |message: String| ParseError::at_byte(at as u64, message);
-    if reader.peek_type() == "tuple" {
+    // A tuple shared by reference (the same object written twice) is read whole and kept, so
+    // that the reference can be looked up; any other is read item by item.
+    if reader.peek_type() == "tuple" && !reader.peek_has_slot() {
         let n = reader.begin_tuple()?;
         if n != 4 {
             return Err(fail(format!("{shape}, found tuple of {n}")));
@@ -543,8 +572,12 @@ fn read_edge(reader: &mut Reader<'_>) -> Result<EdgeStats, ParseError> {
             total_weight: read_time(reader, EDGE_FIELDS[3])?,
         });
     }
-    // Anything else is read whole: small ints are often references to an earlier one.
-    match reader.read_value()? {
+    // Anything else is read whole: small ints are often references to an earlier one. It is
+    // a few items at most, so a malformed one is refused before more are built.
+    let budget = reader.set_item_budget(EDGE_ITEMS);
+    let value = reader.read_value();
+    reader.set_item_budget(budget);
+    match value? {
         // The times are NaN until `estimate_count_only` shares them out.
         value @ (Value::Int(_) | Value::BigInt(_)) => Ok(EdgeStats {
             calls: count(&value, EDGE_FIELDS[0]).map_err(fail)?,

@@ -23,11 +23,16 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
         ys,
         sample_geometry,
         decimals,
+        untitled,
+        first_untitled,
         ..
     } = found;
     let mut levels = by_height(rows, &ys);
-    let is_total =
-        |level: &[RawFrame]| level.len() == 1 && *names[level[0].name as usize].0 == *b"all";
+    // The root `all` is one frame, or several side by side in a drawing of several graphs
+    // (flamegraph.pl's hot/cold demos).
+    let is_total = |level: &[RawFrame]| {
+        !level.is_empty() && level.iter().all(|f| *names[f.name as usize].0 == *b"all")
+    };
     let sum = |level: &[RawFrame]| -> f64 { level.iter().map(|f| f.weight).sum() };
     // inferno and flamegraph.pl draw the root (`all`) at the bottom, the largest y, unless
     // inverted. Without an `all`, the root level is the widest: every level above it is a subset.
@@ -80,11 +85,14 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
         Ok(id)
     };
 
+    // The drawing's own total: titles round their counts (flamegraph.pl's `ms`), so callees'
+    // counts may add up to a little more than their caller's, and the tree's sum with them.
+    let drawn_total = is_total(&levels[0]).then(|| sum(&levels[0]));
     let mut builder = CallTreeBuilder::new();
     let mut node_of: Vec<Vec<u32>> = levels.iter().map(|l| vec![NO_NODE; l.len()]).collect();
     if is_total(&levels[0]) {
         // The `all` frame is the profile's total, not a function: it is the tree's root.
-        node_of[0][0] = NodeId::ROOT.0;
+        node_of[0].fill(NodeId::ROOT.0);
     } else {
         for (frame, node) in levels[0].iter().zip(&mut node_of[0]) {
             *node = builder
@@ -107,8 +115,26 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
             while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
                 p += 1;
             }
-            let parent = match (parents.get_mut(p), parent_nodes.get(p)) {
-                (Some(parent), Some(&node)) if parent.x - slack <= child.x && node != NO_NODE => {
+            // Of the frames the child's span may lie on, the one it overlaps most: with
+            // pixels rounded to 0.1, a narrow neighbour can end within the slack of the child's
+            // end too, and is not its caller.
+            let mut best = p;
+            let mut most = f64::NEG_INFINITY;
+            let mut q = p;
+            while q < parents.len() && parents[q].x - slack <= child_end {
+                let overlap =
+                    (parents[q].x + parents[q].w).min(child_end) - parents[q].x.max(child.x);
+                if overlap > most {
+                    (best, most) = (q, overlap);
+                }
+                q += 1;
+            }
+            let parent = match (parents.get_mut(best), parent_nodes.get(best)) {
+                (Some(parent), Some(&node))
+                    if parent.x - slack <= child.x
+                        && child_end <= parent.x + parent.w + slack
+                        && node != NO_NODE =>
+                {
                     (parent, node)
                 }
                 _ => {
@@ -143,6 +169,13 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
             first_orphan.unwrap_or(0)
         ));
     }
+    if untitled > 0 {
+        warnings.push(format!(
+            "left out {untitled} frame{} titled without a count whose label is cut short (the first at byte {})",
+            if untitled == 1 { "" } else { "s" },
+            first_untitled.unwrap_or(0)
+        ));
+    }
     if overdrawn > 0 {
         warnings.push(format!(
             "{overdrawn} frame{} narrower than the callees drawn on them; their self weight was taken as 0",
@@ -153,9 +186,13 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
     // finishing the tree adds.
     drop((levels, node_of));
     let tree = builder.finish();
+    let mut profile = Profile::from_tree("", Unit::Samples, tree);
+    if let Some(total) = drawn_total {
+        profile.total = total;
+    }
     Ok(ProfileSet {
         frames: table,
-        profiles: vec![Profile::from_tree("", Unit::Samples, tree)],
+        profiles: vec![profile],
     })
 }
 

@@ -56,6 +56,9 @@ pub(super) struct Scan {
     pub sample_geometry: Option<(bool, u64)>,
     /// Most decimals written in a drawn `x` or `width`: how coarse the drawing's rounding is.
     pub decimals: u32,
+    /// Frames whose title has no count and whose label is cut short: left out.
+    pub untitled: u64,
+    pub first_untitled: Option<u64>,
 }
 
 impl Scan {
@@ -113,6 +116,7 @@ pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop>
         absolute: start == 0,
         to_eof,
         in_group: false,
+        group_is_link: false,
         nest: 0,
         pending: None,
         out: Scan::default(),
@@ -130,6 +134,9 @@ struct Scanner<'a> {
     /// Whether the innermost `<g>` seen is still open, and how many other elements are open
     /// inside it: frame titles and rects are direct children of a group.
     in_group: bool,
+    /// Whether that group is an `<a>`: inferno's `--nameattr` draws a frame with a link as
+    /// `<a><title/><rect/><text/></a>`, no `<g>`.
+    group_is_link: bool,
     nest: u32,
     pending: Option<Title<'a>>,
     out: Scan,
@@ -144,6 +151,31 @@ fn cut(at: usize, what: &str) -> Stop {
 
 fn bad(at: usize, message: impl Into<String>) -> Stop {
     Stop::Bad(ParseError::at_byte(at as u64, message))
+}
+
+/// The label of a frame, `<text ...>name</text>` right after its `<rect>` (in `rest`), when
+/// it is whole: inferno cuts a label too long for its frame to `na..`.
+fn frame_label(rest: &[u8]) -> Option<&[u8]> {
+    let rest = rest.trim_ascii_start().strip_prefix(b"<text")?;
+    let gt = memchr(b'>', rest)?;
+    if rest[..gt].ends_with(b"/") {
+        return None;
+    }
+    let label = &rest[gt + 1..];
+    let label = &label[..memchr(b'<', label)?];
+    (!label.is_empty() && !label.ends_with(b"..")).then_some(label)
+}
+
+/// The text of an `onmouseover="s('...')"` attribute among `attributes` (which start at byte
+/// `offset` of the file), as a frame title.
+fn mouseover_title(attributes: &[u8], offset: usize) -> Option<Title<'_>> {
+    const START: &[u8] = b"onmouseover=\"s('";
+    let start = memmem::find(attributes, START)? + START.len();
+    let len = memmem::find(&attributes[start..], b"')\"")?;
+    Some(Title {
+        text: Cow::Borrowed(&attributes[start..start + len]),
+        at: offset + start,
+    })
 }
 
 /// How far a plain loop looks before handing over to memchr, whose setup costs more than a
@@ -222,7 +254,12 @@ impl<'a> Scanner<'a> {
                 self.nest = 0;
                 self.pending = None;
             }
-            // `<a>` (a link flamegraph.pl may wrap around a frame's rect) is transparent.
+            b"a" if self.in_group && self.group_is_link && self.nest == 0 => {
+                self.in_group = false;
+                self.group_is_link = false;
+                self.pending = None;
+            }
+            // Any other `<a>` (a link flamegraph.pl may wrap around a frame) is transparent.
             b"a" => {}
             _ => self.nest = self.nest.saturating_sub(1),
         }
@@ -309,6 +346,19 @@ impl<'a> Scanner<'a> {
             return Ok(());
         }
         let gt = self.tag_end(lt, name_end)?;
+        let b = self.b;
+        if name == b"rect"
+            && let Some(title) = mouseover_title(&b[name_end..gt], name_end)
+        {
+            // flamegraph.pl of 2012–13: no groups, no titles; a frame is a `<rect>` whose
+            // `onmouseover="s('name (N samples, P%)')"` holds what a title holds now.
+            let gt = self.frame(title, lt, name_end)?;
+            self.pos = gt + 1;
+            if self.b[gt - 1] != b'/' {
+                self.open();
+            }
+            return Ok(());
+        }
         // The name holds no `/`, so a `/` just before `>` ends the attributes.
         let self_closing = self.b[gt - 1] == b'/';
         self.pos = gt + 1;
@@ -318,6 +368,7 @@ impl<'a> Scanner<'a> {
                 self.nest = 0;
                 // `<g/>` opens and closes at once: it leaves no group open.
                 self.in_group = !self_closing;
+                self.group_is_link = false;
                 if !self_closing {
                     self.out.depth += 1;
                 }
@@ -326,6 +377,12 @@ impl<'a> Scanner<'a> {
             b"a" => {
                 if !self_closing {
                     self.out.depth += 1;
+                    if !self.in_group {
+                        self.in_group = true;
+                        self.group_is_link = true;
+                        self.nest = 0;
+                        self.pending = None;
+                    }
                 }
                 return Ok(());
             }
@@ -525,18 +582,35 @@ impl<'a> Scanner<'a> {
             })
         };
         let y = number(y, "y")?.value;
-        let (name, inner) = split_title(&title.text);
-        let name_len = name.len();
-        let count = title_count(inner).ok_or_else(|| {
-            bad(
-                title.at,
-                format!(
-                    "a frame title `{}` that does not end in `(COUNT samples, P%)`",
-                    String::from_utf8_lossy(&title.text)
-                ),
-            )
-        })?;
         let samples = fg_x.is_some() && fg_w.is_some();
+        let (name, inner) = split_title(&title.text);
+        let mut name_len = name.len();
+        let mut label = None;
+        let count = match title_count(inner) {
+            Some(count) => count,
+            // inferno's `--nameattr` may replace a title with any text: the frame's weight is
+            // still in fg:w and its name in the label drawn on it, unless that is cut short.
+            None if samples => match frame_label(&b[gt + 1..]) {
+                Some(text) => {
+                    label = Some(text);
+                    0.0
+                }
+                None => {
+                    self.out.untitled += 1;
+                    self.out.first_untitled.get_or_insert(title.at as u64);
+                    return Ok(gt);
+                }
+            },
+            None => {
+                return Err(bad(
+                    title.at,
+                    format!(
+                        "a frame title `{}` that does not end in `(COUNT samples, P%)`",
+                        String::from_utf8_lossy(&title.text)
+                    ),
+                ));
+            }
+        };
         match self.out.sample_geometry {
             None => self.out.sample_geometry = Some((samples, title.at as u64)),
             Some((first, _)) if first != samples => {
@@ -558,7 +632,13 @@ impl<'a> Scanner<'a> {
         if w < 0.0 || weight < 0.0 {
             return Err(bad(lt, "a frame <rect> of negative width"));
         }
-        let name = self.intern(&title.text, name_len, title.at);
+        let name = match label {
+            Some(text) => {
+                name_len = text.len();
+                self.intern(text, name_len, title.at)
+            }
+            None => self.intern(&title.text, name_len, title.at),
+        };
         self.out.row(y).push(RawFrame {
             x,
             w,

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use super::*;
 use crate::analysis::summary::{SortKey, function_table};
 use crate::import::Location;
-use crate::profile::Profile;
+use crate::profile::{NodeId, Profile};
 
 type Weights = BTreeMap<(String, Option<String>), (f64, f64)>;
 
@@ -93,7 +93,7 @@ fn inferno_path() -> Option<PathBuf> {
 /// The SVG inferno draws from `folded` with `args`, or `None` (said on stderr) without inferno.
 fn draw(folded: &str, args: &[&str]) -> Option<Vec<u8>> {
     let Some(inferno) = inferno_path() else {
-        eprintln!("skipped: inferno-flamegraph is not installed");
+        crate::test_env::skip("inferno-flamegraph");
         return None;
     };
     let mut child = Command::new(inferno)
@@ -362,7 +362,7 @@ while time.time() - t < 0.6:
 /// Runs py-spy on [`PROGRAM`] writing `format`; `None` (said on stderr) where py-spy cannot run.
 fn py_spy(format: &str) -> Option<Vec<u8>> {
     if !py_spy_ok() {
-        eprintln!("skipped: py-spy is not installed");
+        crate::test_env::skip("py-spy");
         return None;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -380,7 +380,7 @@ fn py_spy(format: &str) -> Option<Vec<u8>> {
     match (status, std::fs::read(&out)) {
         (Ok(s), Ok(bytes)) if s.success() && !bytes.is_empty() => Some(bytes),
         _ => {
-            eprintln!("skipped: py-spy could not record here");
+            crate::test_env::skip("py-spy, which could not record here");
             None
         }
     }
@@ -530,9 +530,20 @@ fn broken_frames_are_errors_at_their_place() {
     let good_rect = "<rect x=\"0\" y=\"4\" width=\"100%\" fg:x=\"0\" fg:w=\"3\"/>";
     let (set, _) = load(tiny("f (3 samples, 100%)", good_rect).as_bytes());
     assert_eq!(set.total(), 3.0);
+    // A title without a count over fg:w (inferno's --nameattr) and no whole label: the frame
+    // is left out with a warning; the total is still the `all` frame's.
+    for title in ["f (three samples, 100%)", "f"] {
+        let (set, warnings) = load(tiny(title, good_rect).as_bytes());
+        assert_eq!(set.total(), 3.0);
+        assert!(set.profiles[0].tree().children(NodeId::ROOT).is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("left out 1 frame titled without a count"));
+    }
+    // Without fg:w there is no weight to fall back on.
+    let pixels = "<rect x=\"0\" y=\"4\" width=\"100\"/>";
     for (title, rect, needle, says) in [
-        ("f (three samples, 100%)", good_rect, "<title>f (", "COUNT"),
-        ("f", good_rect, "<title>f<", "COUNT"),
+        ("f (three samples, 100%)", pixels, "<title>f (", "COUNT"),
+        ("f", pixels, "<title>f<", "COUNT"),
         (
             "f &bogus; (3 samples, 1%)",
             good_rect,

@@ -22,6 +22,12 @@ pub(super) fn split_title(title: &[u8]) -> (&[u8], &[u8]) {
 /// The count in what a title has in parentheses: the first word, with thousands separators.
 /// The unit after it (`samples` unless `--countname` changed it) is not checked.
 pub(super) fn title_count(inner: &[u8]) -> Option<f64> {
+    // flamegraph.pl's differential drawings of 2013: `(-2 sample weight, 2 samples, 0.65%)`.
+    const DELTA: &[u8] = b" sample weight, ";
+    let inner = match memchr::memmem::find(inner, DELTA) {
+        Some(at) => &inner[at + DELTA.len()..],
+        None => inner,
+    };
     let word = inner.split(|&b| b == b' ').next()?;
     let mut value: u64 = 0;
     let mut digits = 0;

@@ -1,0 +1,166 @@
+//! Opening what the user named: a file, a pipe or FIFO, `-` for standard input, any of them
+//! gzip-compressed. Nothing here seeks: the head the sniffers judge is read once and handed on
+//! in front of the rest, so a pipe is read exactly as a file is.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+
+use super::LoadError;
+use super::detect::HEAD_LEN;
+
+/// The path that means standard input.
+pub const STDIN: &str = "-";
+
+/// An opened input: its first bytes (up to [`HEAD_LEN`], decompressed) and the rest.
+pub struct Input {
+    pub head: Vec<u8>,
+    pub rest: Box<dyn Read + Send>,
+    /// The size of a plain file on disk, for reserving memory; `None` for pipes and gzip.
+    pub size: Option<u64>,
+}
+
+impl Input {
+    /// The whole input, head first, as one reader.
+    pub fn into_reader(self) -> impl Read + Send {
+        Cursor::new(self.head).chain(self.rest)
+    }
+
+    /// Reads all of the input into memory.
+    pub fn read_all(self, path: &Path) -> Result<Vec<u8>, LoadError> {
+        let mut bytes = self.head;
+        if let Some(size) = self.size {
+            bytes.reserve(
+                usize::try_from(size)
+                    .unwrap_or(0)
+                    .saturating_sub(bytes.len()),
+            );
+        }
+        let mut rest = self.rest;
+        rest.read_to_end(&mut bytes)
+            .map_err(|source| LoadError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(bytes)
+    }
+}
+
+/// Whether `path` names standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == STDIN
+}
+
+/// Opens `path` (or standard input for `-`) and reads its head, decompressing gzip.
+pub fn open(path: &Path) -> Result<Input, LoadError> {
+    let io_err = |source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if is_stdin(path) {
+        (Box::new(io::stdin()), None)
+    } else {
+        if path.is_dir() {
+            return Err(LoadError::Directory {
+                path: path.to_owned(),
+            });
+        }
+        let file = File::open(path).map_err(io_err)?;
+        // Only a regular file's length says how much there is to read; a FIFO or a device
+        // reports 0.
+        let size = file
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_file)
+            .map(|m| m.len());
+        (Box::new(file), size)
+    };
+    let (head, rest) = read_head(reader).map_err(io_err)?;
+    if !head.starts_with(&GZIP_MAGIC) {
+        return Ok(Input { head, rest, size });
+    }
+    // Decompressed as a stream: the file is never held compressed and whole. Several members
+    // one after the other (`cat a.gz b.gz`) read as their contents one after the other, as
+    // gunzip reads them.
+    let decoder = GzipErrors(MultiGzDecoder::new(Cursor::new(head).chain(rest)));
+    let (head, rest) = read_head(Box::new(decoder)).map_err(io_err)?;
+    Ok(Input {
+        head,
+        rest,
+        size: None,
+    })
+}
+
+/// gzip's first two bytes (RFC 1952).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Reads up to [`HEAD_LEN`] bytes: a pipe hands them over in pieces, so one `read` is not
+/// enough.
+fn read_head(mut reader: Box<dyn Read + Send>) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    (&mut reader).take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok((head, reader))
+}
+
+/// Says in a read error that the gzip stream broke, not the file: flate2's own messages
+/// ("corrupt deflate stream") do not name gzip.
+struct GzipErrors<R>(R);
+
+impl<R: Read> Read for GzipErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::Interrupted {
+                e
+            } else {
+                io::Error::new(e.kind(), format!("gzip stream: {e}"))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::{Compression, write::GzEncoder};
+    use std::io::Write;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_is_opened_by_its_magic_not_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"a;b 3\na;c 4\n".repeat(20_000);
+        let path = dir.path().join("plain.txt");
+        std::fs::write(&path, gzip(&text)).unwrap();
+        let input = open(&path).unwrap();
+        assert_eq!(input.head.len(), HEAD_LEN);
+        assert!(input.size.is_none());
+        assert_eq!(input.read_all(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn corrupt_and_truncated_gzip_are_errors_naming_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut packed = gzip(&b"a;b 3\n".repeat(50_000));
+        let path = dir.path().join("x.gz");
+        packed.truncate(packed.len() / 2);
+        std::fs::write(&path, &packed).unwrap();
+        let err = open(&path)
+            .and_then(|input| input.read_all(&path))
+            .unwrap_err();
+        assert!(err.to_string().contains("gzip"), "{err}");
+        packed[12] ^= 0xff;
+        packed[20] ^= 0xff;
+        std::fs::write(&path, &packed).unwrap();
+        let err = open(&path)
+            .and_then(|input| input.read_all(&path))
+            .unwrap_err();
+        assert!(err.to_string().contains("gzip"), "{err}");
+    }
+}
