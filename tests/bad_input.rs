@@ -170,6 +170,7 @@ const GOOD: &[&str] = &[
     "program.inferno.svg",
     "program.pyspy.chrometrace.json",
     "program.viztracer.json",
+    "program.austin.pprof",
 ];
 
 #[derive(Debug, Clone)]

@@ -5,15 +5,18 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use super::{Format, LoadError, Loaded, Sniff, folded, pstats, speedscope, svg, trace_event};
+use super::{
+    Format, LoadError, Loaded, Sniff, folded, pprof, pstats, speedscope, svg, trace_event,
+};
 
 /// How much of a file the sniffers see.
 pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 5] = [
+const ORDER: [Format; 6] = [
     Format::Pstats,
+    Format::Pprof,
     Format::TraceEvent,
     Format::Speedscope,
     Format::Svg,
@@ -27,6 +30,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Svg => svg::sniff(head),
         Format::Folded => folded::sniff(head),
         Format::TraceEvent => trace_event::sniff(head),
+        Format::Pprof => pprof::sniff(head),
     }
 }
 
@@ -138,6 +142,7 @@ fn parse_as(
         Format::Svg => svg::parse(bytes, warnings),
         Format::Folded => folded::parse(bytes, warnings),
         Format::TraceEvent => trace_event::parse(bytes, warnings),
+        Format::Pprof => pprof::parse(bytes, warnings),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod detect;
 pub mod folded;
 pub mod marshal;
+pub mod pprof;
 pub mod pstats;
 pub mod speedscope;
 pub mod svg;
@@ -26,6 +27,7 @@ pub enum Format {
     Folded,
     Svg,
     TraceEvent,
+    Pprof,
 }
 
 impl Format {
@@ -37,6 +39,7 @@ impl Format {
             Format::Folded => "folded",
             Format::Svg => "svg",
             Format::TraceEvent => "trace-event",
+            Format::Pprof => "pprof",
         }
     }
 
@@ -48,6 +51,7 @@ impl Format {
             Format::Folded => "folded stacks",
             Format::Svg => "flamegraph SVG",
             Format::TraceEvent => "Chrome trace events",
+            Format::Pprof => "pprof profile.proto",
         }
     }
 }
@@ -129,7 +133,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, speedscope JSON, Chrome trace events, flamegraph SVG and folded stacks); it starts {head}",
+        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, flamegraph SVG and folded stacks); it starts {head}",
         path.display()
     )]
     Unrecognized { path: PathBuf, head: String },
