@@ -171,6 +171,7 @@ const GOOD: &[&str] = &[
     "program.pyspy.chrometrace.json",
     "program.viztracer.json",
     "program.austin.pprof",
+    "program.austin",
 ];
 
 #[derive(Debug, Clone)]

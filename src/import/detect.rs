@@ -6,7 +6,7 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, folded, pprof, pstats, speedscope, svg, trace_event,
+    Format, LoadError, Loaded, Sniff, austin, folded, pprof, pstats, speedscope, svg, trace_event,
 };
 
 /// How much of a file the sniffers see.
@@ -14,12 +14,13 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 6] = [
+const ORDER: [Format; 7] = [
     Format::Pstats,
     Format::Pprof,
     Format::TraceEvent,
     Format::Speedscope,
     Format::Svg,
+    Format::Austin,
     Format::Folded,
 ];
 
@@ -31,6 +32,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Folded => folded::sniff(head),
         Format::TraceEvent => trace_event::sniff(head),
         Format::Pprof => pprof::sniff(head),
+        Format::Austin => austin::sniff(head),
     }
 }
 
@@ -143,6 +145,7 @@ fn parse_as(
         Format::Folded => folded::parse(bytes, warnings),
         Format::TraceEvent => trace_event::parse(bytes, warnings),
         Format::Pprof => pprof::parse(bytes, warnings),
+        Format::Austin => austin::parse(bytes, warnings),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Every importer offers `sniff` (does this look like mine?) and `parse`. [`detect`] asks each in
 //! turn without consuming input, so a file is never judged by its extension.
 
+pub mod austin;
 pub mod detect;
 pub mod folded;
 pub mod marshal;
@@ -28,6 +29,7 @@ pub enum Format {
     Svg,
     TraceEvent,
     Pprof,
+    Austin,
 }
 
 impl Format {
@@ -40,6 +42,7 @@ impl Format {
             Format::Svg => "svg",
             Format::TraceEvent => "trace-event",
             Format::Pprof => "pprof",
+            Format::Austin => "austin",
         }
     }
 
@@ -52,6 +55,7 @@ impl Format {
             Format::Svg => "flamegraph SVG",
             Format::TraceEvent => "Chrome trace events",
             Format::Pprof => "pprof profile.proto",
+            Format::Austin => "Austin samples",
         }
     }
 }
@@ -133,7 +137,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, flamegraph SVG and folded stacks); it starts {head}",
+        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, flamegraph SVG, Austin and folded stacks); it starts {head}",
         path.display()
     )]
     Unrecognized { path: PathBuf, head: String },
