@@ -6,7 +6,8 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, austin, folded, pprof, pstats, speedscope, svg, trace_event,
+    Format, LoadError, Loaded, Sniff, austin, firefox, folded, pprof, pstats, speedscope, svg,
+    trace_event,
 };
 
 /// How much of a file the sniffers see.
@@ -14,10 +15,11 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 7] = [
+const ORDER: [Format; 8] = [
     Format::Pstats,
     Format::Pprof,
     Format::TraceEvent,
+    Format::Firefox,
     Format::Speedscope,
     Format::Svg,
     Format::Austin,
@@ -33,6 +35,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::TraceEvent => trace_event::sniff(head),
         Format::Pprof => pprof::sniff(head),
         Format::Austin => austin::sniff(head),
+        Format::Firefox => firefox::sniff(head),
     }
 }
 
@@ -146,6 +149,7 @@ fn parse_as(
         Format::TraceEvent => trace_event::parse(bytes, warnings),
         Format::Pprof => pprof::parse(bytes, warnings),
         Format::Austin => austin::parse(bytes, warnings),
+        Format::Firefox => firefox::parse(bytes, warnings),
     }
 }
 

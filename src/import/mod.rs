@@ -5,6 +5,7 @@
 
 pub mod austin;
 pub mod detect;
+pub mod firefox;
 pub mod folded;
 pub mod marshal;
 pub mod pprof;
@@ -30,6 +31,7 @@ pub enum Format {
     TraceEvent,
     Pprof,
     Austin,
+    Firefox,
 }
 
 impl Format {
@@ -43,6 +45,7 @@ impl Format {
             Format::TraceEvent => "trace-event",
             Format::Pprof => "pprof",
             Format::Austin => "austin",
+            Format::Firefox => "firefox",
         }
     }
 
@@ -56,6 +59,7 @@ impl Format {
             Format::TraceEvent => "Chrome trace events",
             Format::Pprof => "pprof profile.proto",
             Format::Austin => "Austin samples",
+            Format::Firefox => "Firefox Profiler JSON",
         }
     }
 }
@@ -137,7 +141,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, flamegraph SVG, Austin and folded stacks); it starts {head}",
+        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, Firefox Profiler JSON, flamegraph SVG, Austin and folded stacks); it starts {head}",
         path.display()
     )]
     Unrecognized { path: PathBuf, head: String },
