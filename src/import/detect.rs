@@ -6,8 +6,8 @@ use std::io::{Read, Seek};
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, austin, firefox, folded, pprof, pstats, speedscope, svg,
-    trace_event,
+    Format, LoadError, Loaded, Sniff, austin, cpuprofile, firefox, folded, pprof, pstats,
+    speedscope, svg, trace_event,
 };
 
 /// How much of a file the sniffers see.
@@ -15,11 +15,12 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 8] = [
+const ORDER: [Format; 9] = [
     Format::Pstats,
     Format::Pprof,
     Format::TraceEvent,
     Format::Firefox,
+    Format::CpuProfile,
     Format::Speedscope,
     Format::Svg,
     Format::Austin,
@@ -36,6 +37,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Pprof => pprof::sniff(head),
         Format::Austin => austin::sniff(head),
         Format::Firefox => firefox::sniff(head),
+        Format::CpuProfile => cpuprofile::sniff(head),
     }
 }
 
@@ -150,6 +152,7 @@ fn parse_as(
         Format::Pprof => pprof::parse(bytes, warnings),
         Format::Austin => austin::parse(bytes, warnings),
         Format::Firefox => firefox::parse(bytes, warnings),
+        Format::CpuProfile => cpuprofile::parse(bytes, warnings),
     }
 }
 

@@ -4,6 +4,7 @@
 //! turn without consuming input, so a file is never judged by its extension.
 
 pub mod austin;
+pub mod cpuprofile;
 pub mod detect;
 pub mod firefox;
 pub mod folded;
@@ -32,6 +33,7 @@ pub enum Format {
     Pprof,
     Austin,
     Firefox,
+    CpuProfile,
 }
 
 impl Format {
@@ -46,6 +48,7 @@ impl Format {
             Format::Pprof => "pprof",
             Format::Austin => "austin",
             Format::Firefox => "firefox",
+            Format::CpuProfile => "cpuprofile",
         }
     }
 
@@ -60,6 +63,7 @@ impl Format {
             Format::Pprof => "pprof profile.proto",
             Format::Austin => "Austin samples",
             Format::Firefox => "Firefox Profiler JSON",
+            Format::CpuProfile => "Chrome CPU profile",
         }
     }
 }
@@ -141,7 +145,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, Firefox Profiler JSON, flamegraph SVG, Austin and folded stacks); it starts {head}",
+        "{}: not a recognized profile (tried cProfile pstats, pprof, speedscope JSON, Chrome trace events, Chrome CPU profile, Firefox Profiler JSON, flamegraph SVG, Austin and folded stacks); it starts {head}",
         path.display()
     )]
     Unrecognized { path: PathBuf, head: String },
