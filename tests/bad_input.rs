@@ -170,6 +170,8 @@ const GOOD: &[&str] = &[
     "program.inferno.svg",
     "program.pyspy.chrometrace.json",
     "program.viztracer.json",
+    "program.austin.pprof",
+    "program.austin",
 ];
 
 #[derive(Debug, Clone)]

@@ -25,7 +25,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Profiles to open (.prof, speedscope JSON, flamegraph SVG, folded stacks).
+    /// Profiles to open: cProfile .prof, speedscope JSON, folded stacks, flamegraph SVG, Chrome
+    /// trace events and .cpuprofile, Firefox Profiler JSON, pprof, Austin; gzip or not; `-` is
+    /// standard input.
     pub files: Vec<PathBuf>,
 
     /// Open the profile embedded in obol instead of a file.

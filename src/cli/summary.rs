@@ -51,7 +51,26 @@ pub fn select_profiles<'a>(
 ) -> Result<Vec<&'a Profile>, CliError> {
     let all = &loaded.set.profiles;
     let Some(wanted) = thread else {
-        return Ok(all.iter().collect());
+        // Weights in different units do not add up: the profiles in the file's unit, and a
+        // word on the others.
+        let unit = loaded.set.unit();
+        let (same, other): (Vec<&Profile>, Vec<&Profile>) =
+            all.iter().partition(|p| p.unit == unit);
+        if !other.is_empty() {
+            let names: Vec<String> = other
+                .iter()
+                .map(|p| format!("\"{}\"", escape_control(&p.name)))
+                .collect();
+            // A failed write to stderr leaves nothing better to do.
+            let _ = writeln!(
+                io::stderr(),
+                "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
+                escape_control(&loaded.path.display().to_string()),
+                unit,
+                names.join(", ")
+            );
+        }
+        return Ok(same);
     };
     let exact: Vec<&Profile> = all.iter().filter(|p| p.name == wanted).collect();
     if !exact.is_empty() {
@@ -137,8 +156,13 @@ pub fn write_json(
     let summary = JsonSummary {
         path: loaded.path.display().to_string(),
         format: loaded.format.as_str(),
-        unit: set.unit().as_str(),
-        total: set.total(),
+        unit: unit_of(loaded, profiles).as_str(),
+        total: set
+            .profiles
+            .iter()
+            .filter(|p| p.unit == unit_of(loaded, profiles))
+            .map(|p| p.total)
+            .sum(),
         profiles: set
             .profiles
             .iter()
@@ -155,6 +179,12 @@ pub fn write_json(
     Ok(())
 }
 
+/// The unit of the profiles shown: the file's, or that of the one `--thread` picked (pprof's
+/// sample types differ in unit).
+fn unit_of(loaded: &Loaded, profiles: &[&Profile]) -> crate::profile::Unit {
+    profiles.first().map_or(loaded.set.unit(), |p| p.unit)
+}
+
 /// The table, heaviest first, like `python -m pstats`' `stats` with shares added.
 pub fn print_table(
     out: &mut impl Write,
@@ -164,7 +194,7 @@ pub fn print_table(
     top: Option<usize>,
 ) -> Result<(), CliError> {
     let set = &loaded.set;
-    let unit = set.unit();
+    let unit = unit_of(loaded, profiles);
     let total: f64 = profiles.iter().map(|p| p.total).sum();
     let (rows, count) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
     writeln!(
@@ -192,6 +222,7 @@ pub fn print_table(
             row,
             share(row.self_weight),
             share(row.total_weight),
+            unit,
         )?;
     }
     if shown < count {
@@ -215,8 +246,8 @@ fn write_row(
     row: &FunctionRow,
     self_share: f64,
     total_share: f64,
+    unit: crate::profile::Unit,
 ) -> io::Result<()> {
-    let unit = loaded.set.unit();
     let f = loaded.set.frames.function(row.func);
     let calls = calls_column(row.calls, row.primitive_calls);
     let place = match (&f.file, f.line) {

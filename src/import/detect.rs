@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, folded, pstats, source, speedscope, svg, trace_event,
+    Format, LoadError, Loaded, Sniff, austin, cpuprofile, firefox, folded, pprof, pstats, source,
+    speedscope, svg, trace_event,
 };
 use crate::profile::ProfileSet;
 
@@ -13,11 +14,15 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 5] = [
+const ORDER: [Format; 9] = [
     Format::Pstats,
+    Format::Pprof,
     Format::TraceEvent,
+    Format::Firefox,
+    Format::CpuProfile,
     Format::Speedscope,
     Format::Svg,
+    Format::Austin,
     Format::Folded,
 ];
 
@@ -28,6 +33,10 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Svg => svg::sniff(head),
         Format::Folded => folded::sniff(head),
         Format::TraceEvent => trace_event::sniff(head),
+        Format::Pprof => pprof::sniff(head),
+        Format::Austin => austin::sniff(head),
+        Format::Firefox => firefox::sniff(head),
+        Format::CpuProfile => cpuprofile::sniff(head),
     }
 }
 
@@ -142,6 +151,10 @@ fn parse_as(
         Format::Svg => svg::parse(bytes, warnings).map(|s| (s, None)),
         Format::Folded => folded::parse_reader(bytes, warnings).map(|p| (p.set, p.base)),
         Format::TraceEvent => trace_event::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Pprof => pprof::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Austin => austin::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Firefox => firefox::parse(bytes, warnings).map(|s| (s, None)),
+        Format::CpuProfile => cpuprofile::parse(bytes, warnings).map(|s| (s, None)),
     }
 }
 

@@ -3,9 +3,13 @@
 //! Every importer offers `sniff` (does this look like mine?) and `parse`. [`detect`] asks each in
 //! turn without consuming input, so a file is never judged by its extension.
 
+pub mod austin;
+pub mod cpuprofile;
 pub mod detect;
+pub mod firefox;
 pub mod folded;
 pub mod marshal;
+pub mod pprof;
 pub mod pstats;
 pub mod source;
 pub mod speedscope;
@@ -27,6 +31,10 @@ pub enum Format {
     Folded,
     Svg,
     TraceEvent,
+    Pprof,
+    Austin,
+    Firefox,
+    CpuProfile,
 }
 
 impl Format {
@@ -38,6 +46,10 @@ impl Format {
             Format::Folded => "folded",
             Format::Svg => "svg",
             Format::TraceEvent => "trace-event",
+            Format::Pprof => "pprof",
+            Format::Austin => "austin",
+            Format::Firefox => "firefox",
+            Format::CpuProfile => "cpuprofile",
         }
     }
 
@@ -49,6 +61,10 @@ impl Format {
             Format::Folded => "folded stacks",
             Format::Svg => "flamegraph SVG",
             Format::TraceEvent => "Chrome trace events",
+            Format::Pprof => "pprof profile.proto",
+            Format::Austin => "Austin samples",
+            Format::Firefox => "Firefox Profiler JSON",
+            Format::CpuProfile => "Chrome CPU profile",
         }
     }
 }
@@ -130,7 +146,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (not pstats, speedscope, Chrome trace events, a flame graph SVG or folded stacks): {why}",
+        "{}: not a recognized profile (none of the formats `obol --help` lists): {why}",
         path.display()
     )]
     Unrecognized { path: PathBuf, why: String },

@@ -142,9 +142,15 @@ impl ProfileSet {
         self.profiles.first().map_or(Unit::None, |p| p.unit)
     }
 
-    /// Weight of the whole file, all profiles.
+    /// Weight of the whole file: all its profiles in the file's unit. Profiles in another unit
+    /// (pprof's other sample types: CPU time beside sample counts) are not added in.
     pub fn total(&self) -> f64 {
-        self.profiles.iter().map(|p| p.total).sum()
+        let unit = self.unit();
+        self.profiles
+            .iter()
+            .filter(|p| p.unit == unit)
+            .map(|p| p.total)
+            .sum()
     }
 
     /// The name of a frame, file and line as `name (file:line)`, the way py-spy writes them.

@@ -307,7 +307,12 @@ pub fn skip(what: &str) {
 /// `../shared/corpus/SUB` beside the clone, or `None` (after [`skip`]) when it is absent.
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
-pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str); 5] = [
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str); 7] = [
+    (
+        "other-formats/speedscope/source-maps/firefox-79-webpack.json",
+        "tests/firefox.rs",
+    ),
+    ("inferno/flamegraph/austin/flames.txt", "tests/austin.rs"),
     (
         "other-formats/speedscope/trace-event/",
         "tests/trace_event.rs",
