@@ -45,10 +45,12 @@ fn firefox_samples_match_the_oracle() {
         return;
     }
     let mut compared = 0;
+    // Firefox 79's, from speedscope's source-map samples, too.
     for version in [
         "59/simple-firefox.json",
         "61/recursion.json",
         "63/simple-firefox.json",
+        "../source-maps/firefox-79-webpack.json",
     ] {
         let path = dir.join(version);
         let out = tempfile::NamedTempFile::new().unwrap();
