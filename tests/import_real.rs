@@ -684,13 +684,35 @@ fn sigterm_and_sighup_end_a_command_with_128_plus_n() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        // Held open until obol has ended: `wait` would close it, and obol read an empty input.
+        let stdin = child.stdin.take();
+        // Time to install its handlers, on a loaded machine too.
+        std::thread::sleep(Duration::from_secs(1));
         let sent = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
         let status = child.wait().unwrap();
+        drop(stdin);
         assert_eq!(status.code(), Some(code), "SIG{signal}");
     }
+}
+
+#[test]
+fn a_stack_millions_of_frames_deep_is_refused_within_its_memory_bound() {
+    // 10 million empty frames on one line: 10 MB that would be 10 million tree nodes.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.folded");
+    let mut text = vec![b';'; 10_000_000];
+    text.extend(b" 1\n");
+    std::fs::write(&file, &text).unwrap();
+    let (output, _) = run_obol(["summary", file.to_str().unwrap()]);
+    assert_refused(&output, "a stack 10000001 frames deep");
+    let Some(peak) = peak_rss(&["summary", file.to_str().unwrap()]) else {
+        common::skip("python3, to measure peak memory");
+        return;
+    };
+    let bound = 16 * text.len() as u64;
+    assert!(peak <= bound, "peak {peak} bytes, more than {bound}");
 }

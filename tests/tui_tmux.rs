@@ -477,7 +477,7 @@ fn a_differential_folded_file_opens_as_two_and_d_shows_the_difference() {
         return;
     };
     // The first counts open first, as the base of `obol BASE NEW`.
-    tmux.wait_for_text("[1/2] default.txt (first counts)");
+    tmux.wait_for_text("default.txt ⇄ default.txt [1/2] default.tx");
     tmux.send(&["d"]);
     tmux.wait_for_text("difference: default.txt → default.txt");
     let pid = obol_pid(&tmux);
