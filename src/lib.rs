@@ -4,6 +4,8 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod demo;
+pub mod export;
 pub mod import;
 pub mod profile;
 pub mod text;

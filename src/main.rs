@@ -20,7 +20,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // Nothing better to do when stderr cannot be written either: the status says it.
             let _ = writeln!(std::io::stderr(), "obol: error: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }

@@ -42,6 +42,16 @@ pub fn bar(value: Option<f64>, width: usize) -> String {
     out
 }
 
+/// `+x.x%` / `-x.x%` in percentage points of share.
+pub fn signed_percent(delta: f64) -> String {
+    let points = 100.0 * delta;
+    if points.abs() < 0.05 {
+        "0.0%".into()
+    } else {
+        format!("{points:+.1}%")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +70,12 @@ mod tests {
         assert_eq!(escape_control("evil\x1b[2Jname"), "evil\\x1b[2Jname");
         assert_eq!(escape_control("tab\there\u{9b}"), "tab\\x09here\\u{9b}");
         assert_eq!(escape_control("bell\x07\x7f"), "bell\\x07\\x7f");
+    }
+
+    #[test]
+    fn changes_of_share_are_signed_points() {
+        assert_eq!(signed_percent(0.123), "+12.3%");
+        assert_eq!(signed_percent(-0.05), "-5.0%");
+        assert_eq!(signed_percent(0.0001), "0.0%");
     }
 }

@@ -26,9 +26,10 @@ enum Expect {
     Plain,
 }
 
-const FORMATS: [&str; 4] = [
+const FORMATS: [&str; 5] = [
     "cProfile pstats",
     "speedscope JSON",
+    "Chrome trace events",
     "flamegraph SVG",
     "folded stacks",
 ];
@@ -36,9 +37,9 @@ const FORMATS: [&str; 4] = [
 /// A sanity bound, far above what a good run takes; not a benchmark.
 const QUICK: Duration = Duration::from_secs(1);
 
-/// `byte N` or `line N` somewhere in the message.
+/// `byte N`, `line N` or `event N` somewhere in the message.
 fn names_a_location(message: &str) -> bool {
-    ["byte ", "line "].iter().any(|word| {
+    ["byte ", "line ", "event "].iter().any(|word| {
         message
             .match_indices(word)
             .any(|(at, _)| message[at + word.len()..].starts_with(|c: char| c.is_ascii_digit()))
@@ -101,9 +102,10 @@ bad_fixtures! {
     pstats_values_of_the_wrong_shape: "wrong_shape_value.prof" => Expect::Format("cProfile pstats"),
     pstats_callers_of_the_wrong_shape: "wrong_shape_callers.prof" => Expect::Format("cProfile pstats"),
     speedscope_schema_with_wrong_shape: "wrong_shape.speedscope.json" => Expect::Format("speedscope JSON"),
-    // A Chrome trace: JSON, but without speedscope's schema; reading it as speedscope or as
-    // (invalid) folded text, or not at all, are all fair.
+    // JSON of no profiler (a package manifest): reading it as speedscope or as (invalid)
+    // folded text, or not at all, are all fair.
     json_that_is_not_speedscope: "other.json" => Expect::Rejected,
+    trace_ending_an_event_that_is_not_innermost: "out_of_order.trace.json" => Expect::Format("Chrome trace events"),
     speedscope_sample_naming_a_missing_frame: "bad_frame_index.speedscope.json" => Expect::Format("speedscope JSON"),
     svg_that_is_not_a_flame_graph: "not_flamegraph.svg" => Expect::Format("flamegraph SVG"),
     folded_without_a_valid_line: "no_valid_line.folded" => Expect::Format("folded stacks"),
@@ -166,6 +168,8 @@ const GOOD: &[&str] = &[
     "program_slow.folded",
     "program.pyspy.svg",
     "program.inferno.svg",
+    "program.pyspy.chrometrace.json",
+    "program.viztracer.json",
 ];
 
 #[derive(Debug, Clone)]

@@ -2,7 +2,8 @@
 //! against `fixtures/corpus_oracle.py`, which reads the same text in Python the way the tools
 //! that wrote it do (flamegraph.pl's and inferno's rules for folded stacks and SVGs, Python's
 //! own `pstats`, speedscope's samples and events). Files in formats obol does not read
-//! (`other-formats/`, speedscope's own invalid samples) must be refused cleanly: exit 2, one line.
+//! (`other-formats/` but its Chrome trace events, speedscope's own invalid samples) must be
+//! refused cleanly: exit 2, one line.
 
 mod common;
 
@@ -21,6 +22,9 @@ enum Expect {
     /// Python 2 pstats (`.prof2`): Python 3's marshal cannot load them, so no oracle; obol must
     /// read them.
     Read,
+    /// Chrome trace events, whose figures tests/trace_event.rs checks against an oracle of its
+    /// own: read as trace events, or refused cleanly (ends that match nothing open).
+    TraceEvent,
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -63,7 +67,12 @@ fn expectation(corpus: &Path, path: &Path) -> Expect {
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    if rel.starts_with("other-formats/") || rel.starts_with("speedscope/speedscope/invalid/") {
+    if rel.starts_with("other-formats/speedscope/trace-event/")
+        || rel.ends_with(".chrometrace.json")
+    {
+        Expect::TraceEvent
+    } else if rel.starts_with("other-formats/") || rel.starts_with("speedscope/speedscope/invalid/")
+    {
         Expect::Refused
     } else if rel.ends_with(".prof2") {
         Expect::Read
@@ -223,6 +232,14 @@ fn check(corpus: &Path, path: &Path) -> Result<(), String> {
         .unwrap();
     match expect {
         Expect::Refused => assert_refused(&rel, &output),
+        Expect::TraceEvent if output.status.success() => {
+            let got = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+            match got.get("format").str() {
+                "trace-event" => Ok(()),
+                other => Err(format!("{rel}: read as {other}")),
+            }
+        }
+        Expect::TraceEvent => assert_refused(&rel, &output),
         Expect::Read if output.status.success() => Ok(()),
         Expect::Read => Err(format!(
             "{rel}: {}",

@@ -244,12 +244,21 @@ fn other_formats_are_refused_and_folded_files_accepted() {
                 continue;
             }
             let (output, _) = run_obol(["summary".as_ref(), path.as_os_str()]);
+            // Chrome trace events are read now (tests/trace_event.rs checks them); the rest of
+            // other-formats is not.
+            let name = path.to_string_lossy();
+            if name.contains("/trace-event/") || name.ends_with(".chrometrace.json") {
+                continue;
+            }
             assert_eq!(output.status.code(), Some(2), "{}", path.display());
             assert_eq!(output.stderr.iter().filter(|&&b| b == b'\n').count(), 1);
             refused += 1;
         }
     }
-    assert!(refused >= 100, "only {refused} files in other-formats");
+    assert!(
+        refused >= 80,
+        "only {refused} files of other-formats refused"
+    );
     // callgrind's `version: 1` is a line ending in a number, but the lines after it are not.
     let dir = tempfile::tempdir().unwrap();
     let callgrind = dir.path().join("callgrind.out");

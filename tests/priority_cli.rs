@@ -62,13 +62,16 @@ print(sum(walk(b) for b in cc_visit(open(sys.argv[1], encoding="utf-8").read()) 
 fn fixture_program_with_its_sources() {
     let prof = fixture("program.prof");
     let root = fixture("program");
+    // Every module, the standard library's too: the import graph below counts edges to them.
     let report = priority_json(&[
         "priority",
         prof.to_str().unwrap(),
         "--json",
+        "--all-modules",
         "--source-root",
         root.to_str().unwrap(),
     ]);
+    assert_eq!(report["scope"], "all");
     assert_eq!(report["graph_source"], "imports");
     assert_eq!(report["weights"]["time"], 0.4);
     assert_eq!(report["weights"]["calls"], 0.05);
@@ -148,6 +151,155 @@ fn fixture_program_with_its_sources() {
     }
     // apply_tax's module is the bottleneck: the largest self time.
     assert_eq!(module(&report, "shop.pricing")["time"], 1.0);
+}
+
+/// `pkg/sub/mod.py` → `pkg.sub.mod`, `pkg/__init__.py` → `pkg`: how Python names a module.
+fn dotted(relative: &str) -> String {
+    let stem = relative.strip_suffix(".py").unwrap_or(relative);
+    let stem = stem.strip_suffix("/__init__").unwrap_or(stem);
+    stem.replace('/', ".")
+}
+
+#[test]
+fn by_default_only_the_projects_modules_are_ranked() {
+    let prof = fixture("program.prof");
+    let oracle: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("oracle/program.prof.json")).unwrap(),
+    )
+    .unwrap();
+    // The project: the program's own files (it ran from /tmp/obol-fixture-program), and code
+    // with a pseudo-file of its own (`<string>`: namedtuple's generated `__new__`), which is no
+    // library file either. Every other file is the standard library's, or `~` (built-ins).
+    let program_dir = "/tmp/obol-fixture-program/";
+    let mut expected = std::collections::BTreeSet::new();
+    for f in oracle["functions"].as_array().unwrap() {
+        let file = f["file"].as_str().unwrap();
+        if let Some(relative) = file.strip_prefix(program_dir) {
+            expected.insert(dotted(relative));
+        } else if !file.starts_with('/') && fixture("program").join(file).is_file() {
+            // The script itself, which cProfile names as it was run: `main.py`.
+            expected.insert(dotted(file));
+        } else if file.starts_with('<') && !file.starts_with("<frozen ") {
+            expected.insert(file.to_owned());
+        }
+    }
+    assert!(
+        expected.contains("shop.pricing") && expected.contains("main"),
+        "{expected:?}"
+    );
+    let report = priority_json(&["priority", prof.to_str().unwrap(), "--json"]);
+    assert_eq!(report["scope"], "project");
+    let ranked: std::collections::BTreeSet<String> = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ranked, expected);
+    // The library's time is charged to the project modules that called it: their self times
+    // add up to pstats' total, but for the little spent above any project function (the
+    // interpreter starting the script).
+    let charged: f64 = report["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["raw"]["self_time"].as_f64().unwrap())
+        .sum();
+    let total = oracle["total"].as_f64().unwrap();
+    assert!(
+        charged <= total * (1.0 + 1e-9) && charged > total * 0.9999,
+        "{charged} of {total}"
+    );
+    // json.encoder's time is shop.report's now (report.to_json calls json.dumps): report
+    // carries more than its own functions' self time.
+    let own: f64 = oracle["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == format!("{program_dir}shop/report.py"))
+        .map(|f| f["self"].as_f64().unwrap())
+        .sum();
+    let report_time = module(&report, "shop.report")["raw"]["self_time"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        report_time > own + 1.0,
+        "{report_time} against its own {own}"
+    );
+
+    // --all-modules brings the library back.
+    let all = priority_json(&[
+        "priority",
+        prof.to_str().unwrap(),
+        "--json",
+        "--all-modules",
+    ]);
+    for name in ["json.encoder", "re", "enum"] {
+        assert!(has_module(&all, name), "{name}");
+        assert!(!has_module(&report, name), "{name}");
+    }
+}
+
+#[test]
+fn a_source_root_that_does_not_exist_is_an_error() {
+    let folded = fixture("program.folded");
+    let file = fixture("program.prof");
+    for (root, says) in [
+        ("/nonexistent/obol-root", "no such directory"),
+        (file.to_str().unwrap(), "not a directory"),
+    ] {
+        for args in [
+            vec!["priority", folded.to_str().unwrap(), "--source-root", root],
+            vec![folded.to_str().unwrap(), "--source-root", root],
+        ] {
+            let (output, _) = run_obol(&args);
+            assert_eq!(output.status.code(), Some(2), "{args:?}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            assert!(
+                stderr.contains("--source-root") && stderr.contains(says),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn factors_unknown_for_every_module_get_no_column() {
+    // Folded stacks: no call counts; no bytes profile; sources nowhere.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("elsewhere.folded");
+    std::fs::write(
+        &path,
+        "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n",
+    )
+    .unwrap();
+    let (output, _) = run_obol(["priority", path.to_str().unwrap()]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    let header = table.lines().find(|l| l.starts_with("rank")).unwrap();
+    assert!(
+        header.contains("time") && header.contains("coupl"),
+        "{header}"
+    );
+    for absent in ["cmplx", "mem", "calls"] {
+        assert!(!header.contains(absent), "{header}");
+    }
+    assert!(!table.contains('·'), "no dotted cells: {table}");
+    // pstats has counts, and the fixture's sources give complexity.
+    let prof = fixture("program.prof");
+    let root = fixture("program");
+    let (output, _) = run_obol([
+        "priority",
+        prof.to_str().unwrap(),
+        "--source-root",
+        root.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&output.stdout);
+    let header = table.lines().find(|l| l.starts_with("rank")).unwrap();
+    for present in ["time", "coupl", "cmplx", "calls"] {
+        assert!(header.contains(present), "{header}");
+    }
+    assert!(!header.contains("mem"), "{header}");
 }
 
 #[test]

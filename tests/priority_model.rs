@@ -2,7 +2,7 @@
 
 use obol::analysis::modules::ModuleNamer;
 use obol::analysis::priority::{
-    GraphSource, ModuleScore, PriorityInput, PriorityReport, Source, Weights, rank,
+    GraphSource, ModuleScope, ModuleScore, PriorityInput, PriorityReport, Source, Weights, rank,
 };
 use obol::profile::{
     CallTreeBuilder, EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats, Profile,
@@ -35,6 +35,7 @@ fn time_only(set: &ProfileSet) -> PriorityInput<'_> {
         time: vec![set],
         memory: vec![],
         namer: namer(&[set]),
+        scope: ModuleScope::Project,
     }
 }
 
@@ -112,6 +113,7 @@ fn memory_profile_adds_a_factor_and_rescales() {
         time: vec![&set],
         memory: vec![&memory],
         namer: namer(&[&set, &memory]),
+        scope: ModuleScope::Project,
     };
     let report = rank(&input, Weights::default(), |_| None);
     // Bytes a 300, b 0, c 100 → memory a 1, b 0, c 1/3; weights now 0.4 + 0.3 + 0.1 = 0.8.
@@ -278,7 +280,11 @@ fn only_library_sources_found_gives_the_graph_from_calls() {
         profiles: vec![Profile::from_tree("t", Unit::Samples, tree.finish())],
         frames,
     };
-    let input = time_only(&set);
+    // Every module: this is about the standard library's sources being found.
+    let input = PriorityInput {
+        scope: ModuleScope::All,
+        ..time_only(&set)
+    };
     let library_only = |file: &str| {
         (file == stdlib).then(|| Source {
             text: "import json\ndef encode(o):\n    return o\n".to_owned(),
@@ -304,4 +310,81 @@ fn only_library_sources_found_gives_the_graph_from_calls() {
     let report = rank(&input, Weights::default(), with_main);
     assert_eq!(report.graph_source, GraphSource::Imports);
     assert_eq!(module(&report, "work").raw.fan_in, 1);
+}
+
+/// pstats figures: `main` and `report` of the project call `json.dumps`, which calls
+/// `JSONEncoder.encode`, which calls the built-in `len`. By default the library's time is
+/// charged to the project module that called it: its own self time by the self time under each
+/// caller, further up by the cumulative time under each.
+#[test]
+fn library_time_goes_to_the_project_module_that_called_it() {
+    let mut frames = FrameTable::new(FunctionKey::NameFileLine);
+    let json = "/usr/lib/python3.11/json/__init__.py";
+    let encoder = "/usr/lib/python3.11/json/encoder.py";
+    let fr_main = frames.intern("main", Some("/srv/app/main.py"), Some(1));
+    let fr_report = frames.intern("report", Some("/srv/app/report.py"), Some(1));
+    let fr_dumps = frames.intern("dumps", Some(json), Some(183));
+    let fr_encode = frames.intern("encode", Some(encoder), Some(200));
+    let fr_len = frames.intern("<built-in method builtins.len>", Some("~"), Some(0));
+    let [main, report, dumps, encode, len] =
+        [fr_main, fr_report, fr_dumps, fr_encode, fr_len].map(|f| frames.func_of(f));
+    let edge = |calls, self_weight, total_weight| EdgeStats {
+        calls: Some(calls),
+        primitive_calls: Some(calls),
+        self_weight,
+        total_weight,
+    };
+    let stats = vec![
+        stat(main, 1, 1.0, vec![]),
+        stat(report, 1, 1.0, vec![(main, edge(1, 1.0, 5.5))]),
+        // dumps' own 0.4 s: 0.1 under main, 0.3 under report.
+        stat(
+            dumps,
+            4,
+            0.4,
+            vec![(main, edge(1, 0.1, 1.5)), (report, edge(3, 0.3, 4.5))],
+        ),
+        stat(encode, 4, 5.0, vec![(dumps, edge(4, 5.0, 5.6))]),
+        stat(len, 100, 0.6, vec![(encode, edge(100, 0.6, 0.6))]),
+    ];
+    let mut tree = CallTreeBuilder::new();
+    tree.add_stack(&[fr_main], 1.0);
+    tree.add_stack(&[fr_main, fr_report], 1.0);
+    tree.add_stack(&[fr_main, fr_report, fr_dumps, fr_encode], 5.0);
+    tree.add_stack(&[fr_main, fr_report, fr_dumps, fr_encode, fr_len], 0.6);
+    tree.add_stack(&[fr_main, fr_dumps], 0.4);
+    let mut profile = Profile::from_tree("p", Unit::Seconds, tree.finish());
+    profile.function_stats = Some(stats);
+    let set = ProfileSet {
+        profiles: vec![profile],
+        frames,
+    };
+    let report_of = |scope| {
+        let input = PriorityInput {
+            scope,
+            ..time_only(&set)
+        };
+        rank(&input, Weights::default(), |_| None)
+    };
+    let project = report_of(ModuleScope::Project);
+    let names: Vec<&str> = project.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // dumps' 0.4: 1/4 to main, 3/4 to report (its self time under each). encode's 5 and len's
+    // 0.6 reach the project through dumps, whose cumulative time is 1.5 under main and 4.5
+    // under report: again 1/4 and 3/4.
+    // main: 1 + 0.1 + 1.25 + 0.15 = 2.5; report: 1 + 0.3 + 3.75 + 0.45 = 5.5; all 8 s placed.
+    assert!(close(module(&project, "main").raw.self_time, 2.5));
+    assert!(close(module(&project, "report").raw.self_time, 5.5));
+    assert_eq!(module(&project, "report").time, Some(1.0));
+    // The heaviest function to jump to is the module's own.
+    assert_eq!(
+        module(&project, "report").heaviest_function,
+        Some((0, report))
+    );
+    // Every module: the library's own, and len charged to encode as before.
+    let all = report_of(ModuleScope::All);
+    assert!(close(module(&all, "json").raw.self_time, 0.4));
+    assert!(close(module(&all, "json.encoder").raw.self_time, 5.6));
+    assert!(close(module(&all, "report").raw.self_time, 1.0));
+    assert_eq!(all.modules.len(), 4);
 }

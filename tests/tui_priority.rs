@@ -75,6 +75,12 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
     ui.app.source_roots = vec![root];
     ui.chars("4");
     assert!(ui.row(1).contains("coupling from imports"), "{}", ui.row(1));
+    // A factor unknown for every module gets no column: no bytes profile was given.
+    assert!(
+        ui.row(2).contains("cplx") && !ui.row(2).contains("mem"),
+        "{}",
+        ui.row(2)
+    );
     assert_rows_match(&ui, &with_root);
     let pricing = module_rows(&ui)
         .into_iter()
@@ -91,6 +97,12 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
         plain.row(1).contains("coupling from calls"),
         "{}",
         plain.row(1)
+    );
+    // Without the sources complexity is unknown for every module too.
+    assert!(
+        !plain.row(2).contains("cplx") && !plain.row(2).contains("mem"),
+        "{}",
+        plain.row(2)
     );
     assert_rows_match(&plain, &without);
 }

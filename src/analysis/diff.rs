@@ -1,10 +1,14 @@
-//! Two profiles compared function by function: what each spent, and how each function's share of
-//! its own profile's total moved.
+//! Two profiles compared function by function (or module by module, file by file): what each
+//! spent, and how each one's share of its own profile's total moved. Which function of one is
+//! which of the other is [`super::matching`]'s business.
 
 use std::collections::HashMap;
 
-use crate::analysis::summary::{FunctionRow, SortKey, function_table};
-use crate::profile::{FunctionKey, Profile, ProfileSet};
+use crate::analysis::matching::{Candidate, MatchStep, match_candidates};
+use crate::analysis::modules::{ModuleNamer, Owner};
+use crate::analysis::summary::{SortKey, function_table, tree_group_weights};
+use crate::import::Loaded;
+use crate::profile::{FunctionKey, NodeId, Profile, ProfileSet, Unit};
 
 /// One side's figures for a function.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,6 +20,7 @@ pub struct Side {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffRow {
+    /// The base side's name, file and line where it has the row, else the new side's.
     pub name: String,
     pub file: Option<String>,
     pub line: Option<u32>,
@@ -25,6 +30,20 @@ pub struct DiffRow {
     /// counts as 0).
     pub delta_self_share: f64,
     pub delta_total_share: f64,
+    /// The matching step that paired the two sides; `None` when one side is absent.
+    pub matched_by: Option<MatchStep>,
+    /// How each side names the row (they differ when matched by path tail or qualified name);
+    /// `None` where the side is absent.
+    pub base_function: Option<Identity>,
+    pub new_function: Option<Identity>,
+}
+
+/// A function (or module, or file) as one profile names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
 }
 
 impl DiffRow {
@@ -55,83 +74,195 @@ pub struct DiffInput<'a> {
     pub profiles: Vec<&'a Profile>,
 }
 
+/// A loaded file as one side of a comparison: all its profiles together.
+pub fn input(loaded: &Loaded) -> DiffInput<'_> {
+    DiffInput {
+        set: &loaded.set,
+        profiles: loaded.set.profiles.iter().collect(),
+    }
+}
+
+/// Profiles in different units or formats (a cProfile run against a py-spy run) can only be
+/// compared by each function's share of its own total.
+pub fn compares_by_shares(base: &Loaded, new: &Loaded) -> bool {
+    base.format != new.format || base.set.unit() != new.set.unit()
+}
+
 impl DiffInput<'_> {
     fn total(&self) -> f64 {
         self.profiles.iter().map(|p| p.total).sum()
     }
 }
 
-/// The functions of both sides, matched by identity: (file, line, name) when both sides key
-/// functions that way (pstats), else (name, file), since a sampled profile's line is not the
-/// definition line.
+/// The functions of both sides, matched as [`compare`] matches them, by function, without the
+/// summary of the matching.
 pub fn diff(
     base: &DiffInput<'_>,
     new: &DiffInput<'_>,
     by_shares: bool,
     sort: DiffSort,
 ) -> Vec<DiffRow> {
-    let with_line = base.set.frames.function_key() == FunctionKey::NameFileLine
-        && new.set.frames.function_key() == FunctionKey::NameFileLine;
-    type Key = (String, Option<String>, Option<u32>);
-    let key = |set: &ProfileSet, row: &FunctionRow| -> Key {
-        let f = set.frames.function(row.func);
-        (
-            f.name.clone(),
-            f.file.clone(),
-            if with_line { f.line } else { None },
-        )
-    };
-    let mut rows: Vec<DiffRow> = Vec::new();
-    let mut index: HashMap<Key, usize> = HashMap::new();
-    for (is_new, input) in [(false, base), (true, new)] {
-        let total = input.total();
-        for row in function_table(input.set, &input.profiles, SortKey::TotalWeight) {
-            let k = key(input.set, &row);
-            let side = Side {
-                self_weight: row.self_weight,
-                total_weight: row.total_weight,
-                calls: row.calls,
-            };
-            let at = *index.entry(k.clone()).or_insert_with(|| {
-                let function = input.set.frames.function(row.func);
-                rows.push(DiffRow {
-                    name: k.0.clone(),
-                    file: k.1.clone(),
-                    line: function.line,
-                    base: None,
-                    new: None,
-                    delta_self_share: 0.0,
-                    delta_total_share: 0.0,
-                });
-                rows.len() - 1
-            });
-            let entry = &mut rows[at];
-            let (self_share, total_share) = if total > 0.0 {
-                (side.self_weight / total, side.total_weight / total)
-            } else {
-                (0.0, 0.0)
-            };
-            // Two functions of one side can share a key when lines are dropped; add them up.
-            let slot = if is_new {
-                &mut entry.new
-            } else {
-                &mut entry.base
-            };
-            *slot = Some(match *slot {
-                Some(seen) => Side {
-                    self_weight: seen.self_weight + side.self_weight,
-                    total_weight: seen.total_weight + side.total_weight,
-                    calls: match (seen.calls, side.calls) {
-                        (Some(a), Some(b)) => Some(a + b),
-                        (a, b) => a.or(b),
-                    },
-                },
-                None => side,
-            });
-            let sign = if is_new { 1.0 } else { -1.0 };
-            entry.delta_self_share += sign * self_share;
-            entry.delta_total_share += sign * total_share;
+    compare(base, new, by_shares, sort, Grouping::Function).rows
+}
+
+/// What is compared: functions, or the modules or files they are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grouping {
+    #[default]
+    Function,
+    Module,
+    File,
+}
+
+impl Grouping {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grouping::Function => "function",
+            Grouping::Module => "module",
+            Grouping::File => "file",
         }
+    }
+}
+
+/// How one step of the matching did: how many rows it matched, and what share of each side's
+/// weight (self weight, which adds up to the total) those rows hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepFigures {
+    pub step: MatchStep,
+    pub rows: usize,
+    pub base_share: f64,
+    pub new_share: f64,
+}
+
+/// How much of the two sides found its counterpart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchSummary {
+    /// Every step, in order, also those that matched nothing.
+    pub steps: Vec<StepFigures>,
+    /// Rows present on one side only.
+    pub base_only: usize,
+    pub new_only: usize,
+}
+
+impl MatchSummary {
+    pub fn rows(&self) -> usize {
+        self.steps.iter().map(|s| s.rows).sum()
+    }
+
+    pub fn base_share(&self) -> f64 {
+        self.steps.iter().map(|s| s.base_share).sum()
+    }
+
+    pub fn new_share(&self) -> f64 {
+        self.steps.iter().map(|s| s.new_share).sum()
+    }
+
+    /// Less than half of either side's weight matched: the comparison says little.
+    pub fn is_poor(&self) -> bool {
+        self.base_share() < 0.5 || self.new_share() < 0.5
+    }
+}
+
+/// Both sides compared: the rows and how they were matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub rows: Vec<DiffRow>,
+    pub matched: MatchSummary,
+}
+
+/// Whether two files' weights are in one unit, so that values, not only shares, compare (the
+/// difference view shows values beside shares then). `Some(unit)` when they are.
+pub fn shared_unit(base: &Loaded, new: &Loaded) -> Option<Unit> {
+    let unit = base.set.unit();
+    (unit == new.set.unit()).then_some(unit)
+}
+
+/// One thing compared on one side: a function, or a module's or file's functions together.
+struct Entity {
+    name: String,
+    file: Option<String>,
+    line: Option<u32>,
+    side: Side,
+}
+
+/// Both sides aggregated by `grouping`, matched step by step (see [`super::matching`]), each
+/// row with its figures on both sides and the change of its shares; sorted by `sort`.
+pub fn compare(
+    base: &DiffInput<'_>,
+    new: &DiffInput<'_>,
+    by_shares: bool,
+    sort: DiffSort,
+    grouping: Grouping,
+) -> Comparison {
+    let line_in_identity = grouping == Grouping::Function
+        && base.set.frames.function_key() == FunctionKey::NameFileLine
+        && new.set.frames.function_key() == FunctionKey::NameFileLine;
+    let (base_entities, new_entities) = (entities(base, grouping), entities(new, grouping));
+    let matches = match_candidates(
+        &candidates(&base_entities, grouping),
+        &candidates(&new_entities, grouping),
+        line_in_identity,
+    );
+    let (base_total, new_total) = (base.total(), new.total());
+    let share = |weight: f64, total: f64| if total > 0.0 { weight / total } else { 0.0 };
+    let mut summary = MatchSummary {
+        steps: MatchStep::ALL
+            .iter()
+            .map(|&step| StepFigures {
+                step,
+                rows: 0,
+                base_share: 0.0,
+                new_share: 0.0,
+            })
+            .collect(),
+        base_only: 0,
+        new_only: 0,
+    };
+    let mut rows = Vec::with_capacity(matches.len());
+    for m in matches {
+        let base_side = sum_sides(m.base.iter().map(|&i| &base_entities[i]));
+        let new_side = sum_sides(m.new.iter().map(|&i| &new_entities[i]));
+        let base_function = m
+            .base
+            .first()
+            .map(|&i| identity(&base_entities[i], &m.base, &base_entities));
+        let new_function = m
+            .new
+            .first()
+            .map(|&i| identity(&new_entities[i], &m.new, &new_entities));
+        match m.step {
+            Some(step) => {
+                let figures = &mut summary.steps[step as usize];
+                figures.rows += 1;
+                figures.base_share += share(base_side.map_or(0.0, |s| s.self_weight), base_total);
+                figures.new_share += share(new_side.map_or(0.0, |s| s.self_weight), new_total);
+            }
+            None if m.new.is_empty() => summary.base_only += 1,
+            None => summary.new_only += 1,
+        }
+        let shares = |side: Option<Side>, total: f64| {
+            side.map_or((0.0, 0.0), |s| {
+                (share(s.self_weight, total), share(s.total_weight, total))
+            })
+        };
+        let (base_self, base_total_share) = shares(base_side, base_total);
+        let (new_self, new_total_share) = shares(new_side, new_total);
+        let shown = base_function
+            .clone()
+            .or_else(|| new_function.clone())
+            .unwrap_or_default();
+        rows.push(DiffRow {
+            name: shown.name,
+            file: shown.file,
+            line: shown.line,
+            base: base_side,
+            new: new_side,
+            delta_self_share: new_self - base_self,
+            delta_total_share: new_total_share - base_total_share,
+            matched_by: m.step,
+            base_function,
+            new_function,
+        });
     }
     let magnitude = |r: &DiffRow| -> f64 {
         match (sort, by_shares) {
@@ -146,7 +277,170 @@ pub fn diff(
             .total_cmp(&magnitude(a))
             .then_with(|| (&a.name, &a.file, a.line).cmp(&(&b.name, &b.file, b.line)))
     });
-    rows
+    Comparison {
+        rows,
+        matched: summary,
+    }
+}
+
+/// What the matcher compares of each entity. Files are matched by their path alone: every file
+/// entity has the same (empty) name.
+fn candidates(entities: &[Entity], grouping: Grouping) -> Vec<Candidate<'_>> {
+    entities
+        .iter()
+        .map(|e| Candidate {
+            name: if grouping == Grouping::File {
+                ""
+            } else {
+                &e.name
+            },
+            file: e.file.as_deref(),
+            line: e.line,
+        })
+        .collect()
+}
+
+/// How one side names a row: its first entity's name and file, with the lowest line of all.
+fn identity(first: &Entity, members: &[usize], entities: &[Entity]) -> Identity {
+    Identity {
+        name: first.name.clone(),
+        file: first.file.clone(),
+        line: members.iter().filter_map(|&i| entities[i].line).min(),
+    }
+}
+
+/// The figures of entities that are one row on one side, added up; `None` for none.
+fn sum_sides<'e>(entities: impl Iterator<Item = &'e Entity>) -> Option<Side> {
+    entities.map(|e| e.side).reduce(|a, b| Side {
+        self_weight: a.self_weight + b.self_weight,
+        total_weight: a.total_weight + b.total_weight,
+        calls: match (a.calls, b.calls) {
+            (Some(x), Some(y)) => Some(x + y),
+            (x, y) => x.or(y),
+        },
+    })
+}
+
+/// One side's functions, or their modules or files.
+fn entities(input: &DiffInput<'_>, grouping: Grouping) -> Vec<Entity> {
+    let frames = &input.set.frames;
+    match grouping {
+        Grouping::Function => function_table(input.set, &input.profiles, SortKey::TotalWeight)
+            .into_iter()
+            .map(|row| {
+                let f = frames.function(row.func);
+                Entity {
+                    name: f.name.clone(),
+                    file: f.file.clone(),
+                    line: f.line,
+                    side: Side {
+                        self_weight: row.self_weight,
+                        total_weight: row.total_weight,
+                        calls: row.calls,
+                    },
+                }
+            })
+            .collect(),
+        Grouping::Module => {
+            let namer = ModuleNamer::new(
+                &[],
+                frames.functions().iter().filter_map(|f| f.file.as_deref()),
+            );
+            let groups: Vec<Option<String>> = frames
+                .functions()
+                .iter()
+                .map(|f| match namer.owner(f.file.as_deref(), &f.name) {
+                    Owner::Module(m) => Some(m),
+                    Owner::Builtin => None,
+                })
+                .collect();
+            grouped(input, &groups, |name| (name.to_owned(), None))
+        }
+        Grouping::File => {
+            let namer = ModuleNamer::default();
+            let groups: Vec<Option<String>> = frames
+                .functions()
+                .iter()
+                .map(|f| match namer.owner(f.file.as_deref(), &f.name) {
+                    Owner::Module(_) => f.file.clone(),
+                    Owner::Builtin => None,
+                })
+                .collect();
+            grouped(input, &groups, |file| {
+                (file.to_owned(), Some(file.to_owned()))
+            })
+        }
+    }
+}
+
+/// What C code with no module or file is called when nothing calls it.
+const UNOWNED: &str = "<built-in>";
+
+/// Functions added up by group (`groups[func]`; `None` for C built-ins, which are charged to
+/// their caller's group, as `obol priority` charges them) over the call trees, each sample
+/// counted once per group: a group's total is the weight of the samples with one of its
+/// functions on the stack.
+fn grouped(
+    input: &DiffInput<'_>,
+    groups: &[Option<String>],
+    entity: impl Fn(&str) -> (String, Option<String>),
+) -> Vec<Entity> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let mut group_ids: Vec<Option<usize>> = Vec::with_capacity(groups.len());
+    for name in groups.iter().map(Option::as_deref).chain([Some(UNOWNED)]) {
+        group_ids.push(name.map(|name| {
+            *index.entry(name).or_insert_with(|| {
+                names.push(name);
+                names.len() - 1
+            })
+        }));
+    }
+    // The last id is the one for UNOWNED.
+    let unowned = group_ids.pop().flatten().unwrap_or_default();
+    let count = names.len();
+    let mut self_weight = vec![0.0; count];
+    let mut total_weight = vec![0.0; count];
+    let mut seen = vec![false; count];
+    for profile in &input.profiles {
+        let tree = profile.tree();
+        let mut node_group = vec![unowned; tree.len()];
+        let (s, t) = tree_group_weights(tree, count, |node| {
+            let own = tree
+                .frame(node)
+                .and_then(|frame| group_ids[input.set.frames.func_of(frame).0 as usize]);
+            // The parent was given its group first.
+            let inherited = || {
+                tree.parent(node)
+                    .filter(|&p| p != NodeId::ROOT)
+                    .map_or(unowned, |p| node_group[p.0 as usize])
+            };
+            let group = own.unwrap_or_else(inherited);
+            node_group[node.0 as usize] = group;
+            seen[group] = true;
+            Some(group)
+        });
+        for g in 0..count {
+            self_weight[g] += s[g];
+            total_weight[g] += t[g];
+        }
+    }
+    (0..count)
+        .filter(|&g| seen[g])
+        .map(|g| {
+            let (name, file) = entity(names[g]);
+            Entity {
+                name,
+                file,
+                line: None,
+                side: Side {
+                    self_weight: self_weight[g],
+                    total_weight: total_weight[g],
+                    calls: None,
+                },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

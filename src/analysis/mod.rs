@@ -3,11 +3,15 @@
 pub mod complexity;
 pub mod diff;
 pub mod diff_tree;
+pub mod edges;
 pub mod flame;
 pub mod imports;
+pub mod matching;
 pub mod modules;
 pub mod priority;
+pub mod priority_report;
 pub mod python;
+pub mod regression;
 pub mod sandwich;
 pub mod stdlib;
 pub mod summary;

@@ -8,6 +8,9 @@
 //! (no source for complexity, no memory profile, no call counts) has its weight left out and the
 //! rest rescaled, so a score never rests on a guess.
 
+mod tally;
+mod weights;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::algo::tarjan_scc;
@@ -16,81 +19,10 @@ use serde::Serialize;
 
 use super::complexity::module_complexity;
 use super::imports::imports;
-use super::modules::{ModuleNamer, Owner};
-use crate::profile::{FuncId, NodeId, Profile, ProfileSet};
-
-/// The factors' nominal weights.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Weights {
-    pub time: f64,
-    pub coupling: f64,
-    pub complexity: f64,
-    pub memory: f64,
-    pub calls: f64,
-}
-
-impl Default for Weights {
-    /// The seed document's weights.
-    fn default() -> Self {
-        Weights {
-            time: 0.40,
-            coupling: 0.30,
-            complexity: 0.15,
-            memory: 0.10,
-            calls: 0.05,
-        }
-    }
-}
-
-impl Weights {
-    /// Parses `time=0.5,coupling=0.2`: the factors named replace the seed's weights.
-    pub fn parse(spec: &str) -> Result<Weights, String> {
-        let mut weights = Weights::default();
-        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (key, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("`{part}` is not FACTOR=WEIGHT"))?;
-            let value: f64 = value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
-                    format!(
-                        "weight of `{}` must be a number ≥ 0, not `{value}`",
-                        key.trim()
-                    )
-                })?;
-            let slot = match key.trim() {
-                "time" => &mut weights.time,
-                "coupling" => &mut weights.coupling,
-                "complexity" => &mut weights.complexity,
-                "memory" => &mut weights.memory,
-                "calls" => &mut weights.calls,
-                other => {
-                    return Err(format!(
-                        "unknown factor `{other}` (the factors are time, coupling, complexity, memory, calls)"
-                    ));
-                }
-            };
-            *slot = value;
-        }
-        if weights.as_array().iter().all(|w| *w == 0.0) {
-            return Err("all weights are zero".into());
-        }
-        Ok(weights)
-    }
-
-    fn as_array(&self) -> [f64; 5] {
-        [
-            self.time,
-            self.coupling,
-            self.complexity,
-            self.memory,
-            self.calls,
-        ]
-    }
-}
+use super::modules::ModuleNamer;
+use crate::profile::{FuncId, ProfileSet};
+pub use tally::ModuleScope;
+pub use weights::Weights;
 
 /// Where the module graph's edges came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -151,6 +83,30 @@ pub struct PriorityReport {
     pub modules: Vec<ModuleScore>,
 }
 
+impl PriorityReport {
+    /// Which factors, in [`ModuleScore::factors`]' order, are known for some module: a factor
+    /// unknown for every one (no memory profile, a format without call counts, no sources
+    /// found) says nothing about any module, and the tables give it no column.
+    pub fn known_factors(&self) -> [bool; 5] {
+        let mut known = [false; 5];
+        for m in &self.modules {
+            for (k, f) in known.iter_mut().zip(m.factors()) {
+                *k |= f.is_some();
+            }
+        }
+        known
+    }
+}
+
+/// Of `items`, one per factor in the score's order, those of the factors `known` keeps (see
+/// [`PriorityReport::known_factors`]).
+pub fn of_known<T>(known: [bool; 5], items: [T; 5]) -> impl Iterator<Item = T> {
+    items
+        .into_iter()
+        .zip(known)
+        .filter_map(|(item, k)| k.then_some(item))
+}
+
 /// A module's source as found on disk: its text and whether it is a package's `__init__.py`.
 pub struct Source {
     pub text: String,
@@ -164,24 +120,13 @@ pub struct PriorityInput<'a> {
     /// Memory profiles (unit bytes), if any were loaded.
     pub memory: Vec<&'a ProfileSet>,
     pub namer: ModuleNamer,
+    /// The project's modules only (the default), or every module.
+    pub scope: ModuleScope,
 }
 
 const CYCLE_BOOST: f64 = 1.2;
 const HOT_PATH_BOOST: f64 = 1.1;
 const BOTTLENECK_BOOST: f64 = 1.25;
-
-#[derive(Default)]
-struct Tally {
-    self_time: BTreeMap<String, f64>,
-    calls: BTreeMap<String, u64>,
-    bytes: BTreeMap<String, f64>,
-    call_edges: BTreeSet<(String, String)>,
-    hot_path: BTreeSet<String>,
-    /// Some file of each module, to find its source.
-    files: BTreeMap<String, String>,
-    heaviest: BTreeMap<String, (f64, usize, FuncId)>,
-    has_call_counts: bool,
-}
 
 /// Ranks every module the profiles spend time in. `read_source` is given a file as the profile
 /// names it and returns its source when it can be found.
@@ -190,40 +135,8 @@ pub fn rank(
     weights: Weights,
     read_source: impl Fn(&str) -> Option<Source>,
 ) -> PriorityReport {
-    let mut tally = Tally::default();
-    for (set_index, set) in input.time.iter().enumerate() {
-        let owners = owners(set, &input.namer);
-        for (owner, function) in owners.iter().zip(set.frames.functions()) {
-            if let (Owner::Module(m), Some(file)) = (owner, &function.file) {
-                tally.files.entry(m.clone()).or_insert_with(|| file.clone());
-            }
-        }
-        for profile in &set.profiles {
-            tally_time(&mut tally, set, set_index, profile, &owners);
-        }
-        if let Some(heaviest) = set
-            .profiles
-            .iter()
-            .max_by(|a, b| a.total.total_cmp(&b.total))
-        {
-            for module in hot_path(heaviest, &tree_modules(set, heaviest, &owners)) {
-                tally.hot_path.insert(module);
-            }
-        }
-    }
+    let tally = tally::tally(&input.time, &input.memory, &input.namer, input.scope);
     let has_memory = !input.memory.is_empty();
-    for set in &input.memory {
-        let owners = owners(set, &input.namer);
-        for profile in &set.profiles {
-            let modules = tree_modules(set, profile, &owners);
-            let tree = profile.tree();
-            for node in tree.ids() {
-                if let Some(module) = &modules[node.0 as usize] {
-                    *tally.bytes.entry(module.clone()).or_default() += tree.self_weight(node);
-                }
-            }
-        }
-    }
 
     let names: Vec<String> = tally
         .self_time
@@ -411,183 +324,6 @@ pub fn tier(score: f64) -> &'static str {
     } else {
         "P3"
     }
-}
-
-fn owners(set: &ProfileSet, namer: &ModuleNamer) -> Vec<Owner> {
-    set.frames
-        .functions()
-        .iter()
-        .map(|f| namer.owner(f.file.as_deref(), &f.name))
-        .collect()
-}
-
-fn module_of(owners: &[Owner], func: FuncId) -> Option<&str> {
-    match &owners[func.0 as usize] {
-        Owner::Module(m) => Some(m),
-        Owner::Builtin => None,
-    }
-}
-
-/// Each tree node's module: its own function's, or for built-ins the nearest caller's.
-fn tree_modules(set: &ProfileSet, profile: &Profile, owners: &[Owner]) -> Vec<Option<String>> {
-    let tree = profile.tree();
-    let mut modules: Vec<Option<String>> = vec![None; tree.len()];
-    // Parents come before children, so one forward pass sees every caller's module first.
-    for node in tree.ids().skip(1) {
-        let own = tree
-            .frame(node)
-            .and_then(|frame| module_of(owners, set.frames.func_of(frame)));
-        modules[node.0 as usize] = match own {
-            Some(m) => Some(m.to_owned()),
-            None => tree
-                .parent(node)
-                .and_then(|p| modules[p.0 as usize].clone()),
-        };
-    }
-    modules
-}
-
-fn tally_time(
-    tally: &mut Tally,
-    set: &ProfileSet,
-    set_index: usize,
-    profile: &Profile,
-    owners: &[Owner],
-) {
-    let counted = profile
-        .function_stats
-        .as_ref()
-        .filter(|stats| stats.iter().any(|s| s.calls.is_some()));
-    if let Some(stats) = counted {
-        tally.has_call_counts = true;
-        let by_func: BTreeMap<FuncId, usize> =
-            stats.iter().enumerate().map(|(i, s)| (s.func, i)).collect();
-        for stat in stats {
-            let mut shares = Vec::new();
-            charge(stats, &by_func, owners, stat.func, 1.0, 0, &mut shares);
-            for (module, share) in shares {
-                *tally.self_time.entry(module.clone()).or_default() += share * stat.self_weight;
-                *tally.calls.entry(module.clone()).or_default() +=
-                    (share * stat.calls.unwrap_or(0) as f64).round() as u64;
-                note_heaviest(
-                    tally,
-                    &module,
-                    share * stat.self_weight,
-                    set_index,
-                    stat.func,
-                );
-            }
-            if let Some(callee) = module_of(owners, stat.func) {
-                for (caller, _) in &stat.callers {
-                    if let Some(caller) = module_of(owners, *caller)
-                        && caller != callee
-                    {
-                        tally
-                            .call_edges
-                            .insert((caller.to_owned(), callee.to_owned()));
-                    }
-                }
-            }
-        }
-    } else {
-        let modules = tree_modules(set, profile, owners);
-        let tree = profile.tree();
-        for node in tree.ids().skip(1) {
-            let Some(module) = &modules[node.0 as usize] else {
-                continue;
-            };
-            let weight = tree.self_weight(node);
-            *tally.self_time.entry(module.clone()).or_default() += weight;
-            if let Some(frame) = tree.frame(node) {
-                note_heaviest(tally, module, weight, set_index, set.frames.func_of(frame));
-            }
-            if let Some(Some(parent_module)) = tree.parent(node).map(|p| &modules[p.0 as usize])
-                && parent_module != module
-            {
-                tally
-                    .call_edges
-                    .insert((parent_module.clone(), module.clone()));
-            }
-        }
-    }
-}
-
-fn note_heaviest(tally: &mut Tally, module: &str, weight: f64, set: usize, func: FuncId) {
-    let entry = tally
-        .heaviest
-        .entry(module.to_owned())
-        .or_insert((weight, set, func));
-    if weight > entry.0 {
-        *entry = (weight, set, func);
-    }
-}
-
-/// How a function's figures split among modules: all to its own module, or for a built-in,
-/// among its callers in proportion to the time spent under each (by calls when no time was
-/// recorded), following built-in callers up a few levels.
-fn charge(
-    stats: &[crate::profile::FunctionStats],
-    by_func: &BTreeMap<FuncId, usize>,
-    owners: &[Owner],
-    func: FuncId,
-    share: f64,
-    depth: usize,
-    out: &mut Vec<(String, f64)>,
-) {
-    if let Some(module) = module_of(owners, func) {
-        out.push((module.to_owned(), share));
-        return;
-    }
-    let Some(stat) = by_func.get(&func).map(|&i| &stats[i]) else {
-        return;
-    };
-    if depth >= 8 || stat.callers.is_empty() {
-        return;
-    }
-    let by_time: f64 = stat.callers.iter().map(|(_, e)| e.self_weight).sum();
-    let by_calls: f64 = stat
-        .callers
-        .iter()
-        .map(|(_, e)| e.calls.unwrap_or(0) as f64)
-        .sum();
-    for (caller, edge) in &stat.callers {
-        let part = if by_time > 0.0 {
-            edge.self_weight / by_time
-        } else if by_calls > 0.0 {
-            edge.calls.unwrap_or(0) as f64 / by_calls
-        } else {
-            1.0 / stat.callers.len() as f64
-        };
-        if part > 0.0 && *caller != func {
-            charge(
-                stats,
-                by_func,
-                owners,
-                *caller,
-                share * part,
-                depth + 1,
-                out,
-            );
-        }
-    }
-}
-
-/// Modules on the heaviest root-to-leaf path: from the root, always the heaviest child.
-fn hot_path(profile: &Profile, modules: &[Option<String>]) -> BTreeSet<String> {
-    let tree = profile.tree();
-    let mut on_path = BTreeSet::new();
-    let mut node = NodeId::ROOT;
-    while let Some(&next) = tree
-        .children(node)
-        .iter()
-        .max_by(|a, b| tree.total_weight(**a).total_cmp(&tree.total_weight(**b)))
-    {
-        if let Some(m) = &modules[next.0 as usize] {
-            on_path.insert(m.clone());
-        }
-        node = next;
-    }
-    on_path
 }
 
 /// Dependency edges between the profiled modules from their imports: `from pkg import mod` is an

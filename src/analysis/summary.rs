@@ -29,33 +29,46 @@ pub enum SortKey {
 /// A function's total adds a node's total only where no ancestor is the same function, so a
 /// recursive function's samples are counted once.
 pub fn tree_function_weights(tree: &CallTree, frames: &FrameTable) -> (Vec<f64>, Vec<f64>) {
-    let count = frames.function_count();
+    tree_group_weights(tree, frames.function_count(), |node| {
+        tree.frame(node)
+            .map(|frame| frames.func_of(frame).0 as usize)
+    })
+}
+
+/// Self and total weight per group (`0..count`) from a tree, each node in the group `group_of`
+/// gives it (`None`: the node and what is below it are skipped). `group_of` sees every node
+/// after its parent. A group's total adds a node's total only where no ancestor is in the same
+/// group, so each sample counts once per group.
+pub fn tree_group_weights(
+    tree: &CallTree,
+    count: usize,
+    mut group_of: impl FnMut(NodeId) -> Option<usize>,
+) -> (Vec<f64>, Vec<f64>) {
     let mut self_weight = vec![0.0; count];
     let mut total_weight = vec![0.0; count];
     let mut on_stack = vec![0u32; count];
-    // (node, leaving): each node is visited once on the way down and once on the way up.
-    let mut stack: Vec<(NodeId, bool)> = tree
+    // (node, group when leaving): each node is visited on the way down and on the way up.
+    let mut stack: Vec<(NodeId, Option<usize>)> = tree
         .children(NodeId::ROOT)
         .iter()
         .rev()
-        .map(|&c| (c, false))
+        .map(|&c| (c, None))
         .collect();
     while let Some((node, leaving)) = stack.pop() {
-        let Some(frame) = tree.frame(node) else {
+        if let Some(group) = leaving {
+            on_stack[group] -= 1;
+            continue;
+        }
+        let Some(group) = group_of(node) else {
             continue;
         };
-        let func = frames.func_of(frame).0 as usize;
-        if leaving {
-            on_stack[func] -= 1;
-            continue;
+        if on_stack[group] == 0 {
+            total_weight[group] += tree.total_weight(node);
         }
-        if on_stack[func] == 0 {
-            total_weight[func] += tree.total_weight(node);
-        }
-        on_stack[func] += 1;
-        self_weight[func] += tree.self_weight(node);
-        stack.push((node, true));
-        stack.extend(tree.children(node).iter().rev().map(|&c| (c, false)));
+        on_stack[group] += 1;
+        self_weight[group] += tree.self_weight(node);
+        stack.push((node, Some(group)));
+        stack.extend(tree.children(node).iter().rev().map(|&c| (c, None)));
     }
     (self_weight, total_weight)
 }

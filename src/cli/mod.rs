@@ -1,6 +1,8 @@
 //! Command-line definitions (clap) and the non-interactive commands, which print tables or JSON.
 
+pub mod convert;
 pub mod diff;
+pub mod edges;
 pub mod priority;
 pub mod summary;
 
@@ -9,12 +11,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::analysis::edges::Direction;
 use crate::import::{self, LoadError, Loaded};
-
-/// A profile embedded in the binary for `--demo`: a real py-spy recording of the project's
-/// fixture program.
-pub const DEMO_PROFILE: &[u8] = include_bytes!("../../assets/demo.speedscope.json");
-pub const DEMO_NAME: &str = "demo.speedscope.json";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +46,59 @@ pub enum Command {
     Priority(PriorityArgs),
     /// Compare two profiles function by function: what moved.
     Diff(DiffArgs),
+    /// List who called the functions matching NAME, as `python -m pstats`' `callers`.
+    Callers(EdgesArgs),
+    /// List what the functions matching NAME called, as `python -m pstats`' `callees`.
+    Callees(EdgesArgs),
+    /// Write a profile in another format: speedscope JSON, folded stacks or pstats.
+    Convert(ConvertArgs),
+    /// Print a shell completion script: `obol completions bash > /etc/bash_completion.d/obol`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print obol's manual page (roff): `obol man > obol.1; man ./obol.1`.
+    Man,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConvertArgs {
+    /// The profile to read.
+    pub file: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub to: ConvertTo,
+    /// Where to write it (standard output when not given).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Only the profile (thread) with this name.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
+    /// Seconds one sample stands for, for pstats written from a profile that counts samples
+    /// (py-spy's default rate is 100 Hz).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.01)]
+    pub interval: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTo {
+    Speedscope,
+    Folded,
+    Pstats,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EdgesArgs {
+    /// A regular expression matched against each function's name and its `file:line(name)`.
+    pub name: String,
+    /// The profile to read.
+    pub file: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only the profile (thread) with this name.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +117,20 @@ pub struct DiffArgs {
     /// Show only the first N functions.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Compare functions, or modules or files with their functions added up.
+    #[arg(long, value_enum, default_value_t = GroupingArg::Function)]
+    pub by: GroupingArg,
+    /// Exit 1 when some function's share of the total grew by more than PCT percentage points;
+    /// `NAME=PCT` for the function NAME (may repeat; the tightest limit applies).
+    #[arg(long, value_name = "[NAME=]PCT")]
+    pub fail_above: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupingArg {
+    Function,
+    Module,
+    File,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -94,6 +159,10 @@ pub struct PriorityArgs {
     /// Show only the first N modules of the table.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Rank the standard library's and installed packages' modules too, instead of charging
+    /// their time to the project module that called them.
+    #[arg(long)]
+    pub all_modules: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,7 +192,8 @@ pub enum SortArg {
     Calls,
 }
 
-/// What a command can fail with; each is shown as one line and exits 2.
+/// What a command can fail with; each is shown as one line and exits 2, but for a failed
+/// regression gate, which exits 1.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
@@ -132,12 +202,39 @@ pub enum CliError {
     Usage(String),
     #[error("writing output: {0}")]
     Output(#[from] io::Error),
+    /// `obol diff --fail-above`: the comparison ran, and something grew past its limit.
+    #[error("{0}")]
+    Regression(String),
 }
 
 impl CliError {
+    /// The process's exit code: 1 for a failed regression gate, 2 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Regression(_) => 1,
+            _ => 2,
+        }
+    }
+
     /// A closed pipe (`obol summary big.prof | head`) is not a failure.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, CliError::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+/// Each `--source-root` must be a directory: a mistyped one would silently find no source.
+pub fn check_source_roots(roots: &[PathBuf]) -> Result<(), CliError> {
+    match roots.iter().find(|root| !root.is_dir()) {
+        Some(root) => Err(CliError::Usage(format!(
+            "--source-root {}: {}",
+            crate::text::escape_control(&root.display().to_string()),
+            if root.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            }
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -153,12 +250,6 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
 pub fn load_for_table(path: &Path) -> Result<Loaded, CliError> {
     let loaded = import::load_path_lazily(path)?;
     report_warnings(&loaded);
-    Ok(loaded)
-}
-
-/// The embedded demo profile.
-pub fn load_demo() -> Result<Loaded, CliError> {
-    let loaded = import::load_bytes(Path::new(DEMO_NAME), DEMO_PROFILE)?;
     Ok(loaded)
 }
 
@@ -183,12 +274,34 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Summary(args)) => summary::run(&args),
         Some(Command::Priority(args)) => priority::run(&args),
         Some(Command::Diff(args)) => diff::run(&args),
+        Some(Command::Callers(args)) => edges::run(&args, Direction::Callers),
+        Some(Command::Callees(args)) => edges::run(&args, Direction::Callees),
+        Some(Command::Convert(args)) => convert::run(&args),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // clap_complete panics on a failed write (`| head`): it writes to memory here, and
+            // the write to stdout fails as any command's output does.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "obol", &mut script);
+            let mut out = io::stdout().lock();
+            out.write_all(&script)?;
+            out.flush()?;
+            Ok(())
+        }
+        Some(Command::Man) => {
+            let command = <Cli as clap::CommandFactory>::command();
+            let mut out = io::stdout().lock();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            out.flush()?;
+            Ok(())
+        }
         None => {
             if !cli.demo && cli.files.is_empty() {
                 return Err(CliError::Usage(
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
+            check_source_roots(&cli.source_root)?;
             crate::tui::run(cli.files, cli.demo, cli.source_root)
         }
     }

@@ -2,14 +2,21 @@
 
 use std::io::{self, BufWriter, Write};
 
+use serde::Serialize;
+
 use super::{CliError, PriorityArgs};
-use crate::analysis::modules::{ModuleNamer, find_source};
-use crate::analysis::priority::{
-    GraphSource, PriorityInput, PriorityReport, Source, Weights, rank,
-};
-use crate::import::Loaded;
-use crate::profile::Unit;
+use crate::analysis::priority::{GraphSource, ModuleScope, PriorityReport, Weights, of_known};
+use crate::analysis::priority_report::priority_report_in;
 use crate::text::{bar, escape_control};
+
+/// The report with the scope it covers.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    /// `project` (the default) or `all` (`--all-modules`).
+    scope: &'static str,
+    #[serde(flatten)]
+    report: &'a PriorityReport,
+}
 
 pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
     let weights = match &args.weights {
@@ -18,65 +25,45 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
         }
         None => Weights::default(),
     };
+    super::check_source_roots(&args.source_root)?;
+    let scope = if args.all_modules {
+        ModuleScope::All
+    } else {
+        ModuleScope::Project
+    };
     let loaded = args
         .files
         .iter()
         .map(|path| super::load(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let report = priority_report(&loaded, &args.source_root, weights)?;
+    let report = priority_report_in(&loaded, &args.source_root, weights, scope)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
-        serde_json::to_writer(&mut out, &report).map_err(io::Error::from)?;
+        let doc = JsonReport {
+            scope: match scope {
+                ModuleScope::Project => "project",
+                ModuleScope::All => "all",
+            },
+            report: &report,
+        };
+        serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
-        print_table(&mut out, &report, args.top)?;
+        print_table(&mut out, &report, scope, args.top)?;
     }
     out.flush()?;
     Ok(())
 }
 
-/// Ranks the modules of the loaded files: bytes profiles are memory, all others time.
-pub fn priority_report(
-    loaded: &[Loaded],
-    source_roots: &[std::path::PathBuf],
-    weights: Weights,
-) -> Result<PriorityReport, CliError> {
-    let is_memory = |l: &&Loaded| l.set.unit() == Unit::Bytes;
-    let time: Vec<_> = loaded
-        .iter()
-        .filter(|l| !is_memory(l))
-        .map(|l| &l.set)
-        .collect();
-    let memory: Vec<_> = loaded.iter().filter(is_memory).map(|l| &l.set).collect();
-    if time.is_empty() {
-        return Err(CliError::Usage(
-            "priority needs a time profile; only memory (bytes) profiles were given".into(),
-        ));
-    }
-    let files = loaded.iter().flat_map(|l| {
-        l.set
-            .frames
-            .functions()
-            .iter()
-            .filter_map(|f| f.file.as_deref())
-    });
-    let input = PriorityInput {
-        time,
-        memory,
-        namer: ModuleNamer::new(source_roots, files),
-    };
-    Ok(rank(&input, weights, |file| {
-        let path = find_source(file, source_roots)?;
-        let text = std::fs::read_to_string(&path).ok()?;
-        let is_package = path.file_name().is_some_and(|n| n == "__init__.py");
-        Some(Source { text, is_package })
-    }))
-}
+/// The table's factor columns, in the score's order.
+const COLUMNS: [&str; 5] = ["time", "coupl", "cmplx", "mem", "calls"];
 
 fn print_table(
     out: &mut impl Write,
     report: &PriorityReport,
+    scope: ModuleScope,
     top: Option<usize>,
 ) -> io::Result<()> {
     let w = &report.weights;
@@ -86,9 +73,26 @@ fn print_table(
     let total = report.modules.len();
     writeln!(
         out,
-        "{total} modules; weights time {} coupling {} complexity {} memory {} calls {}",
-        w.time, w.coupling, w.complexity, w.memory, w.calls
+        "{total} modules{}; weights time {} coupling {} complexity {} memory {} calls {}",
+        match scope {
+            ModuleScope::Project => {
+                " of the project (the standard library's and packages' time charged to their \
+                 callers; --all-modules ranks them too)"
+            }
+            ModuleScope::All => "",
+        },
+        w.time,
+        w.coupling,
+        w.complexity,
+        w.memory,
+        w.calls
     )?;
+    if total == 0 && scope == ModuleScope::Project {
+        writeln!(
+            out,
+            "no project module: every function is in the standard library or installed packages"
+        )?;
+    }
     writeln!(
         out,
         "coupling from {}; complexity known for {} of {total}; memory {}; calls {}",
@@ -110,10 +114,14 @@ fn print_table(
             "unknown (format has no counts)"
         },
     )?;
+    let known = report.known_factors();
+    let columns: String = of_known(known, COLUMNS)
+        .map(|c| format!("{c:<5} "))
+        .collect();
     writeln!(
         out,
-        "{:>4} {:<4} {:>6}  {:<5} {:<5} {:<5} {:<5} {:<5}  {:<32} reasons",
-        "rank", "tier", "score", "time", "coupl", "cmplx", "mem", "calls", "module"
+        "{:>4} {:<4} {:>6}  {columns} {:<32} reasons",
+        "rank", "tier", "score", "module"
     )?;
     for (i, m) in report
         .modules
@@ -121,13 +129,15 @@ fn print_table(
         .take(top.unwrap_or(usize::MAX))
         .enumerate()
     {
+        let bars: String = of_known(known, m.factors())
+            .map(|f| bar(f, 5) + " ")
+            .collect();
         writeln!(
             out,
-            "{:>4} {:<4} {:>6.3}  {}  {:<32} {}",
+            "{:>4} {:<4} {:>6.3}  {bars} {:<32} {}",
             i + 1,
             m.tier,
             m.score,
-            m.factors().map(|f| bar(f, 5)).join(" "),
             escape_control(&m.module),
             m.reasons.join("; ")
         )?;

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use super::{Format, LoadError, Loaded, Sniff, folded, pstats, source, speedscope, svg};
+use super::{
+    Format, LoadError, Loaded, Sniff, folded, pstats, source, speedscope, svg, trace_event,
+};
 use crate::profile::ProfileSet;
 
 /// How much of a file the sniffers see.
@@ -11,8 +13,9 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 4] = [
+const ORDER: [Format; 5] = [
     Format::Pstats,
+    Format::TraceEvent,
     Format::Speedscope,
     Format::Svg,
     Format::Folded,
@@ -24,6 +27,7 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Speedscope => speedscope::sniff(head),
         Format::Svg => svg::sniff(head),
         Format::Folded => folded::sniff(head),
+        Format::TraceEvent => trace_event::sniff(head),
     }
 }
 
@@ -137,6 +141,7 @@ fn parse_as(
         Format::Speedscope => speedscope::parse(bytes, warnings).map(|s| (s, None)),
         Format::Svg => svg::parse(bytes, warnings).map(|s| (s, None)),
         Format::Folded => folded::parse_reader(bytes, warnings).map(|p| (p.set, p.base)),
+        Format::TraceEvent => trace_event::parse(bytes, warnings).map(|s| (s, None)),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod pstats;
 pub mod source;
 pub mod speedscope;
 pub mod svg;
+pub mod trace_event;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ pub enum Format {
     Speedscope,
     Folded,
     Svg,
+    TraceEvent,
 }
 
 impl Format {
@@ -35,6 +37,7 @@ impl Format {
             Format::Speedscope => "speedscope",
             Format::Folded => "folded",
             Format::Svg => "svg",
+            Format::TraceEvent => "trace-event",
         }
     }
 
@@ -45,6 +48,7 @@ impl Format {
             Format::Speedscope => "speedscope JSON",
             Format::Folded => "folded stacks",
             Format::Svg => "flamegraph SVG",
+            Format::TraceEvent => "Chrome trace events",
         }
     }
 }
@@ -72,6 +76,8 @@ pub enum Location {
     Line(u64),
     /// 1-based line and column, as JSON parsers report them.
     LineColumn(u64, u64),
+    /// 0-based index of an event in a trace's list of events.
+    Event(u64),
 }
 
 impl fmt::Display for Location {
@@ -80,6 +86,7 @@ impl fmt::Display for Location {
             Location::Byte(offset) => write!(f, "byte {offset}"),
             Location::Line(line) => write!(f, "line {line}"),
             Location::LineColumn(line, column) => write!(f, "line {line} column {column}"),
+            Location::Event(index) => write!(f, "event {index}"),
         }
     }
 }
@@ -123,7 +130,7 @@ pub enum LoadError {
     #[error("{}: empty file, nothing to read", path.display())]
     Empty { path: PathBuf },
     #[error(
-        "{}: not a recognized profile (not pstats, speedscope, a flame graph SVG or folded stacks): {why}",
+        "{}: not a recognized profile (not pstats, speedscope, Chrome trace events, a flame graph SVG or folded stacks): {why}",
         path.display()
     )]
     Unrecognized { path: PathBuf, why: String },

@@ -237,7 +237,7 @@ fn read<'a>(
 
 /// serde_json's error as a [`ParseError`]: its message without the position it appends, and
 /// the position as a location.
-fn json_error(error: &serde_json::Error, has_bom: bool) -> ParseError {
+pub(crate) fn json_error(error: &serde_json::Error, has_bom: bool) -> ParseError {
     let (line, column) = (error.line() as u64, error.column() as u64);
     let text = error.to_string();
     let suffix = format!(" at line {line} column {column}");

@@ -45,6 +45,17 @@ impl Unit {
         })
     }
 
+    /// Seconds in one unit of weight, for the units of time.
+    pub fn seconds_per_unit(self) -> Option<f64> {
+        match self {
+            Unit::Seconds => Some(1.0),
+            Unit::Milliseconds => Some(1e-3),
+            Unit::Microseconds => Some(1e-6),
+            Unit::Nanoseconds => Some(1e-9),
+            Unit::Samples | Unit::Bytes | Unit::None => None,
+        }
+    }
+
     /// Formats a weight for a table cell: time with a sensible suffix, counts as integers.
     pub fn format_weight(self, weight: f64) -> String {
         match self {

@@ -244,12 +244,16 @@ impl App {
     }
 
     fn priority_report(&self) -> PriorityReport {
-        crate::cli::priority::priority_report(&self.files, &self.source_roots, Weights::default())
-            .unwrap_or_else(|_| PriorityReport {
-                weights: Weights::default(),
-                graph_source: GraphSource::Calls,
-                modules: Vec::new(),
-            })
+        crate::analysis::priority_report::priority_report(
+            &self.files,
+            &self.source_roots,
+            Weights::default(),
+        )
+        .unwrap_or_else(|_| PriorityReport {
+            weights: Weights::default(),
+            graph_source: GraphSource::Calls,
+            modules: Vec::new(),
+        })
     }
 
     /// Applies one action. Everything the user can do goes through here.

@@ -52,8 +52,8 @@ impl Difference {
         let (base_tree, new_tree) = (merged(&base.set), merged(&new.set));
         let diff = diff_tree((&base.set, &base_tree), (&new.set, &new_tree));
         let deltas: Vec<f64> = diff.tree.ids().map(|n| diff.delta(n)).collect();
-        let side = crate::cli::diff::input;
-        let by_shares = crate::cli::diff::compares_by_shares(base, new);
+        let side = crate::analysis::diff::input;
+        let by_shares = crate::analysis::diff::compares_by_shares(base, new);
         let rows = function_diff::diff(&side(base), &side(new), by_shares, DiffSort::Share);
         let largest = deltas.iter().skip(1).fold(0.0f64, |m, d| m.max(d.abs()));
         Some(Difference {

@@ -37,10 +37,7 @@ pub fn spawn_signals(sender: Sender<Event>) {
 pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, sender: Sender<Event>) {
     std::thread::spawn(move || {
         if demo {
-            let loaded = crate::import::load_bytes(
-                std::path::Path::new(crate::cli::DEMO_NAME),
-                crate::cli::DEMO_PROFILE,
-            );
+            let loaded = crate::demo::load();
             if sender.send(Event::Loaded(Box::new(loaded))).is_err() {
                 return;
             }

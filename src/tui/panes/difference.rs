@@ -5,8 +5,8 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::flame::fit;
-use crate::cli::diff::signed_percent;
 use crate::text::escape_control;
+use crate::text::signed_percent;
 use crate::tui::difference::{Difference, TableSort};
 use crate::tui::theme::Theme;
 

@@ -188,7 +188,7 @@ fn side_by_side_text(app: &App, sbs: &super::side_by_side::SideBySide) -> String
             "{name} · base {:.1}% → new {:.1}% of total · {}",
             100.0 * base,
             100.0 * new,
-            crate::cli::diff::signed_percent(new - base)
+            crate::text::signed_percent(new - base)
         ),
         None => format!(
             "{name} · base {:.1}% of total · this call path is not in the new profile",
@@ -331,7 +331,7 @@ fn selection_text(app: &App) -> String {
                         frame.name,
                         100.0 * base,
                         100.0 * new,
-                        crate::cli::diff::signed_percent(delta)
+                        crate::text::signed_percent(delta)
                     ))
                     .into_owned(),
                 )
@@ -384,10 +384,10 @@ fn selection_text(app: &App) -> String {
                         row.name,
                         percent(d.share(row, false, true)),
                         percent(d.share(row, true, true)),
-                        crate::cli::diff::signed_percent(row.delta_total_share),
+                        crate::text::signed_percent(row.delta_total_share),
                         percent(d.share(row, false, false)),
                         percent(d.share(row, true, false)),
-                        crate::cli::diff::signed_percent(row.delta_self_share),
+                        crate::text::signed_percent(row.delta_self_share),
                     ))
                     .into_owned(),
                 )

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::flame::fit;
-use crate::analysis::priority::PriorityReport;
+use crate::analysis::priority::{PriorityReport, of_known};
 use crate::text::{bar, escape_control};
 use crate::tui::theme::Theme;
 
@@ -69,9 +69,14 @@ pub fn render(view: &PriorityView, theme: &Theme, buf: &mut Buffer) {
         report.weights.calls,
     );
     buf.set_stringn(area.x, area.y, fit(&title, width), width, theme.header());
+    // A factor unknown for every module gets no column.
+    let known = report.known_factors();
+    let columns: String = of_known(known, ["time", "coup", "cplx", "mem", "call"])
+        .map(|c| format!("{c:<4} "))
+        .collect();
     let header = format!(
-        "{:>3} {:<2} {:>5} {:<4} {:<4} {:<4} {:<4} {:<4} {}",
-        "#", "P", "score", "time", "coup", "cplx", "mem", "call", "module · reasons"
+        "{:>3} {:<2} {:>5} {columns}{}",
+        "#", "P", "score", "module · reasons"
     );
     buf.set_stringn(
         area.x,
@@ -89,12 +94,14 @@ pub fn render(view: &PriorityView, theme: &Theme, buf: &mut Buffer) {
         .take(rows)
         .enumerate()
     {
+        let bars: String = of_known(known, m.factors())
+            .map(|f| bar(f, 4) + " ")
+            .collect();
         let text = format!(
-            "{:>3} {:<2} {:>5.2} {} {}{}{}",
+            "{:>3} {:<2} {:>5.2} {bars}{}{}{}",
             rank + 1,
             m.tier,
             m.score,
-            m.factors().map(|f| bar(f, 4)).join(" "),
             escape_control(&m.module),
             if m.reasons.is_empty() { "" } else { " · " },
             m.reasons.join("; ")

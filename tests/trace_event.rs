@@ -1,0 +1,174 @@
+//! Chrome trace events through the binary, against `fixtures/oracle.py trace` (Python, from the
+//! events, by a sweep over time rather than a replay of them): real recordings by py-spy
+//! (`--format chrometrace`) and viztracer, and speedscope's own trace-event samples. The samples
+//! speedscope only warns about (ends that match nothing open) are refused, one line naming the
+//! event.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Json, fixture, fixtures, run_obol};
+
+/// Under CI the corpus must be there; elsewhere a missing one skips, saying so.
+fn corpus(relative: &str) -> Option<PathBuf> {
+    common::corpus(relative)
+}
+
+fn oracle(path: &Path) -> Json {
+    let out = tempfile::NamedTempFile::new().unwrap();
+    let status = Command::new("python3")
+        .arg(fixtures().join("oracle.py"))
+        .args(["trace".as_ref(), path.as_os_str(), out.path().as_os_str()])
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "oracle for {}", path.display());
+    Json::parse(&std::fs::read_to_string(out.path()).unwrap()).unwrap()
+}
+
+type Rows = BTreeMap<(String, Option<String>), (f64, f64)>;
+
+fn rows(json: &Json) -> Rows {
+    json.get("functions")
+        .array()
+        .iter()
+        .map(|f| {
+            let key = (
+                f.get("name").str().to_owned(),
+                f.get("file").opt_str().map(str::to_owned),
+            );
+            (key, (f.get("self").f64(), f.get("total").f64()))
+        })
+        .collect()
+}
+
+/// The oracle sums interval lengths in another order than obol's replay: equal to a part in 10¹².
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn assert_matches_oracle(path: &Path) {
+    let (output, _) = run_obol(["summary".as_ref(), path.as_os_str(), "--json".as_ref()]);
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let got = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let want = oracle(path);
+    assert_eq!(got.get("format").str(), "trace-event");
+    assert_eq!(got.get("unit").str(), "microseconds");
+    let (g, w) = (got.get("total").f64(), want.get("total").f64());
+    assert!(close(g, w), "{}: total {g} vs {w}", path.display());
+    let (got, want) = (rows(&got), rows(&want));
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{}",
+        path.display()
+    );
+    for (key, (s, t)) in &want {
+        let (gs, gt) = got[key];
+        assert!(
+            close(*s, gs) && close(*t, gt),
+            "{} {key:?}: self {gs} total {gt}, oracle {s} {t}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn recordings_of_py_spy_and_viztracer_match_the_oracle() {
+    for name in ["program.pyspy.chrometrace.json", "program.viztracer.json"] {
+        assert_matches_oracle(&fixture(name));
+    }
+    if let Some(path) = corpus("other-formats/generated/pyspy_cpu_mix.chrometrace.json") {
+        assert_matches_oracle(&path);
+    }
+}
+
+#[test]
+fn places_come_from_py_spys_args_and_viztracers_names() {
+    let (output, _) = run_obol([
+        "summary",
+        fixture("program.viztracer.json").to_str().unwrap(),
+        "--json",
+    ]);
+    let doc = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let files: Vec<Option<&str>> = doc
+        .get("functions")
+        .array()
+        .iter()
+        .map(|f| f.get("file").opt_str())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.is_some_and(|f| f.ends_with("shop/pricing.py"))),
+        "{files:?}"
+    );
+    let (output, _) = run_obol([
+        "summary",
+        fixture("program.pyspy.chrometrace.json").to_str().unwrap(),
+        "--json",
+    ]);
+    let doc = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    let apply_tax = doc
+        .get("functions")
+        .array()
+        .iter()
+        .find(|f| f.get("name").str() == "apply_tax")
+        .cloned()
+        .expect("apply_tax is sampled");
+    assert!(apply_tax.get("file").str().ends_with("shop/pricing.py"));
+    assert!(apply_tax.get("line").opt_u64().is_some());
+}
+
+/// speedscope's samples whose ends match nothing open: speedscope warns and carries on, which
+/// hides a broken trace; obol refuses them.
+const REFUSED: [&str; 7] = [
+    "end-event-with-empty-stack.json",
+    "end-non-top-of-stack.json",
+    "invalid-x-nesting.json",
+    "mismatched-name.json",
+    "out-of-order-unbalanced-name.json",
+    "too-many-end-events.json",
+    "unbalanced-name.json",
+];
+
+/// Chrome's own CPU profiles in a trace (`Profile`/`ProfileChunk` samples), not duration events.
+const CPU_PROFILE_SAMPLES: [&str; 2] =
+    ["simple-with-samples.json", "multi-thread-with-samples.json"];
+
+#[test]
+fn speedscopes_trace_samples_match_the_oracle_or_are_refused_naming_the_event() {
+    let Some(dir) = corpus("other-formats/speedscope/trace-event") else {
+        return;
+    };
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if CPU_PROFILE_SAMPLES.contains(&name.as_str()) {
+            continue;
+        }
+        if REFUSED.contains(&name.as_str()) {
+            let (output, _) = run_obol(["summary", path.to_str().unwrap()]);
+            assert_eq!(output.status.code(), Some(2), "{name}");
+            let err = String::from_utf8_lossy(&output.stderr).into_owned();
+            assert_eq!(err.lines().count(), 1, "{name}: {err}");
+            assert!(err.contains("read as Chrome trace events"), "{name}: {err}");
+            assert!(
+                err.trim_end().rsplit_once(" at event ").is_some(),
+                "{name}: {err}"
+            );
+            continue;
+        }
+        assert_matches_oracle(&path);
+        read += 1;
+    }
+    assert!(read >= 18, "{read} samples compared");
+}
