@@ -2,7 +2,8 @@
 //! against `fixtures/corpus_oracle.py`, which reads the same text in Python the way the tools
 //! that wrote it do (flamegraph.pl's and inferno's rules for folded stacks and SVGs, Python's
 //! own `pstats`, speedscope's samples and events). Files in formats obol does not read
-//! (`other-formats/`, speedscope's own invalid samples) must be refused cleanly: exit 2, one line.
+//! (`other-formats/` but its Chrome trace events, speedscope's own invalid samples) must be
+//! refused cleanly: exit 2, one line.
 
 mod common;
 
@@ -21,9 +22,10 @@ enum Expect {
     /// Python 2 pstats (`.prof2`): Python 3's marshal cannot load them, so no oracle; obol must
     /// read them.
     Read,
-    /// A format obol reads since the corpus was laid out, checked file by file against an oracle
-    /// of its own (or refused, naming the event) by that format's test: left to it here.
-    OwnTest,
+    /// A format obol reads since the corpus was laid out, whose figures the test named beside it
+    /// checks against an oracle of its own: read as that format, or refused cleanly (a trace
+    /// whose ends match nothing open).
+    OwnTest(&'static str),
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -66,11 +68,11 @@ fn expectation(corpus: &Path, path: &Path) -> Expect {
         .unwrap()
         .to_string_lossy()
         .into_owned();
-    if common::READ_BY_THEIR_OWN_TESTS
+    if let Some((_, _, format)) = common::READ_BY_THEIR_OWN_TESTS
         .iter()
-        .any(|(prefix, _)| rel.starts_with(prefix))
+        .find(|(prefix, _, _)| rel.starts_with(prefix))
     {
-        Expect::OwnTest
+        Expect::OwnTest(format)
     } else if rel.starts_with("other-formats/") || rel.starts_with("speedscope/speedscope/invalid/")
     {
         Expect::Refused
@@ -232,7 +234,14 @@ fn check(corpus: &Path, path: &Path) -> Result<(), String> {
         .unwrap();
     match expect {
         Expect::Refused => assert_refused(&rel, &output),
-        Expect::OwnTest => Ok(()),
+        Expect::OwnTest(format) if output.status.success() => {
+            let got = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+            match got.get("format").str() {
+                read if read == format => Ok(()),
+                other => Err(format!("{rel}: read as {other}, not {format}")),
+            }
+        }
+        Expect::OwnTest(_) => assert_refused(&rel, &output),
         Expect::Read if output.status.success() => Ok(()),
         Expect::Read => Err(format!(
             "{rel}: {}",

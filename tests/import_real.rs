@@ -250,17 +250,26 @@ fn other_formats_are_refused_and_folded_files_accepted() {
                 .into_owned();
             if common::READ_BY_THEIR_OWN_TESTS
                 .iter()
-                .any(|(prefix, _)| rel.starts_with(prefix))
+                .any(|(prefix, _, _)| rel.starts_with(prefix))
             {
                 continue;
             }
             let (output, _) = run_obol(["summary".as_ref(), path.as_os_str()]);
+            // Chrome trace events are read now (tests/trace_event.rs checks them); the rest of
+            // other-formats is not.
+            let name = path.to_string_lossy();
+            if name.contains("/trace-event/") || name.ends_with(".chrometrace.json") {
+                continue;
+            }
             assert_eq!(output.status.code(), Some(2), "{}", path.display());
             assert_eq!(output.stderr.iter().filter(|&&b| b == b'\n').count(), 1);
             refused += 1;
         }
     }
-    assert!(refused >= 100, "only {refused} files in other-formats");
+    assert!(
+        refused >= 80,
+        "only {refused} files of other-formats refused"
+    );
     // callgrind's `version: 1` is a line ending in a number, but the lines after it are not.
     let dir = tempfile::tempdir().unwrap();
     let callgrind = dir.path().join("callgrind.out");
@@ -695,16 +704,35 @@ fn sigterm_and_sighup_end_a_command_with_128_plus_n() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
+        // Held open until obol has ended: `wait` would close it, and obol read an empty input.
+        let stdin = child.stdin.take();
+        // Time to install its handlers, on a loaded machine too.
+        std::thread::sleep(Duration::from_secs(1));
         let sent = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
             .unwrap();
         assert!(sent.success());
-        // `wait` would close stdin first, and an end of input could then race the signal.
-        let stdin = child.stdin.take();
         let status = child.wait().unwrap();
         drop(stdin);
         assert_eq!(status.code(), Some(code), "SIG{signal}");
     }
+}
+
+#[test]
+fn a_stack_millions_of_frames_deep_is_refused_within_its_memory_bound() {
+    // 10 million empty frames on one line: 10 MB that would be 10 million tree nodes.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deep.folded");
+    let mut text = vec![b';'; 10_000_000];
+    text.extend(b" 1\n");
+    std::fs::write(&file, &text).unwrap();
+    let (output, _) = run_obol(["summary", file.to_str().unwrap()]);
+    assert_refused(&output, "a stack 10000001 frames deep");
+    let Some(peak) = peak_rss(&["summary", file.to_str().unwrap()]) else {
+        common::skip("python3, to measure peak memory");
+        return;
+    };
+    let bound = 16 * text.len() as u64;
+    assert!(peak <= bound, "peak {peak} bytes, more than {bound}");
 }

@@ -14,19 +14,7 @@ use common::{Json, fixture, fixtures, run_obol};
 
 /// Under CI the corpus must be there; elsewhere a missing one skips, saying so.
 fn corpus(relative: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(relative);
-    if dir.exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false"),
-        "{} is missing under CI",
-        dir.display()
-    );
-    eprintln!("SKIPPED: no corpus at {}", dir.display());
-    None
+    common::corpus(relative)
 }
 
 fn oracle(path: &Path) -> Json {

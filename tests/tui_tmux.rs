@@ -477,11 +477,24 @@ fn a_differential_folded_file_opens_as_two_and_d_shows_the_difference() {
         return;
     };
     // The first counts open first, as the base of `obol BASE NEW`.
-    tmux.wait_for_text("[1/2] default.txt (first counts)");
+    tmux.wait_for_text("default.txt ⇄ default.txt [1/2] default.tx");
     tmux.send(&["d"]);
     tmux.wait_for_text("difference: default.txt → default.txt");
     let pid = obol_pid(&tmux);
     tmux.send(&["q"]);
     let status = tmux.wait_for_exit(pid);
     assert!(status.as_deref().is_none_or(|s| s == "0"), "{status:?}");
+}
+
+#[test]
+fn dash_with_the_terminal_as_stdin_is_refused_not_waited_on() {
+    let line = format!(
+        "\"{}\" -; echo \"obol exited with $?\"; exec sleep 60",
+        obol()
+    );
+    let Some(tmux) = Tmux::start("dash-tty", &["sh", "-c", &line]) else {
+        return;
+    };
+    let screen = tmux.wait_for_text("obol exited with 2");
+    assert!(screen.contains("standard input is a terminal"), "{screen}");
 }

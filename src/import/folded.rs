@@ -50,8 +50,10 @@ pub fn first_not_stack(head: &[u8]) -> Option<(u64, Vec<u8>)> {
 /// The head as UTF-8 text: UTF-16 decoded (a code unit cut at the end dropped), a BOM removed.
 fn text_of_head(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if let Some(big_endian) = utf16_bom(head) {
-        let even = &head[2..head.len() - head.len() % 2];
-        let text = decode_utf16(even, big_endian).unwrap_or_default();
+        // Lossy: the head may end inside a surrogate pair; the parser is exact.
+        let text: String = char::decode_utf16(utf16_units(&head[2..], big_endian))
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
         return text.into_bytes().into();
     }
     head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head).into()
@@ -105,6 +107,18 @@ fn utf16_bom(bytes: &[u8]) -> Option<bool> {
     }
 }
 
+/// The code units of UTF-16 text; a last odd byte is left out.
+fn utf16_units(bytes: &[u8], big_endian: bool) -> impl Iterator<Item = u16> + '_ {
+    bytes.chunks_exact(2).map(move |pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    })
+}
+
 fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, ParseError> {
     if !bytes.len().is_multiple_of(2) {
         return Err(ParseError::at_byte(
@@ -112,14 +126,7 @@ fn decode_utf16(bytes: &[u8], big_endian: bool) -> Result<String, ParseError> {
             "UTF-16 text ends in half a code unit",
         ));
     }
-    let units = bytes.chunks_exact(2).map(|pair| {
-        let pair = [pair[0], pair[1]];
-        if big_endian {
-            u16::from_be_bytes(pair)
-        } else {
-            u16::from_le_bytes(pair)
-        }
-    });
+    let units = utf16_units(bytes, big_endian);
     let mut text = String::with_capacity(bytes.len() / 2);
     for (i, unit) in char::decode_utf16(units).enumerate() {
         match unit {

@@ -3,7 +3,7 @@
 //! in front of the rest, so a pipe is read exactly as a file is.
 
 use std::fs::File;
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor, IsTerminal, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -60,6 +60,12 @@ pub fn open(path: &Path) -> Result<Input, LoadError> {
         source,
     };
     let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if is_stdin(path) {
+        // A terminal is not a profile; reading it would wait for keys the UI reads too.
+        if io::stdin().is_terminal() {
+            return Err(io_err(io::Error::other(
+                "standard input is a terminal; pipe a profile in (`cat out.prof | obol -`)",
+            )));
+        }
         (Box::new(io::stdin()), None)
     } else {
         if path.is_dir() {

@@ -9,6 +9,7 @@
 //! Large files are scanned by two threads, one per half; see [`scan_file`].
 
 mod build;
+mod other_titles;
 mod scan;
 mod threads;
 mod title;

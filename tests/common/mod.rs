@@ -307,25 +307,37 @@ pub fn skip(what: &str) {
 /// `../shared/corpus/SUB` beside the clone, or `None` (after [`skip`]) when it is absent.
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
-pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str); 7] = [
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 7] = [
+    (
+        "inferno/flamegraph/austin/flames.txt",
+        "tests/austin.rs",
+        "austin",
+    ),
     (
         "other-formats/speedscope/source-maps/firefox-79-webpack.json",
         "tests/firefox.rs",
+        "firefox",
     ),
-    ("inferno/flamegraph/austin/flames.txt", "tests/austin.rs"),
     (
         "other-formats/speedscope/trace-event/",
         "tests/trace_event.rs",
+        "trace-event",
     ),
     (
         "other-formats/generated/pyspy_cpu_mix.chrometrace.json",
         "tests/trace_event.rs",
+        "trace-event",
     ),
-    ("other-formats/speedscope/pprof/", "tests/pprof.rs"),
-    ("other-formats/speedscope/Firefox/", "tests/firefox.rs"),
+    ("other-formats/speedscope/pprof/", "tests/pprof.rs", "pprof"),
+    (
+        "other-formats/speedscope/Firefox/",
+        "tests/firefox.rs",
+        "firefox",
+    ),
     (
         "other-formats/speedscope/Chrome/65/simple.cpuprofile",
         "tests/cpuprofile.rs",
+        "cpuprofile",
     ),
 ];
 

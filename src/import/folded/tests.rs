@@ -97,3 +97,52 @@ fn decimal_counts_and_lines_across_chunks() {
     assert_eq!(set.total(), 200_000.0);
     assert_eq!(set.profiles[0].tree().len(), 1 + 1 + 7);
 }
+
+#[test]
+fn folded_when_the_first_line_and_nine_in_ten_are_stacks() {
+    let text = |stacks: usize, junk: usize| {
+        let mut t = String::from("# a comment\n\na;b 1\n");
+        t.push_str(&"a;c 2\n".repeat(stacks - 1));
+        t.push_str(&"not a stack\n".repeat(junk));
+        t
+    };
+    let judge = |t: &str| sniff(t.as_bytes());
+    assert_eq!(judge(&text(27, 3)), Sniff::Yes, "exactly nine in ten");
+    assert_eq!(judge(&text(26, 4)), Sniff::No, "fewer than nine in ten");
+    // A short file may have two stray lines among three times as many stacks.
+    assert_eq!(judge(&text(6, 2)), Sniff::Yes);
+    assert_eq!(judge(&text(5, 2)), Sniff::No);
+    assert_eq!(judge("version: 1\ncreator: x\ncmd: y\n"), Sniff::No);
+    assert_eq!(
+        judge(&format!("junk first\n{}", "a 1\n".repeat(99))),
+        Sniff::No
+    );
+    let (line, text) = first_not_stack(b"a 1\nb 2\nfn=main\n").unwrap();
+    assert_eq!((line, text.as_slice()), (3, &b"fn=main"[..]));
+    // One stack longer than the head: judged by its frames, its count found by the parser.
+    let mut deep = "f;".repeat(super::super::detect::HEAD_LEN);
+    deep.push_str("g 3\n");
+    assert_eq!(judge(&deep), Sniff::Yes);
+    assert_eq!(load(deep.as_bytes()).0.total(), 3.0);
+}
+
+#[test]
+fn differential_lines_and_thread_frames() {
+    let mut warnings = Vec::new();
+    let parsed = parse_reader(&b"a;b 3 5\na;c 4 1\na 2\n"[..], &mut warnings).unwrap();
+    assert_eq!(parsed.set.total(), 8.0);
+    assert_eq!(parsed.base.unwrap().total(), 9.0);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("line 3 has one count"));
+    let text = b"thread (7);f (a.py:1) 2\nthread (7): main;f (a.py:1) 3\nthread (0x1f): w;g 4\n";
+    let (set, _) = load(text);
+    let names: Vec<&str> = set.profiles.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Thread 7 \"main\"", "Thread 0x1f \"w\""]);
+    assert_eq!(set.profiles[0].total, 5.0);
+    assert!(
+        set.frames
+            .frames()
+            .iter()
+            .all(|f| !f.name.starts_with("thread"))
+    );
+}

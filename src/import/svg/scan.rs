@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use memchr::{memchr, memchr2, memchr3, memmem};
 use rustc_hash::FxHashMap;
 
+use super::other_titles::{frame_label, mouseover_title};
 use super::title::{Number, parse_number, split_title, title_count};
 use crate::import::ParseError;
 
@@ -151,31 +152,6 @@ fn cut(at: usize, what: &str) -> Stop {
 
 fn bad(at: usize, message: impl Into<String>) -> Stop {
     Stop::Bad(ParseError::at_byte(at as u64, message))
-}
-
-/// The label of a frame, `<text ...>name</text>` right after its `<rect>` (in `rest`), when
-/// it is whole: inferno cuts a label too long for its frame to `na..`.
-fn frame_label(rest: &[u8]) -> Option<&[u8]> {
-    let rest = rest.trim_ascii_start().strip_prefix(b"<text")?;
-    let gt = memchr(b'>', rest)?;
-    if rest[..gt].ends_with(b"/") {
-        return None;
-    }
-    let label = &rest[gt + 1..];
-    let label = &label[..memchr(b'<', label)?];
-    (!label.is_empty() && !label.ends_with(b"..")).then_some(label)
-}
-
-/// The text of an `onmouseover="s('...')"` attribute among `attributes` (which start at byte
-/// `offset` of the file), as a frame title.
-fn mouseover_title(attributes: &[u8], offset: usize) -> Option<Title<'_>> {
-    const START: &[u8] = b"onmouseover=\"s('";
-    let start = memmem::find(attributes, START)? + START.len();
-    let len = memmem::find(&attributes[start..], b"')\"")?;
-    Some(Title {
-        text: Cow::Borrowed(&attributes[start..start + len]),
-        at: offset + start,
-    })
 }
 
 /// How far a plain loop looks before handing over to memchr, whose setup costs more than a
@@ -348,8 +324,12 @@ impl<'a> Scanner<'a> {
         let gt = self.tag_end(lt, name_end)?;
         let b = self.b;
         if name == b"rect"
-            && let Some(title) = mouseover_title(&b[name_end..gt], name_end)
+            && let Some((text, at)) = mouseover_title(&b[name_end..gt], name_end)
         {
+            let title = Title {
+                text: Cow::Borrowed(text),
+                at,
+            };
             // flamegraph.pl of 2012–13: no groups, no titles; a frame is a `<rect>` whose
             // `onmouseover="s('name (N samples, P%)')"` holds what a title holds now.
             let gt = self.frame(title, lt, name_end)?;
