@@ -72,7 +72,7 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
     assert!(module(&without, "shop.pricing")["raw"]["complexity"].is_null());
 
     let mut ui = Ui::open(&[&prof], 160, 40);
-    ui.app.source_roots = vec![root];
+    ui.app.session.source_roots = vec![root];
     ui.chars("4");
     assert!(ui.row(1).contains("coupling from imports"), "{}", ui.row(1));
     assert_rows_match(&ui, &with_root);

@@ -1,32 +1,68 @@
-//! Trees rewritten for viewing: recursion collapsed, frames hidden, threads merged. Each keeps
-//! the total: weight under a removed frame goes to the nearest frame kept above it.
+//! Trees rewritten for viewing: recursion collapsed, frames hidden, threads merged, frames of
+//! one function grouped. Each keeps the total: weight under a removed frame goes to the nearest
+//! frame kept above it.
 
-use crate::profile::{CallTree, CallTreeBuilder, FrameId, FrameTable, NodeId};
+use crate::profile::{CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, NodeId};
 
-/// Rebuilds `tree` keeping only the frames `keep` accepts; `keep` sees the frames kept so far
-/// on the path (outermost first) and the candidate. A dropped frame's self weight goes to the
-/// nearest kept ancestor, and its children attach there.
-fn rebuild(tree: &CallTree, mut keep: impl FnMut(&[FrameId], FrameId) -> bool) -> CallTree {
+/// How a rebuilt tree's siblings are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Siblings {
+    /// Siblings of one frame are one node (a merged tree).
+    Merged,
+    /// Only consecutive siblings of one frame are one node: a tree in recorded order (Time
+    /// Order) keeps a frame repeated where the stack left it and came back.
+    InOrder,
+}
+
+/// What [`rebuild`] does with one frame.
+enum Keep {
+    /// Drop the frame: its self weight goes to the nearest kept ancestor, its children attach
+    /// there.
+    Drop,
+    /// Keep it, as this frame (itself, or another standing for it).
+    As(FrameId),
+}
+
+/// Rebuilds `tree` frame by frame. `keep` sees, per function, how many frames of it are kept on
+/// the path above (so a test of "already on the path" costs one look-up, and the whole rebuild
+/// is linear in the tree's size), and the candidate.
+fn rebuild(
+    tree: &CallTree,
+    frames: &FrameTable,
+    siblings: Siblings,
+    mut keep: impl FnMut(&[u32], FrameId) -> Keep,
+) -> CallTree {
     let mut builder = CallTreeBuilder::new();
     builder.add_self(NodeId::ROOT, tree.self_weight(NodeId::ROOT));
-    // (old node, new parent, depth of the kept path at the new parent)
+    let mut on_path = vec![0u32; frames.function_count()];
+    // The functions of the kept path, outermost first.
+    let mut path: Vec<FuncId> = Vec::new();
+    // (old node, new parent, length of the kept path at the new parent)
     let mut stack: Vec<(NodeId, NodeId, usize)> = tree
         .children(NodeId::ROOT)
         .iter()
         .rev()
         .map(|&c| (c, NodeId::ROOT, 0))
         .collect();
-    let mut path: Vec<FrameId> = Vec::new();
     while let Some((node, parent, depth)) = stack.pop() {
         let Some(frame) = tree.frame(node) else {
             continue;
         };
-        path.truncate(depth);
-        let (target, target_depth) = if keep(&path, frame) {
-            path.push(frame);
-            (builder.child(parent, frame), depth + 1)
-        } else {
-            (parent, depth)
+        for func in path.drain(depth..) {
+            on_path[func.0 as usize] -= 1;
+        }
+        let (target, target_depth) = match keep(&on_path, frame) {
+            Keep::As(shown) => {
+                let func = frames.func_of(frame);
+                on_path[func.0 as usize] += 1;
+                path.push(func);
+                let child = match siblings {
+                    Siblings::Merged => builder.child(parent, shown),
+                    Siblings::InOrder => builder.last_child_or_new(parent, shown),
+                };
+                (child, depth + 1)
+            }
+            Keep::Drop => (parent, depth),
         };
         builder.add_self(target, tree.self_weight(node));
         stack.extend(
@@ -40,16 +76,71 @@ fn rebuild(tree: &CallTree, mut keep: impl FnMut(&[FrameId], FrameId) -> bool) -
 }
 
 /// Every recursive call folded into the outermost call of the same function (speedscope's `r`).
-pub fn collapse_recursion(tree: &CallTree, frames: &FrameTable) -> CallTree {
-    rebuild(tree, |path, frame| {
-        let func = frames.func_of(frame);
-        !path.iter().any(|&f| frames.func_of(f) == func)
+/// Linear in the tree's size, however deep the recursion.
+pub fn collapse_recursion(tree: &CallTree, frames: &FrameTable, siblings: Siblings) -> CallTree {
+    rebuild(tree, frames, siblings, |on_path, frame| {
+        if on_path[frames.func_of(frame).0 as usize] == 0 {
+            Keep::As(frame)
+        } else {
+            Keep::Drop
+        }
     })
 }
 
 /// Frames for which `hidden` says yes removed, their time merged into their callers.
-pub fn hide(tree: &CallTree, hidden: impl Fn(FrameId) -> bool) -> CallTree {
-    rebuild(tree, |_, frame| !hidden(frame))
+pub fn hide(
+    tree: &CallTree,
+    frames: &FrameTable,
+    siblings: Siblings,
+    hidden: impl Fn(FrameId) -> bool,
+) -> CallTree {
+    rebuild(tree, frames, siblings, |_, frame| {
+        if hidden(frame) {
+            Keep::Drop
+        } else {
+            Keep::As(frame)
+        }
+    })
+}
+
+/// The first frame of each function, which stands for all its frames when they are grouped.
+pub fn function_frames(frames: &FrameTable) -> Vec<FrameId> {
+    let mut first = vec![None; frames.function_count()];
+    for (i, frame) in frames.frames().iter().enumerate() {
+        first[frame.func.0 as usize].get_or_insert(FrameId(i as u32));
+    }
+    first.into_iter().map(|f| f.unwrap_or(FrameId(0))).collect()
+}
+
+/// Whether the frames of some function differ by line only (a sampled format writes one frame
+/// per executing line): only then does [`group_by_function`] change anything.
+pub fn has_line_frames(frames: &FrameTable) -> bool {
+    frames.frame_count() > frames.function_count()
+}
+
+/// Frames that differ only by line made one frame, their function's first: the tree Sandwich
+/// counts in, where a function called from one place is one node whatever lines it ran.
+pub fn group_by_function(tree: &CallTree, frames: &FrameTable, siblings: Siblings) -> CallTree {
+    let first = function_frames(frames);
+    rebuild(tree, frames, siblings, |_, frame| {
+        Keep::As(first[frames.func_of(frame).0 as usize])
+    })
+}
+
+/// Per function: the lowest and highest line its frames in `tree` were sampled at.
+pub fn sampled_lines(tree: &CallTree, frames: &FrameTable) -> Vec<Option<(u32, u32)>> {
+    let mut lines: Vec<Option<(u32, u32)>> = vec![None; frames.function_count()];
+    for node in tree.ids() {
+        let Some(frame) = tree.frame(node) else {
+            continue;
+        };
+        let f = frames.frame(frame);
+        if let Some(line) = f.line {
+            let span = &mut lines[f.func.0 as usize];
+            *span = Some(span.map_or((line, line), |(lo, hi)| (lo.min(line), hi.max(line))));
+        }
+    }
+    lines
 }
 
 /// Whether a file belongs to the standard library or an installed package, for "only my code".
@@ -137,7 +228,7 @@ mod tests {
         b.add_stack(&[main, f, f, f, g], 2.0);
         b.add_stack(&[main, f, f], 3.0);
         b.add_stack(&[main, f], 1.0);
-        let tree = collapse_recursion(&b.finish(), &frames);
+        let tree = collapse_recursion(&b.finish(), &frames, Siblings::Merged);
         assert_eq!(
             shape(&tree, &frames),
             vec![
@@ -156,7 +247,7 @@ mod tests {
         b.add_stack(&[main, loads], 5.0);
         b.add_stack(&[main, f], 1.0);
         let tree = b.finish();
-        let only_mine = hide(&tree, |fr| {
+        let only_mine = hide(&tree, &frames, Siblings::Merged, |fr| {
             is_library_file(frames.frame(fr).file.as_deref())
         });
         assert_eq!(only_mine.total(), tree.total());

@@ -128,6 +128,15 @@ pub enum CliError {
     Output(#[from] io::Error),
 }
 
+impl From<crate::tui::UiError> for CliError {
+    fn from(e: crate::tui::UiError) -> CliError {
+        match e {
+            crate::tui::UiError::Load(e) => CliError::Load(e),
+            crate::tui::UiError::Terminal(e) => CliError::Output(e),
+        }
+    }
+}
+
 impl CliError {
     /// A closed pipe (`obol summary big.prof | head`) is not a failure.
     pub fn is_broken_pipe(&self) -> bool {
@@ -174,7 +183,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     "no profile given: try `obol FILE`, `obol --demo` or `obol --help`".into(),
                 ));
             }
-            crate::tui::run(cli.files, cli.demo, cli.source_root)
+            Ok(crate::tui::run(cli.files, cli.demo, cli.source_root)?)
         }
     }
 }

@@ -1,9 +1,13 @@
-//! What an action asks of the world outside the state: the clipboard and the editor. `update`
-//! only records the request; the event loop carries it out, since it owns the terminal.
+//! What an action asks of the world outside the state: the clipboard, the editor and a full
+//! repaint. `update` only records the request; the event loop carries it out, since it owns the
+//! terminal.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
+use super::input::InputControl;
 use super::terminal::{self, Tui};
 
 /// A request left by `update` for the event loop.
@@ -11,19 +15,76 @@ use super::terminal::{self, Tui};
 pub enum Effect {
     /// Put text on the clipboard of the terminal the user sits at.
     Copy(String),
-    /// Open `file` at `line` in `$EDITOR`.
-    Edit { file: String, line: Option<u32> },
+    /// Open `file` (as the profile names it: found under `source_roots` or, for a relative
+    /// standard-library path, in the interpreter's library) at `line` in `$EDITOR`.
+    Edit {
+        file: String,
+        line: Option<u32>,
+        source_roots: Vec<PathBuf>,
+    },
+    /// Paint the whole screen again (Ctrl-L).
+    Repaint,
 }
 
 /// Carries out an effect; returns a message for the status line.
-pub fn run(effect: Effect, tui: &mut Tui) -> String {
+pub fn run(effect: Effect, tui: &mut Tui, input: &InputControl) -> Option<String> {
     match effect {
-        Effect::Copy(text) => match copy(&text) {
+        Effect::Copy(text) => Some(match copy(&text) {
             Ok(()) => format!("copied: {text}"),
             Err(e) => format!("copy failed: {e}"),
+        }),
+        Effect::Edit {
+            file,
+            line,
+            source_roots,
+        } => Some(match resolve_source(&file, &source_roots) {
+            Some(path) => edit(tui, input, &path, line),
+            None => format!("no such file here: {file}"),
+        }),
+        Effect::Repaint => match tui.clear() {
+            Ok(()) => None,
+            Err(e) => Some(format!("could not repaint: {e}")),
         },
-        Effect::Edit { file, line } => edit(tui, &file, line),
     }
+}
+
+/// Where the file a profile names is on this machine: as written, under a source root, or (for
+/// py-spy's relative standard-library paths, `json/encoder.py`) in the standard library of the
+/// `python3` on PATH.
+pub fn resolve_source(file: &str, source_roots: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(found) = crate::analysis::modules::find_source(file, source_roots) {
+        return Some(found);
+    }
+    let path = Path::new(file);
+    if path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    if path.is_relative() && crate::analysis::stdlib::is_relative_stdlib_path(file) {
+        let found = python_stdlib()?.join(path);
+        return found.is_file().then_some(found);
+    }
+    None
+}
+
+/// The standard library directory of `python3`, asked once.
+fn python_stdlib() -> Option<&'static Path> {
+    static STDLIB: OnceLock<Option<PathBuf>> = OnceLock::new();
+    STDLIB
+        .get_or_init(|| {
+            let out = Command::new("python3")
+                .args([
+                    "-c",
+                    "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let text = String::from_utf8(out.stdout).ok()?;
+            let dir = PathBuf::from(text.trim());
+            (out.status.success() && dir.is_dir()).then_some(dir)
+        })
+        .as_deref()
 }
 
 /// OSC 52: the terminal sets its own clipboard, so this works over SSH and inside tmux (with
@@ -34,10 +95,10 @@ fn copy(text: &str) -> io::Result<()> {
     out.flush()
 }
 
-fn edit(tui: &mut Tui, file: &str, line: Option<u32>) -> String {
-    if !std::path::Path::new(file).is_file() {
-        return format!("no such file here: {file}");
-    }
+/// Runs the editor on the terminal: obol's input thread stops reading first (so that no key
+/// meant for the editor reaches obol) and reads again once the editor has exited and the screen
+/// is obol's again.
+fn edit(tui: &mut Tui, input: &InputControl, file: &Path, line: Option<u32>) -> String {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
@@ -53,9 +114,12 @@ fn edit(tui: &mut Tui, file: &str, line: Option<u32>) -> String {
         command.arg(format!("+{line}"));
     }
     command.arg(file);
+    input.pause();
     terminal::suspend();
     let status = command.status();
     let resumed = terminal::resume(tui);
+    input.resume();
+    let file = file.display();
     match (status, resumed) {
         (_, Err(e)) => format!("could not take the terminal back: {e}"),
         (Ok(s), Ok(())) if s.success() => format!("edited {file}"),
