@@ -9,6 +9,7 @@ mod tui;
 
 use std::collections::BTreeMap;
 
+use obol::tui::theme::ColorSupport;
 use ratatui::style::Modifier;
 use tui::{Folded, Ui, split_frame};
 
@@ -145,6 +146,22 @@ fn snapshot_of_the_difference_view() {
     ui.chars("d");
     ui.chars("jjjjjj");
     insta::assert_snapshot!("difference_120x40", ui.terminal.backend());
+}
+
+/// The difference view's colours, which carry its meaning (red grew, blue shrank), in 256
+/// colours: the flame graph and its table.
+#[test]
+fn snapshot_of_the_difference_view_with_colours() {
+    let paths = [
+        common::fixture("program.folded"),
+        common::fixture("program_slow.folded"),
+    ];
+    let mut ui = Ui::open_with(&paths, 100, 24, ColorSupport::Indexed);
+    ui.chars("d");
+    ui.chars("jjjj");
+    insta::assert_snapshot!("difference_100x24_colours", ui.styled());
+    ui.chars("3");
+    insta::assert_snapshot!("difference_100x24_table_colours", ui.styled());
 }
 
 /// A function's (name, file) total share of a folded file: the lines it appears in.

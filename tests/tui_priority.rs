@@ -94,3 +94,55 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
     );
     assert_rows_match(&plain, &without);
 }
+
+/// `obol memory.speedscope.json time.folded`, `4`, `y` panicked: the rows named their function
+/// by its place among the time files only, one fewer than the files loaded. Each row's `y` and
+/// Enter now reach the time file's function.
+#[test]
+fn a_memory_file_before_the_time_file_leaves_every_row_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = dir.path().join("time.folded");
+    let memory = dir.path().join("memory.speedscope.json");
+    std::fs::write(
+        &time,
+        "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
+         main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &memory,
+        r#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+            "shared":{"frames":[{"name":"main","file":"/nonexistent/app/main.py","line":3}]},
+            "profiles":[{"type":"sampled","name":"allocations","unit":"bytes","startValue":0,
+                         "endValue":100,"samples":[[0]],"weights":[100]}]}"#,
+    )
+    .unwrap();
+    let mut ui = Ui::open(&[&memory, &time], 120, 30);
+    ui.chars("4");
+    for (module, copied) in [
+        ("core.work", "work /nonexistent/app/core/work.py:10"),
+        ("core.store", "save /nonexistent/app/core/store.py:4"),
+    ] {
+        let row = module_rows(&ui)
+            .iter()
+            .position(|r| r.contains(&format!(" {module}")))
+            .unwrap_or_else(|| panic!("no row for {module}: {:#?}", module_rows(&ui)));
+        ui.chars("4");
+        for _ in 0..row {
+            ui.chars("j");
+        }
+        ui.chars("y");
+        assert_eq!(
+            ui.app.effect.take(),
+            Some(obol::tui::effects::Effect::Copy(copied.to_owned()))
+        );
+        // Enter: Sandwich of the time file, on that function.
+        ui.enter();
+        assert_eq!(ui.app.pane, obol::tui::action::Pane::Sandwich);
+        assert!(ui.status().starts_with(copied), "{}", ui.status());
+        ui.chars("4");
+        while ui.app.priority.as_ref().unwrap().selected > 0 {
+            ui.chars("k");
+        }
+    }
+}

@@ -162,6 +162,28 @@ impl Ui {
             .collect()
     }
 
+    /// The screen with its styles: each row as runs of text, a run starting with its style
+    /// `⟦fg bg modifiers⟧` wherever the style changes, so that a snapshot holds the colours too.
+    pub fn styled(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let area = buffer.area;
+        let mut out = String::new();
+        for y in area.y..area.bottom() {
+            let mut last = None;
+            for x in area.x..area.right() {
+                let cell = &buffer[(x, y)];
+                let style = (cell.fg, cell.bg, cell.modifier);
+                if last != Some(style) {
+                    out.push_str(&format!("⟦{:?} {:?} {:?}⟧", style.0, style.1, style.2));
+                    last = Some(style);
+                }
+                out.push_str(cell.symbol());
+            }
+            out.push('\n');
+        }
+        out
+    }
+
     pub fn text(&self) -> String {
         self.lines().join("\n")
     }
