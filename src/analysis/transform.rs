@@ -285,4 +285,86 @@ mod tests {
         assert!(is_library_file(Some("json/encoder.py")));
         assert!(!is_library_file(Some("shop/pricing.py")));
     }
+
+    #[test]
+    fn frames_of_one_function_at_several_lines_are_grouped() {
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let main = frames.intern("main", Some("/srv/app/main.py"), Some(1));
+        let parse_6 = frames.intern("parse", Some("/srv/app/parse.py"), Some(6));
+        let parse_9 = frames.intern("parse", Some("/srv/app/parse.py"), Some(9));
+        let parse_12 = frames.intern("parse", Some("/srv/app/parse.py"), Some(12));
+        let g = frames.intern("g", Some("/srv/app/g.py"), Some(4));
+        let mut b = CallTreeBuilder::new();
+        b.add_stack(&[main, parse_6], 2.0);
+        b.add_stack(&[main, parse_9, g], 3.0);
+        b.add_stack(&[main, parse_12], 1.0);
+        let tree = b.finish();
+        assert!(has_line_frames(&frames));
+        let grouped = group_by_function(&tree, &frames, Siblings::Merged);
+        assert_eq!(
+            shape(&grouped, &frames),
+            vec![
+                (1, "main".into(), 0.0, 6.0),
+                (2, "parse".into(), 3.0, 6.0),
+                (3, "g".into(), 3.0, 3.0),
+            ]
+        );
+        let lines = sampled_lines(&tree, &frames);
+        assert_eq!(lines[frames.func_of(parse_9).0 as usize], Some((6, 12)));
+        assert_eq!(lines[frames.func_of(main).0 as usize], Some((1, 1)));
+    }
+
+    #[test]
+    fn in_recorded_order_only_consecutive_siblings_merge() {
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let main = frames.intern("main", Some("m.py"), Some(1));
+        let a_1 = frames.intern("a", Some("a.py"), Some(1));
+        let a_2 = frames.intern("a", Some("a.py"), Some(2));
+        let b = frames.intern("b", Some("b.py"), Some(1));
+        // main: a (line 1), a (line 2), b, a (line 1): recorded order.
+        let mut builder = CallTreeBuilder::new();
+        let m = builder.last_child_or_new(NodeId::ROOT, main);
+        for frame in [a_1, a_2, b, a_1] {
+            let n = builder.last_child_or_new(m, frame);
+            builder.add_self(n, 1.0);
+        }
+        let tree = builder.finish();
+        let grouped = group_by_function(&tree, &frames, Siblings::InOrder);
+        let names: Vec<(String, f64)> = shape(&grouped, &frames)
+            .into_iter()
+            .skip(1)
+            .map(|(_, name, _, total)| (name, total))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("a".into(), 2.0), ("b".into(), 1.0), ("a".into(), 1.0)]
+        );
+    }
+
+    /// 200,000 frames deep: the quadratic rebuild took minutes on this (every node scanned its
+    /// path); counting functions on the path takes milliseconds.
+    #[test]
+    fn collapsing_a_very_deep_recursion_is_linear() {
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let main = frames.intern("main", Some("m.py"), Some(1));
+        let walk = frames.intern("walk", Some("w.py"), Some(1));
+        let leaf = frames.intern("leaf", Some("l.py"), Some(1));
+        let mut stack = vec![main];
+        stack.extend(std::iter::repeat_n(walk, 200_000));
+        stack.push(leaf);
+        let mut b = CallTreeBuilder::new();
+        b.add_stack(&stack, 5.0);
+        b.add_stack(&stack[..1000], 1.0);
+        let started = std::time::Instant::now();
+        let tree = collapse_recursion(&b.finish(), &frames, Siblings::Merged);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(
+            shape(&tree, &frames),
+            vec![
+                (1, "main".into(), 0.0, 6.0),
+                (2, "walk".into(), 1.0, 6.0),
+                (3, "leaf".into(), 5.0, 5.0),
+            ]
+        );
+    }
 }
