@@ -239,3 +239,55 @@ fn q_and_sigterm_during_a_long_computation_quit_at_once() {
         tmux.assert_terminal_restored();
     }
 }
+
+/// `--demo` writes its program's sources to a folder of its own, so that `e` opens them: the
+/// editor gets a file that holds the fixture program's source.
+#[test]
+fn e_in_the_demo_opens_the_demo_programs_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = dir.path().join("args.txt");
+    let copy = dir.path().join("copy.py");
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\ncat \"$2\" > '{}'\n",
+            args.display(),
+            copy.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .args(["+x", editor.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let editor_env = format!("EDITOR={}", editor.display());
+    let Some(tmux) = Tmux::start_sized(
+        "demo-e",
+        120,
+        40,
+        &["env", "-u", "VISUAL", &editor_env, obol(), "--demo"],
+    ) else {
+        return;
+    };
+    tmux.wait_for_text("speedscope JSON");
+    let pid = obol_pid(&tmux);
+    tmux.send(&["2"]);
+    tmux.wait_for("main.py selected", |s| {
+        s.lines().nth(38).is_some_and(|l| l.contains("main.py:"))
+    });
+    tmux.send(&["e"]);
+    tmux.wait_for_text("edited ");
+    let written = std::fs::read_to_string(&args).unwrap();
+    let opened = written.lines().nth(1).expect("+LINE FILE");
+    assert!(opened.ends_with("/main.py"), "{written}");
+    assert!(opened.contains("obol-demo-"), "{written}");
+    let program = std::fs::read_to_string(common::fixture("program/main.py")).unwrap();
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), program);
+    tmux.send(&["q"]);
+    tmux.wait_for_exit(pid);
+    assert!(
+        !std::path::Path::new(opened).exists(),
+        "the demo's sources are removed on quit"
+    );
+}

@@ -51,8 +51,14 @@ pub fn run(paths: Vec<PathBuf>, demo: bool, source_roots: Vec<PathBuf>) -> Resul
 fn run_until_exit(
     paths: Vec<PathBuf>,
     demo: bool,
-    source_roots: Vec<PathBuf>,
+    mut source_roots: Vec<PathBuf>,
 ) -> Result<Exit, UiError> {
+    // The demo's program, for `e` and Priority to read; removed when obol ends (after a signal
+    // too: run_until_exit returns before the process exits).
+    let demo_sources = demo.then(crate::demo::DemoSources::write).transpose()?;
+    if let Some(sources) = &demo_sources {
+        source_roots.push(sources.dir.clone());
+    }
     let (sender, receiver) = mpsc::channel::<Event>();
     let (mut tui, guard) = terminal::enter()?;
     let control = InputControl::default();
