@@ -134,8 +134,10 @@ fn signal_quits_and_restores_the_terminal(name: &str, signal: &str, code: &str) 
         .status()
         .expect("kill runs");
     assert!(killed.success());
+    // tmux may not have reaped obol yet under load (no status): the shell tests below read the
+    // code as the shell gets it.
     let status = tmux.wait_for_exit(pid);
-    assert_eq!(status.as_deref(), Some(code));
+    assert!(status.as_deref().is_none_or(|s| s == code), "{status:?}");
     assert!(exited(pid));
     tmux.assert_terminal_restored();
 }
@@ -175,12 +177,13 @@ fn ctrl_c_quits_even_in_the_search_prompt() {
     tmux.assert_cursor_shown();
 }
 
-#[test]
-fn sigterm_through_a_shell_restores_the_cursor_too() {
+/// Through a shell, which reports how obol exited: 128 + the signal's number, after the
+/// terminal (cursor included) is given back.
+fn signal_through_a_shell(name: &str, signal: &str, code: &str) {
     let path = folded_path();
     let argv = through_shell(&[&path]);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let Some(tmux) = Tmux::start("termsh", &argv) else {
+    let Some(tmux) = Tmux::start(name, &argv) else {
         return;
     };
     tmux.wait_for_text("folded stacks: samples");
@@ -188,13 +191,23 @@ fn sigterm_through_a_shell_restores_the_cursor_too() {
     tmux.wait_for_text("keys (? or Esc closes)");
     let pid = child_pid(&tmux);
     let killed = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success());
-    tmux.wait_for_text("obol exited with 143");
+    tmux.wait_for_text(&format!("obol exited with {code}"));
     tmux.assert_terminal_restored();
     tmux.assert_cursor_shown();
+}
+
+#[test]
+fn sigterm_through_a_shell_exits_143_and_restores_the_cursor_too() {
+    signal_through_a_shell("termsh", "-TERM", "143");
+}
+
+#[test]
+fn sighup_through_a_shell_exits_129_and_restores_the_cursor_too() {
+    signal_through_a_shell("hupsh", "-HUP", "129");
 }
 
 #[test]

@@ -33,8 +33,24 @@ pub const MIN_HEIGHT: u16 = 10;
 /// The comparison shown, as `Options::compare` asks.
 pub enum Comparison {
     Off,
+    /// Asked for, and being computed on a worker.
+    Computing,
     Difference(Box<Difference>),
     SideBySide(Box<SideBySide>),
+}
+
+impl Comparison {
+    /// The comparison `compare` asks for of the first two files, the flame pane's trees in
+    /// `order`; side by side groups frames by function unless `by_line`.
+    pub fn of(files: &[Loaded], compare: Compare, order: ChildOrder, by_line: bool) -> Comparison {
+        match compare {
+            Compare::Off => Comparison::Off,
+            Compare::Difference => Difference::new(files)
+                .map_or(Comparison::Off, |d| Comparison::Difference(Box::new(d))),
+            Compare::SideBySide => SideBySide::new(files, order, by_line)
+                .map_or(Comparison::Off, |s| Comparison::SideBySide(Box::new(s))),
+        }
+    }
 }
 
 pub struct App {
@@ -45,6 +61,8 @@ pub struct App {
     pub computing: Option<&'static str>,
     /// Counts view requests: a result for an older one is dropped.
     generation: u64,
+    /// The same for comparisons.
+    compare_generation: u64,
     /// Work asked for by the last update, for the event loop to start.
     jobs: Vec<Job>,
     pub pane: Pane,
@@ -88,6 +106,7 @@ impl App {
             view: None,
             computing: None,
             generation: 0,
+            compare_generation: 0,
             jobs: Vec::new(),
             pane: Pane::TimeOrder,
             flame_pane: Pane::LeftHeavy,
@@ -257,6 +276,14 @@ impl App {
                 self.place_selection();
             }
             Done::View(..) => {}
+            Done::Compare(generation, comparison) if generation == self.compare_generation => {
+                self.comparison = *comparison;
+                if self.view.is_some() {
+                    self.computing = None;
+                }
+                self.relayout();
+            }
+            Done::Compare(..) => {}
             Done::Priority(report) => {
                 self.priority = Some(PriorityView::new(*report, &self.session.files));
                 if self.view.is_some() {
@@ -388,6 +415,9 @@ impl App {
             }
             Action::ByLine => {
                 self.set_options(|o| o.by_line = !o.by_line);
+                if self.session.options.compare == Compare::SideBySide {
+                    self.ask_comparison();
+                }
                 self.message = Some(if self.session.options.by_line {
                     "frames by line sampled (L groups them by function again)".into()
                 } else {
@@ -413,13 +443,14 @@ impl App {
             Action::Copy | Action::OpenEditor => self.request_effect(action),
             Action::SideBySide => self.toggle_compare(Compare::SideBySide),
             Action::Difference => self.toggle_compare(Compare::Difference),
-            _ if self.comparing_in_flame() => {
-                if let Comparison::SideBySide(sbs) = &mut self.comparison {
-                    sbs.update(&self.session.files, action);
-                } else if let Comparison::Difference(d) = &mut self.comparison {
-                    d.update(action);
+            _ if self.comparing_in_flame() => match &mut self.comparison {
+                Comparison::SideBySide(sbs) => sbs.update(&self.session.files, action),
+                Comparison::Difference(d) => d.update(action),
+                Comparison::Computing => {
+                    self.message = Some("still computing: q quits".into());
                 }
-            }
+                Comparison::Off => {}
+            },
             _ if self.pane == Pane::Sandwich && self.difference().is_some() => {
                 let page = usize::from(self.body().height.saturating_sub(2)).max(1);
                 if let Comparison::Difference(d) = &mut self.comparison {
@@ -447,6 +478,8 @@ impl App {
     fn toggle_compare(&mut self, compare: Compare) {
         if self.session.options.compare == compare {
             self.session.options.compare = Compare::Off;
+            // A comparison still being computed is dropped when it arrives.
+            self.compare_generation += 1;
             self.comparison = Comparison::Off;
             self.relayout();
             return;
@@ -462,27 +495,30 @@ impl App {
             self.pane = Pane::LeftHeavy;
         }
         self.session.options.compare = compare;
-        self.comparison = self.make_comparison();
-        self.relayout();
+        self.ask_comparison();
     }
 
-    /// The comparison the options ask for, in the flame pane's order.
-    fn make_comparison(&self) -> Comparison {
-        let files = &self.session.files;
-        match self.session.options.compare {
-            Compare::Off => Comparison::Off,
-            Compare::Difference => Difference::new(files)
-                .map_or(Comparison::Off, |d| Comparison::Difference(Box::new(d))),
-            Compare::SideBySide => {
-                let order = if self.pane == Pane::TimeOrder {
-                    ChildOrder::Alphabetical
-                } else {
-                    ChildOrder::HeaviestFirst
-                };
-                SideBySide::new(files, order)
-                    .map_or(Comparison::Off, |s| Comparison::SideBySide(Box::new(s)))
-            }
+    /// Asks a worker for the comparison the options ask for, in the flame pane's order.
+    pub(super) fn ask_comparison(&mut self) {
+        let options = &self.session.options;
+        if options.compare == Compare::Off {
+            self.comparison = Comparison::Off;
+            return;
         }
+        self.compare_generation += 1;
+        self.comparison = Comparison::Computing;
+        self.computing = Some("comparing the two files");
+        self.jobs.push(Job::Compare {
+            generation: self.compare_generation,
+            files: self.session.files.clone(),
+            compare: options.compare,
+            order: if self.pane == Pane::TimeOrder {
+                ChildOrder::Alphabetical
+            } else {
+                ChildOrder::HeaviestFirst
+            },
+            by_line: options.by_line,
+        });
     }
 
     pub(super) fn show(&mut self, pane: Pane) {
@@ -496,7 +532,7 @@ impl App {
             && from != pane
             && matches!(pane, Pane::TimeOrder | Pane::LeftHeavy)
         {
-            self.comparison = self.make_comparison();
+            self.ask_comparison();
         }
         self.relayout();
         self.place_selection();

@@ -1,14 +1,16 @@
 //! Work that can take long, run off the UI thread: deriving the view (which builds pstats'
-//! estimated tree, merges threads, rewrites trees) and the priority ranking. The UI shows
+//! estimated tree, merges threads, rewrites trees), the comparison of two files and the
+//! priority ranking. The UI shows
 //! "computing …" meanwhile and stays responsive; a result for options changed since is dropped.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
-use super::app::Event;
+use super::app::{Comparison, Event};
 use super::session::ProfileRef;
-use super::view::{Options, View, derive};
+use super::view::{Compare, Options, View, derive};
+use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
 use crate::import::Loaded;
 
@@ -25,12 +27,20 @@ pub enum Job {
         files: Arc<Vec<Loaded>>,
         source_roots: Vec<PathBuf>,
     },
+    Compare {
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        compare: Compare,
+        order: ChildOrder,
+        by_line: bool,
+    },
 }
 
 /// A job's result.
 pub enum Done {
     View(u64, Box<View>),
     Priority(Box<PriorityReport>),
+    Compare(u64, Box<Comparison>),
 }
 
 impl Job {
@@ -58,6 +68,16 @@ impl Job {
                 });
                 Done::Priority(Box::new(report))
             }
+            Job::Compare {
+                generation,
+                files,
+                compare,
+                order,
+                by_line,
+            } => Done::Compare(
+                generation,
+                Box::new(Comparison::of(&files, compare, order, by_line)),
+            ),
         }
     }
 

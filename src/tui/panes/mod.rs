@@ -77,15 +77,18 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             };
             flame::render(&d.view, &paint, buf);
         }
+        (Comparison::Computing, Pane::TimeOrder | Pane::LeftHeavy) => {
+            computing(app, buf, "comparing the two files")
+        }
         (Comparison::Difference(d), Pane::Sandwich) => {
             difference::render(d, app.body(), &app.theme, buf);
         }
         (_, Pane::Priority) => match &app.priority {
             Some(view) => priority::render(view, &app.theme, buf),
-            None => computing(app, buf),
+            None => computing(app, buf, "ranking modules"),
         },
         (_, pane) => match &app.view {
-            None => computing(app, buf),
+            None => computing(app, buf, app.computing.unwrap_or("the view")),
             Some(view) => {
                 let frames = &app.files()[view.file].set.frames;
                 if pane == Pane::Sandwich {
@@ -119,12 +122,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
 }
 
 /// The body while the view is computed: what, and that q still quits.
-fn computing(app: &App, buf: &mut Buffer) {
+fn computing(app: &App, buf: &mut Buffer, what: &str) {
     let body = app.body();
-    let text = format!(
-        "computing … {}  (q quits)",
-        app.computing.unwrap_or("the view")
-    );
+    let text = format!("computing … {what}  (q quits)");
     let y = body.y + body.height / 2;
     let width = usize::from(body.width);
     let shown = fit(&text, width);

@@ -127,10 +127,12 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             search.count,
             100.0 * search.share
         )
-    } else if app.comparing_in_flame() && app.side_by_side().is_some() {
-        "side by side: keys move on the base (left); the new side follows the same call path · s leaves".to_owned()
-    } else if app.comparing_in_flame() {
-        "difference: red grew, blue shrank (share of each file's total) · widths are the mean of both shares, so vanished frames stay · d leaves".to_owned()
+    } else if let Some(line) = app
+        .comparing_in_flame()
+        .then(|| compare_line(app))
+        .flatten()
+    {
+        line.to_owned()
     } else if let Some(view) = view_options_line(app) {
         view
     } else {
@@ -145,6 +147,19 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     };
     let second = escape_control(&second).into_owned();
     buf.set_stringn(area.x, y + 1, fit(&second, width), width, Style::new());
+}
+
+/// How to read the comparison in the flame pane.
+fn compare_line(app: &App) -> Option<&'static str> {
+    match app.comparison {
+        Comparison::SideBySide(_) => Some(
+            "side by side: keys move on the base (left); the new side follows the same call path · s leaves",
+        ),
+        Comparison::Difference(_) => Some(
+            "difference: red grew, blue shrank (share of each file's total) · widths are the mean of both shares, so vanished frames stay · d leaves",
+        ),
+        Comparison::Off | Comparison::Computing => None,
+    }
 }
 
 /// The view options in force, if any: what the picture leaves out.
