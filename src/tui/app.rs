@@ -232,7 +232,10 @@ impl App {
     /// Asks for the view of the current options; the one shown is dropped meanwhile.
     fn rederive(&mut self) {
         self.generation += 1;
-        self.view = None;
+        if let Some(old) = self.view.take() {
+            // Freeing a large file's trees takes a while: not on the UI thread.
+            std::thread::spawn(move || drop(old));
+        }
         self.computing = Some(if self.session.options.collapse_recursion {
             "collapsing recursion"
         } else if self.session.merges() {

@@ -152,7 +152,30 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::base64;
+    use super::{base64, resolve_source};
+
+    /// py-spy writes standard-library paths relative to sys.path: `e` finds them in the
+    /// library of the `python3` on PATH (where there is one).
+    #[test]
+    fn relative_standard_library_paths_resolve_to_the_interpreters_sources() {
+        if std::process::Command::new("python3")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("SKIPPED: no python3");
+            return;
+        }
+        let found = resolve_source("json/encoder.py", &[]).expect("json/encoder.py found");
+        assert!(
+            found.is_absolute() && found.ends_with("json/encoder.py"),
+            "{found:?}"
+        );
+        let text = std::fs::read_to_string(&found).unwrap();
+        assert!(text.contains("class JSONEncoder"));
+        // A project path relative to nothing known is not guessed.
+        assert_eq!(resolve_source("shop/no_such_module.py", &[]), None);
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

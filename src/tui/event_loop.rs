@@ -77,9 +77,12 @@ fn run_until_exit(
     let area = tui.size()?;
     let mut app = App::new(files, theme, Rect::new(0, 0, area.width, area.height));
     app.session.source_roots = source_roots;
-    let exit = event_loop(&mut tui, &receiver, &sender, &control, &mut app)?;
+    let exit = event_loop(&mut tui, &receiver, &sender, &control, &mut app);
     drop(guard);
-    Ok(exit)
+    // Freeing the trees of a large file takes seconds, and the process is ending: the system
+    // takes the memory back at once.
+    std::mem::forget(app);
+    Ok(exit?)
 }
 
 fn event_loop(
