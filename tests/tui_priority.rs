@@ -119,6 +119,8 @@ fn a_memory_file_before_the_time_file_leaves_every_row_usable() {
     .unwrap();
     let mut ui = Ui::open(&[&memory, &time], 120, 30);
     ui.chars("4");
+    // Self time in the time file's unit (samples), not the memory file's bytes.
+    assert!(ui.status().ends_with("self time 6"), "{}", ui.status());
     for (module, copied) in [
         ("core.work", "work /nonexistent/app/core/work.py:10"),
         ("core.store", "save /nonexistent/app/core/store.py:4"),

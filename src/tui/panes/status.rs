@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::flame::fit;
-use crate::profile::{FuncId, NodeId};
+use crate::profile::{FuncId, NodeId, Unit};
 use crate::text::{escape_control, signed_percent};
 use crate::tui::action::Pane;
 use crate::tui::app::{App, Comparison};
@@ -234,6 +234,15 @@ fn lines_text(app: &App, func: FuncId, line: Option<u32>) -> String {
     }
 }
 
+/// The unit of the time files Priority ranks by (memory files are bytes).
+fn time_unit(app: &App) -> Unit {
+    app.files()
+        .iter()
+        .map(|l| l.set.unit())
+        .find(|&u| u != Unit::Bytes)
+        .unwrap_or_else(|| app.profile().unit)
+}
+
 fn calls_of(app: &App, func: FuncId) -> Option<u64> {
     let view = app.view.as_ref()?;
     view.table.iter().find(|r| r.func == func)?.calls
@@ -343,7 +352,7 @@ fn selection_text(app: &App) -> String {
                     m.tier,
                     m.score,
                     m.boost,
-                    app.profile().unit.format_weight(m.raw.self_time)
+                    time_unit(app).format_weight(m.raw.self_time)
                 ))
                 .into_owned()
             }),
