@@ -59,11 +59,27 @@ pub fn resolve_source(file: &str, source_roots: &[PathBuf]) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path.to_path_buf());
     }
-    if path.is_relative() && crate::analysis::stdlib::is_relative_stdlib_path(file) {
-        let found = python_stdlib()?.join(path);
-        return found.is_file().then_some(found);
-    }
-    None
+    // Relative as py-spy writes it, or absolute in another machine's library
+    // (`/root/.pyenv/versions/3.11.7/lib/python3.11/json/encoder.py`).
+    let in_library = if path.is_relative() {
+        Some(file)
+    } else {
+        library_tail(file)
+    };
+    let tail = in_library.filter(|t| crate::analysis::stdlib::is_relative_stdlib_path(t))?;
+    let found = python_stdlib()?.join(tail);
+    found.is_file().then_some(found)
+}
+
+/// The part of a path below `lib/pythonX.Y/`, if it has one.
+fn library_tail(file: &str) -> Option<&str> {
+    let at = file.find("/lib/python")? + "/lib/python".len();
+    let rest = &file[at..];
+    let version_end = rest.find('/')?;
+    rest[..version_end]
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.')
+        .then(|| &rest[version_end + 1..])
 }
 
 /// The standard library directory of `python3`, asked once.
@@ -173,6 +189,11 @@ mod tests {
         );
         let text = std::fs::read_to_string(&found).unwrap();
         assert!(text.contains("class JSONEncoder"));
+        // Another machine's interpreter: the same module here.
+        let other = "/root/.pyenv/versions/3.9.1/lib/python3.9/json/encoder.py";
+        if !std::path::Path::new(other).exists() {
+            assert_eq!(resolve_source(other, &[]), Some(found));
+        }
         // A project path relative to nothing known is not guessed.
         assert_eq!(resolve_source("shop/no_such_module.py", &[]), None);
     }
