@@ -297,7 +297,10 @@ fn regex_escape(text: &str) -> String {
 /// Checks the selected function's status line and its callers and callees against `samples`.
 fn check_selected(tmux: &Tmux, samples: &Samples, func: &(String, String), of: f64) {
     let expected = samples.describe(func, of);
-    let screen = tmux.wait_for("the status line", |s| s.contains(&expected));
+    // Sandwich's status line and its callees' title: a flame pane may show the same status.
+    let screen = tmux.wait_for("the status line", |s| {
+        s.contains(&expected) && s.contains("callees ▼")
+    });
     let (callers, callees) = samples.neighbours(func);
     let (above, below) = neighbour_rows(&screen);
     // A frame is labelled when it has room: a few cells of the half's width.
