@@ -12,8 +12,9 @@ use std::time::Duration;
 use super::app::Event;
 
 /// How long the input thread waits for a key before looking whether it should pause: the
-/// longest a pause can take.
-const POLL: Duration = Duration::from_millis(20);
+/// longest a pause can take (the editor starts that much later at worst), and ten wake-ups a
+/// second while idle.
+const POLL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum State {
