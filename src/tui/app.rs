@@ -233,8 +233,7 @@ impl App {
     fn rederive(&mut self) {
         self.generation += 1;
         if let Some(old) = self.view.take() {
-            // Freeing a large file's trees takes a while: not on the UI thread.
-            std::thread::spawn(move || drop(old));
+            drop_elsewhere(old);
         }
         self.computing = Some(if self.session.options.collapse_recursion {
             "collapsing recursion"
@@ -278,7 +277,8 @@ impl App {
                 self.relayout();
                 self.place_selection();
             }
-            Done::View(..) => {}
+            // For options changed since: not wanted, and freed where it costs the UI nothing.
+            Done::View(_, stale) => drop_elsewhere(stale),
             Done::Compare(generation, comparison) if generation == self.compare_generation => {
                 self.comparison = *comparison;
                 if self.view.is_some() {
@@ -286,7 +286,7 @@ impl App {
                 }
                 self.relayout();
             }
-            Done::Compare(..) => {}
+            Done::Compare(_, stale) => drop_elsewhere(stale),
             Done::Priority(report) => {
                 self.priority = Some(PriorityView::new(*report, &self.session.files));
                 if self.view.is_some() {
@@ -560,6 +560,12 @@ impl App {
             func,
         })
     }
+}
+
+/// Frees `value` on a thread of its own: a large file's trees take a while to free, which the
+/// UI thread should not wait for.
+fn drop_elsewhere<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
 }
 
 /// Everything the loop waits for.
