@@ -60,7 +60,11 @@ fn run_until_exit(
         source_roots.push(sources.dir.clone());
     }
     let (sender, receiver) = mpsc::channel::<Event>();
-    let (mut tui, guard) = terminal::enter()?;
+    let (tui, guard) = terminal::enter()?;
+    // Never dropped: the guard restores the terminal (cursor included), and ratatui's drop
+    // would print to stderr that the cursor could not be shown on a terminal that is gone
+    // (tmux kill-session, a dropped SSH session), a failed print that panics.
+    let mut tui = std::mem::ManuallyDrop::new(tui);
     let control = InputControl::default();
     input::spawn_input(sender.clone(), control.clone());
     input::spawn_signals(sender.clone());
