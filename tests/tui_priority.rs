@@ -103,12 +103,7 @@ fn a_memory_file_before_the_time_file_leaves_every_row_usable() {
     let dir = tempfile::tempdir().unwrap();
     let time = dir.path().join("time.folded");
     let memory = dir.path().join("memory.speedscope.json");
-    std::fs::write(
-        &time,
-        "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
-         main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n",
-    )
-    .unwrap();
+    std::fs::write(&time, common::TIME_FOLDED).unwrap();
     std::fs::write(
         &memory,
         r#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
