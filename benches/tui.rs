@@ -80,6 +80,7 @@ fn main() {
         Theme::new(ColorSupport::TrueColor),
         Rect::new(0, 0, width, height),
     );
+    app.settle();
     eprintln!("app ready in {:?}", started.elapsed());
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
     for pane in [Pane::TimeOrder, Pane::LeftHeavy, Pane::Sandwich] {

@@ -9,6 +9,7 @@ mod tui;
 
 use std::collections::BTreeMap;
 
+use obol::tui::theme::ColorSupport;
 use ratatui::style::Modifier;
 use tui::{Folded, Ui, split_frame};
 
@@ -81,14 +82,14 @@ fn d_shows_both_files_and_the_change_of_the_selected_frame() {
     assert_eq!(status, expected);
     // Without colour, growth is bold; move off the frame (selection has its own style) and
     // check a cell of it.
-    let d = ui.app.difference.as_ref().unwrap();
+    let d = ui.app.difference().unwrap();
     let rect = *d.view.layout.find(d.view.selected.unwrap()).unwrap();
     ui.chars("k");
     let cell = &ui.terminal.backend().buffer()[((rect.x0 / 8 + 1) as u16, 1 + rect.depth)];
     assert!(cell.modifier.contains(Modifier::BOLD), "{cell:?}");
     // `d` again leaves the view.
     ui.chars("d");
-    assert!(ui.app.difference.is_none());
+    assert!(ui.app.difference().is_none());
     assert!(
         ui.tab_bar()
             .ends_with("program.folded ⇄ program_slow.folded [1/2]  ? help")
@@ -111,7 +112,7 @@ fn frames_on_one_side_only_stay_in_the_picture() {
         share / 2.0 >= 1.0 / 960.0,
         "{vanished:?} too narrow to test"
     );
-    let d = ui.app.difference.as_ref().unwrap();
+    let d = ui.app.difference().unwrap();
     let laid_out = d.view.layout.rects.iter().any(|r| {
         let mut names = Vec::new();
         let mut at = Some(r.node);
@@ -132,7 +133,7 @@ fn frames_on_one_side_only_stay_in_the_picture() {
 fn d_with_one_file_says_what_it_needs() {
     let mut ui = Ui::open(&[common::fixture("program.folded")], 100, 30);
     ui.chars("d");
-    assert!(ui.app.difference.is_none());
+    assert!(ui.app.difference().is_none());
     assert_eq!(
         ui.message(),
         "the difference view needs two files: obol BASE NEW"
@@ -145,6 +146,22 @@ fn snapshot_of_the_difference_view() {
     ui.chars("d");
     ui.chars("jjjjjj");
     insta::assert_snapshot!("difference_120x40", ui.terminal.backend());
+}
+
+/// The difference view's colours, which carry its meaning (red grew, blue shrank), in 256
+/// colours: the flame graph and its table.
+#[test]
+fn snapshot_of_the_difference_view_with_colours() {
+    let paths = [
+        common::fixture("program.folded"),
+        common::fixture("program_slow.folded"),
+    ];
+    let mut ui = Ui::open_with(&paths, 100, 24, ColorSupport::Indexed);
+    ui.chars("d");
+    ui.chars("jjjj");
+    insta::assert_snapshot!("difference_100x24_colours", ui.styled());
+    ui.chars("3");
+    insta::assert_snapshot!("difference_100x24_table_colours", ui.styled());
 }
 
 /// A function's (name, file) total share of a folded file: the lines it appears in.
@@ -214,9 +231,9 @@ fn the_sandwich_table_gains_base_new_and_change_columns() {
 
 /// The chain of (name, file) from the root to `node` in one side of the side-by-side view.
 fn names_to(ui: &Ui, base: bool, node: obol::profile::NodeId) -> Vec<(String, String)> {
-    let sbs = ui.app.side_by_side.as_ref().unwrap();
+    let sbs = ui.app.side_by_side().unwrap();
     let side = if base { &sbs.base } else { &sbs.new };
-    let frames = &ui.app.files[side.file].set.frames;
+    let frames = &ui.app.files()[side.file].set.frames;
     let mut names = Vec::new();
     let mut at = Some(node);
     while let Some(n) = at {
@@ -241,7 +258,7 @@ fn s_keeps_selection_and_zoom_on_the_same_path_in_both() {
     );
     ui.chars("jjjjjj");
     let (left, right) = {
-        let sbs = ui.app.side_by_side.as_ref().unwrap();
+        let sbs = ui.app.side_by_side().unwrap();
         (
             sbs.base.view.selected.unwrap(),
             sbs.new.view.selected.unwrap(),
@@ -268,7 +285,7 @@ fn s_keeps_selection_and_zoom_on_the_same_path_in_both() {
     ui.chars("k");
     ui.enter();
     {
-        let sbs = ui.app.side_by_side.as_ref().unwrap();
+        let sbs = ui.app.side_by_side().unwrap();
         assert_eq!(sbs.base.view.zoom.len(), 1);
         assert_eq!(sbs.new.view.zoom.len(), 1);
         let (l, r) = (sbs.base.view.zoom[0], sbs.new.view.zoom[0]);
@@ -286,10 +303,10 @@ fn s_keeps_selection_and_zoom_on_the_same_path_in_both() {
         );
     }
     ui.esc();
-    let sbs = ui.app.side_by_side.as_ref().unwrap();
+    let sbs = ui.app.side_by_side().unwrap();
     assert!(sbs.base.view.zoom.is_empty() && sbs.new.view.zoom.is_empty());
     ui.chars("s");
-    assert!(ui.app.side_by_side.is_none());
+    assert!(ui.app.side_by_side().is_none());
 }
 
 #[test]

@@ -72,7 +72,7 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
     assert!(module(&without, "shop.pricing")["raw"]["complexity"].is_null());
 
     let mut ui = Ui::open(&[&prof], 160, 40);
-    ui.app.source_roots = vec![root];
+    ui.app.session.source_roots = vec![root];
     ui.chars("4");
     assert!(ui.row(1).contains("coupling from imports"), "{}", ui.row(1));
     // A factor unknown for every module gets no column: no bytes profile was given.
@@ -105,4 +105,53 @@ fn source_root_gives_the_pane_the_imports_and_complexity_of_the_sources() {
         plain.row(2)
     );
     assert_rows_match(&plain, &without);
+}
+
+/// `obol memory.speedscope.json time.folded`, `4`, `y` panicked: the rows named their function
+/// by its place among the time files only, one fewer than the files loaded. Each row's `y` and
+/// Enter now reach the time file's function.
+#[test]
+fn a_memory_file_before_the_time_file_leaves_every_row_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = dir.path().join("time.folded");
+    let memory = dir.path().join("memory.speedscope.json");
+    std::fs::write(&time, common::TIME_FOLDED).unwrap();
+    std::fs::write(
+        &memory,
+        r#"{"$schema":"https://www.speedscope.app/file-format-schema.json",
+            "shared":{"frames":[{"name":"main","file":"/nonexistent/app/main.py","line":3}]},
+            "profiles":[{"type":"sampled","name":"allocations","unit":"bytes","startValue":0,
+                         "endValue":100,"samples":[[0]],"weights":[100]}]}"#,
+    )
+    .unwrap();
+    let mut ui = Ui::open(&[&memory, &time], 120, 30);
+    ui.chars("4");
+    // Self time in the time file's unit (samples), not the memory file's bytes.
+    assert!(ui.status().ends_with("self time 6"), "{}", ui.status());
+    for (module, copied) in [
+        ("core.work", "work /nonexistent/app/core/work.py:10"),
+        ("core.store", "save /nonexistent/app/core/store.py:4"),
+    ] {
+        let row = module_rows(&ui)
+            .iter()
+            .position(|r| r.contains(&format!(" {module}")))
+            .unwrap_or_else(|| panic!("no row for {module}: {:#?}", module_rows(&ui)));
+        ui.chars("4");
+        for _ in 0..row {
+            ui.chars("j");
+        }
+        ui.chars("y");
+        assert_eq!(
+            ui.app.effect.take(),
+            Some(obol::tui::effects::Effect::Copy(copied.to_owned()))
+        );
+        // Enter: Sandwich of the time file, on that function.
+        ui.enter();
+        assert_eq!(ui.app.pane, obol::tui::action::Pane::Sandwich);
+        assert!(ui.status().starts_with(copied), "{}", ui.status());
+        ui.chars("4");
+        while ui.app.priority.as_ref().unwrap().selected > 0 {
+            ui.chars("k");
+        }
+    }
 }

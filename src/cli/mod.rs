@@ -209,6 +209,15 @@ pub enum CliError {
     Regression(String),
 }
 
+impl From<crate::tui::UiError> for CliError {
+    fn from(e: crate::tui::UiError) -> CliError {
+        match e {
+            crate::tui::UiError::Load(e) => CliError::Load(e),
+            crate::tui::UiError::Terminal(e) => CliError::Output(e),
+        }
+    }
+}
+
 impl CliError {
     /// The process's exit code: 1 for a failed regression gate, 2 for everything else.
     pub fn exit_code(&self) -> u8 {
@@ -304,7 +313,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             check_source_roots(&cli.source_root)?;
-            crate::tui::run(cli.files, cli.demo, cli.source_root)
+            Ok(crate::tui::run(cli.files, cli.demo, cli.source_root)?)
         }
     }
 }

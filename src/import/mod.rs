@@ -187,16 +187,13 @@ impl Loaded {
         }
     }
 
-    /// Builds the call trees left for later, adding what that had to say to the warnings.
+    /// Builds the call trees left for later (pstats' estimate), adding what that had to say
+    /// to the warnings.
     pub fn build_trees(&mut self) {
         if let Some(base) = &mut self.base {
             base.build_trees();
         }
-        for profile in &self.set.profiles {
-            if !profile.tree_is_built() {
-                let (_, warnings) = profile.tree_and_warnings();
-                self.warnings.extend_from_slice(warnings);
-            }
-        }
+        let warnings = pstats::estimate_trees(&mut self.set);
+        self.warnings.extend(warnings);
     }
 }

@@ -68,37 +68,49 @@ struct Read {
 }
 
 impl Read {
-    /// The profile, its call tree left to be estimated when first needed: the table is what
+    /// The profile, its call tree left to be estimated ([`estimate_trees`]): the table is what
     /// `summary` reads, and the estimate costs about as much as the reading.
     fn into_set(self) -> ProfileSet {
         let Read { stats, frames } = self;
         let total = stats.iter().map(|s| s.self_weight).sum();
-        let count = frames.function_count();
-        // The estimate names one function, the heaviest, when it has to start the tree there;
-        // the frame table is not at hand when it runs.
-        let fallback_name = tree::fallback_root(&stats)
-            .map(|at| frames.function(stats[at].func).name.clone())
-            .unwrap_or_default();
-        let recipe = move |stats: &[FunctionStats]| {
-            // Each function is a frame of its own, of the same number.
-            let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
-            let mut warnings = Vec::new();
-            let tree = tree::estimate_for(
-                count,
-                &frame_of_func,
-                |_| fallback_name.as_str(),
-                stats,
-                tree::MAX_NODES,
-                &mut warnings,
-            );
-            (tree, warnings)
-        };
-        let profile = Profile::with_tree_recipe("", Unit::Seconds, total, stats, Box::new(recipe));
         ProfileSet {
             frames,
-            profiles: vec![profile],
+            profiles: vec![Profile::without_tree("", Unit::Seconds, total, stats)],
         }
     }
+}
+
+/// Estimates the call tree of every profile that has exact function figures and no tree yet,
+/// from its caller edges; returns what the estimate had to tell the user (a tree cut short, a
+/// start chosen).
+pub fn estimate_trees(set: &mut ProfileSet) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let frames = &set.frames;
+    for profile in &mut set.profiles {
+        if profile.has_tree() {
+            continue;
+        }
+        let Some(stats) = &profile.function_stats else {
+            continue;
+        };
+        let count = frames.function_count();
+        // Each function is a frame of its own, of the same number.
+        let frame_of_func: Vec<FrameId> = (0..count as u32).map(FrameId).collect();
+        // The estimate names one function, the heaviest, when it has to start the tree there.
+        let fallback_name = tree::fallback_root(stats)
+            .map(|at| frames.function(stats[at].func).name.clone())
+            .unwrap_or_default();
+        let estimated = tree::estimate_for(
+            count,
+            &frame_of_func,
+            |_| fallback_name.as_str(),
+            stats,
+            tree::MAX_NODES,
+            &mut warnings,
+        );
+        profile.set_tree(estimated);
+    }
+    warnings
 }
 
 /// Files from this size on have their frame table built on a second thread as the functions

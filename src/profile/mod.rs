@@ -1,13 +1,12 @@
 //! The in-memory model every importer produces and every view reads. No UI code here.
 
 pub mod frame;
-mod lazy_tree;
 pub mod tree;
 pub mod unit;
 
+use std::sync::LazyLock;
+
 pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
-use lazy_tree::LazyTree;
-pub use lazy_tree::TreeRecipe;
 pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree};
 pub use unit::Unit;
 
@@ -64,8 +63,9 @@ pub struct Profile {
     /// The weight of the whole profile. For pstats this is `total_tt`, which the call tree (an
     /// estimate rebuilt from caller edges) need not match exactly.
     pub total: f64,
-    /// Read through [`Profile::tree`]: it may be built when first asked for.
-    tree: LazyTree,
+    /// Read through [`Profile::tree`]. `None` for a profile whose tree is an estimate not made
+    /// yet (pstats, read for its function table only): see [`Profile::set_tree`].
+    tree: Option<CallTree>,
     /// Samples in recorded order, where the format keeps it (speedscope).
     pub timeline: Option<Vec<TimelineSample>>,
     /// speedscope's `startValue`/`endValue`, where given.
@@ -82,7 +82,7 @@ impl Profile {
             name: name.into(),
             unit,
             total: tree.total(),
-            tree: LazyTree::built(tree),
+            tree: Some(tree),
             timeline: None,
             start_value: None,
             end_value: None,
@@ -90,20 +90,19 @@ impl Profile {
         }
     }
 
-    /// A profile whose tree is built from its function figures by `recipe` when first asked
-    /// for (pstats' estimate), not before.
-    pub fn with_tree_recipe(
+    /// A profile of exact function figures whose tree is yet to be estimated from them
+    /// (pstats'): an explicit step, [`Profile::set_tree`], for those who need the tree.
+    pub fn without_tree(
         name: impl Into<String>,
         unit: Unit,
         total: f64,
         function_stats: Vec<FunctionStats>,
-        recipe: TreeRecipe,
     ) -> Profile {
         Profile {
             name: name.into(),
             unit,
             total,
-            tree: LazyTree::pending(recipe),
+            tree: None,
             timeline: None,
             start_value: None,
             end_value: None,
@@ -111,20 +110,21 @@ impl Profile {
         }
     }
 
-    /// The call tree, built now if it was left for when it is needed.
+    /// The call tree; empty for a profile whose estimated tree was not made (it was read for
+    /// its function table only).
     pub fn tree(&self) -> &CallTree {
-        self.tree_and_warnings().0
+        static EMPTY: LazyLock<CallTree> = LazyLock::new(|| CallTreeBuilder::new().finish());
+        self.tree.as_ref().unwrap_or(&EMPTY)
     }
 
-    /// Whether the tree exists yet (a recipe's tree is built on first use).
-    pub fn tree_is_built(&self) -> bool {
-        self.tree.is_built()
+    /// Whether the tree exists (an estimated tree is made only when asked for).
+    pub fn has_tree(&self) -> bool {
+        self.tree.is_some()
     }
 
-    /// The call tree and what building it had to tell the user (an estimate cut short).
-    pub fn tree_and_warnings(&self) -> (&CallTree, &[String]) {
-        let stats = self.function_stats.as_deref().unwrap_or_default();
-        self.tree.get(stats)
+    /// Gives the profile its tree, once estimated.
+    pub fn set_tree(&mut self, tree: CallTree) {
+        self.tree = Some(tree);
     }
 }
 

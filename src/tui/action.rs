@@ -79,6 +79,10 @@ pub enum Action {
     Hide,
     /// Merge all threads of the file into one profile, and back.
     MergeThreads,
+    /// Frames by line sampled (as the file has them), or grouped by function, and back.
+    ByLine,
+    /// Paint the whole screen again.
+    Redraw,
     /// Copy the selected name and file:line to the clipboard (OSC 52, works over SSH).
     Copy,
     /// Open the selected function's file at its line in $EDITOR.
@@ -124,7 +128,9 @@ impl Action {
             Action::Right => "next sibling",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Zoom => "zoom to the selected frame / open the selected row",
+            Action::Zoom => {
+                "zoom to the selected frame / show the row's function in the flame pane"
+            }
             Action::Back => "zoom back out",
             Action::ResetZoom => "reset zoom",
             Action::Search => "search by regex (filters the Sandwich table)",
@@ -140,6 +146,8 @@ impl Action {
             Action::Focus => "focus on the selected function (Esc leaves)",
             Action::Hide => "hide frames by regex, or only my code / show all",
             Action::MergeThreads => "merge all threads / split again",
+            Action::ByLine => "frames by line sampled / grouped by function",
+            Action::Redraw => "repaint the screen",
             Action::Copy => "copy name and file:line (OSC 52)",
             Action::OpenEditor => "open the file at that line in $EDITOR",
             Action::Difference => "difference of two files: red grew, blue shrank",

@@ -1,69 +1,87 @@
-//! The application state, `update(Action)`, and the one event loop.
+//! The application state and `update(Action)`.
 //!
-//! One channel carries everything that can happen: terminal input (from an input thread),
-//! signals (from a signal thread) and finished loads. The loop draws only after something
-//! changed, and blocks otherwise. `update` changes state only; what reaches outside (the
-//! clipboard, the editor) is left as an [`Effect`] for the loop to carry out.
-
-use std::io;
-use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver};
+//! The state is a session (files and options, session.rs), the one view derived from it
+//! (view.rs) and what each pane keeps of its own (zoom, scroll, sort). Changing an option asks
+//! for a new view: `update` leaves a [`Job`] that the event loop (event_loop.rs) runs on a
+//! worker, and `finish` installs its result. `update` changes state only; what reaches outside
+//! (the clipboard, the editor) is left as an [`Effect`] for the loop to carry out.
 
 use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
 
 use super::action::{Action, Pane};
 use super::difference::Difference;
-use super::effects::{self, Effect};
+use super::effects::Effect;
 use super::panes::flame::FlameView;
 use super::panes::priority::PriorityView;
 use super::panes::sandwich::SandwichView;
 use super::search::{Prompt, PromptKind, Search};
+use super::selection::Selection;
+use super::session::{FunctionRef, ProfileRef, Session};
 use super::side_by_side::SideBySide;
-use super::terminal;
-use super::theme::{ColorSupport, Theme};
-use super::trees::{Trees, ViewOptions, derive};
-use super::{input, keymap};
+use super::theme::Theme;
+use super::view::{Compare, Options, View};
+use super::work::{Done, Job};
 use crate::analysis::flame::ChildOrder;
-use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
-use crate::analysis::summary::{SortKey, function_table};
 use crate::import::{LoadError, Loaded};
-use crate::profile::{CallTree, FuncId, Profile, ProfileSet};
+use crate::profile::{CallTree, Profile, ProfileSet};
 
 /// Below this the UI says so instead of drawing.
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
 
-/// One profile among all loaded files: a thread of a file, or a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProfileRef {
-    pub file: usize,
-    pub profile: usize,
+/// The comparison shown, as `Options::compare` asks.
+pub enum Comparison {
+    Off,
+    /// Asked for, and being computed on a worker.
+    Computing,
+    Difference(Box<Difference>),
+    SideBySide(Box<SideBySide>),
+}
+
+impl Comparison {
+    /// The comparison `compare` asks for of the first two files, the flame pane's trees in
+    /// `order`; side by side groups frames by function unless `by_line`.
+    pub fn of(files: &[Loaded], compare: Compare, order: ChildOrder, by_line: bool) -> Comparison {
+        match compare {
+            Compare::Off => Comparison::Off,
+            Compare::Difference => Difference::new(files)
+                .map_or(Comparison::Off, |d| Comparison::Difference(Box::new(d))),
+            Compare::SideBySide => SideBySide::new(files, order, by_line)
+                .map_or(Comparison::Off, |s| Comparison::SideBySide(Box::new(s))),
+        }
+    }
 }
 
 pub struct App {
-    pub files: Vec<Loaded>,
-    pub profiles: Vec<ProfileRef>,
-    pub current: usize,
+    pub session: Session,
+    /// Derived from the session; `None` while a new one is computed.
+    pub view: Option<View>,
+    /// What is being computed, for the status line ("computing …").
+    pub computing: Option<&'static str>,
+    /// Counts view requests: a result for an older one is dropped.
+    generation: u64,
+    /// The same for comparisons.
+    compare_generation: u64,
+    /// Work asked for by the last update, for the event loop to start.
+    jobs: Vec<Job>,
     pub pane: Pane,
-    pub options: ViewOptions,
-    /// What the flame panes draw, derived from the profile and `options`.
-    pub trees: Trees,
+    /// The flame pane Enter in Sandwich or Priority returns to.
+    pub flame_pane: Pane,
+    /// The function selected, and the call path to it: shared by every pane.
+    pub selection: Selection,
     pub time_order: FlameView,
     pub left_heavy: FlameView,
     pub sandwich: SandwichView,
     pub priority: Option<PriorityView>,
-    /// `--source-root`: where Priority looks for the profiled sources.
-    pub source_roots: Vec<PathBuf>,
-    /// The difference view of the first two files, while `d` has it on.
-    pub difference: Option<Difference>,
-    /// The first two files side by side, while `s` has it on.
-    pub side_by_side: Option<SideBySide>,
+    priority_asked: bool,
+    pub comparison: Comparison,
     pub search: Option<Search>,
     pub prompt: Option<Prompt>,
     pub help: bool,
     pub heat: bool,
     pub theme: Theme,
+    /// The size the layout was made for; drawing at another size lays out again first.
     pub size: Rect,
     pub quit: bool,
     /// A one-line message for the status bar (a bad regex, say).
@@ -73,14 +91,8 @@ pub struct App {
 }
 
 impl App {
+    /// The app for `files`; the first view is asked for, not yet derived (see [`App::settle`]).
     pub fn new(files: Vec<Loaded>, theme: Theme, size: Rect) -> App {
-        let profiles = files
-            .iter()
-            .enumerate()
-            .flat_map(|(file, l)| {
-                (0..l.set.profiles.len()).map(move |profile| ProfileRef { file, profile })
-            })
-            .collect();
         let message = files
             .iter()
             .flat_map(|f| {
@@ -89,25 +101,22 @@ impl App {
                     .map(move |w| format!("{}: {w}", f.path.display()))
             })
             .next();
-        let empty = Trees {
-            merged: None,
-            time_order: None,
-            hidden_share: 0.0,
-        };
         let mut app = App {
-            files,
-            profiles,
-            current: 0,
+            session: Session::new(files),
+            view: None,
+            computing: None,
+            generation: 0,
+            compare_generation: 0,
+            jobs: Vec::new(),
             pane: Pane::TimeOrder,
-            options: ViewOptions::default(),
-            trees: empty,
+            flame_pane: Pane::LeftHeavy,
+            selection: Selection::default(),
             time_order: FlameView::new(ChildOrder::Alphabetical),
             left_heavy: FlameView::new(ChildOrder::HeaviestFirst),
-            sandwich: SandwichView::new(Vec::new()),
+            sandwich: SandwichView::new(&[]),
             priority: None,
-            source_roots: Vec::new(),
-            difference: None,
-            side_by_side: None,
+            priority_asked: false,
+            comparison: Comparison::Off,
             search: None,
             prompt: None,
             help: false,
@@ -118,53 +127,75 @@ impl App {
             message,
             effect: None,
         };
-        app.switch_profile(0);
+        app.rederive();
         app
     }
 
+    /// Runs the work asked for here and now, as the tests and benches want it.
+    pub fn settle(&mut self) {
+        while let Some(job) = self.take_job() {
+            self.finish(job.run());
+        }
+    }
+
+    /// The next job for the event loop to start.
+    pub fn take_job(&mut self) -> Option<Job> {
+        (!self.jobs.is_empty()).then(|| self.jobs.remove(0))
+    }
+
+    pub fn files(&self) -> &[Loaded] {
+        &self.session.files
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.session.options
+    }
+
     pub fn profile_ref(&self) -> ProfileRef {
-        self.profiles[self.current]
+        self.session.profile_ref()
     }
 
     pub fn loaded(&self) -> &Loaded {
-        &self.files[self.profile_ref().file]
+        self.session.loaded()
     }
 
     pub fn set(&self) -> &ProfileSet {
-        &self.loaded().set
+        self.session.set()
     }
 
     pub fn profile(&self) -> &Profile {
-        let r = self.profile_ref();
-        &self.files[r.file].set.profiles[r.profile]
+        self.session.profile()
     }
 
-    /// The weight the flame panes' shares are of: the profile's, or with threads merged the
-    /// whole file's.
+    /// The weight every share is of.
     pub fn shown_total(&self) -> f64 {
-        if self.options.merge_threads && self.set().profiles.len() > 1 {
-            self.set().total()
-        } else {
-            self.profile().total
-        }
+        self.view.as_ref().map_or(0.0, |v| v.total)
     }
 
     /// Whether pane 1 shows Time Order (the profile keeps sample order) or the Flamegraph.
     pub fn has_time_order(&self) -> bool {
-        self.trees.time_order.is_some()
-    }
-
-    /// The tree a flame pane shows.
-    pub fn tree_for(&self, pane: Pane) -> &CallTree {
-        match (pane, &self.trees.time_order) {
-            (Pane::TimeOrder, Some(tree)) => tree,
-            _ => self.merged_tree(),
+        match &self.view {
+            Some(view) => view.time_order.is_some(),
+            None => self.profile().timeline.is_some() && !self.session.merges(),
         }
     }
 
-    /// The merged tree shown: derived, or the profile's own.
-    pub fn merged_tree(&self) -> &CallTree {
-        self.trees.merged.as_ref().unwrap_or(self.profile().tree())
+    /// The tree a flame pane shows (`None` while the view is computed).
+    pub fn tree_for(&self, pane: Pane) -> Option<&CallTree> {
+        let view = self.view.as_ref()?;
+        Some(match pane {
+            Pane::TimeOrder => view.time_order_tree(&self.session.files),
+            _ => view.tree(&self.session.files),
+        })
+    }
+
+    /// The flame view of a flame pane.
+    pub fn flame(&self, pane: Pane) -> &FlameView {
+        if pane == Pane::TimeOrder {
+            &self.time_order
+        } else {
+            &self.left_heavy
+        }
     }
 
     /// The area panes draw in: everything but the tab bar and the two status lines.
@@ -172,98 +203,176 @@ impl App {
         Rect::new(0, 1, self.size.width, self.size.height.saturating_sub(3))
     }
 
-    pub(super) fn switch_profile(&mut self, index: usize) {
-        self.current = index;
-        self.options.focus = None;
-        let profile = self.profile();
-        let rows = function_table(self.set(), &[profile], SortKey::SelfWeight);
-        self.sandwich = SandwichView::new(rows);
-        self.priority = None;
-        self.rebuild_trees();
-        if let Some(search) = &self.search {
-            let regex = search.regex.clone();
-            self.apply_search(Some(regex));
+    /// Whether a comparison takes the flame panes.
+    pub fn comparing_in_flame(&self) -> bool {
+        !matches!(self.comparison, Comparison::Off)
+            && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy)
+    }
+
+    pub fn difference(&self) -> Option<&Difference> {
+        match &self.comparison {
+            Comparison::Difference(d) => Some(d),
+            _ => None,
         }
     }
 
-    /// Derives the trees again after the profile or a view option changed.
-    pub(super) fn rebuild_trees(&mut self) {
-        let r = self.profile_ref();
-        let set = &self.files[r.file].set;
-        self.trees = derive(set, &set.profiles[r.profile], &self.options);
-        self.time_order.order = if self.trees.time_order.is_some() {
-            ChildOrder::Stored
+    pub fn side_by_side(&self) -> Option<&SideBySide> {
+        match &self.comparison {
+            Comparison::SideBySide(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Changes the options and asks for the view they give.
+    pub(super) fn set_options(&mut self, change: impl FnOnce(&mut Options)) {
+        change(&mut self.session.options);
+        self.rederive();
+    }
+
+    /// Asks for the view of the current options; the one shown is dropped meanwhile.
+    fn rederive(&mut self) {
+        self.generation += 1;
+        if let Some(old) = self.view.take() {
+            drop_elsewhere(old);
+        }
+        self.computing = Some(if self.session.options.collapse_recursion {
+            "collapsing recursion"
+        } else if self.session.merges() {
+            "merging threads"
         } else {
-            ChildOrder::Alphabetical
-        };
-        self.time_order.clear();
-        self.left_heavy.clear();
-        self.relayout();
+            "deriving the view"
+        });
+        self.jobs.retain(|j| !matches!(j, Job::View { .. }));
+        self.jobs.push(Job::View {
+            generation: self.generation,
+            files: self.session.files.clone(),
+            profiles: self.session.profiles.clone(),
+            options: self.session.options.clone(),
+        });
+    }
+
+    /// Installs a finished job's result.
+    pub fn finish(&mut self, done: Done) {
+        match done {
+            Done::View(generation, view) if generation == self.generation => {
+                self.time_order.order = if view.time_order.is_some() {
+                    ChildOrder::Stored
+                } else {
+                    ChildOrder::Alphabetical
+                };
+                self.time_order.clear();
+                self.left_heavy.clear();
+                let keep_sort = self.sandwich.sort;
+                self.sandwich = SandwichView::new(&view.table);
+                let set = &self.session.files[view.file].set;
+                while self.sandwich.sort != keep_sort {
+                    self.sandwich.cycle_sort(&view.table, set);
+                }
+                self.view = Some(*view);
+                self.computing = None;
+                if let Some(search) = &self.search {
+                    let regex = search.regex.clone();
+                    self.apply_search(Some(regex));
+                }
+                self.relayout();
+                self.place_selection();
+            }
+            // For options changed since: not wanted, and freed where it costs the UI nothing.
+            Done::View(_, stale) => drop_elsewhere(stale),
+            Done::Compare(generation, comparison) if generation == self.compare_generation => {
+                self.comparison = *comparison;
+                if self.view.is_some() {
+                    self.computing = None;
+                }
+                self.relayout();
+            }
+            Done::Compare(_, stale) => drop_elsewhere(stale),
+            Done::Priority(report) => {
+                self.priority = Some(PriorityView::new(*report, &self.session.files));
+                if self.view.is_some() {
+                    self.computing = None;
+                }
+                self.relayout();
+            }
+        }
+    }
+
+    pub(super) fn switch_profile(&mut self, index: usize) {
+        let same_file = self.session.profiles[index].file == self.profile_ref().file;
+        if !same_file {
+            self.selection = Selection::default();
+        }
+        self.set_options(|o| {
+            o.current = index;
+            o.focus = None;
+        });
     }
 
     /// Recomputes the layout of the pane shown; called after anything that changes it.
     pub(super) fn relayout(&mut self) {
         let body = self.body();
-        let r = self.profile_ref();
-        let set = &self.files[r.file].set;
-        let merged = self
-            .trees
-            .merged
-            .as_ref()
-            .unwrap_or(set.profiles[r.profile].tree());
+        let files = &self.session.files;
+        match (&mut self.comparison, self.pane) {
+            (Comparison::SideBySide(sbs), Pane::TimeOrder | Pane::LeftHeavy) => {
+                sbs.relayout(files, body);
+                return;
+            }
+            (Comparison::Difference(d), Pane::TimeOrder | Pane::LeftHeavy) => {
+                d.view.relayout(&d.diff.tree, &d.diff.frames, body);
+                return;
+            }
+            _ => {}
+        }
+        if self.pane == Pane::Priority {
+            if let Some(view) = &mut self.priority {
+                view.relayout(body);
+            } else if !self.priority_asked {
+                self.priority_asked = true;
+                self.computing = Some("ranking modules");
+                self.jobs.push(Job::Priority {
+                    files: files.clone(),
+                    source_roots: self.session.source_roots.clone(),
+                });
+            }
+            return;
+        }
+        let Some(view) = &self.view else {
+            return;
+        };
+        let frames = &files[view.file].set.frames;
         match self.pane {
-            Pane::TimeOrder | Pane::LeftHeavy if self.side_by_side.is_some() => {
-                if let Some(sbs) = &mut self.side_by_side {
-                    sbs.relayout(&self.files, body);
-                }
-            }
-            Pane::TimeOrder | Pane::LeftHeavy if self.difference.is_some() => {
-                if let Some(d) = &mut self.difference {
-                    d.view.relayout(&d.diff.tree, &d.diff.frames, body);
-                }
-            }
-            Pane::TimeOrder => {
-                let tree = self.trees.time_order.as_ref().unwrap_or(merged);
-                self.time_order.relayout(tree, &set.frames, body);
-            }
-            Pane::LeftHeavy => self.left_heavy.relayout(merged, &set.frames, body),
+            Pane::TimeOrder => self
+                .time_order
+                .relayout(view.time_order_tree(files), frames, body),
+            Pane::LeftHeavy => self.left_heavy.relayout(view.tree(files), frames, body),
             Pane::Sandwich => {
+                if let Comparison::Difference(_) = self.comparison {
+                    return;
+                }
                 self.sandwich
-                    .relayout(set.profiles[r.profile].tree(), &set.frames, body)
+                    .relayout(&view.table, view.tree(files), &view.index, frames, body)
             }
-            Pane::Priority => {
-                if self.priority.is_none() {
-                    self.priority = Some(PriorityView::new(self.priority_report()));
-                }
-                if let Some(view) = &mut self.priority {
-                    view.relayout(body);
-                }
-            }
+            Pane::Priority => {}
         }
         self.update_search_counts();
-    }
-
-    fn priority_report(&self) -> PriorityReport {
-        crate::analysis::priority_report::priority_report(
-            &self.files,
-            &self.source_roots,
-            Weights::default(),
-        )
-        .unwrap_or_else(|_| PriorityReport {
-            weights: Weights::default(),
-            graph_source: GraphSource::Calls,
-            modules: Vec::new(),
-        })
     }
 
     /// Applies one action. Everything the user can do goes through here.
     pub fn update(&mut self, action: Action) {
         self.message = None;
+        if let Action::Resize { width, height } = action {
+            self.resize(width, height);
+            return;
+        }
+        if action == Action::Redraw {
+            self.effect = Some(Effect::Repaint);
+            return;
+        }
         if self.prompt.is_some() {
             self.update_prompt(action);
             return;
         }
-        if self.help && !matches!(action, Action::Resize { .. } | Action::Quit) {
+        if self.help && action != Action::Quit {
             if matches!(action, Action::Help | Action::Back) {
                 self.help = false;
             }
@@ -279,24 +388,21 @@ impl App {
                 self.show(Pane::ALL[(self.pane.index() + n - 1) % n]);
             }
             Action::PrevProfile | Action::NextProfile => {
-                let n = self.profiles.len();
+                let n = self.session.profiles.len();
+                let current = self.session.options.current;
                 let next = if action == Action::NextProfile {
-                    (self.current + 1) % n
+                    (current + 1) % n
                 } else {
-                    (self.current + n - 1) % n
+                    (current + n - 1) % n
                 };
-                if next != self.current {
+                if next != current {
                     self.switch_profile(next);
                 }
             }
-            Action::Resize { width, height } => {
-                self.size = Rect::new(0, 0, width, height);
-                self.relayout();
-            }
             Action::Search => self.prompt = Some(Prompt::new(PromptKind::Search)),
             Action::Hide => {
-                if self.options.hidden.take().is_some() {
-                    self.rebuild_trees();
+                if self.session.options.hidden.is_some() {
+                    self.set_options(|o| o.hidden = None);
                 } else {
                     self.prompt = Some(Prompt::new(PromptKind::Hide));
                 }
@@ -308,79 +414,54 @@ impl App {
                 self.left_heavy.icicle = icicle;
             }
             Action::CollapseRecursion => {
-                self.options.collapse_recursion = !self.options.collapse_recursion;
-                self.rebuild_trees();
+                self.set_options(|o| o.collapse_recursion = !o.collapse_recursion)
+            }
+            Action::ByLine => {
+                self.set_options(|o| o.by_line = !o.by_line);
+                if self.session.options.compare == Compare::SideBySide {
+                    self.ask_comparison();
+                }
+                self.message = Some(if self.session.options.by_line {
+                    "frames by line sampled (L groups them by function again)".into()
+                } else {
+                    "frames grouped by function (L shows them by line)".into()
+                });
             }
             Action::MergeThreads => {
                 if self.set().profiles.len() > 1 {
-                    self.options.merge_threads = !self.options.merge_threads;
-                    self.rebuild_trees();
+                    self.set_options(|o| o.merge_threads = !o.merge_threads);
                 } else {
                     self.message = Some("this file has one profile: nothing to merge".into());
                 }
             }
             Action::Focus => match self.selected_function() {
-                Some(func) => {
-                    self.options.focus = Some(func);
-                    self.rebuild_trees();
+                Some(f) if f.file == self.profile_ref().file => {
+                    self.set_options(|o| o.focus = Some(f.func));
                     if self.pane == Pane::Sandwich || self.pane == Pane::Priority {
                         self.show(Pane::LeftHeavy);
                     }
                 }
-                None => self.message = Some("nothing selected to focus on".into()),
+                _ => self.message = Some("nothing selected to focus on".into()),
             },
             Action::Copy | Action::OpenEditor => self.request_effect(action),
-            Action::SideBySide => {
-                if self.side_by_side.take().is_none() {
-                    if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
-                        self.pane = Pane::LeftHeavy;
-                    }
-                    let order = if self.pane == Pane::LeftHeavy {
-                        ChildOrder::HeaviestFirst
-                    } else {
-                        ChildOrder::Alphabetical
-                    };
-                    self.side_by_side = SideBySide::new(&self.files, order);
-                    if self.side_by_side.is_none() {
-                        self.message = Some("side by side needs two files: obol BASE NEW".into());
-                    } else {
-                        self.difference = None;
-                    }
+            Action::SideBySide => self.toggle_compare(Compare::SideBySide),
+            Action::Difference => self.toggle_compare(Compare::Difference),
+            _ if self.comparing_in_flame() => match &mut self.comparison {
+                Comparison::SideBySide(sbs) => sbs.update(&self.session.files, action),
+                Comparison::Difference(d) => d.update(action),
+                Comparison::Computing => {
+                    self.message = Some("still computing: q quits".into());
                 }
-                self.relayout();
-            }
-            Action::Difference => {
-                self.side_by_side = None;
-                if self.difference.take().is_none() {
-                    self.difference = Difference::new(self);
-                    if self.difference.is_none() {
-                        self.message =
-                            Some("the difference view needs two files: obol BASE NEW".into());
-                    } else if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
-                        self.pane = Pane::LeftHeavy;
-                    }
-                }
-                self.relayout();
-            }
-            _ if self.side_by_side.is_some()
-                && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) =>
-            {
-                if let Some(sbs) = &mut self.side_by_side {
-                    sbs.update(&self.files, action);
-                }
-            }
-            _ if self.difference.is_some() && self.pane == Pane::Sandwich => {
+                Comparison::Off => {}
+            },
+            _ if self.pane == Pane::Sandwich && self.difference().is_some() => {
                 let page = usize::from(self.body().height.saturating_sub(2)).max(1);
-                if let Some(d) = &mut self.difference {
+                if let Comparison::Difference(d) = &mut self.comparison {
                     d.update_table(action, page);
                 }
             }
-            _ if self.difference.is_some()
-                && matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) =>
-            {
-                if let Some(d) = &mut self.difference {
-                    d.update(action);
-                }
+            _ if self.view.is_none() && self.pane != Pane::Priority => {
+                self.message = Some("still computing: q quits".into());
             }
             _ => match self.pane {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
@@ -390,245 +471,111 @@ impl App {
         }
     }
 
-    fn show(&mut self, pane: Pane) {
+    /// Lays out for a new terminal size.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.size = Rect::new(0, 0, width, height);
+        self.relayout();
+    }
+
+    /// Turns a comparison on (the other one off), or off when it is the one shown.
+    fn toggle_compare(&mut self, compare: Compare) {
+        if self.session.options.compare == compare {
+            self.session.options.compare = Compare::Off;
+            // A comparison still being computed is dropped when it arrives.
+            self.compare_generation += 1;
+            self.comparison = Comparison::Off;
+            self.relayout();
+            return;
+        }
+        if self.session.files.len() < 2 {
+            self.message = Some(match compare {
+                Compare::SideBySide => "side by side needs two files: obol BASE NEW".into(),
+                _ => "the difference view needs two files: obol BASE NEW".into(),
+            });
+            return;
+        }
+        if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
+            self.pane = Pane::LeftHeavy;
+        }
+        self.session.options.compare = compare;
+        self.ask_comparison();
+    }
+
+    /// Asks a worker for the comparison the options ask for, in the flame pane's order.
+    pub(super) fn ask_comparison(&mut self) {
+        let options = &self.session.options;
+        if options.compare == Compare::Off {
+            self.comparison = Comparison::Off;
+            return;
+        }
+        self.compare_generation += 1;
+        self.comparison = Comparison::Computing;
+        self.computing = Some("comparing the two files");
+        self.jobs.push(Job::Compare {
+            generation: self.compare_generation,
+            files: self.session.files.clone(),
+            compare: options.compare,
+            order: if self.pane == Pane::TimeOrder {
+                ChildOrder::Alphabetical
+            } else {
+                ChildOrder::HeaviestFirst
+            },
+            by_line: options.by_line,
+        });
+    }
+
+    pub(super) fn show(&mut self, pane: Pane) {
+        let from = self.pane;
         self.pane = pane;
+        if matches!(pane, Pane::TimeOrder | Pane::LeftHeavy) {
+            self.flame_pane = pane;
+        }
         // Side by side lives in the flame panes, each in its own order.
-        if self.side_by_side.is_some() {
-            self.side_by_side = match pane {
-                Pane::LeftHeavy => SideBySide::new(&self.files, ChildOrder::HeaviestFirst),
-                Pane::TimeOrder => SideBySide::new(&self.files, ChildOrder::Alphabetical),
-                _ => None,
-            };
+        if self.session.options.compare == Compare::SideBySide
+            && from != pane
+            && matches!(pane, Pane::TimeOrder | Pane::LeftHeavy)
+        {
+            self.ask_comparison();
         }
         self.relayout();
+        self.place_selection();
     }
 
     /// The function under the selection of the pane shown.
-    pub fn selected_function(&self) -> Option<FuncId> {
-        let frames = &self.set().frames;
-        match self.pane {
+    pub fn selected_function(&self) -> Option<FunctionRef> {
+        if self.pane == Pane::Priority {
+            return self.priority.as_ref().and_then(|p| p.selected_target());
+        }
+        let view = self.view.as_ref()?;
+        let func = match self.pane {
             Pane::TimeOrder | Pane::LeftHeavy => {
-                let view = if self.pane == Pane::TimeOrder {
-                    &self.time_order
-                } else {
-                    &self.left_heavy
-                };
-                let tree = self.tree_for(self.pane);
-                view.selected
-                    .and_then(|n| tree.frame(n))
-                    .map(|f| frames.func_of(f))
+                let tree = self.tree_for(self.pane)?;
+                let frame = self.flame(self.pane).selected.and_then(|n| tree.frame(n))?;
+                self.session.files[view.file].set.frames.func_of(frame)
             }
-            Pane::Sandwich => self.sandwich.selected_function(),
-            Pane::Priority => self
-                .priority
-                .as_ref()
-                .and_then(|p| p.report.modules.get(p.selected))
-                .and_then(|m| m.heaviest_function)
-                .filter(|(file, _)| *file == self.profile_ref().file)
-                .map(|(_, func)| func),
-        }
+            _ => self.sandwich.selected_function(&view.table)?,
+        };
+        Some(FunctionRef {
+            file: view.file,
+            func,
+        })
     }
+}
 
-    fn request_effect(&mut self, action: Action) {
-        let Some(func) = self.selected_function() else {
-            self.message = Some("nothing selected".into());
-            return;
-        };
-        let function = self.set().frames.function(func);
-        // In a flame pane the selected frame's own line, as the status line shows it.
-        let line = match self.pane {
-            Pane::TimeOrder | Pane::LeftHeavy => {
-                let view = if self.pane == Pane::TimeOrder {
-                    &self.time_order
-                } else {
-                    &self.left_heavy
-                };
-                let tree = self.tree_for(self.pane);
-                view.selected
-                    .and_then(|n| tree.frame(n))
-                    .and_then(|f| self.set().frames.frame(f).line)
-            }
-            _ => function.line,
-        };
-        let place = match (&function.file, line) {
-            (Some(file), Some(line)) => format!("{file}:{line}"),
-            (Some(file), None) => file.clone(),
-            _ => String::new(),
-        };
-        self.effect = match (action, &function.file) {
-            (Action::Copy, _) => Some(Effect::Copy(
-                format!("{} {place}", function.name).trim().to_owned(),
-            )),
-            (_, Some(file)) => Some(Effect::Edit {
-                file: file.clone(),
-                line,
-            }),
-            (_, None) => {
-                self.message = Some(format!("{} has no file", function.name));
-                None
-            }
-        };
-    }
-
-    fn update_flame(&mut self, action: Action) {
-        let r = self.profiles[self.current];
-        let set = &self.files[r.file].set;
-        let merged = self
-            .trees
-            .merged
-            .as_ref()
-            .unwrap_or(set.profiles[r.profile].tree());
-        let (tree, view) = match self.pane {
-            Pane::TimeOrder => (
-                self.trees.time_order.as_ref().unwrap_or(merged),
-                &mut self.time_order,
-            ),
-            _ => (merged, &mut self.left_heavy),
-        };
-        match action {
-            Action::NextMatch | Action::PrevMatch => {
-                self.jump_to_match(action == Action::NextMatch)
-            }
-            // Out of the zoom history first, then out of focus.
-            Action::Back => {
-                if !view.apply(tree, &set.frames, action) && self.options.focus.take().is_some() {
-                    self.rebuild_trees();
-                }
-            }
-            _ => {
-                view.apply(tree, &set.frames, action);
-            }
-        }
-    }
-
-    fn update_sandwich(&mut self, action: Action) {
-        let page = (self.sandwich.table_area.height.saturating_sub(2) as isize).max(1);
-        match action {
-            Action::Up | Action::ScrollUp | Action::PrevMatch => self.sandwich.move_by(-1),
-            Action::Down | Action::ScrollDown | Action::NextMatch => self.sandwich.move_by(1),
-            Action::PageUp => self.sandwich.move_by(-page),
-            Action::PageDown => self.sandwich.move_by(page),
-            Action::CycleSort => {
-                let r = self.profile_ref();
-                self.sandwich.cycle_sort(&self.files[r.file].set);
-            }
-            Action::Click { column, row } => {
-                let area = self.sandwich.table_area;
-                if column >= area.x && column < area.right() && row > area.y && row < area.bottom()
-                {
-                    let target = self.sandwich.offset + usize::from(row - area.y - 1);
-                    if target < self.sandwich.visible.len() {
-                        self.sandwich.selected = target;
-                    }
-                }
-            }
-            Action::Back => self.apply_search(None),
-            _ => {}
-        }
-        self.relayout();
-    }
-
-    fn update_priority(&mut self, action: Action) {
-        let Some(view) = &mut self.priority else {
-            return;
-        };
-        match action {
-            Action::Up | Action::ScrollUp => view.move_by(-1),
-            Action::Down | Action::ScrollDown => view.move_by(1),
-            Action::PageUp => view.move_by(-10),
-            Action::PageDown => view.move_by(10),
-            Action::Zoom => {
-                let target = view
-                    .report
-                    .modules
-                    .get(view.selected)
-                    .and_then(|m| m.heaviest_function);
-                // The report numbers time files in load order; its first profile stands for it.
-                if let Some((file, func)) = target
-                    && let Some(profile) = self.profiles.iter().position(|p| p.file == file)
-                {
-                    if self.profile_ref().file != file {
-                        self.switch_profile(profile);
-                    }
-                    self.sandwich.select_function(func);
-                    self.show(Pane::Sandwich);
-                }
-            }
-            _ => {}
-        }
-    }
+/// Frees `value` on a thread of its own: a large file's trees take a while to free, which the
+/// UI thread should not wait for.
+fn drop_elsewhere<T: Send + 'static>(value: T) {
+    std::thread::spawn(move || drop(value));
 }
 
 /// Everything the loop waits for.
 pub enum Event {
     Terminal(TermEvent),
-    /// SIGTERM, SIGHUP or SIGINT.
-    Signal,
+    /// SIGTERM, SIGHUP or SIGINT, by number.
+    Signal(i32),
     /// The terminal went away (input failed).
     Hangup,
     Loaded(Box<Result<Loaded, LoadError>>),
-}
-
-/// Loads `paths` (and the demo, if asked) while showing progress, then runs the UI until quit.
-/// Returns the first load error, after restoring the terminal.
-pub fn run(
-    paths: Vec<PathBuf>,
-    demo: bool,
-    source_roots: Vec<PathBuf>,
-) -> Result<(), crate::cli::CliError> {
-    let (sender, receiver) = mpsc::channel::<Event>();
-    let (mut tui, guard) = terminal::enter()?;
-    input::spawn_input(sender.clone());
-    input::spawn_signals(sender.clone());
-    let expected = paths.len() + usize::from(demo);
-    input::spawn_loader(paths, demo, sender);
-    let theme = Theme::new(ColorSupport::detect());
-    let files = super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)?;
-    let Some(files) = files else {
-        drop(guard);
-        return Ok(());
-    };
-    let area = tui.size()?;
-    let mut app = App::new(files, theme, Rect::new(0, 0, area.width, area.height));
-    app.source_roots = source_roots;
-    event_loop(&mut tui, &receiver, &mut app)?;
-    drop(guard);
-    Ok(())
-}
-
-fn event_loop(
-    tui: &mut terminal::Tui,
-    receiver: &Receiver<Event>,
-    app: &mut App,
-) -> io::Result<()> {
-    let mut clicks = keymap::Clicks::default();
-    let mut dirty = true;
-    loop {
-        if dirty {
-            tui.draw(|frame| super::panes::render(app, frame))?;
-            dirty = false;
-        }
-        let Ok(event) = receiver.recv() else {
-            return Ok(());
-        };
-        let action = match event {
-            Event::Terminal(TermEvent::Key(key)) => keymap::action_for(&key, app.prompt.is_some()),
-            Event::Terminal(TermEvent::Mouse(mouse)) => clicks.action(mouse),
-            Event::Terminal(TermEvent::Resize(width, height)) => {
-                Some(Action::Resize { width, height })
-            }
-            Event::Terminal(_) | Event::Loaded(_) => None,
-            Event::Signal | Event::Hangup => Some(Action::Quit),
-        };
-        if let Some(action) = action {
-            app.update(action);
-            dirty = true;
-        }
-        if let Some(effect) = app.effect.take() {
-            app.message = Some(effects::run(effect, tui));
-        }
-        if app.quit {
-            return Ok(());
-        }
-    }
+    /// A worker finished.
+    Done(Done),
 }

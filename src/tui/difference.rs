@@ -3,11 +3,11 @@
 //! the second (new). Frames present on one side only stay in the picture.
 
 use super::action::Action;
-use super::app::App;
 use super::panes::flame::FlameView;
 use crate::analysis::diff::{self as function_diff, DiffRow, DiffSort};
 use crate::analysis::diff_tree::{DiffTree, diff_tree};
 use crate::analysis::flame::ChildOrder;
+use crate::import::Loaded;
 use crate::profile::NodeId;
 
 /// The order of the difference table: largest change first, or by name.
@@ -41,8 +41,8 @@ pub struct Difference {
 impl Difference {
     /// The first two files, each with its first profile (all threads merged when it has several,
     /// so that files with different thread ids still compare).
-    pub fn new(app: &App) -> Option<Difference> {
-        let (base, new) = (app.files.first()?, app.files.get(1)?);
+    pub fn new(files: &[Loaded]) -> Option<Difference> {
+        let (base, new) = (files.first()?, files.get(1)?);
         let merged = |set: &crate::profile::ProfileSet| match set.profiles.as_slice() {
             [one] => one.tree().clone(),
             many => crate::analysis::transform::merge(

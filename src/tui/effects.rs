@@ -1,9 +1,13 @@
-//! What an action asks of the world outside the state: the clipboard and the editor. `update`
-//! only records the request; the event loop carries it out, since it owns the terminal.
+//! What an action asks of the world outside the state: the clipboard, the editor and a full
+//! repaint. `update` only records the request; the event loop carries it out, since it owns the
+//! terminal.
 
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
+use super::input::InputControl;
 use super::terminal::{self, Tui};
 
 /// A request left by `update` for the event loop.
@@ -11,19 +15,92 @@ use super::terminal::{self, Tui};
 pub enum Effect {
     /// Put text on the clipboard of the terminal the user sits at.
     Copy(String),
-    /// Open `file` at `line` in `$EDITOR`.
-    Edit { file: String, line: Option<u32> },
+    /// Open `file` (as the profile names it: found under `source_roots` or, for a relative
+    /// standard-library path, in the interpreter's library) at `line` in `$EDITOR`.
+    Edit {
+        file: String,
+        line: Option<u32>,
+        source_roots: Vec<PathBuf>,
+    },
+    /// Paint the whole screen again (Ctrl-L).
+    Repaint,
 }
 
 /// Carries out an effect; returns a message for the status line.
-pub fn run(effect: Effect, tui: &mut Tui) -> String {
+pub fn run(effect: Effect, tui: &mut Tui, input: &InputControl) -> Option<String> {
     match effect {
-        Effect::Copy(text) => match copy(&text) {
+        Effect::Copy(text) => Some(match copy(&text) {
             Ok(()) => format!("copied: {text}"),
             Err(e) => format!("copy failed: {e}"),
+        }),
+        Effect::Edit {
+            file,
+            line,
+            source_roots,
+        } => Some(match resolve_source(&file, &source_roots) {
+            Some(path) => edit(tui, input, &path, line),
+            None => format!("no such file here: {file}"),
+        }),
+        Effect::Repaint => match tui.clear() {
+            Ok(()) => None,
+            Err(e) => Some(format!("could not repaint: {e}")),
         },
-        Effect::Edit { file, line } => edit(tui, &file, line),
     }
+}
+
+/// Where the file a profile names is on this machine: as written, under a source root, or (for
+/// py-spy's relative standard-library paths, `json/encoder.py`) in the standard library of the
+/// `python3` on PATH.
+pub fn resolve_source(file: &str, source_roots: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(found) = crate::analysis::modules::find_source(file, source_roots) {
+        return Some(found);
+    }
+    let path = Path::new(file);
+    if path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    // Relative as py-spy writes it, or absolute in another machine's library
+    // (`/root/.pyenv/versions/3.11.7/lib/python3.11/json/encoder.py`).
+    let in_library = if path.is_relative() {
+        Some(file)
+    } else {
+        library_tail(file)
+    };
+    let tail = in_library.filter(|t| crate::analysis::stdlib::is_relative_stdlib_path(t))?;
+    let found = python_stdlib()?.join(tail);
+    found.is_file().then_some(found)
+}
+
+/// The part of a path below `lib/pythonX.Y/`, if it has one.
+fn library_tail(file: &str) -> Option<&str> {
+    let at = file.find("/lib/python")? + "/lib/python".len();
+    let rest = &file[at..];
+    let version_end = rest.find('/')?;
+    rest[..version_end]
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.')
+        .then(|| &rest[version_end + 1..])
+}
+
+/// The standard library directory of `python3`, asked once.
+fn python_stdlib() -> Option<&'static Path> {
+    static STDLIB: OnceLock<Option<PathBuf>> = OnceLock::new();
+    STDLIB
+        .get_or_init(|| {
+            let out = Command::new("python3")
+                .args([
+                    "-c",
+                    "import sysconfig; print(sysconfig.get_paths()['stdlib'])",
+                ])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            let text = String::from_utf8(out.stdout).ok()?;
+            let dir = PathBuf::from(text.trim());
+            (out.status.success() && dir.is_dir()).then_some(dir)
+        })
+        .as_deref()
 }
 
 /// OSC 52: the terminal sets its own clipboard, so this works over SSH and inside tmux (with
@@ -34,10 +111,10 @@ fn copy(text: &str) -> io::Result<()> {
     out.flush()
 }
 
-fn edit(tui: &mut Tui, file: &str, line: Option<u32>) -> String {
-    if !std::path::Path::new(file).is_file() {
-        return format!("no such file here: {file}");
-    }
+/// Runs the editor on the terminal: obol's input thread stops reading first (so that no key
+/// meant for the editor reaches obol) and reads again once the editor has exited and the screen
+/// is obol's again.
+fn edit(tui: &mut Tui, input: &InputControl, file: &Path, line: Option<u32>) -> String {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
@@ -53,9 +130,12 @@ fn edit(tui: &mut Tui, file: &str, line: Option<u32>) -> String {
         command.arg(format!("+{line}"));
     }
     command.arg(file);
+    input.pause();
     terminal::suspend();
     let status = command.status();
     let resumed = terminal::resume(tui);
+    input.resume();
+    let file = file.display();
     match (status, resumed) {
         (_, Err(e)) => format!("could not take the terminal back: {e}"),
         (Ok(s), Ok(())) if s.success() => format!("edited {file}"),
@@ -88,7 +168,35 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::base64;
+    use super::{base64, resolve_source};
+
+    /// py-spy writes standard-library paths relative to sys.path: `e` finds them in the
+    /// library of the `python3` on PATH (where there is one).
+    #[test]
+    fn relative_standard_library_paths_resolve_to_the_interpreters_sources() {
+        if std::process::Command::new("python3")
+            .arg("-V")
+            .output()
+            .is_err()
+        {
+            eprintln!("SKIPPED: no python3");
+            return;
+        }
+        let found = resolve_source("json/encoder.py", &[]).expect("json/encoder.py found");
+        assert!(
+            found.is_absolute() && found.ends_with("json/encoder.py"),
+            "{found:?}"
+        );
+        let text = std::fs::read_to_string(&found).unwrap();
+        assert!(text.contains("class JSONEncoder"));
+        // Another machine's interpreter: the same module here.
+        let other = "/root/.pyenv/versions/3.9.1/lib/python3.9/json/encoder.py";
+        if !std::path::Path::new(other).exists() {
+            assert_eq!(resolve_source(other, &[]), Some(found));
+        }
+        // A project path relative to nothing known is not guessed.
+        assert_eq!(resolve_source("shop/no_such_module.py", &[]), None);
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

@@ -1,15 +1,88 @@
 //! The threads that feed the event loop's channel: terminal input, signals and file loads.
+//!
+//! The input thread can be paused: while another program (the editor) has the terminal, obol
+//! must not read a single key of it. It reads only after `poll` says a key is there, and checks
+//! between polls whether it is asked to stop; [`InputControl::pause`] returns once it has.
 
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use super::app::Event;
 
-pub fn spawn_input(sender: Sender<Event>) {
+/// How long the input thread waits for a key before looking whether it should pause: the
+/// longest a pause can take (the editor starts that much later at worst), and ten wake-ups a
+/// second while idle.
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum State {
+    #[default]
+    Reading,
+    /// Asked to stop reading.
+    PauseAsked,
+    /// Not reading until resumed.
+    Paused,
+}
+
+/// Pauses and resumes the input thread.
+#[derive(Debug, Default, Clone)]
+pub struct InputControl {
+    state: Arc<(Mutex<State>, Condvar)>,
+}
+
+impl InputControl {
+    /// Stops the input thread reading the terminal; returns once it no longer reads (or after
+    /// a second, should it be gone).
+    pub fn pause(&self) {
+        let (lock, changed) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = State::PauseAsked;
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        while *state != State::Paused {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// Lets the input thread read again.
+    pub fn resume(&self) {
+        let (lock, changed) = &*self.state;
+        *lock.lock().unwrap_or_else(PoisonError::into_inner) = State::Reading;
+        changed.notify_all();
+    }
+
+    /// Called by the input thread between polls: acknowledges a pause and waits it out.
+    fn wait_while_paused(&self) {
+        let (lock, changed) = &*self.state;
+        let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state == State::PauseAsked {
+            *state = State::Paused;
+            changed.notify_all();
+        }
+        while *state == State::Paused {
+            state = changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+pub fn spawn_input(sender: Sender<Event>, control: InputControl) {
     std::thread::spawn(move || {
         loop {
-            let event = match crossterm::event::read() {
-                Ok(event) => Event::Terminal(event),
+            control.wait_while_paused();
+            let event = match crossterm::event::poll(POLL) {
+                Ok(false) => continue,
+                Ok(true) => match crossterm::event::read() {
+                    Ok(event) => Event::Terminal(event),
+                    Err(_) => Event::Hangup,
+                },
                 Err(_) => Event::Hangup,
             };
             let hangup = matches!(event, Event::Hangup);
@@ -26,8 +99,8 @@ pub fn spawn_signals(sender: Sender<Event>) {
         return;
     };
     std::thread::spawn(move || {
-        for _ in signals.forever() {
-            if sender.send(Event::Signal).is_err() {
+        for signal in signals.forever() {
+            if sender.send(Event::Signal(signal)).is_err() {
                 return;
             }
         }

@@ -88,6 +88,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::Char('f')], Action::Focus),
     bind(&[Key::Char('H')], Action::Hide),
     bind(&[Key::Char('t')], Action::MergeThreads),
+    bind(&[Key::Char('L')], Action::ByLine),
+    bind(&[Key::Ctrl('l')], Action::Redraw),
     bind(&[Key::Char('y')], Action::Copy),
     bind(&[Key::Char('e')], Action::OpenEditor),
     bind(&[Key::Char('d')], Action::Difference),
@@ -102,6 +104,7 @@ pub const PROMPT_BINDINGS: &[Binding] = &[
     bind(&[Key::Code(KeyCode::Esc)], Action::PromptCancel),
     bind(&[Key::Code(KeyCode::Backspace)], Action::PromptBackspace),
     bind(&[Key::Ctrl('c')], Action::Quit),
+    bind(&[Key::Ctrl('l')], Action::Redraw),
 ];
 
 /// The action a key press asks for, if any.

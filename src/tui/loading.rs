@@ -10,22 +10,22 @@ use ratatui::widgets::Paragraph;
 
 use super::action::Action;
 use super::app::Event;
+use super::event_loop::{Exit, UiError};
 use super::keymap;
 use super::terminal::Tui;
 use super::theme::Theme;
-use crate::cli::CliError;
 use crate::import::Loaded;
 
 /// How often the elapsed time is redrawn while loading.
 const TICK: Duration = Duration::from_millis(250);
 
-/// Waits for `expected` files. `Ok(None)` when the user quit first.
+/// Waits for `expected` files. `Ok(Err(exit))` when the user quit first, or a signal came.
 pub fn wait_for_files(
     tui: &mut Tui,
     receiver: &Receiver<Event>,
     expected: usize,
     theme: &Theme,
-) -> Result<Option<Vec<Loaded>>, CliError> {
+) -> Result<Result<Vec<Loaded>, Exit>, UiError> {
     let started = Instant::now();
     let mut files = Vec::with_capacity(expected);
     // A differential file opens as two files (its base, then itself): loads are counted, not
@@ -52,15 +52,15 @@ pub fn wait_for_files(
                 files.extend((*result)?.into_files());
                 loads += 1;
             }
-            Ok(Event::Signal | Event::Hangup) => return Ok(None),
+            Ok(Event::Signal(signal)) => return Ok(Err(Exit::Signal(signal))),
+            Ok(Event::Hangup) | Err(RecvTimeoutError::Disconnected) => return Ok(Err(Exit::Quit)),
             Ok(Event::Terminal(TermEvent::Key(key))) => {
                 if keymap::action_for(&key, false) == Some(Action::Quit) {
-                    return Ok(None);
+                    return Ok(Err(Exit::Quit));
                 }
             }
-            Ok(Event::Terminal(_)) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return Ok(None),
+            Ok(Event::Terminal(_) | Event::Done(_)) | Err(RecvTimeoutError::Timeout) => {}
         }
     }
-    Ok(Some(files))
+    Ok(Ok(files))
 }

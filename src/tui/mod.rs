@@ -1,18 +1,22 @@
-//! The terminal UI: one event loop (app.rs) turning keys into Actions (keymap.rs) that update
-//! the state the panes draw.
+//! The terminal UI: one event loop (event_loop.rs) turning keys into Actions (keymap.rs) that
+//! update a session (session.rs); one view derived from it (view.rs) is what every pane draws.
 
 pub mod action;
 pub mod app;
 pub mod difference;
 pub mod effects;
+pub mod event_loop;
 pub mod input;
 pub mod keymap;
 pub mod loading;
 pub mod panes;
 pub mod search;
+pub mod selection;
+pub mod session;
 pub mod side_by_side;
 pub mod terminal;
 pub mod theme;
-pub mod trees;
+pub mod view;
+pub mod work;
 
-pub use app::run;
+pub use event_loop::{UiError, run};

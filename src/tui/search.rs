@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::action::{Action, Pane};
 use super::app::App;
-use super::trees::Hidden;
+use super::view::Hidden;
 use crate::analysis::timeline::count_matches;
 use crate::profile::NodeId;
 
@@ -86,14 +86,10 @@ impl App {
                 match kind {
                     PromptKind::Search => self.apply_search(regex),
                     PromptKind::Hide => {
-                        self.options.hidden = Some(regex.map_or(Hidden::Library, Hidden::Matching));
-                        self.rebuild_trees();
+                        let hidden = regex.map_or(Hidden::Library, Hidden::Matching);
+                        self.set_options(|o| o.hidden = Some(hidden));
                     }
                 }
-            }
-            Action::Resize { width, height } => {
-                self.size = ratatui::layout::Rect::new(0, 0, width, height);
-                self.relayout();
             }
             _ => {}
         }
@@ -101,9 +97,14 @@ impl App {
 
     /// Starts (or with `None` ends) a search.
     pub(super) fn apply_search(&mut self, regex: Option<Regex>) {
-        let r = self.profile_ref();
-        let set = &self.files[r.file].set;
-        self.sandwich.set_filter(set, regex.clone());
+        let set = self.session.set();
+        if let Some(view) = &self.view {
+            self.sandwich.set_filter(
+                &view.table,
+                &self.session.files[view.file].set,
+                regex.clone(),
+            );
+        }
         self.search = regex.map(|regex| Search {
             frame_matches: set
                 .frames
@@ -128,7 +129,9 @@ impl App {
         let Some(search) = &self.search else {
             return;
         };
-        let tree = self.tree_for(pane);
+        let Some(tree) = self.tree_for(pane) else {
+            return;
+        };
         let (count, matched) = count_matches(tree, &search.frame_matches);
         let share = if tree.total() > 0.0 {
             matched / tree.total()
@@ -146,18 +149,13 @@ impl App {
         let Some(search) = &self.search else {
             return;
         };
-        let r = self.profile_ref();
-        let merged = self
-            .trees
-            .merged
-            .as_ref()
-            .unwrap_or(self.files[r.file].set.profiles[r.profile].tree());
+        let Some(shown) = &self.view else {
+            return;
+        };
+        let files = &self.session.files;
         let (tree, view) = match self.pane {
-            Pane::TimeOrder => (
-                self.trees.time_order.as_ref().unwrap_or(merged),
-                &mut self.time_order,
-            ),
-            Pane::LeftHeavy => (merged, &mut self.left_heavy),
+            Pane::TimeOrder => (shown.time_order_tree(files), &mut self.time_order),
+            Pane::LeftHeavy => (shown.tree(files), &mut self.left_heavy),
             _ => return,
         };
         let is_match = |node: NodeId| {

@@ -95,23 +95,34 @@ fn path_weight(frames: &FrameTable, tree: &CallTree, path: &[Identity]) -> Optio
     Some(frontier.iter().map(|&n| tree.total_weight(n)).sum())
 }
 
-fn merged_tree(loaded: &Loaded) -> CallTree {
+/// A file's profiles merged, its frames grouped by function unless `by_line` (as in the other
+/// flame panes).
+fn merged_tree(loaded: &Loaded, by_line: bool) -> CallTree {
+    use crate::analysis::transform::{Siblings, group_by_function, has_line_frames, merge};
+    let frames = &loaded.set.frames;
+    let grouped = !by_line && has_line_frames(frames);
     match loaded.set.profiles.as_slice() {
+        [one] if grouped => group_by_function(one.tree(), frames, Siblings::Merged),
         [one] => one.tree().clone(),
         many => {
-            crate::analysis::transform::merge(&many.iter().map(|p| p.tree()).collect::<Vec<_>>())
+            let merged = merge(&many.iter().map(|p| p.tree()).collect::<Vec<_>>());
+            if grouped {
+                group_by_function(&merged, frames, Siblings::Merged)
+            } else {
+                merged
+            }
         }
     }
 }
 
 impl SideBySide {
     /// The first two files, in `order`; `None` with fewer than two.
-    pub fn new(files: &[Loaded], order: ChildOrder) -> Option<SideBySide> {
+    pub fn new(files: &[Loaded], order: ChildOrder, by_line: bool) -> Option<SideBySide> {
         let side = |file: usize| -> Option<Side> {
             let loaded = files.get(file)?;
             Some(Side {
                 file,
-                tree: merged_tree(loaded),
+                tree: merged_tree(loaded, by_line),
                 view: FlameView::new(order),
             })
         };

@@ -17,6 +17,11 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+/// A folded time profile of three modules of an app whose sources are nowhere: main calls
+/// core.work (6 samples) and core.store (2).
+pub const TIME_FOLDED: &str = "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
+     main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n";
+
 pub fn fixture(name: &str) -> PathBuf {
     fixtures().join(name)
 }

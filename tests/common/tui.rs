@@ -46,10 +46,27 @@ impl Ui {
                     .unwrap_or_else(|e| panic!("{} does not load: {e}", p.as_ref().display()))
             })
             .collect();
-        let app = App::new(files, Theme::new(support), Rect::new(0, 0, width, height));
+        let mut app = App::new(files, Theme::new(support), Rect::new(0, 0, width, height));
+        // The event loop runs the view's derivation on a worker; here it runs at once.
+        app.settle();
         let terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
         let mut ui = Ui { app, terminal };
         ui.draw();
+        ui
+    }
+
+    /// [`Ui::open`] with frames by line sampled (`L`), as the file has them, rather than grouped
+    /// by function: for oracles that count the file's frames as written.
+    pub fn open_by_line<P: AsRef<Path>>(paths: &[P], width: u16, height: u16) -> Ui {
+        let mut ui = Ui::open(paths, width, height);
+        ui.chars("L");
+        assert!(
+            ui.message().starts_with("frames by line"),
+            "{}",
+            ui.message()
+        );
+        // Any next action clears the message; a resize to the same size changes nothing else.
+        ui.resize(width, height);
         ui
     }
 
@@ -65,6 +82,7 @@ impl Ui {
         let action = keymap::action_for(&event, self.app.prompt.is_some());
         if let Some(action) = action {
             self.app.update(action);
+            self.app.settle();
         }
         self.draw();
         action
@@ -98,6 +116,7 @@ impl Ui {
             let event = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
             if let Some(action) = keymap::action_for(&event, self.app.prompt.is_some()) {
                 self.app.update(action);
+                self.app.settle();
             }
         }
     }
@@ -121,6 +140,7 @@ impl Ui {
     pub fn resize(&mut self, width: u16, height: u16) {
         self.terminal.backend_mut().resize(width, height);
         self.app.update(Action::Resize { width, height });
+        self.app.settle();
         self.draw();
     }
 
@@ -140,6 +160,28 @@ impl Ui {
                     .collect()
             })
             .collect()
+    }
+
+    /// The screen with its styles: each row as runs of text, a run starting with its style
+    /// `⟦fg bg modifiers⟧` wherever the style changes, so that a snapshot holds the colours too.
+    pub fn styled(&self) -> String {
+        let buffer = self.terminal.backend().buffer();
+        let area = buffer.area;
+        let mut out = String::new();
+        for y in area.y..area.bottom() {
+            let mut last = None;
+            for x in area.x..area.right() {
+                let cell = &buffer[(x, y)];
+                let style = (cell.fg, cell.bg, cell.modifier);
+                if last != Some(style) {
+                    out.push_str(&format!("⟦{:?} {:?} {:?}⟧", style.0, style.1, style.2));
+                    last = Some(style);
+                }
+                out.push_str(cell.symbol());
+            }
+            out.push('\n');
+        }
+        out
     }
 
     pub fn text(&self) -> String {

@@ -25,7 +25,7 @@ fn an_inferno_svg_shows_the_folded_file_it_was_drawn_from() {
             .cloned()
             .collect(),
     );
-    let mut ui = Ui::open(&[common::fixture("program.inferno.svg")], 120, 40);
+    let mut ui = Ui::open_by_line(&[common::fixture("program.inferno.svg")], 120, 40);
     assert!(
         ui.message().starts_with(&format!(
             "flamegraph SVG: samples · total {} ·",
@@ -52,7 +52,8 @@ fn an_inferno_svg_shows_the_folded_file_it_was_drawn_from() {
 #[test]
 fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
     let (mut ui, _) = folded_ui(120, 40);
-    ui.chars("2");
+    // Frames by line, so that `e` opens the frame's own line.
+    ui.chars("L2");
     // A frame of the fifth row (depth 4), clicked in the middle of the cells it covers.
     let rect = *ui
         .app
@@ -70,7 +71,10 @@ fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
     ui.app.update(Action::DoubleClick { column, row });
     assert_eq!(ui.app.left_heavy.zoom, vec![rect.node]);
     // `e` asks the loop to open the selected frame's file at its own line.
-    let tree = ui.app.profile().tree();
+    let tree = ui
+        .app
+        .tree_for(Pane::LeftHeavy)
+        .expect("the view is derived");
     let frame = ui
         .app
         .set()
@@ -82,7 +86,8 @@ fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
         ui.app.effect,
         Some(Effect::Edit {
             file: frame.file.unwrap(),
-            line: frame.line
+            line: frame.line,
+            source_roots: Vec::new(),
         })
     );
 }

@@ -22,7 +22,10 @@ use tui::{Folded, TimeOrder, Ui, function_of, speedscope, split_frame};
 
 fn folded_ui(width: u16, height: u16) -> (Ui, Folded) {
     let path = common::fixture("program.folded");
-    (Ui::open(&[&path], width, height), Folded::read(&path))
+    (
+        Ui::open_by_line(&[&path], width, height),
+        Folded::read(&path),
+    )
 }
 
 /// The four tab labels as the issue asks for them: each pane named with its key.
@@ -52,7 +55,10 @@ fn highlighted_tabs(ui: &Ui) -> Vec<&'static str> {
 
 /// Depth (1 = a root child) of the Left Heavy selection, from the tree obol shows.
 fn current_depth(ui: &Ui) -> usize {
-    let tree = ui.app.tree_for(Pane::LeftHeavy);
+    let tree = ui
+        .app
+        .tree_for(Pane::LeftHeavy)
+        .expect("the view is derived");
     ui.app.left_heavy.selected.map_or(0, |n| tree.depth(n))
 }
 
@@ -176,7 +182,10 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 fn time_order_depth(ui: &Ui) -> usize {
-    let tree = ui.app.tree_for(Pane::TimeOrder);
+    let tree = ui
+        .app
+        .tree_for(Pane::TimeOrder)
+        .expect("the view is derived");
     ui.app.time_order.selected.map_or(0, |n| tree.depth(n))
 }
 
@@ -223,7 +232,7 @@ fn assert_labels_whole(ui: &Ui, what: &str) {
     } else {
         &ui.app.left_heavy
     };
-    let tree = ui.app.tree_for(pane);
+    let tree = ui.app.tree_for(pane).expect("the view is derived");
     let frames = &ui.app.set().frames;
     let lines: Vec<Vec<char>> = ui.lines().iter().map(|l| l.chars().collect()).collect();
     let mut checked = 0;

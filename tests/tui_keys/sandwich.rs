@@ -25,17 +25,26 @@ fn o_cycles_the_sandwich_sort_column() {
         .collect();
     assert_eq!(shown, expected, "sorted by self, then total, then name");
 
+    // A sort keeps the selected function, scrolling the table to it.
+    let selected = ui.status();
     ui.chars("o");
     assert!(header(&ui).starts_with("   self     %   total▼    %  calls  function "));
+    let offset = ui.app.sandwich.offset;
     assert_eq!(
         table_rows(&ui).iter().map(|r| r.1).collect::<Vec<_>>(),
-        totals[..n]
+        totals[offset..offset + n]
     );
+    assert_eq!(ui.status(), selected);
     ui.chars("o");
     assert!(header(&ui).starts_with("   self     %   total     %  calls▼ function "));
     ui.chars("o");
     assert!(header(&ui).contains("function▼"), "{}", header(&ui));
-    let cut_names: Vec<String> = names[..n].iter().map(|n| cut(n, name_width)).collect();
+    assert_eq!(ui.status(), selected);
+    let offset = ui.app.sandwich.offset;
+    let cut_names: Vec<String> = names[offset..offset + n]
+        .iter()
+        .map(|n| cut(n, name_width))
+        .collect();
     assert_eq!(
         table_rows(&ui)
             .iter()
@@ -230,7 +239,7 @@ fn control_characters_in_names_are_escaped_on_screen() {
         "main (app.py:1);evil\x1b[2J (evil.py:2) 5\nmain (app.py:1);other (app.py:9) 1\n",
     )
     .expect("write");
-    let mut ui = Ui::open(&[&path], 120, 40);
+    let mut ui = Ui::open_by_line(&[&path], 120, 40);
     let no_control = |ui: &Ui| {
         for line in ui.lines() {
             assert!(

@@ -78,7 +78,7 @@ fn brackets_switch_between_two_files() {
         common::fixture("program.folded"),
         common::fixture("program_slow.folded"),
     ];
-    let mut ui = Ui::open(&paths, 120, 40);
+    let mut ui = Ui::open_by_line(&paths, 120, 40);
     let fast = Folded::read(&paths[0]);
     let slow = Folded::read(&paths[1]);
     let summary = |f: &Folded| format!("folded stacks: samples · total {} ·", f.total);

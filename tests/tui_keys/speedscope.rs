@@ -9,7 +9,7 @@ fn time_order_rows_keep_the_recorded_order() {
     assert_eq!(profiles.len(), 1);
     let timeline = TimeOrder::build(&profiles[0].stacks);
     // Wide enough for the status lines' long paths.
-    let mut ui = Ui::open(&[&path], 200, 40);
+    let mut ui = Ui::open_by_line(&[&path], 200, 40);
     assert!(
         ui.tab_bar().starts_with(" 1 Time Order "),
         "{}",
@@ -83,7 +83,7 @@ fn search_counts_time_order_nodes_in_pane_1_and_merged_ones_in_pane_2() {
     let profiles = speedscope(&path);
     let timeline = TimeOrder::build(&profiles[0].stacks);
     let merged = profiles[0].tree();
-    let mut ui = Ui::open(&[&path], 120, 40);
+    let mut ui = Ui::open_by_line(&[&path], 120, 40);
     for regex in ["apply_tax", "iterencode", "discount|surcharge"] {
         let matches = |n: &str| regex.split('|').any(|r| n.contains(r));
         ui.chars("1");
@@ -111,7 +111,7 @@ fn brackets_switch_threads_of_one_file() {
     let path = common::fixture(THREADS_TAB);
     let profiles = speedscope(&path);
     assert_eq!(profiles.len(), 2);
-    let mut ui = Ui::open(&[&path], 160, 40);
+    let mut ui = Ui::open_by_line(&[&path], 160, 40);
     let check = |ui: &mut Ui, index: usize| {
         let profile = &profiles[index];
         assert!(
@@ -157,7 +157,7 @@ fn brackets_switch_threads_of_one_file() {
 fn t_merges_threads_and_splits_them_again() {
     let path = common::fixture(THREADS_TAB);
     let merged = threads_merged(&path);
-    let mut ui = Ui::open(&[&path], 160, 40);
+    let mut ui = Ui::open_by_line(&[&path], 160, 40);
     let summary = ui.message();
     ui.chars("t");
     assert_eq!(ui.message(), "all threads merged (t)");
@@ -197,7 +197,7 @@ fn t_merges_threads_and_splits_them_again() {
 fn merged_threads_shares_are_of_the_merged_total() {
     let path = common::fixture(THREADS_TAB);
     let merged = threads_merged(&path);
-    let mut ui = Ui::open(&[&path], 160, 40);
+    let mut ui = Ui::open_by_line(&[&path], 160, 40);
     ui.chars("t2j");
     let row = merged.row(2);
     assert_eq!(ui.status(), merged.describe(&row[0]));
@@ -210,7 +210,7 @@ fn a_frame_without_a_file_shows_no_place() {
     let path = common::fixture(THREADS_TAB);
     let profiles = speedscope(&path);
     let timeline = TimeOrder::build(&profiles[0].stacks);
-    let ui = Ui::open(&[&path], 160, 40);
+    let ui = Ui::open_by_line(&[&path], 160, 40);
     assert_eq!(ui.status(), timeline.describe(timeline.row(1)[0]));
 }
 

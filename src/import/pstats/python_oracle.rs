@@ -232,7 +232,8 @@ fn cprofile_trees_account_for_all_the_time() {
     };
     for name in ["c.prof", "m.prof"] {
         let bytes = std::fs::read(dir.path().join(name)).unwrap();
-        let set = parse(&bytes, &mut Vec::new()).unwrap();
+        let mut set = parse(&bytes, &mut Vec::new()).unwrap();
+        super::estimate_trees(&mut set);
         check_tree(name, &set, &oracle);
     }
 }

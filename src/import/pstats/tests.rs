@@ -83,10 +83,8 @@ fn marshal_stats(funcs: &[Func]) -> Vec<u8> {
 /// The file parsed and its call tree estimated, with the warnings of both.
 fn load(bytes: &[u8]) -> (ProfileSet, Vec<String>) {
     let mut warnings = Vec::new();
-    let set = parse(bytes, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
-    for profile in &set.profiles {
-        warnings.extend_from_slice(profile.tree_and_warnings().1);
-    }
+    let mut set = parse(bytes, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+    warnings.extend(super::estimate_trees(&mut set));
     (set, warnings)
 }
 
@@ -213,27 +211,28 @@ fn diamond_tree_follows_each_callers_figures() {
 }
 
 #[test]
-fn the_tree_is_estimated_when_first_asked_for_and_only_then() {
+fn the_tree_is_estimated_only_when_asked_for() {
     let bytes = diamond();
     let mut warnings = Vec::new();
-    let set = parse(&bytes, &mut warnings).unwrap();
-    let profile = &set.profiles[0];
-    assert!(!profile.tree_is_built());
+    let mut set = parse(&bytes, &mut warnings).unwrap();
+    assert!(!set.profiles[0].has_tree());
     // The function table needs no tree.
     let rows = crate::analysis::summary::function_table(
         &set,
-        &[profile],
+        &[&set.profiles[0]],
         crate::analysis::summary::SortKey::SelfWeight,
     );
     assert_eq!(rows.len(), 5);
-    assert!(!profile.tree_is_built());
-    // Asked for, it is the estimate, the same each time it is asked for.
-    let tree = profile.tree();
-    assert!(profile.tree_is_built());
+    assert!(!set.profiles[0].has_tree());
+    // Asked for, it is the estimate; asking again changes nothing.
+    assert!(super::estimate_trees(&mut set).is_empty());
+    assert!(set.profiles[0].has_tree());
     let (eager, _) = load(&bytes);
-    assert_eq!(tree.len(), 8);
-    assert_eq!(tree.len(), eager.profiles[0].tree().len());
-    assert!(std::ptr::eq(tree, profile.tree()));
+    assert_eq!(set.profiles[0].tree().len(), 8);
+    assert_eq!(set.profiles[0].tree().len(), eager.profiles[0].tree().len());
+    let built: *const _ = set.profiles[0].tree();
+    assert!(super::estimate_trees(&mut set).is_empty());
+    assert!(std::ptr::eq(built, set.profiles[0].tree()));
     assert_node(&set, &["main", "b", "c", "d"], 5.0, 5.0);
 }
 
@@ -407,16 +406,19 @@ fn the_estimates_warning_reaches_loads_that_build_the_tree_and_only_those() {
     let path = dir.path().join("cycle.prof");
     std::fs::write(&path, &bytes).unwrap();
     let eager = crate::import::load_path(&path).unwrap();
-    assert!(eager.set.profiles[0].tree_is_built());
+    assert!(eager.set.profiles[0].has_tree());
     assert_eq!(eager.warnings.len(), 1, "{:?}", eager.warnings);
     assert!(eager.warnings[0].contains("starts at the heaviest, b"));
-    let lazy = crate::import::load_path_lazily(&path).unwrap();
-    assert!(!lazy.set.profiles[0].tree_is_built());
+    let mut lazy = crate::import::load_path_lazily(&path).unwrap();
+    assert!(!lazy.set.profiles[0].has_tree());
     assert!(lazy.warnings.is_empty(), "{:?}", lazy.warnings);
-    // Built later, the tree keeps its warning for whoever asks.
-    let (tree, warnings) = lazy.set.profiles[0].tree_and_warnings();
-    assert_eq!(warnings, &eager.warnings[..]);
-    assert_eq!(tree.len(), eager.set.profiles[0].tree().len());
+    // Built later, the tree gives the same warning.
+    lazy.build_trees();
+    assert_eq!(lazy.warnings, eager.warnings);
+    assert_eq!(
+        lazy.set.profiles[0].tree().len(),
+        eager.set.profiles[0].tree().len()
+    );
 }
 
 #[test]

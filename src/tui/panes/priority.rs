@@ -6,25 +6,54 @@ use ratatui::style::Style;
 
 use super::flame::fit;
 use crate::analysis::priority::{PriorityReport, of_known};
+use crate::import::Loaded;
+use crate::profile::Unit;
 use crate::text::{bar, escape_control};
+use crate::tui::session::FunctionRef;
 use crate::tui::theme::Theme;
 
 #[derive(Debug, Clone)]
 pub struct PriorityView {
     pub report: PriorityReport,
+    /// Per row: its module's heaviest function, named by the session's file it belongs to.
+    pub targets: Vec<Option<FunctionRef>>,
     pub selected: usize,
     pub offset: usize,
     pub area: Rect,
 }
 
 impl PriorityView {
-    pub fn new(report: PriorityReport) -> PriorityView {
+    /// The report's rows name a function by its place among the time files only (memory files
+    /// are left out of that list): each is turned here into the session's own file.
+    pub fn new(report: PriorityReport, files: &[Loaded]) -> PriorityView {
+        let time_files: Vec<usize> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.set.unit() != Unit::Bytes)
+            .map(|(i, _)| i)
+            .collect();
+        let targets = report
+            .modules
+            .iter()
+            .map(|m| {
+                let (time_file, func) = m.heaviest_function?;
+                let file = *time_files.get(time_file)?;
+                let known = (func.0 as usize) < files[file].set.frames.function_count();
+                known.then_some(FunctionRef { file, func })
+            })
+            .collect();
         PriorityView {
             report,
+            targets,
             selected: 0,
             offset: 0,
             area: Rect::default(),
         }
+    }
+
+    /// The selected row's heaviest function.
+    pub fn selected_target(&self) -> Option<FunctionRef> {
+        self.targets.get(self.selected).copied().flatten()
     }
 
     pub fn move_by(&mut self, delta: isize) {

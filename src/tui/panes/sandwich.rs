@@ -12,6 +12,7 @@ use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
 use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
 use crate::text::escape_control;
 use crate::tui::theme::Theme;
+use crate::tui::view::View;
 
 /// Table columns the rows can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +36,9 @@ impl SortColumn {
 
 #[derive(Debug, Clone)]
 pub struct SandwichView {
-    /// Every function of the profile, in the current sort order.
-    pub rows: Vec<FunctionRow>,
-    /// Indices into `rows` that pass the filter.
+    /// Indices into the view's table in the current sort order.
+    order: Vec<usize>,
+    /// Indices into the view's table that pass the filter, in sort order.
     pub visible: Vec<usize>,
     pub sort: SortColumn,
     /// Index into `visible`.
@@ -51,20 +52,19 @@ pub struct SandwichView {
     pub callees: FlameView,
     /// The function the two trees were built for.
     built_for: Option<FuncId>,
-    /// Built on first use for the profile shown.
-    index: Option<FunctionIndex>,
     filter: Option<regex::Regex>,
 }
 
 impl SandwichView {
-    pub fn new(rows: Vec<FunctionRow>) -> SandwichView {
+    /// A view of `table` (the view's, sorted by self weight).
+    pub fn new(table: &[FunctionRow]) -> SandwichView {
         let empty = crate::profile::CallTreeBuilder::new().finish();
         let mut callers = FlameView::new(ChildOrder::HeaviestFirst);
         callers.icicle = false;
-        let visible = (0..rows.len()).collect();
+        let order: Vec<usize> = (0..table.len()).collect();
         SandwichView {
-            rows,
-            visible,
+            visible: order.clone(),
+            order,
             sort: SortColumn::SelfWeight,
             selected: 0,
             offset: 0,
@@ -74,48 +74,67 @@ impl SandwichView {
             callers,
             callees: FlameView::new(ChildOrder::HeaviestFirst),
             built_for: None,
-            index: None,
             filter: None,
         }
     }
 
-    pub fn selected_function(&self) -> Option<FuncId> {
-        self.visible.get(self.selected).map(|&i| self.rows[i].func)
+    pub fn selected_function(&self, table: &[FunctionRow]) -> Option<FuncId> {
+        self.visible.get(self.selected).map(|&i| table[i].func)
+    }
+
+    /// The selected row of `table`.
+    pub fn selected_row<'a>(&self, table: &'a [FunctionRow]) -> Option<&'a FunctionRow> {
+        self.visible.get(self.selected).map(|&i| &table[i])
     }
 
     /// Shows only functions whose name matches `filter` (all when `None`).
-    pub fn set_filter(&mut self, set: &ProfileSet, filter: Option<regex::Regex>) {
+    pub fn set_filter(
+        &mut self,
+        table: &[FunctionRow],
+        set: &ProfileSet,
+        filter: Option<regex::Regex>,
+    ) {
         self.filter = filter;
-        self.apply_filter(set);
+        self.apply_filter(table, set);
     }
 
     /// Recomputes the visible rows, keeping the selection on the same function where it is
     /// still shown.
-    fn apply_filter(&mut self, set: &ProfileSet) {
-        let keep = self.selected_function();
+    fn apply_filter(&mut self, table: &[FunctionRow], set: &ProfileSet) {
+        let keep = self.selected_function(table);
         let filter = self.filter.as_ref();
-        self.visible = (0..self.rows.len())
+        self.visible = self
+            .order
+            .iter()
+            .copied()
             .filter(|&i| {
-                filter.is_none_or(|re| re.is_match(&set.frames.function(self.rows[i].func).name))
+                filter.is_none_or(|re| re.is_match(&set.frames.function(table[i].func).name))
             })
             .collect();
         self.selected = keep
-            .and_then(|f| self.visible.iter().position(|&i| self.rows[i].func == f))
+            .and_then(|f| self.visible.iter().position(|&i| table[i].func == f))
             .unwrap_or(0);
     }
 
-    pub fn cycle_sort(&mut self, set: &ProfileSet) {
+    pub fn cycle_sort(&mut self, table: &[FunctionRow], set: &ProfileSet) {
         self.sort = self.sort.next();
+        let mut rows: Vec<FunctionRow> = table.to_vec();
         match self.sort {
-            SortColumn::SelfWeight => sort_rows(&mut self.rows, set, SortKey::SelfWeight),
-            SortColumn::TotalWeight => sort_rows(&mut self.rows, set, SortKey::TotalWeight),
-            SortColumn::Calls => sort_rows(&mut self.rows, set, SortKey::Calls),
-            SortColumn::Name => self.rows.sort_by(|a, b| {
+            SortColumn::SelfWeight => sort_rows(&mut rows, set, SortKey::SelfWeight),
+            SortColumn::TotalWeight => sort_rows(&mut rows, set, SortKey::TotalWeight),
+            SortColumn::Calls => sort_rows(&mut rows, set, SortKey::Calls),
+            SortColumn::Name => rows.sort_by(|a, b| {
                 let (fa, fb) = (set.frames.function(a.func), set.frames.function(b.func));
                 (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line))
             }),
         }
-        self.apply_filter(set);
+        // The table holds each function once: its position by id gives the new order.
+        let mut at = vec![0usize; set.frames.function_count()];
+        for (i, row) in table.iter().enumerate() {
+            at[row.func.0 as usize] = i;
+        }
+        self.order = rows.iter().map(|r| at[r.func.0 as usize]).collect();
+        self.apply_filter(table, set);
     }
 
     /// Moves the selection by `delta` rows.
@@ -127,19 +146,27 @@ impl SandwichView {
         self.selected = (self.selected as isize + delta).clamp(0, last) as usize;
     }
 
-    pub fn select_function(&mut self, func: FuncId) {
-        if let Some(i) = self.visible.iter().position(|&i| self.rows[i].func == func) {
+    pub fn select_function(&mut self, table: &[FunctionRow], func: FuncId) {
+        if let Some(i) = self.visible.iter().position(|&i| table[i].func == func) {
             self.selected = i;
-        } else if let Some(row) = self.rows.iter().position(|r| r.func == func) {
+        } else if let Some(row) = self.order.iter().position(|&i| table[i].func == func) {
             // Asked for a function the filter hides: show everything rather than nothing.
             self.filter = None;
-            self.visible = (0..self.rows.len()).collect();
+            self.visible = self.order.clone();
             self.selected = row;
         }
     }
 
-    /// Lays the pane out in `area` and rebuilds the callers and callees for the selection.
-    pub fn relayout(&mut self, tree: &CallTree, frames: &FrameTable, area: Rect) {
+    /// Lays the pane out in `area` and rebuilds the callers and callees for the selection,
+    /// from the view's tree.
+    pub fn relayout(
+        &mut self,
+        table: &[FunctionRow],
+        tree: &CallTree,
+        index: &FunctionIndex,
+        frames: &FrameTable,
+        area: Rect,
+    ) {
         let table_width = area.width * 3 / 5;
         self.table_area = Rect::new(area.x, area.y, table_width, area.height);
         let right = Rect::new(
@@ -160,12 +187,9 @@ impl SandwichView {
             right.width,
             right.height.saturating_sub(upper.height + 2),
         );
-        let func = self.selected_function();
+        let func = self.selected_function(table);
         if func != self.built_for {
             self.built_for = func;
-            let index = self
-                .index
-                .get_or_insert_with(|| FunctionIndex::new(tree, frames));
             let empty = || crate::profile::CallTreeBuilder::new().finish();
             let occurrences = func
                 .map(|f| index.outermost(tree, frames, f))
@@ -188,15 +212,18 @@ impl SandwichView {
     }
 }
 
+/// Draws the table of `shown` (the view) with the pane's sort and selection, and the callers
+/// and callees of the selected function.
 pub fn render(
     view: &SandwichView,
+    shown: &View,
     set: &ProfileSet,
     unit: Unit,
-    total: f64,
     theme: &Theme,
     heat: bool,
     buf: &mut Buffer,
 ) {
+    let (table, total) = (&shown.table, shown.total);
     let area = view.table_area.intersection(buf.area);
     if area.height == 0 {
         return;
@@ -225,7 +252,7 @@ pub fn render(
     let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
     let rows = usize::from(area.height.saturating_sub(1));
     for (line, &index) in view.visible.iter().skip(view.offset).take(rows).enumerate() {
-        let row = &view.rows[index];
+        let row = &table[index];
         let function = set.frames.function(row.func);
         let calls = row.calls.map_or_else(|| "-".to_owned(), |c| c.to_string());
         let text = format!(

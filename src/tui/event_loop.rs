@@ -1,0 +1,159 @@
+//! The one event loop. One channel carries everything that can happen: terminal input (from
+//! an input thread), signals (from a signal thread), finished loads and finished work. The loop
+//! draws only after something changed, and blocks otherwise; it never computes for long itself,
+//! so q, Ctrl-C, SIGTERM and SIGHUP are answered at once, whatever is being computed.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use crossterm::event::Event as TermEvent;
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::app::{App, Event};
+use super::effects;
+use super::input::{self, InputControl};
+use super::keymap;
+use super::terminal;
+use super::theme::{ColorSupport, Theme};
+use crate::import::LoadError;
+
+/// What the UI can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("terminal: {0}")]
+    Terminal(#[from] io::Error),
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The user quit (q, Ctrl-C as a key) or the terminal went away.
+    Quit,
+    /// A signal asked obol to end: the process exits with 128 + its number.
+    Signal(i32),
+}
+
+/// Loads `paths` (and the demo, if asked) while showing progress, then runs the UI until quit.
+/// Returns the first load error, after restoring the terminal. After a signal the terminal is
+/// restored and the process exits with 128 + the signal's number, as a shell reports it.
+pub fn run(paths: Vec<PathBuf>, demo: bool, source_roots: Vec<PathBuf>) -> Result<(), UiError> {
+    let exit = run_until_exit(paths, demo, source_roots)?;
+    if let Exit::Signal(signal) = exit {
+        std::process::exit(128 + signal);
+    }
+    Ok(())
+}
+
+fn run_until_exit(
+    paths: Vec<PathBuf>,
+    demo: bool,
+    mut source_roots: Vec<PathBuf>,
+) -> Result<Exit, UiError> {
+    // The demo's program, for `e` and Priority to read; removed when obol ends (after a signal
+    // too: run_until_exit returns before the process exits).
+    let demo_sources = demo.then(crate::demo::DemoSources::write).transpose()?;
+    if let Some(sources) = &demo_sources {
+        source_roots.push(sources.dir.clone());
+    }
+    let (sender, receiver) = mpsc::channel::<Event>();
+    let (tui, guard) = terminal::enter()?;
+    // Never dropped: the guard restores the terminal (cursor included), and ratatui's drop
+    // would print to stderr that the cursor could not be shown on a terminal that is gone
+    // (tmux kill-session, a dropped SSH session), a failed print that panics.
+    let mut tui = std::mem::ManuallyDrop::new(tui);
+    let control = InputControl::default();
+    input::spawn_input(sender.clone(), control.clone());
+    input::spawn_signals(sender.clone());
+    let expected = paths.len() + usize::from(demo);
+    input::spawn_loader(paths, demo, sender.clone());
+    let theme = Theme::new(ColorSupport::detect());
+    let files = match super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)? {
+        Ok(files) => files,
+        Err(exit) => {
+            drop(guard);
+            return Ok(exit);
+        }
+    };
+    let area = tui.size()?;
+    let mut app = App::new(files, theme, Rect::new(0, 0, area.width, area.height));
+    app.session.source_roots = source_roots;
+    let exit = event_loop(&mut tui, &receiver, &sender, &control, &mut app);
+    drop(guard);
+    // Freeing the trees of a large file takes seconds, and the process is ending: the system
+    // takes the memory back at once.
+    std::mem::forget(app);
+    Ok(exit?)
+}
+
+fn event_loop(
+    tui: &mut terminal::Tui,
+    receiver: &Receiver<Event>,
+    sender: &Sender<Event>,
+    control: &InputControl,
+    app: &mut App,
+) -> io::Result<Exit> {
+    let mut clicks = keymap::Clicks::default();
+    let mut dirty = true;
+    loop {
+        while let Some(job) = app.take_job() {
+            job.spawn(sender.clone());
+        }
+        if dirty {
+            draw(tui, app)?;
+            dirty = false;
+        }
+        let Ok(event) = receiver.recv() else {
+            return Ok(Exit::Quit);
+        };
+        let action = match event {
+            Event::Terminal(TermEvent::Key(key)) => keymap::action_for(&key, app.prompt.is_some()),
+            Event::Terminal(TermEvent::Mouse(mouse)) => clicks.action(mouse),
+            Event::Terminal(TermEvent::Resize(width, height)) => {
+                Some(Action::Resize { width, height })
+            }
+            Event::Terminal(_) | Event::Loaded(_) => None,
+            Event::Done(done) => {
+                app.finish(done);
+                dirty = true;
+                None
+            }
+            Event::Signal(signal) => return Ok(Exit::Signal(signal)),
+            Event::Hangup => return Ok(Exit::Quit),
+        };
+        if let Some(action) = action {
+            app.update(action);
+            dirty = true;
+        }
+        if app.quit {
+            return Ok(Exit::Quit);
+        }
+        if let Some(effect) = app.effect.take() {
+            if let Some(message) = effects::run(effect, tui, control) {
+                app.message = Some(message);
+            }
+            dirty = true;
+        }
+    }
+}
+
+/// Draws the app at the terminal's present size: when it differs from the size the layout was
+/// made for (a resize not yet read), the layout is made again first, so that layout and drawing
+/// never disagree.
+fn draw(tui: &mut terminal::Tui, app: &mut App) -> io::Result<()> {
+    loop {
+        let size = tui.size()?;
+        if (size.width, size.height) != (app.size.width, app.size.height) {
+            app.resize(size.width, size.height);
+        }
+        let frame = tui.draw(|frame| super::panes::render(app, frame))?;
+        // The terminal may have changed size between the look and the drawing: the frame was
+        // then left blank (render draws only at the layout's size); lay out and draw again.
+        if frame.area.width == app.size.width && frame.area.height == app.size.height {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The tab bar and the two status lines: what is selected, then the search, prompt, message,
+//! work in progress or view options. Everything here reads the view, as the panes do, so the
+//! figures agree with the pane's.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+
+use super::flame::fit;
+use crate::profile::{FuncId, NodeId, Unit};
+use crate::text::{escape_control, signed_percent};
+use crate::tui::action::Pane;
+use crate::tui::app::{App, Comparison};
+use crate::tui::side_by_side::SideBySide;
+use crate::tui::view::Hidden;
+
+pub fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let mut x = area.x;
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let name = match pane {
+            Pane::TimeOrder if app.has_time_order() => "Time Order",
+            Pane::TimeOrder => "Flamegraph",
+            Pane::LeftHeavy => "Left Heavy",
+            Pane::Sandwich => "Sandwich",
+            Pane::Priority => "Priority",
+        };
+        let text = format!(" {} {name} ", i + 1);
+        let width = text.chars().count() as u16;
+        if x + width > area.right() {
+            break;
+        }
+        buf.set_string(x, area.y, &text, app.theme.tab(*pane == app.pane));
+        x += width + 1;
+    }
+    let files = app.files();
+    let r = app.profile_ref();
+    let file = file_name(&files[r.file].path);
+    let set = app.set();
+    let count = app.session.profiles.len();
+    // Formats without profile names are named after their file: say it once.
+    let name = &app.profile().name;
+    let which = if app.session.merges() {
+        format!(" [all {} threads merged]", set.profiles.len())
+    } else {
+        match (count > 1, *name == file) {
+            (false, _) => String::new(),
+            (true, true) => format!(" [{}/{count}]", app.options().current + 1),
+            (true, false) => format!(" [{}/{count}] {name}", app.options().current + 1),
+        }
+    };
+    let right = match &app.comparison {
+        Comparison::Difference(d) => format!(
+            "difference: {} → {}  ? help",
+            file_name(&files[d.base_file].path),
+            file_name(&files[d.new_file].path)
+        ),
+        // Two files are a comparison: name both, base first.
+        _ if files.len() == 2 => format!(
+            "{} ⇄ {}{which}  ? help",
+            file_name(&files[0].path),
+            file_name(&files[1].path)
+        ),
+        _ => format!("{file}{which}  ? help"),
+    };
+    let right = escape_control(&right).into_owned();
+    let room = usize::from(area.right().saturating_sub(x + 1));
+    if room > 4 {
+        let shown = fit(&right, room);
+        let start = area.right() - shown.chars().count() as u16;
+        buf.set_string(start, area.y, &shown, Style::new());
+    }
+}
+
+/// The selected call path on each side: its share of that side's total.
+fn side_by_side_text(app: &App, sbs: &SideBySide) -> String {
+    let (Some(node), Some((base, new))) = (sbs.base.view.selected, sbs.shares) else {
+        return String::new();
+    };
+    let frames = &app.files()[sbs.base.file].set.frames;
+    let Some(frame) = sbs.base.tree.frame(node) else {
+        return String::new();
+    };
+    let name = &frames.frame(frame).name;
+    let text = match new {
+        Some(new) => format!(
+            "{name} · base {:.1}% → new {:.1}% of total · {}",
+            100.0 * base,
+            100.0 * new,
+            signed_percent(new - base)
+        ),
+        None => format!(
+            "{name} · base {:.1}% of total · this call path is not in the new profile",
+            100.0 * base
+        ),
+    };
+    escape_control(&text).into_owned()
+}
+
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Two lines: what is selected, then the search, prompt or message.
+pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let width = usize::from(area.width);
+    let y = area.bottom().saturating_sub(2);
+    buf.set_stringn(
+        area.x,
+        y,
+        fit(&selection_text(app), width),
+        width,
+        app.theme.header(),
+    );
+    let second = if let Some(prompt) = &app.prompt {
+        prompt.line()
+    } else if let Some(message) = &app.message {
+        message.clone()
+    } else if let Some(what) = app.computing {
+        format!("computing … {what}  (q quits)")
+    } else if let Some(search) = &app.search {
+        format!(
+            "/{}: {} matches, {:.1}% of total  (n/N next/previous, Esc in Sandwich clears)",
+            search.regex.as_str(),
+            search.count,
+            100.0 * search.share
+        )
+    } else if let Some(line) = app
+        .comparing_in_flame()
+        .then(|| compare_line(app))
+        .flatten()
+    {
+        line.to_owned()
+    } else if let Some(view) = view_options_line(app) {
+        view
+    } else {
+        let profile = app.profile();
+        format!(
+            "{}: {} · total {} · {} frames",
+            app.loaded().format.description(),
+            profile.unit,
+            profile.unit.format_weight(app.shown_total()),
+            app.set().frames.frame_count()
+        )
+    };
+    let second = escape_control(&second).into_owned();
+    buf.set_stringn(area.x, y + 1, fit(&second, width), width, Style::new());
+}
+
+/// How to read the comparison in the flame pane.
+fn compare_line(app: &App) -> Option<&'static str> {
+    match app.comparison {
+        Comparison::SideBySide(_) => Some(
+            "side by side: keys move on the base (left); the new side follows the same call path · s leaves",
+        ),
+        Comparison::Difference(_) => Some(
+            "difference: red grew, blue shrank (share of each file's total) · widths are the mean of both shares, so vanished frames stay · d leaves",
+        ),
+        Comparison::Off | Comparison::Computing => None,
+    }
+}
+
+/// The view options in force, if any: what the picture leaves out.
+fn view_options_line(app: &App) -> Option<String> {
+    let o = app.options();
+    let hidden_share = app.view.as_ref().map_or(0.0, |v| v.hidden_share);
+    let mut parts = Vec::new();
+    if let Some(func) = o.focus {
+        parts.push(format!(
+            "focused on {} (Esc leaves)",
+            app.set().frames.function(func).name
+        ));
+    }
+    match &o.hidden {
+        Some(Hidden::Library) => parts.push(format!(
+            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
+            100.0 * hidden_share
+        )),
+        Some(Hidden::Matching(re)) => parts.push(format!(
+            "hiding /{}/: {:.1}% of the total given to callers (H shows all)",
+            re.as_str(),
+            100.0 * hidden_share
+        )),
+        None => {}
+    }
+    if o.collapse_recursion {
+        parts.push("recursion collapsed (r)".into());
+    }
+    if app.session.merges() {
+        parts.push("all threads merged (t)".into());
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+/// `name file:line · self S (p%) · total T (q%) · N calls`, shares of the view's total.
+fn describe(
+    app: &App,
+    name: &str,
+    place: Option<(&str, String)>,
+    self_w: f64,
+    total_w: f64,
+    calls: Option<u64>,
+) -> String {
+    let unit = app.profile().unit;
+    let total = app.shown_total();
+    let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
+    // py-spy gives its thread frames an empty file and line 0: no place to show.
+    let place = match place {
+        Some((file, lines)) if !file.is_empty() && !lines.is_empty() => format!(" {file}:{lines}"),
+        Some((file, _)) if !file.is_empty() => format!(" {file}"),
+        _ => String::new(),
+    };
+    let calls = calls.map_or_else(String::new, |c| format!(" · {c} calls"));
+    escape_control(&format!(
+        "{name}{place} · self {} ({:.1}%) · total {} ({:.1}%){calls}",
+        unit.format_weight(self_w),
+        share(self_w),
+        unit.format_weight(total_w),
+        share(total_w),
+    ))
+    .into_owned()
+}
+
+/// A function's lines as the view shows them: the span sampled where frames are grouped
+/// (`6–12`), else `line`.
+fn lines_text(app: &App, func: FuncId, line: Option<u32>) -> String {
+    let grouped = app.view.as_ref().filter(|v| v.grouped);
+    match grouped.and_then(|v| v.lines_of(func)) {
+        Some((lo, hi)) if lo != hi => format!("{lo}–{hi}"),
+        Some((lo, _)) => lo.to_string(),
+        None => line.map_or_else(String::new, |l| l.to_string()),
+    }
+}
+
+/// The unit of the time files Priority ranks by (memory files are bytes).
+fn time_unit(app: &App) -> Unit {
+    app.files()
+        .iter()
+        .map(|l| l.set.unit())
+        .find(|&u| u != Unit::Bytes)
+        .unwrap_or_else(|| app.profile().unit)
+}
+
+fn calls_of(app: &App, func: FuncId) -> Option<u64> {
+    let view = app.view.as_ref()?;
+    view.table.iter().find(|r| r.func == func)?.calls
+}
+
+/// The selected frame or function: name, file:line, self and total with shares, calls.
+fn selection_text(app: &App) -> String {
+    match (&app.comparison, app.pane) {
+        (Comparison::SideBySide(sbs), Pane::TimeOrder | Pane::LeftHeavy) => {
+            side_by_side_text(app, sbs)
+        }
+        (Comparison::Difference(d), Pane::TimeOrder | Pane::LeftHeavy) => d
+            .selected_shares()
+            .and_then(|(node, base, new, delta)| {
+                let frame = d.diff.frames.frame(d.diff.tree.frame(node)?);
+                let place = frame
+                    .file
+                    .as_deref()
+                    .filter(|f| !f.is_empty())
+                    .map_or_else(String::new, |f| format!(" {f}"));
+                Some(
+                    escape_control(&format!(
+                        "{}{place} · base {:.1}% → new {:.1}% of total · {}",
+                        frame.name,
+                        100.0 * base,
+                        100.0 * new,
+                        signed_percent(delta)
+                    ))
+                    .into_owned(),
+                )
+            })
+            .unwrap_or_default(),
+        (Comparison::Difference(d), Pane::Sandwich) => d
+            .rows
+            .get(d.selected)
+            .map(|row| {
+                let place = row
+                    .file
+                    .as_deref()
+                    .filter(|f| !f.is_empty())
+                    .map_or_else(String::new, |f| format!(" {f}"));
+                let percent = |v: Option<f64>| {
+                    v.map_or_else(|| "absent".to_owned(), |v| format!("{:.1}%", 100.0 * v))
+                };
+                escape_control(&format!(
+                    "{}{place} · total base {} → new {} ({}) · self base {} → new {} ({})",
+                    row.name,
+                    percent(d.share(row, false, true)),
+                    percent(d.share(row, true, true)),
+                    signed_percent(row.delta_total_share),
+                    percent(d.share(row, false, false)),
+                    percent(d.share(row, true, false)),
+                    signed_percent(row.delta_self_share),
+                ))
+                .into_owned()
+            })
+            .unwrap_or_default(),
+        (_, Pane::TimeOrder | Pane::LeftHeavy) => {
+            let (Some(view), Some(tree)) = (&app.view, app.tree_for(app.pane)) else {
+                return String::new();
+            };
+            let Some(node) = app.flame(app.pane).selected.filter(|&n| n != NodeId::ROOT) else {
+                return String::new();
+            };
+            let Some(frame) = tree.frame(node) else {
+                return String::new();
+            };
+            let f = app.files()[view.file].set.frames.frame(frame);
+            describe(
+                app,
+                &f.name,
+                f.file
+                    .as_deref()
+                    .map(|file| (file, lines_text(app, f.func, f.line))),
+                tree.self_weight(node),
+                tree.total_weight(node),
+                calls_of(app, f.func),
+            )
+        }
+        (_, Pane::Sandwich) => {
+            let Some(view) = &app.view else {
+                return String::new();
+            };
+            let Some(row) = app.sandwich.selected_row(&view.table) else {
+                return String::new();
+            };
+            let f = app.files()[view.file].set.frames.function(row.func);
+            describe(
+                app,
+                &f.name,
+                f.file
+                    .as_deref()
+                    .map(|file| (file, lines_text(app, row.func, f.line))),
+                row.self_weight,
+                row.total_weight,
+                row.calls,
+            )
+        }
+        (_, Pane::Priority) => app
+            .priority
+            .as_ref()
+            .and_then(|p| p.report.modules.get(p.selected))
+            .map_or_else(String::new, |m| {
+                escape_control(&format!(
+                    "{} · {} · score {:.3} · boost ×{:.3} · self time {}",
+                    m.module,
+                    m.tier,
+                    m.score,
+                    m.boost,
+                    time_unit(app).format_weight(m.raw.self_time)
+                ))
+                .into_owned()
+            }),
+    }
+}

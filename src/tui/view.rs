@@ -1,0 +1,246 @@
+//! The session's options and the one view derived from them. Every pane and the status line
+//! read the view, so they cannot disagree: the flame trees, the Sandwich table with what its
+//! callers and callees are built from, and the total every percentage divides by all come from
+//! one derivation, made again (off the UI thread) whenever an option changes.
+
+use regex::Regex;
+
+use super::session::ProfileRef;
+use crate::analysis::sandwich::{FunctionIndex, callees};
+use crate::analysis::summary::{FunctionRow, SortKey, function_table, tree_function_weights};
+use crate::analysis::timeline::time_order_tree;
+use crate::analysis::transform::{
+    Siblings, collapse_recursion, group_by_function, has_line_frames, hide, is_library_file, merge,
+    sampled_lines,
+};
+use crate::import::Loaded;
+use crate::profile::{CallTree, FrameId, FrameTable, FuncId, Profile, ProfileSet};
+
+/// Which frames `H` hides.
+#[derive(Debug, Clone)]
+pub enum Hidden {
+    /// The standard library and installed packages: "only my code".
+    Library,
+    Matching(Regex),
+}
+
+/// How the first two files are compared, if at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compare {
+    #[default]
+    Off,
+    /// One flame graph of both, coloured by the change (`d`).
+    Difference,
+    /// Both in the flame pane, side by side (`s`).
+    SideBySide,
+}
+
+/// What the user chose to see. The view is a function of the files and these.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Index into the session's profiles: the profile shown (with threads merged, its file).
+    pub current: usize,
+    /// All profiles of the file as one (`t`).
+    pub merge_threads: bool,
+    pub hidden: Option<Hidden>,
+    pub collapse_recursion: bool,
+    /// Every stack through this function, re-rooted at it (`f`).
+    pub focus: Option<FuncId>,
+    /// Frames as the file has them, one per line sampled (`L`), instead of one per function.
+    pub by_line: bool,
+    pub compare: Compare,
+}
+
+impl Options {
+    /// Whether threads are merged in fact: only a file with several profiles has any.
+    pub fn merges(&self, set: &ProfileSet) -> bool {
+        self.merge_threads && set.profiles.len() > 1
+    }
+}
+
+/// Everything the panes draw, derived from the files under the options.
+pub struct View {
+    /// The profile shown (with threads merged, the first of its file).
+    pub profile: ProfileRef,
+    /// Index into the session's files of the file shown.
+    pub file: usize,
+    /// The merged tree (Left Heavy, Flamegraph, Sandwich's callers and callees), or `None` for
+    /// the profile's own tree unchanged: no copy of a large tree is made when nothing asks for
+    /// one.
+    tree: Option<CallTree>,
+    /// In recorded order, where the profile keeps one and threads are not merged.
+    pub time_order: Option<CallTree>,
+    /// The weight every share is of: the profile's, or with threads merged the whole file's.
+    pub total: f64,
+    /// Share of the total that hidden frames held themselves (given to their callers).
+    pub hidden_share: f64,
+    /// The Sandwich table: every function of the view, by self weight.
+    pub table: Vec<FunctionRow>,
+    /// Each function's nodes in the tree, for Sandwich's callers and callees.
+    pub index: FunctionIndex,
+    /// Frames grouped by function: per function, the lines its frames were sampled at (lowest,
+    /// highest), for the status line. Empty when frames are shown by line.
+    pub lines: Vec<Option<(u32, u32)>>,
+    /// Whether the trees hold one frame per function (frames of a function's lines grouped).
+    pub grouped: bool,
+}
+
+impl View {
+    /// The merged tree every flame pane but Time Order draws.
+    pub fn tree<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
+        match &self.tree {
+            Some(tree) => tree,
+            None => files[self.file].set.profiles[self.profile.profile].tree(),
+        }
+    }
+
+    /// The tree Time Order (or, without a timeline, the Flamegraph) draws.
+    pub fn time_order_tree<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
+        self.time_order.as_ref().unwrap_or_else(|| self.tree(files))
+    }
+
+    /// The lines a function's frames were sampled at, where they were grouped.
+    pub fn lines_of(&self, func: FuncId) -> Option<(u32, u32)> {
+        self.lines.get(func.0 as usize).copied().flatten()
+    }
+}
+
+/// Derives the view. Can take long on a large file (the pstats estimate is built here, trees
+/// are rewritten): the event loop runs it on a worker.
+pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> View {
+    let r = profiles[options.current];
+    let set = &files[r.file].set;
+    let frames = &set.frames;
+    let profile = &set.profiles[r.profile];
+    let merges = options.merges(set);
+    let shown: Vec<&Profile> = if merges {
+        set.profiles.iter().collect()
+    } else {
+        vec![profile]
+    };
+    let total = shown.iter().map(|p| p.total).sum();
+    let merged_threads = merges.then(|| merge(&shown.iter().map(|p| p.tree()).collect::<Vec<_>>()));
+    let time_order = match merged_threads {
+        Some(_) => None,
+        None => profile.timeline.as_ref().map(|_| time_order_tree(profile)),
+    };
+    let base = merged_threads.as_ref().unwrap_or(profile.tree());
+    let hidden_share = options
+        .hidden
+        .as_ref()
+        .map_or(0.0, |h| hidden_self_share(base, frames, h));
+    let grouped = !options.by_line && has_line_frames(frames);
+    let lines = if grouped {
+        sampled_lines(base, frames)
+    } else {
+        Vec::new()
+    };
+    let rewrites = grouped
+        || options.hidden.is_some()
+        || options.collapse_recursion
+        || options.focus.is_some();
+    let apply = |tree: &CallTree, siblings: Siblings| -> CallTree {
+        let mut tree = match &options.hidden {
+            Some(hidden) => hide(tree, frames, siblings, |f| is_hidden(frames, hidden, f)),
+            None => tree.clone(),
+        };
+        if grouped {
+            tree = group_by_function(&tree, frames, siblings);
+        }
+        if options.collapse_recursion {
+            tree = collapse_recursion(&tree, frames, siblings);
+        }
+        if let Some(func) = options.focus {
+            tree = callees(&tree, frames, func);
+        }
+        tree
+    };
+    let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
+    let time_order = time_order.map(|t| {
+        if rewrites {
+            apply(&t, Siblings::InOrder)
+        } else {
+            t
+        }
+    });
+    let shown_tree = rewritten.as_ref().unwrap_or(base);
+    let table = function_rows(set, &shown, shown_tree, options);
+    let index = FunctionIndex::new(shown_tree, frames);
+    let tree = rewritten.or(merged_threads);
+    View {
+        profile: r,
+        file: r.file,
+        tree,
+        time_order,
+        total,
+        hidden_share,
+        table,
+        index,
+        lines,
+        grouped,
+    }
+}
+
+/// The Sandwich table. The file's own figures (pstats' exact ones, with calls) while the view
+/// keeps every function's samples; once frames are hidden or a function focused, the figures of
+/// the tree shown, so that the table lists what the flame panes draw.
+fn function_rows(
+    set: &ProfileSet,
+    shown: &[&Profile],
+    tree: &CallTree,
+    options: &Options,
+) -> Vec<FunctionRow> {
+    if options.hidden.is_none() && options.focus.is_none() {
+        return function_table(set, shown, SortKey::SelfWeight);
+    }
+    let (self_weight, total_weight) = tree_function_weights(tree, &set.frames);
+    let calls_known = options.focus.is_none();
+    let mut calls = vec![None; set.frames.function_count()];
+    let mut primitive_calls = vec![None; set.frames.function_count()];
+    if calls_known {
+        let add = |slot: &mut Option<u64>, n: Option<u64>| {
+            if let Some(n) = n {
+                *slot = Some(slot.unwrap_or(0).saturating_add(n));
+            }
+        };
+        for stats in shown.iter().filter_map(|p| p.function_stats.as_ref()) {
+            for stat in stats {
+                add(&mut calls[stat.func.0 as usize], stat.calls);
+                add(&mut primitive_calls[stat.func.0 as usize], stat.primitive_calls);
+            }
+        }
+    }
+    let mut rows: Vec<FunctionRow> = (0..self_weight.len())
+        .filter(|&i| self_weight[i] != 0.0 || total_weight[i] != 0.0)
+        .map(|i| FunctionRow {
+            func: FuncId(i as u32),
+            self_weight: self_weight[i],
+            total_weight: total_weight[i],
+            calls: calls[i],
+            primitive_calls: primitive_calls[i],
+        })
+        .collect();
+    crate::analysis::summary::sort_rows(&mut rows, set, SortKey::SelfWeight);
+    rows
+}
+
+pub fn is_hidden(frames: &FrameTable, hidden: &Hidden, frame: FrameId) -> bool {
+    let f = frames.frame(frame);
+    match hidden {
+        Hidden::Library => is_library_file(f.file.as_deref()),
+        Hidden::Matching(regex) => regex.is_match(&f.name),
+    }
+}
+
+fn hidden_self_share(tree: &CallTree, frames: &FrameTable, hidden: &Hidden) -> f64 {
+    let total = tree.total();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let hidden_weight: f64 = tree
+        .ids()
+        .filter(|&n| tree.frame(n).is_some_and(|f| is_hidden(frames, hidden, f)))
+        .map(|n| tree.self_weight(n))
+        .sum();
+    hidden_weight / total
+}
