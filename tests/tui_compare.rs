@@ -203,9 +203,19 @@ fn the_sandwich_table_gains_base_new_and_change_columns() {
         format!("{:+.1}%", 100.0 * (n - b))
     );
     assert!(first.starts_with(&expected), "{first} / {expected}");
+    // Both files count samples: each side's samples beside the shares.
+    let values = format!(
+        "{:>9} {:>9} apply_tax",
+        (b * base.total).round(),
+        (n * new.total).round()
+    );
+    assert!(first.trim_end().ends_with(&values), "{first} / {values}");
     assert!(
-        ui.status()
-            .starts_with("apply_tax shop/pricing.py · total base"),
+        ui.status().starts_with(&format!(
+            "apply_tax shop/pricing.py · total base {} ({:.1}%)",
+            (b * base.total).round(),
+            100.0 * b
+        )),
         "{}",
         ui.status()
     );
@@ -214,19 +224,30 @@ fn the_sandwich_table_gains_base_new_and_change_columns() {
     assert!(ui.row(1).contains("Δself▼"), "{}", ui.row(1));
     ui.chars("o");
     assert!(ui.row(1).contains("function▼"), "{}", ui.row(1));
+    let name_at = ui
+        .row(1)
+        .find("function")
+        .expect("the header names the column");
     let names: Vec<String> = (2..8)
-        .map(|y| {
-            ui.row(y)
-                .split("   ")
-                .last()
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        })
+        .map(|y| ui.row(y).get(name_at..).unwrap_or("").trim().to_owned())
         .collect();
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
+}
+
+#[test]
+fn files_in_different_units_compare_by_shares_alone() {
+    // A cProfile run (seconds) against a py-spy run (samples): no values side by side.
+    let paths = [
+        common::fixture("program.prof"),
+        common::fixture("program.folded"),
+    ];
+    let mut ui = Ui::open(&paths, 120, 40);
+    ui.chars("d3");
+    let header = ui.row(1);
+    assert!(header.contains("Δtotal▼"), "{header}");
+    assert!(!header.contains("base tot"), "{header}");
 }
 
 /// The chain of (name, file) from the root to `node` in one side of the side-by-side view.

@@ -8,7 +8,7 @@ use crate::analysis::diff::{self as function_diff, DiffRow, DiffSort};
 use crate::analysis::diff_tree::{DiffTree, diff_tree};
 use crate::analysis::flame::ChildOrder;
 use crate::import::Loaded;
-use crate::profile::NodeId;
+use crate::profile::{NodeId, Unit};
 
 /// The order of the difference table: largest change first, or by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +25,9 @@ pub struct Difference {
     pub sort: TableSort,
     /// Each file's total, which the table's shares are of.
     pub totals: (f64, f64),
+    /// The unit both files weigh in, when they share one: the table then shows values beside
+    /// shares.
+    pub unit: Option<Unit>,
     /// Selected row and first row shown of the table.
     pub selected: usize,
     pub offset: usize,
@@ -61,6 +64,7 @@ impl Difference {
             rows,
             sort: TableSort::TotalShare,
             totals: (base.set.total(), new.set.total()),
+            unit: crate::analysis::diff::shared_unit(base, new),
             selected: 0,
             offset: 0,
             deltas,

@@ -287,14 +287,24 @@ fn selection_text(app: &App) -> String {
                 let percent = |v: Option<f64>| {
                     v.map_or_else(|| "absent".to_owned(), |v| format!("{:.1}%", 100.0 * v))
                 };
+                // With one unit on both sides, the value before each share.
+                let figure = |side: Option<crate::analysis::diff::Side>, share, total: bool| match (
+                    d.unit, side,
+                ) {
+                    (Some(unit), Some(s)) => {
+                        let w = if total { s.total_weight } else { s.self_weight };
+                        format!("{} ({})", unit.format_weight(w), percent(share))
+                    }
+                    _ => percent(share),
+                };
                 escape_control(&format!(
                     "{}{place} · total base {} → new {} ({}) · self base {} → new {} ({})",
                     row.name,
-                    percent(d.share(row, false, true)),
-                    percent(d.share(row, true, true)),
+                    figure(row.base, d.share(row, false, true), true),
+                    figure(row.new, d.share(row, true, true), true),
                     signed_percent(row.delta_total_share),
-                    percent(d.share(row, false, false)),
-                    percent(d.share(row, true, false)),
+                    figure(row.base, d.share(row, false, false), false),
+                    figure(row.new, d.share(row, true, false), false),
                     signed_percent(row.delta_self_share),
                 ))
                 .into_owned()
