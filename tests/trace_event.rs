@@ -6,78 +6,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use common::{Json, fixture, fixtures, run_obol};
-
-/// Under CI the corpus must be there; elsewhere a missing one skips, saying so.
-fn corpus(relative: &str) -> Option<PathBuf> {
-    common::corpus(relative)
-}
-
-fn oracle(path: &Path) -> Json {
-    let out = tempfile::NamedTempFile::new().unwrap();
-    let status = Command::new("python3")
-        .arg(fixtures().join("oracle.py"))
-        .args(["trace".as_ref(), path.as_os_str(), out.path().as_os_str()])
-        .status()
-        .expect("python3 runs");
-    assert!(status.success(), "oracle for {}", path.display());
-    Json::parse(&std::fs::read_to_string(out.path()).unwrap()).unwrap()
-}
-
-type Rows = BTreeMap<(String, Option<String>), (f64, f64)>;
-
-fn rows(json: &Json) -> Rows {
-    json.get("functions")
-        .array()
-        .iter()
-        .map(|f| {
-            let key = (
-                f.get("name").str().to_owned(),
-                f.get("file").opt_str().map(str::to_owned),
-            );
-            (key, (f.get("self").f64(), f.get("total").f64()))
-        })
-        .collect()
-}
-
-/// The oracle sums interval lengths in another order than obol's replay: equal to a part in 10¹².
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
-}
+use common::{Json, fixture, run_obol};
 
 fn assert_matches_oracle(path: &Path) {
-    let (output, _) = run_obol(["summary".as_ref(), path.as_os_str(), "--json".as_ref()]);
-    assert!(
-        output.status.success(),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let got = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
-    let want = oracle(path);
-    assert_eq!(got.get("format").str(), "trace-event");
-    assert_eq!(got.get("unit").str(), "microseconds");
-    let (g, w) = (got.get("total").f64(), want.get("total").f64());
-    assert!(close(g, w), "{}: total {g} vs {w}", path.display());
-    let (got, want) = (rows(&got), rows(&want));
-    assert_eq!(
-        got.keys().collect::<Vec<_>>(),
-        want.keys().collect::<Vec<_>>(),
-        "{}",
-        path.display()
-    );
-    for (key, (s, t)) in &want {
-        let (gs, gt) = got[key];
-        assert!(
-            close(*s, gs) && close(*t, gt),
-            "{} {key:?}: self {gs} total {gt}, oracle {s} {t}",
-            path.display()
-        );
-    }
+    common::assert_matches_python_oracle("trace", "trace-event", path);
 }
 
 #[test]
@@ -85,7 +19,7 @@ fn recordings_of_py_spy_and_viztracer_match_the_oracle() {
     for name in ["program.pyspy.chrometrace.json", "program.viztracer.json"] {
         assert_matches_oracle(&fixture(name));
     }
-    if let Some(path) = corpus("other-formats/generated/pyspy_cpu_mix.chrometrace.json") {
+    if let Some(path) = common::corpus("other-formats/generated/pyspy_cpu_mix.chrometrace.json") {
         assert_matches_oracle(&path);
     }
 }
@@ -145,7 +79,7 @@ const CPU_PROFILE_SAMPLES: [&str; 2] =
 
 #[test]
 fn speedscopes_trace_samples_match_the_oracle_or_are_refused_naming_the_event() {
-    let Some(dir) = corpus("other-formats/speedscope/trace-event") else {
+    let Some(dir) = common::corpus("other-formats/speedscope/trace-event") else {
         return;
     };
     let mut read = 0;

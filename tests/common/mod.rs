@@ -309,7 +309,6 @@ pub fn skip(what: &str) {
     eprintln!("SKIPPED: {what}");
 }
 
-/// `../shared/corpus/SUB` beside the clone, or `None` (after [`skip`]) when it is absent.
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
 pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 7] = [
@@ -346,6 +345,7 @@ pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 7] = [
     ),
 ];
 
+/// `../shared/corpus/SUB` beside the clone, or `None` (after [`skip`]) when it is absent.
 pub fn corpus(sub: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpus")
@@ -368,4 +368,96 @@ pub fn have(program: &str) -> bool {
         skip(program);
     }
     found
+}
+
+/// `fixtures/oracle.py KIND PATH`: a file's oracle, computed by Python when the test runs.
+pub fn python_oracle(kind: &str, path: &Path) -> Json {
+    let out = tempfile::NamedTempFile::new().expect("a temp file");
+    let output = std::process::Command::new("python3")
+        .arg(fixtures().join("oracle.py"))
+        .args([kind.as_ref(), path.as_os_str(), out.path().as_os_str()])
+        .output()
+        .expect("python3 runs (CI installs it; it is the oracle)");
+    assert!(
+        output.status.success(),
+        "oracle.py {kind} {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Json::parse(&std::fs::read_to_string(out.path()).expect("the oracle's output"))
+        .expect("the oracle writes JSON")
+}
+
+/// `obol summary PATH --json ARGS…`, which must succeed.
+pub fn summary_json(path: &Path, args: &[&str]) -> Json {
+    let mut all: Vec<&std::ffi::OsStr> =
+        vec!["summary".as_ref(), path.as_os_str(), "--json".as_ref()];
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    let (output, _) = run_obol(&all);
+    assert!(
+        output.status.success(),
+        "obol summary {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Json::parse(&String::from_utf8_lossy(&output.stdout)).expect("obol prints JSON")
+}
+
+/// (self, total, line) per (name, file) of a summary's or an oracle's `functions`.
+pub type FunctionWeights =
+    std::collections::BTreeMap<(String, Option<String>), (f64, f64, Option<u64>)>;
+
+pub fn function_weights(functions: &Json) -> FunctionWeights {
+    functions
+        .array()
+        .iter()
+        .map(|f| {
+            let key = (
+                f.get("name").str().to_owned(),
+                f.get("file").opt_str().map(str::to_owned),
+            );
+            (
+                key,
+                (
+                    f.get("self").f64(),
+                    f.get("total").f64(),
+                    f.get("line").opt_u64(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Equal but for the order of a sum: to a part in 10^12.
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Every function of `got` as in `want` (same functions, lines; weights [`close`]).
+pub fn assert_same_functions(what: &str, got: &FunctionWeights, want: &FunctionWeights) {
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "{what}: the functions"
+    );
+    for (key, (s, t, line)) in want {
+        let (gs, gt, gl) = got[key];
+        assert!(
+            close(*s, gs) && close(*t, gt) && *line == gl,
+            "{what} {key:?}: self {gs} total {gt} line {gl:?}, oracle {s} {t} {line:?}"
+        );
+    }
+}
+
+/// A file read as `format` matches `fixtures/oracle.py KIND` in total and function by function.
+pub fn assert_matches_python_oracle(kind: &str, format: &str, path: &Path) -> FunctionWeights {
+    let got = summary_json(path, &[]);
+    let want = python_oracle(kind, path);
+    let what = path.display().to_string();
+    assert_eq!(got.get("format").str(), format, "{what}");
+    let (g, w) = (got.get("total").f64(), want.get("total").f64());
+    assert!(close(g, w), "{what}: total {g}, oracle {w}");
+    let want = function_weights(want.get("functions"));
+    assert_same_functions(&what, &function_weights(got.get("functions")), &want);
+    want
 }
