@@ -4,10 +4,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Every way out of the program: 0 done, 1 a regression gate failed (`diff --fail-above`), 2
-/// failed (bad input, bad usage, output that could not be written). Signals end a command with
-/// 128 + their number (see `cli::exit_on_signals`).
+/// failed (bad input, bad usage, output that could not be written). Signals end a command with 128 + their number (see `cli::exit_on_signals`).
 fn main() -> ExitCode {
-    keep_freed_memory();
     if color_eyre::install().is_err() {
         return ExitCode::from(2);
     }
@@ -49,20 +47,4 @@ fn clap_exit(error: &clap::Error) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         _ => ExitCode::from(2),
     }
-}
-
-/// Has the allocator keep memory that is freed for the next blocks rather than give it back.
-///
-/// glibc maps each block above a threshold (128 KiB at first) afresh and unmaps it when it is
-/// freed, so that the memory of a large file, let go once it is read, and of the reader's
-/// tables would be faulted in again page by page for the call tree that follows (some 1.7 µs a
-/// page, a third of the time of a large pstats file). Freeing a block larger than the
-/// threshold raises the threshold to its size (mallopt(3), the dynamic mmap threshold), up to
-/// 32 MiB: blocks below it then come from the heap, which keeps what is freed for reuse. With
-/// other allocators this is one allocation that touches no memory. A choice of the program's,
-/// not of the library's: it is made once, here.
-fn keep_freed_memory() {
-    let block: Vec<u8> = Vec::with_capacity((32 << 20) - (64 << 10));
-    // Allocated and freed for real, not optimized away.
-    std::hint::black_box(&block);
 }
