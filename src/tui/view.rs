@@ -206,7 +206,10 @@ fn function_rows(
         for stats in shown.iter().filter_map(|p| p.function_stats.as_ref()) {
             for stat in stats {
                 add(&mut calls[stat.func.0 as usize], stat.calls);
-                add(&mut primitive_calls[stat.func.0 as usize], stat.primitive_calls);
+                add(
+                    &mut primitive_calls[stat.func.0 as usize],
+                    stat.primitive_calls,
+                );
             }
         }
     }
