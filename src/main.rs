@@ -4,7 +4,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// Every way out of the program: 0 done, 1 a regression gate failed (`diff --fail-above`), 2
-/// failed (bad input, bad usage, output that could not be written). Signals end a command with 128 + their number (see `cli::exit_on_signals`).
+/// failed (bad input, bad usage, output that could not be written). Signals end a command with
+/// 128 + their number (see `cli::exit_on_signals`).
 fn main() -> ExitCode {
     if color_eyre::install().is_err() {
         return ExitCode::from(2);
