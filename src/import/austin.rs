@@ -173,6 +173,7 @@ fn skip(skipped: &mut (usize, u64), number: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::function_named;
 
     #[test]
     fn samples_by_thread_with_files_and_lines_counted_by_hand() {
@@ -187,22 +188,12 @@ P7;T0:7 10\n\n# duration: 560\n";
         assert_eq!(names, ["thread 7", "thread 8"]);
         assert_eq!(set.profiles[0].total, 510.0);
         assert_eq!(set.profiles[0].unit, Unit::Microseconds);
-        let work = set
-            .frames
-            .functions()
-            .iter()
-            .find(|f| f.name == "work")
-            .unwrap();
+        let work = function_named(&set, "work");
         assert_eq!(
             (work.file.as_deref(), work.line),
             (Some("main.py"), Some(4))
         );
-        let looped = set
-            .frames
-            .functions()
-            .iter()
-            .find(|f| f.name == "loop")
-            .unwrap();
+        let looped = function_named(&set, "loop");
         assert_eq!(looped.file.as_deref(), Some("C:\\app\\w.py"));
     }
 

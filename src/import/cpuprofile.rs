@@ -189,6 +189,7 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::function_named;
 
     #[test]
     fn samples_last_until_the_next_and_gc_sits_on_the_stack_before_it() {
@@ -225,12 +226,7 @@ mod tests {
                 ("main;work;(garbage collector)".into(), 7.0)
             ]
         );
-        let work = set
-            .frames
-            .functions()
-            .iter()
-            .find(|f| f.name == "work")
-            .unwrap();
+        let work = function_named(&set, "work");
         assert_eq!(work.line, Some(5));
     }
 }

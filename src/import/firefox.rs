@@ -382,23 +382,7 @@ fn gecko_thread(thread: &Value, frames: &mut FrameTable, dropped: &mut usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
-        let (own, total) = crate::analysis::summary::tree_function_weights(
-            set.profiles[profile].tree(),
-            &set.frames,
-        );
-        let mut rows: Vec<_> = set
-            .frames
-            .functions()
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| total[*i] != 0.0)
-            .map(|(i, f)| (f.name.clone(), own[i], total[i]))
-            .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows
-    }
+    use crate::import::test_support::weights;
 
     /// The shape CPython 3.15's GeckoCollector writes: a shared string array, column tables.
     #[test]

@@ -14,6 +14,8 @@ pub mod pstats;
 pub mod source;
 pub mod speedscope;
 pub mod svg;
+#[cfg(test)]
+mod test_support;
 pub mod trace_event;
 
 use std::fmt;

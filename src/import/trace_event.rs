@@ -417,24 +417,10 @@ impl Thread {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::import::test_support::{function_named, weights};
 
     fn read(text: &str) -> Result<ProfileSet, ParseError> {
         parse(text.as_bytes(), &mut Vec::new())
-    }
-
-    fn weights(set: &ProfileSet) -> Vec<(String, f64, f64)> {
-        let profile = &set.profiles[0];
-        let (own, total) =
-            crate::analysis::summary::tree_function_weights(profile.tree(), &set.frames);
-        let mut rows: Vec<_> = set
-            .frames
-            .functions()
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.name.clone(), own[i], total[i]))
-            .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        rows
     }
 
     #[test]
@@ -453,7 +439,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            weights(&set),
+            weights(&set, 0),
             [
                 ("alpha".into(), 2.0, 14.0),
                 ("beta".into(), 3.0, 12.0),
@@ -477,22 +463,12 @@ mod tests {
 ]}"#,
         )
         .unwrap();
-        let work = set
-            .frames
-            .functions()
-            .iter()
-            .find(|f| f.name == "work")
-            .unwrap();
+        let work = function_named(&set, "work");
         assert_eq!(
             (work.file.as_deref(), work.line),
             (Some("main.py"), Some(4))
         );
-        let fib = set
-            .frames
-            .functions()
-            .iter()
-            .find(|f| f.name == "fib")
-            .unwrap();
+        let fib = function_named(&set, "fib");
         assert_eq!(
             (fib.file.as_deref(), fib.line),
             (Some("/src/fib.py"), Some(3))

@@ -1,0 +1,28 @@
+//! What the importers' unit tests ask of a parsed file, written once.
+
+use crate::profile::{Function, ProfileSet};
+
+/// The function named `name`; panics when the file has none, as a test can do nothing else.
+pub fn function_named<'a>(set: &'a ProfileSet, name: &str) -> &'a Function {
+    set.frames
+        .functions()
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no function named {name}"))
+}
+
+/// (name, self, total) of every function with weight in profile `profile`, by name.
+pub fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
+    let (own, total) =
+        crate::analysis::summary::tree_function_weights(set.profiles[profile].tree(), &set.frames);
+    let mut rows: Vec<_> = set
+        .frames
+        .functions()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| total[*i] != 0.0)
+        .map(|(i, f)| (f.name.clone(), own[i], total[i]))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows
+}
