@@ -96,10 +96,7 @@ fn write_table(
     for row in matched {
         let f = set.frames.function(row.func);
         let calls = match row.calls {
-            Some(_) => format!(
-                "  calls {}",
-                calls_cell(row.calls, primitive_calls(profiles, row))
-            ),
+            Some(_) => format!("  calls {}", calls_cell(row.calls, row.primitive_calls)),
             None => String::new(),
         };
         writeln!(
@@ -147,18 +144,6 @@ fn write_table(
     Ok(())
 }
 
-/// The primitive (non-recursive) calls of a row's function, summed over the profiles that state
-/// them.
-fn primitive_calls(profiles: &[&Profile], row: &FunctionRow) -> Option<u64> {
-    profiles
-        .iter()
-        .filter_map(|p| p.function_stats.as_ref())
-        .flat_map(|stats| stats.iter().filter(|s| s.func == row.func))
-        .filter_map(|s| s.primitive_calls)
-        .reduce(u64::saturating_add)
-}
-
-/// A function's figures, or an edge's: the same fields.
 #[derive(Serialize)]
 struct JsonFigures<'a> {
     name: &'a str,
@@ -232,7 +217,7 @@ fn write_json(
                 figures: figures(
                     row.func,
                     row.calls,
-                    primitive_calls(profiles, row),
+                    row.primitive_calls,
                     row.self_weight,
                     row.total_weight,
                 ),
