@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     if color_eyre::install().is_err() {
         return ExitCode::from(2);
     }
+    obol::import::before_large_read(keep_freed_memory);
     let cli = match obol::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),
@@ -24,6 +25,23 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Has the allocator keep memory that is freed for the next blocks rather than give it back.
+///
+/// glibc maps each block above a threshold (128 KiB at first) afresh and unmaps it when it is
+/// freed, so that the memory of a large file, let go once it is read, and of the reader's
+/// tables would be faulted in again page by page for the call tree that follows (some 1.7 µs a
+/// page, a third of the time of a large pstats file). Freeing a block larger than the
+/// threshold raises the threshold to its size (mallopt(3), the dynamic mmap threshold), up to
+/// 32 MiB: blocks below it then come from the heap, which keeps what is freed for reuse. With
+/// other allocators this is one allocation that touches no memory. Only before a file is read
+/// whole: for a streamed folded file it raised the peak (100 MB instead of 70 MB for 98 MB
+/// read) and saved no time.
+fn keep_freed_memory() {
+    let block: Vec<u8> = Vec::with_capacity((32 << 20) - (64 << 10));
+    // Allocated and freed for real, not optimized away.
+    std::hint::black_box(&block);
 }
 
 /// clap's help, version and usage errors, printed without its `exit`, which ignores a failed

@@ -27,7 +27,7 @@ pub fn sniff(head: &[u8]) -> Sniff {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct CpuProfile {
     nodes: Vec<Node>,
@@ -59,18 +59,161 @@ struct CallFrame {
     line_number: Option<i64>,
 }
 
-pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let profile: CpuProfile =
         serde_json::from_slice(text).map_err(|e| super::speedscope::json_error(&e, has_bom))?;
-    let fail = |m: String| ParseError::at_byte(0, m);
+    let mut frames = FrameTable::new(FunctionKey::NameFile);
+    let profile = build(&profile, "CPU profile".to_owned(), &mut frames, warnings)
+        .map_err(|m| ParseError::at_byte(0, m))?;
+    Ok(ProfileSet {
+        frames,
+        profiles: vec![profile],
+    })
+}
+
+/// V8's profiles inside a Chrome trace (the Performance panel's recordings): a `Profile` event
+/// opens one, keyed by its `id` (else its pid and tid), and the `ProfileChunk`s of that key add
+/// nodes, samples and time deltas to it, in time order; an older `CpuProfile` event holds a
+/// whole one. Read as speedscope reads them.
+#[derive(Default)]
+pub(super) struct TraceProfiles {
+    /// (key, pid, tid, profile), in the order they were opened.
+    profiles: Vec<(String, String, String, CpuProfile)>,
+    ignored_chunks: usize,
+}
+
+/// What a trace's `Profile`, `ProfileChunk` or `CpuProfile` event carries in `args.data`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ProfileData {
+    #[serde(default)]
+    cpu_profile: Option<ChunkProfile>,
+    #[serde(default)]
+    time_deltas: Vec<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ChunkProfile {
+    #[serde(default)]
+    nodes: Vec<Node>,
+    #[serde(default)]
+    samples: Vec<u64>,
+    #[serde(default)]
+    time_deltas: Vec<f64>,
+}
+
+#[derive(Deserialize, Default)]
+struct ProfileArgs {
+    #[serde(default)]
+    data: Option<ProfileData>,
+}
+
+impl TraceProfiles {
+    /// Whether an event of this name belongs to a V8 profile.
+    pub(super) fn is_profile_event(name: &str) -> bool {
+        matches!(name, "Profile" | "ProfileChunk" | "CpuProfile")
+    }
+
+    /// Takes one such event, events being given in time order.
+    pub(super) fn add(
+        &mut self,
+        name: &str,
+        (pid, tid): (String, String),
+        id: Option<String>,
+        args: Option<&str>,
+    ) -> Result<(), String> {
+        let args: ProfileArgs = match args {
+            Some(a) => {
+                serde_json::from_str(a).map_err(|e| format!("a {name} event's args: {e}"))?
+            }
+            None => ProfileArgs::default(),
+        };
+        let data = args.data.unwrap_or_default();
+        let key = id.unwrap_or_else(|| format!("{pid}:{tid}"));
+        match name {
+            "Profile" | "CpuProfile" => {
+                let whole = data.cpu_profile.unwrap_or_default();
+                let profile = CpuProfile {
+                    nodes: whole.nodes,
+                    samples: whole.samples,
+                    time_deltas: if whole.time_deltas.is_empty() {
+                        data.time_deltas
+                    } else {
+                        whole.time_deltas
+                    },
+                };
+                // A profile opened again under its key starts afresh, as speedscope's map does.
+                self.profiles.retain(|p| p.0 != key);
+                self.profiles.push((key, pid, tid, profile));
+            }
+            _ => match self.profiles.iter_mut().find(|p| p.0 == key) {
+                Some((.., profile)) => {
+                    if let Some(chunk) = data.cpu_profile {
+                        profile.nodes.extend(chunk.nodes);
+                        profile.samples.extend(chunk.samples);
+                    }
+                    profile.time_deltas.extend(data.time_deltas);
+                }
+                None => self.ignored_chunks += 1,
+            },
+        }
+        Ok(())
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
+    /// One profile per V8 profile, named by its thread.
+    pub(super) fn finish(
+        self,
+        frames: &mut FrameTable,
+        thread_name: impl Fn(&str, &str) -> Option<String>,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<Profile>, String> {
+        if self.ignored_chunks > 0 {
+            warnings.push(format!(
+                "{} ProfileChunk event{} for no Profile before {} passed over",
+                self.ignored_chunks,
+                if self.ignored_chunks == 1 { "" } else { "s" },
+                if self.ignored_chunks == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+            ));
+        }
+        let several = self.profiles.len() > 1;
+        self.profiles
+            .into_iter()
+            .map(|(key, pid, tid, profile)| {
+                let name = match thread_name(&pid, &tid) {
+                    Some(t) if several => format!("{t} (pid {pid}, tid {tid}, profile {key})"),
+                    Some(t) => format!("{t} (pid {pid}, tid {tid})"),
+                    None => format!("CPU profile {key} (pid {pid}, tid {tid})"),
+                };
+                build(&profile, name.clone(), frames, warnings).map_err(|m| format!("{name}: {m}"))
+            })
+            .collect()
+    }
+}
+
+/// One V8 profile as speedscope reads it.
+fn build(
+    profile: &CpuProfile,
+    name: String,
+    frames: &mut FrameTable,
+    warnings: &mut Vec<String>,
+) -> Result<Profile, String> {
     if profile.time_deltas.len() != profile.samples.len() {
-        return Err(fail(format!(
+        return Err(format!(
             "{} samples but {} time deltas",
             profile.samples.len(),
             profile.time_deltas.len()
-        )));
+        ));
     }
     let by_id: FxHashMap<u64, usize> = profile
         .nodes
@@ -91,7 +234,6 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
         }
     }
 
-    let mut frames = FrameTable::new(FunctionKey::NameFile);
     let frame_ids: Vec<FrameId> = profile
         .nodes
         .iter()
@@ -140,12 +282,16 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
     let mut previous: Vec<usize> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     let mut frame_stack: Vec<FrameId> = Vec::new();
+    // Samples of nodes the profile lacks (a recording cut short keeps samples of nodes sent
+    // in an earlier chunk): their time is not counted, and said.
+    let (mut lost, mut lost_weight) = (0usize, 0.0);
     for (n, id) in profile.samples.iter().enumerate() {
-        let node = *by_id.get(id).ok_or_else(|| {
-            fail(format!(
-                "sample {n} names node {id}, which the profile lacks"
-            ))
-        })?;
+        let weight = times.get(n + 1).map_or(0.0, |next| next - times[n]);
+        let Some(&node) = by_id.get(id) else {
+            lost += 1;
+            lost_weight += weight;
+            continue;
+        };
         stack.clear();
         if on_top(node) {
             if previous.last() != Some(&node) {
@@ -160,7 +306,7 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
             while let Some(i) = at {
                 depth += 1;
                 if depth > profile.nodes.len() {
-                    return Err(fail("the nodes' parents run in a circle".into()));
+                    return Err("the nodes' parents run in a circle".into());
                 }
                 if !ignored(i) {
                     stack.push(i);
@@ -169,7 +315,6 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
             }
             stack.reverse();
         }
-        let weight = times.get(n + 1).map_or(0.0, |next| next - times[n]);
         if weight > 0.0 {
             frame_stack.clear();
             frame_stack.extend(stack.iter().map(|&i| frame_ids[i]));
@@ -178,12 +323,15 @@ pub fn parse(bytes: &[u8], _warnings: &mut Vec<String>) -> Result<ProfileSet, Pa
         }
         std::mem::swap(&mut previous, &mut stack);
     }
-    let mut out = Profile::from_tree("CPU profile", Unit::Microseconds, builder.finish());
+    if lost > 0 {
+        warnings.push(format!(
+            "{name}: {lost} sample{} of nodes the profile lacks ({lost_weight} µs) not counted",
+            if lost == 1 { "" } else { "s" }
+        ));
+    }
+    let mut out = Profile::from_tree(name, Unit::Microseconds, builder.finish());
     out.timeline = Some(timeline);
-    Ok(ProfileSet {
-        frames,
-        profiles: vec![out],
-    })
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -67,8 +67,10 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
         // Folded files are streamed so a large one never sits in memory whole.
         folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
     } else {
-        if input.size.is_none_or(|size| size >= KEEP_FREED_FROM) {
-            keep_freed_memory();
+        if input.size.is_none_or(|size| size >= LARGE_READ_FROM)
+            && let Some(hook) = BEFORE_LARGE_READ.get()
+        {
+            hook();
         }
         let bytes = input.read_all(path)?;
         // Handed over so that the bytes are freed once read, before the trees are finished.
@@ -80,22 +82,18 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
     finish(path, format, parsed, warnings)
 }
 
-/// Files from this size on are read after [`keep_freed_memory`].
-const KEEP_FREED_FROM: u64 = 1 << 20;
+/// Files from this size on (and those of unknown size) call [`BEFORE_LARGE_READ`] before they
+/// are read whole.
+const LARGE_READ_FROM: u64 = 1 << 20;
 
-/// Has the allocator keep memory that is freed for the next blocks rather than give it back.
-///
-/// glibc maps each block above a threshold (128 KiB at first) afresh and unmaps it when it is
-/// freed, so that the memory of a large file, let go once it is read, and of the reader's
-/// tables would be faulted in again page by page for the call tree that follows (some 1.7 µs a
-/// page, a third of the time of a large pstats file). Freeing a block larger than the
-/// threshold raises the threshold to its size (mallopt(3), the dynamic mmap threshold), up to
-/// 32 MiB: blocks below it then come from the heap, which keeps what is freed for reuse. With
-/// other allocators this is one allocation that touches no memory.
-fn keep_freed_memory() {
-    let block: Vec<u8> = Vec::with_capacity((32 << 20) - (64 << 10));
-    // Allocated and freed for real, not optimized away.
-    std::hint::black_box(&block);
+/// What the program wants done before a large file is read whole into memory, and the call
+/// tree built from it: memory policy belongs to the binary, not to the library (`main.rs` sets
+/// the allocator's). Folded files are streamed and never call it.
+static BEFORE_LARGE_READ: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets [`BEFORE_LARGE_READ`], once for the process; a second call is ignored.
+pub fn before_large_read(hook: fn()) {
+    let _ = BEFORE_LARGE_READ.set(hook);
 }
 
 /// Parses a profile already in memory; `path` only names it in errors.

@@ -17,13 +17,14 @@ pub mod svg;
 #[cfg(test)]
 mod test_support;
 pub mod trace_event;
+mod trace_samples;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::profile::ProfileSet;
 
-pub use detect::{load_bytes, load_path, load_path_lazily};
+pub use detect::{before_large_read, load_bytes, load_path, load_path_lazily};
 
 /// The formats obol reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,8 +5,12 @@
 //! replayed in time as speedscope's importer replays them: begins and ends are taken in `ts`
 //! order, an end at the same time as others closes the one matching the innermost open event
 //! first. An end that matches no open event is an error naming it. Metadata events name the
-//! threads; every other kind (instant, counter, flow, async, samples) is passed over and counted
-//! in one warning.
+//! threads; every other kind (instant, counter, flow, async) is passed over and counted in one
+//! warning.
+//!
+//! Sampled stacks come before duration events, as speedscope takes them: V8's CPU profiles
+//! (`Profile` and `ProfileChunk` events, Chrome's Performance panel) are read as `.cpuprofile`s
+//! are, and a trace object's `samples` with `stackFrames` (Hermes) by `trace_samples`.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +18,8 @@ use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{ParseError, Sniff};
+use super::cpuprofile::TraceProfiles;
+use super::{ParseError, Sniff, trace_samples};
 use crate::profile::{
     CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, TimelineSample,
     Unit,
@@ -45,12 +50,16 @@ pub fn sniff(head: &[u8]) -> Sniff {
 struct TraceObject<'a> {
     #[serde(rename = "traceEvents", borrow)]
     trace_events: Vec<RawEvent<'a>>,
+    #[serde(default)]
+    samples: Vec<trace_samples::Sample>,
+    #[serde(rename = "stackFrames", default)]
+    stack_frames: Option<FxHashMap<String, trace_samples::StackFrame>>,
 }
 
 /// A pid or tid: numbers in most traces, strings in some.
 #[derive(Deserialize, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 #[serde(untagged)]
-enum Id {
+pub(super) enum Id {
     Number(i64),
     Text(String),
 }
@@ -82,11 +91,16 @@ struct RawEvent<'a> {
     name: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, borrow)]
     args: Option<&'a RawValue>,
+    /// What ties a V8 profile's chunks to it.
+    #[serde(default)]
+    id: Option<Id>,
 }
 
 /// A time: a number, or a number in a string as some writers put it (Chrome's `P` samples).
 /// Anything else is no time at all.
-fn lenient_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(super) fn lenient_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Loose<'a> {
@@ -127,6 +141,8 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let repaired;
+    let mut samples = Vec::new();
+    let mut stack_frames = None;
     let events = if text.trim_ascii_start().starts_with(b"[") {
         match serde_json::from_slice::<Vec<RawEvent>>(text) {
             Ok(events) => events,
@@ -142,9 +158,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             Err(e) => return Err(super::speedscope::json_error(&e, has_bom)),
         }
     } else {
-        serde_json::from_slice::<TraceObject>(text)
-            .map(|o| o.trace_events)
-            .map_err(|e| super::speedscope::json_error(&e, has_bom))?
+        let object = serde_json::from_slice::<TraceObject>(text)
+            .map_err(|e| super::speedscope::json_error(&e, has_bom))?;
+        samples = object.samples;
+        stack_frames = object.stack_frames;
+        object.trace_events
     };
     let mut frames = FrameTable::new(FunctionKey::NameFile);
     let mut frame_ids: FxHashMap<(String, Option<String>, Option<u32>), FrameId> =
@@ -155,8 +173,19 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let mut process_names: FxHashMap<Id, String> = FxHashMap::default();
     let mut passed_over = 0usize;
     let mut names: FxHashMap<String, u32> = FxHashMap::default();
+    // V8's CPU profiles (`Profile`, `ProfileChunk`, `CpuProfile` events), by time.
+    let mut v8_events: Vec<(f64, usize)> = Vec::new();
     for (index, event) in events.iter().enumerate() {
         let ph = event.ph.unwrap_or("");
+        if event
+            .name
+            .as_deref()
+            .is_some_and(TraceProfiles::is_profile_event)
+            && ph != "M"
+        {
+            v8_events.push((event.ts.unwrap_or(0.0), index));
+            continue;
+        }
         let pid = event.pid.clone().unwrap_or(Id::Number(0));
         let tid = event.tid.clone().unwrap_or(Id::Number(0));
         if ph == "M" {
@@ -206,32 +235,85 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             }
         }
     }
-    if passed_over > 0 {
-        warnings.push(format!(
-            "{passed_over} event{} of kinds other than B, E, X and M (instant, counter, flow, async, samples) passed over: they are not part of the call tree",
-            if passed_over == 1 { "" } else { "s" }
-        ));
-    }
-    if threads.is_empty() {
-        return Err(ParseError::at_byte(
-            0,
-            "no duration events (ph B, E or X): nothing to draw",
-        ));
-    }
-    let mut profiles = Vec::with_capacity(threads.len());
-    for ((pid, tid), thread) in threads {
-        let name = match (
-            process_names.get(&pid),
-            thread_names.get(&(pid.clone(), tid.clone())),
-        ) {
+    let name_of = |pid: &str, tid: &str| {
+        let process = process_names.iter().find(|(p, _)| p.to_string() == pid);
+        let thread = thread_names
+            .iter()
+            .find(|((p, t), _)| p.to_string() == pid && t.to_string() == tid);
+        match (process.map(|p| p.1), thread.map(|t| t.1)) {
             (Some(p), Some(t)) => format!("{p} (pid {pid}), {t} (tid {tid})"),
             (Some(p), None) => format!("{p} (pid {pid}, tid {tid})"),
             (None, Some(t)) => format!("{t} (pid {pid}, tid {tid})"),
             (None, None) => format!("pid {pid}, tid {tid}"),
-        };
+        }
+    };
+    let duration_events: usize = threads
+        .values()
+        .map(|t| t.begins.len() + t.ends.len() + t.complete.len())
+        .sum();
+    // Chrome's recordings hold V8's profiles beside the browser's own tasks as duration
+    // events; the profiles are the call stacks, as speedscope takes them first.
+    if !v8_events.is_empty() {
+        v8_events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut v8 = TraceProfiles::default();
+        for &(_, index) in &v8_events {
+            let event = &events[index];
+            let id_text = |id: &Option<Id>| id.as_ref().map_or_else(|| "0".into(), Id::to_string);
+            v8.add(
+                event.name.as_deref().unwrap_or_default(),
+                (id_text(&event.pid), id_text(&event.tid)),
+                event.id.as_ref().map(Id::to_string),
+                event.args.map(RawValue::get),
+            )
+            .map_err(|m| at_event(index, m))?;
+        }
+        if !v8.is_empty() {
+            passed_over_warning(passed_over + duration_events, warnings, "V8's CPU profile");
+            let thread_name = |pid: &str, tid: &str| {
+                thread_names
+                    .iter()
+                    .find(|((p, t), _)| p.to_string() == pid && t.to_string() == tid)
+                    .map(|(_, n)| n.clone())
+            };
+            let profiles = v8
+                .finish(&mut frames, thread_name, warnings)
+                .map_err(|m| ParseError::at_byte(0, m))?;
+            return Ok(ProfileSet { frames, profiles });
+        }
+    }
+    if let Some(stack_frames) = stack_frames.filter(|_| !samples.is_empty()) {
+        passed_over_warning(
+            passed_over + duration_events,
+            warnings,
+            "the trace's samples",
+        );
+        let profiles = trace_samples::profiles(&samples, &stack_frames, &mut frames, name_of)
+            .map_err(|m| ParseError::at_byte(0, m))?;
+        return Ok(ProfileSet { frames, profiles });
+    }
+    passed_over_warning(passed_over, warnings, "the call tree");
+    if threads.is_empty() {
+        return Err(ParseError::at_byte(
+            0,
+            "no duration events (ph B, E or X) nor samples: nothing to draw",
+        ));
+    }
+    let mut profiles = Vec::with_capacity(threads.len());
+    for ((pid, tid), thread) in threads {
+        let name = name_of(&pid.to_string(), &tid.to_string());
         profiles.push(thread.replay(name, &frames, warnings)?);
     }
     Ok(ProfileSet { frames, profiles })
+}
+
+/// One warning for the events that are not part of what is drawn.
+fn passed_over_warning(count: usize, warnings: &mut Vec<String>, drawn: &str) {
+    if count > 0 {
+        warnings.push(format!(
+            "{count} event{} not part of {drawn} passed over (instant, counter, flow, async, or duration events beside sampled stacks)",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
 }
 
 fn at_event(index: usize, message: String) -> ParseError {

@@ -311,7 +311,7 @@ pub fn skip(what: &str) {
 
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
-pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 7] = [
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 8] = [
     (
         "inferno/flamegraph/austin/flames.txt",
         "tests/austin.rs",
@@ -333,6 +333,11 @@ pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 7] = [
         "trace-event",
     ),
     ("other-formats/speedscope/pprof/", "tests/pprof.rs", "pprof"),
+    (
+        "other-formats/speedscope/Chrome/141/no-arg-data.json",
+        "tests/trace_event.rs",
+        "trace-event",
+    ),
     (
         "other-formats/speedscope/Firefox/",
         "tests/firefox.rs",
