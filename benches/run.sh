@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Reproduces the README's Performance figures: generates the inputs with
-# ../shared/bench/gen_big.py into bench-data/ (git-ignored), builds the release binary and times
+# ../shared/bench/gen_big.py (and benches/gen_formats.py for trace events and pprof) into
+# bench-data/ (git-ignored), builds the release binary and times
 # obol against the named peers in the same run with hyperfine (medians), peak RSS with GNU time.
 #
-# usage: benches/run.sh [folded|pstats|speedscope|svg ...]   (default: all)
+# usage: benches/run.sh [folded|pstats|speedscope|svg|trace|pprof ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -70,6 +71,30 @@ run_svg() {
     echo "peak RSS KB: obol $(rss $obol summary $data/big.svg --json)"
 }
 
-for what in "${@:-folded pstats speedscope svg}"; do
+formats=benches/gen_formats.py
+
+run_trace() {
+    # viztracer-style X events, 4 threads: 900,000 events make about 100 MB.
+    [ -s "$data/big.trace.json" ] || python3 "$formats" trace 900000 "$data/big.trace.json"
+    ls -l "$data/big.trace.json"
+    hyperfine --warmup 1 --runs 10 --export-json "$data/trace.json" \
+        "$obol summary $data/big.trace.json --json > /dev/null" \
+        "cat $data/big.trace.json > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.trace.json --json)"
+}
+
+run_pprof() {
+    # An uncompressed Profile message of about 100 MB (two sample types).
+    [ -s "$data/big.pprof" ] || python3 "$formats" pprof 1500000 "$data/big.pprof"
+    ls -l "$data/big.pprof"
+    hyperfine --warmup 1 --runs 10 --export-json "$data/pprof.json" \
+        "$obol summary $data/big.pprof --json > /dev/null" \
+        "cat $data/big.pprof > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.pprof --json)"
+}
+
+for what in "${@:-folded pstats speedscope svg trace pprof}"; do
     for w in $what; do "run_$w"; done
 done
