@@ -98,7 +98,7 @@ fn a_config_moves_keys_and_picks_the_start_pane_and_sort() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        "pane = \"sandwich\"\nsort = \"total\"\n\n[keys]\nhelp = \"z\"\nquit = [\"x\"]\n",
+        "pane = \"sandwich\"\nsort = \"total\"\nhide = [\"^run_round$\"]\n\n[keys]\nhelp = \"z\"\nquit = [\"x\"]\n",
     )
     .unwrap();
     let path = folded_path();
@@ -108,11 +108,14 @@ fn a_config_moves_keys_and_picks_the_start_pane_and_sort() {
     let Some(tmux) = Tmux::start("config", &argv) else {
         return;
     };
-    // Sandwich, sorted by total: the header marks the column.
-    tmux.wait_for("Sandwich sorted by total", |s| {
+    // Sandwich, sorted by total: the header marks the column; the config's hidden frames are
+    // nowhere, and the status line says so.
+    let screen = tmux.wait_for("Sandwich sorted by total", |s| {
         s.lines()
             .any(|l| l.contains("total▼") && l.contains("function"))
+            && s.contains("1 pattern always hidden")
     });
+    assert!(!screen.contains("run_round"), "{screen}");
     // `z` shows the help, which lists the keys as the config left them.
     tmux.send(&["z"]);
     let screen = tmux.wait_for_text("this help");
@@ -143,4 +146,67 @@ fn a_config_moves_keys_and_picks_the_start_pane_and_sort() {
     tmux.send(&["x"]);
     tmux.wait_for_text("obol exited with 0");
     tmux.assert_terminal_restored();
+}
+
+/// The config's editor command wins over `$EDITOR`, with `{file}` and `{line}` filled in.
+#[test]
+fn the_config_editor_opens_the_selected_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("args.txt");
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", out.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", editor.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("editor = \"{} --at {{line}} {{file}}\"\n", editor.display()),
+    )
+    .unwrap();
+    let fixture = fixture("program.threads.speedscope.json");
+    let sources = common::fixture("program");
+    let Some(tmux) = Tmux::start_sized(
+        "configeditor",
+        120,
+        40,
+        &[
+            "env",
+            "-u",
+            "VISUAL",
+            "EDITOR=false",
+            obol(),
+            "--config",
+            config.to_str().unwrap(),
+            "--source-root",
+            sources.to_str().unwrap(),
+            fixture.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    tmux.wait_for_text("speedscope JSON: seconds");
+    tmux.send(&["2", "j", "j", "j", "j", "j", "j"]);
+    tmux.wait_for("price_all selected", |s| {
+        s.lines()
+            .nth(38)
+            .is_some_and(|l| l.starts_with("price_all "))
+    });
+    tmux.send(&["e"]);
+    tmux.wait_for_text("edited ");
+    let args = std::fs::read_to_string(&out).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args.len(), 3, "{args:?}");
+    assert_eq!(args[0], "--at");
+    assert!(
+        args[1].parse::<u32>().is_ok_and(|n| (45..=48).contains(&n)),
+        "{args:?}"
+    );
+    assert!(args[2].ends_with("shop/pricing.py"), "{args:?}");
+    tmux.send(&["q"]);
 }

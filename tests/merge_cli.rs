@@ -113,6 +113,17 @@ fn merged_threads_add_up_by_name_and_the_output_reopens() {
         .map(|l| l.rsplit_once(' ').unwrap().1.parse::<f64>().unwrap())
         .sum();
     assert_eq!(lines_total, 3.0 * one.values().sum::<f64>());
+    // With --merge-threads each run is one profile first, and those add up.
+    let all = dir.path().join("all.speedscope.json");
+    merge(&[&threads, &other], &all, &["--merge-threads"]);
+    let merged = summary(&all);
+    let profiles = merged.get("profiles").array();
+    assert_eq!(profiles.len(), 1);
+    assert_eq!(profiles[0].get("name").str(), "all threads");
+    assert_eq!(
+        profiles[0].get("total").f64(),
+        2.0 * one.values().sum::<f64>()
+    );
 }
 
 #[test]

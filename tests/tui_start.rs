@@ -62,6 +62,19 @@ fn thread_picks_the_profile_shown_and_a_missing_one_is_exit_2() {
     tmux.wait_for_text("obol exited with 0");
     drop(tmux);
 
+    // --merge-threads starts merged; `t` splits them again.
+    let argv = through_shell(&["--merge-threads", path]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let Some(tmux) = Tmux::start("startmerged", &argv) else {
+        return;
+    };
+    tmux.wait_for_text("all threads merged (t)");
+    tmux.send(&["t"]);
+    tmux.wait_for("threads apart", |s| !s.contains("all threads merged"));
+    tmux.send(&["q"]);
+    tmux.wait_for_text("obol exited with 0");
+    drop(tmux);
+
     let argv = through_shell(&["--thread", "nobody", path]);
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let Some(tmux) = Tmux::start("startnothread", &argv) else {

@@ -154,11 +154,7 @@ fn merged_profile(profiles: &[Profile], function_count: usize) -> Profile {
     let unit = profiles
         .first()
         .map_or(crate::profile::Unit::None, |p| p.unit);
-    let mut merged = Profile::from_tree(
-        format!("{} threads merged", profiles.len()),
-        unit,
-        merge(&trees),
-    );
+    let mut merged = Profile::from_tree("all threads", unit, merge(&trees));
     merged.total = profiles.iter().map(|p| p.total).sum();
     if profiles.iter().all(|p| p.function_stats.is_some()) {
         merged.function_stats = Some(added_stats(profiles, function_count));
