@@ -360,3 +360,72 @@ fn pstats_is_not_written_to_a_terminal_and_bad_intervals_are_refused() {
     let out = py.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "263");
 }
+
+/// Per function (name, file): (self, total) from `summary --json`.
+fn summary_rows(path: &Path) -> std::collections::BTreeMap<(String, String), (f64, f64)> {
+    let (output, _) = run_obol(["summary", path.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{path:?}");
+    let json = Json::parse(&String::from_utf8_lossy(&output.stdout)).unwrap();
+    json.get("functions")
+        .array()
+        .iter()
+        .map(|f| {
+            let key = (
+                f.get("name").str().to_owned(),
+                f.get("file").opt_str().unwrap_or("").to_owned(),
+            );
+            (key, (f.get("self").f64(), f.get("total").f64()))
+        })
+        .collect()
+}
+
+#[test]
+fn timed_events_convert_to_evented_speedscope_and_samples_stay_samples() {
+    let Some(schema) = speedscope_schema() else {
+        oracle_missing("speedscope's file-format-schema.json (OBOL_SPEEDSCOPE_SCHEMA)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(1.0);
+    // A Chrome trace (viztracer's), then obol's own evented output read back and written again.
+    let trace = fixture("program.viztracer.json");
+    let once = dir.path().join("once.speedscope.json");
+    let twice = dir.path().join("twice.speedscope.json");
+    convert(&trace, "speedscope", &once, &[]);
+    convert(&once, "speedscope", &twice, &[]);
+    let sampled = dir.path().join("sampled.speedscope.json");
+    convert(
+        &fixture("program.speedscope.json"),
+        "speedscope",
+        &sampled,
+        &[],
+    );
+    // speedscope's schema accepts each; the kinds are those of the sources.
+    let kinds = python(
+        "import json, jsonschema, sys\n\
+         schema = json.load(open(sys.argv[1]))\n\
+         for path in sys.argv[2:]:\n\
+         \x20   doc = json.load(open(path))\n\
+         \x20   jsonschema.validate(doc, schema)\n\
+         \x20   print(' '.join(sorted({p['type'] for p in doc['profiles']})))",
+        &[&schema, &once, &twice, &sampled],
+    );
+    assert_eq!(
+        kinds.lines().collect::<Vec<_>>(),
+        ["evented", "evented", "sampled"]
+    );
+    // Every function keeps its self and total time through both trips.
+    let source = summary_rows(&trace);
+    assert!(source.len() > 20);
+    for written in [&once, &twice] {
+        let back = summary_rows(written);
+        assert_eq!(back.len(), source.len(), "{written:?}");
+        for (key, (s, t)) in &source {
+            let (s2, t2) = back[key];
+            assert!(
+                close(*s, s2) && close(*t, t2),
+                "{key:?}: {s} {t} vs {s2} {t2}"
+            );
+        }
+    }
+}

@@ -1,5 +1,5 @@
-//! Trees rewritten for viewing: recursion collapsed, frames hidden, threads merged, frames of
-//! one function grouped. Each keeps the total: weight under a removed frame goes to the nearest
+//! Trees rewritten for viewing: recursion collapsed, threads merged, frames of one function
+//! grouped (filters are in filter.rs). Each keeps the total: weight under a removed frame goes to the nearest
 //! frame kept above it.
 
 use crate::profile::{CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, NodeId};
@@ -83,22 +83,6 @@ pub fn collapse_recursion(tree: &CallTree, frames: &FrameTable, siblings: Siblin
             Keep::As(frame)
         } else {
             Keep::Drop
-        }
-    })
-}
-
-/// Frames for which `hidden` says yes removed, their time merged into their callers.
-pub fn hide(
-    tree: &CallTree,
-    frames: &FrameTable,
-    siblings: Siblings,
-    hidden: impl Fn(FrameId) -> bool,
-) -> CallTree {
-    rebuild(tree, frames, siblings, |_, frame| {
-        if hidden(frame) {
-            Keep::Drop
-        } else {
-            Keep::As(frame)
         }
     })
 }
@@ -235,28 +219,6 @@ mod tests {
                 (1, "main".into(), 0.0, 6.0),
                 (2, "f".into(), 4.0, 6.0),
                 (3, "g".into(), 2.0, 2.0),
-            ]
-        );
-    }
-
-    #[test]
-    fn hidden_library_frames_give_their_time_to_the_caller() {
-        let (frames, [main, f, loads, g]) = setup();
-        let mut b = CallTreeBuilder::new();
-        b.add_stack(&[main, loads, g], 2.0);
-        b.add_stack(&[main, loads], 5.0);
-        b.add_stack(&[main, f], 1.0);
-        let tree = b.finish();
-        let only_mine = hide(&tree, &frames, Siblings::Merged, |fr| {
-            is_library_file(frames.frame(fr).file.as_deref())
-        });
-        assert_eq!(only_mine.total(), tree.total());
-        assert_eq!(
-            shape(&only_mine, &frames),
-            vec![
-                (1, "main".into(), 5.0, 8.0),
-                (2, "g".into(), 2.0, 2.0),
-                (2, "f".into(), 1.0, 1.0),
             ]
         );
     }

@@ -3,31 +3,46 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 
 use super::summary::select_profiles;
 use super::{CliError, ConvertArgs, ConvertTo};
 use crate::export;
+use crate::profile::{Profile, ProfileSet};
 
 pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
-    if !(args.interval.is_finite() && args.interval > 0.0) {
-        return Err(CliError::Usage(format!(
-            "--interval must be a positive number of seconds, not {}",
-            args.interval
-        )));
-    }
+    check_interval(args.interval)?;
     if args.to == ConvertTo::Pstats && args.output.is_none() && io::stdout().is_terminal() {
         return Err(CliError::Usage(
             "pstats is binary: write it to a file with -o OUT (or redirect standard output)".into(),
         ));
     }
     // pstats to pstats needs only the function table; the other ways need the call tree.
-    let loaded = if args.to == ConvertTo::Pstats {
-        super::load_for_table(&args.file)?
-    } else {
-        super::load(&args.file)?
-    };
-    let profiles = select_profiles(&loaded, args.thread.as_deref())?;
-    let mut out: BufWriter<Box<dyn Write>> = BufWriter::new(match &args.output {
+    let loaded = args
+        .filters
+        .load(&args.file, args.to == ConvertTo::Pstats)?;
+    let profiles = select_profiles(&loaded);
+    let name = loaded
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = create(args.output.as_deref())?;
+    write_as(
+        &mut out,
+        args.to,
+        &name,
+        &loaded.set,
+        &profiles,
+        args.interval,
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A buffered writer to `path`, or to standard output.
+pub fn create(path: Option<&Path>) -> Result<BufWriter<Box<dyn Write>>, CliError> {
+    Ok(BufWriter::new(match path {
         Some(path) => Box::new(File::create(path).map_err(|e| {
             CliError::Usage(format!(
                 "cannot write {}: {e}",
@@ -35,28 +50,39 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
             ))
         })?),
         None => Box::new(io::stdout().lock()),
-    });
-    let set = &loaded.set;
-    match args.to {
-        ConvertTo::Speedscope => {
-            let name = loaded
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            export::speedscope::write(&mut out, &name, set, &profiles)?;
-        }
+    }))
+}
+
+/// `profiles` of `set` written as `to` asks; `name` names a speedscope file.
+pub fn write_as(
+    out: &mut impl Write,
+    to: ConvertTo,
+    name: &str,
+    set: &ProfileSet,
+    profiles: &[&Profile],
+    interval: f64,
+) -> Result<(), CliError> {
+    match to {
+        ConvertTo::Speedscope => export::speedscope::write(out, name, set, profiles)?,
         ConvertTo::Folded => {
-            let scale = export::folded::count_scale(&profiles);
+            let scale = export::folded::count_scale(profiles);
             if scale.factor != 1.0 {
                 eprintln!("obol: note: folded counts are whole {}", scale.unit);
             }
-            export::folded::write(&mut out, set, &profiles, scale)?;
+            export::folded::write(out, set, profiles, scale)?;
         }
-        ConvertTo::Pstats => {
-            out.write_all(&export::pstats::write(set, &profiles, args.interval))?;
-        }
+        ConvertTo::Pstats => out.write_all(&export::pstats::write(set, profiles, interval))?,
     }
-    out.flush()?;
     Ok(())
+}
+
+/// `--interval` is a positive number of seconds.
+pub fn check_interval(interval: f64) -> Result<(), CliError> {
+    if interval.is_finite() && interval > 0.0 {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "--interval must be a positive number of seconds, not {interval}"
+        )))
+    }
 }

@@ -31,10 +31,8 @@ pub fn run(args: &DiffArgs) -> Result<(), CliError> {
         GroupingArg::File => Grouping::File,
     };
     // Modules and files are added up over the call tree, which pstats files must estimate.
-    let load = match grouping {
-        Grouping::Function => super::load_for_table,
-        Grouping::Module | Grouping::File => super::load,
-    };
+    let table_only = grouping == Grouping::Function;
+    let load = |path: &std::path::Path| args.filters.load(path, table_only);
     let (base, new) = match &args.new {
         Some(new) => (load(&args.base)?, load(new)?),
         None => {

@@ -12,7 +12,7 @@ use super::{CliError, EdgesArgs};
 use crate::analysis::edges::{Direction, edges};
 use crate::analysis::summary::{FunctionRow, SortKey, function_table};
 use crate::import::Loaded;
-use crate::profile::{FuncId, Function, Profile, Unit};
+use crate::profile::{FuncId, Profile, Unit};
 use crate::text::escape_control;
 
 pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
@@ -24,14 +24,14 @@ pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
             escape_control(&first)
         ))
     })?;
-    let loaded = super::load_for_table(&args.file)?;
-    let profiles = select_profiles(&loaded, args.thread.as_deref())?;
+    let loaded = args.filters.load(&args.file, true)?;
+    let profiles = select_profiles(&loaded);
     let set = &loaded.set;
     let matched: Vec<FunctionRow> = function_table(set, &profiles, SortKey::TotalWeight)
         .into_iter()
         .filter(|row| {
             let f = set.frames.function(row.func);
-            pattern.is_match(&f.name) || pattern.is_match(&label(f))
+            pattern.is_match(&f.name) || pattern.is_match(&f.pstats_label())
         })
         .collect();
     if matched.is_empty() {
@@ -50,21 +50,6 @@ pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// A function as pstats names it: `file:line(name)`, `{name}` for a built-in (pstats' `~`
-/// file), or the bare name when it has no file.
-fn label(f: &Function) -> String {
-    if f.file.as_deref() == Some("~")
-        && let Some(inner) = f.name.strip_prefix('<').and_then(|n| n.strip_suffix('>'))
-    {
-        return format!("{{{inner}}}");
-    }
-    match (&f.file, f.line) {
-        (Some(file), Some(line)) => format!("{file}:{line}({})", f.name),
-        (Some(file), None) => format!("{file}({})", f.name),
-        _ => f.name.clone(),
-    }
 }
 
 /// pstats prints `calls/primitive` when they differ (recursion), else the one count.
@@ -102,7 +87,7 @@ fn write_table(
         writeln!(
             out,
             "\n{}  self {}  total {}{calls}",
-            escape_control(&label(f)),
+            escape_control(&f.pstats_label()),
             unit.format_weight(row.self_weight),
             unit.format_weight(row.total_weight),
         )?;
@@ -128,7 +113,7 @@ fn write_table(
             writeln!(out, "  {:>11} {:>11}  function", "self", "total")?;
         }
         for edge in &rows {
-            let other = escape_control(&label(set.frames.function(edge.func))).into_owned();
+            let other = escape_control(&set.frames.function(edge.func).pstats_label()).into_owned();
             let (s, t) = (
                 unit.format_weight(edge.self_weight),
                 unit.format_weight(edge.total_weight),

@@ -3,6 +3,8 @@
 pub mod convert;
 pub mod diff;
 pub mod edges;
+pub mod filter;
+pub mod merge;
 pub mod priority;
 pub mod summary;
 
@@ -10,6 +12,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+pub use filter::FilterArgs;
 
 use crate::analysis::edges::Direction;
 use crate::import::{self, LoadError, Loaded};
@@ -38,6 +42,13 @@ pub struct Cli {
     /// repeat), as for `obol priority`.
     #[arg(long, value_name = "DIR")]
     pub source_root: Vec<PathBuf>,
+
+    /// The configuration file (default: $OBOL_CONFIG, else $XDG_CONFIG_HOME/obol/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +65,8 @@ pub enum Command {
     Callees(EdgesArgs),
     /// Write a profile in another format: speedscope JSON, folded stacks or pstats.
     Convert(ConvertArgs),
+    /// Add runs of one program together (threads of one name added, others kept apart).
+    Merge(MergeArgs),
     /// Print a shell completion script: `obol completions bash > /etc/bash_completion.d/obol`.
     Completions {
         #[arg(value_enum)]
@@ -73,13 +86,30 @@ pub struct ConvertArgs {
     /// Where to write it (standard output when not given).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// Only the profile (thread) with this name.
-    #[arg(long, value_name = "NAME")]
-    pub thread: Option<String>,
     /// Seconds one sample stands for, for pstats written from a profile that counts samples
     /// (py-spy's default rate is 100 Hz).
     #[arg(long, value_name = "SECONDS", default_value_t = 0.01)]
     pub interval: f64,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The profiles to add together: runs of one program, in any formats obol reads.
+    #[arg(required = true, num_args = 2..)]
+    pub files: Vec<PathBuf>,
+    /// Where to write the sum.
+    #[arg(short, long, value_name = "OUT", required = true)]
+    pub output: PathBuf,
+    /// The format to write.
+    #[arg(long, value_enum, default_value_t = ConvertTo::Speedscope)]
+    pub to: ConvertTo,
+    /// Seconds one sample stands for, for pstats written from profiles that count samples.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.01)]
+    pub interval: f64,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,9 +128,8 @@ pub struct EdgesArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Only the profile (thread) with this name.
-    #[arg(long, value_name = "NAME")]
-    pub thread: Option<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +155,8 @@ pub struct DiffArgs {
     /// `NAME=PCT` for the function NAME (may repeat; the tightest limit applies).
     #[arg(long, value_name = "[NAME=]PCT")]
     pub fail_above: Vec<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,6 +196,8 @@ pub struct PriorityArgs {
     /// their time to the project module that called them.
     #[arg(long)]
     pub all_modules: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -180,9 +213,8 @@ pub struct SummaryArgs {
     /// Order of the rows, heaviest first.
     #[arg(long, value_enum, default_value_t = SortArg::SelfWeight)]
     pub sort: SortArg,
-    /// Only the profile (thread) with this name.
-    #[arg(long, value_name = "NAME")]
-    pub thread: Option<String>,
+    #[command(flatten)]
+    pub filters: FilterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -214,6 +246,7 @@ impl From<crate::tui::UiError> for CliError {
         match e {
             crate::tui::UiError::Load(e) => CliError::Load(e),
             crate::tui::UiError::Terminal(e) => CliError::Output(e),
+            crate::tui::UiError::Usage(e) => CliError::Usage(e),
         }
     }
 }
@@ -288,6 +321,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Callers(args)) => edges::run(&args, Direction::Callers),
         Some(Command::Callees(args)) => edges::run(&args, Direction::Callees),
         Some(Command::Convert(args)) => convert::run(&args),
+        Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // clap_complete panics on a failed write (`| head`): it writes to memory here, and
@@ -313,9 +347,32 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             check_source_roots(&cli.source_root)?;
-            Ok(crate::tui::run(cli.files, cli.demo, cli.source_root)?)
+            let start = ui_start(&cli.filters)?;
+            Ok(crate::tui::run(
+                cli.files,
+                cli.demo,
+                cli.source_root,
+                start,
+                cli.config,
+            )?)
         }
     }
+}
+
+/// What the filters ask the UI to start with: `--only-mine` or `--hide` is what `H` toggles
+/// (with both, `--hide` stays on for the session, and `H` toggles only the library).
+fn ui_start(args: &FilterArgs) -> Result<crate::tui::session::Start, CliError> {
+    let mut filters = args.filters()?;
+    // `filters()` puts --only-mine first.
+    let mut hides = std::mem::take(&mut filters.hide).into_iter();
+    let hidden = hides.next();
+    filters.hide.extend(hides);
+    Ok(crate::tui::session::Start {
+        filters,
+        hidden,
+        thread: args.thread.clone(),
+        merge_threads: args.merge_threads,
+    })
 }
 
 /// Ends a command on SIGTERM or SIGHUP with 128 + the signal's number, as a shell reports a

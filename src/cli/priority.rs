@@ -34,7 +34,7 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
     let loaded = args
         .files
         .iter()
-        .map(|path| super::load(path))
+        .map(|path| args.filters.load(path, false))
         .collect::<Result<Vec<_>, _>>()?;
     let report = priority_report_in(&loaded, &args.source_root, weights, scope)
         .map_err(|e| CliError::Usage(e.to_string()))?;

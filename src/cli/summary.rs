@@ -21,8 +21,8 @@ impl From<SortArg> for SortKey {
 }
 
 pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
-    let loaded = super::load_for_table(&args.file)?;
-    let profiles = select_profiles(&loaded, args.thread.as_deref())?;
+    let loaded = args.filters.load(&args.file, true)?;
+    let profiles = select_profiles(&loaded);
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
@@ -44,58 +44,27 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Every profile, or the one whose name is `thread`.
-pub fn select_profiles<'a>(
-    loaded: &'a Loaded,
-    thread: Option<&str>,
-) -> Result<Vec<&'a Profile>, CliError> {
-    let all = &loaded.set.profiles;
-    let Some(wanted) = thread else {
-        // Weights in different units do not add up: the profiles in the file's unit, and a
-        // word on the others.
-        let unit = loaded.set.unit();
-        let (same, other): (Vec<&Profile>, Vec<&Profile>) =
-            all.iter().partition(|p| p.unit == unit);
-        if !other.is_empty() {
-            let names: Vec<String> = other
-                .iter()
-                .map(|p| format!("\"{}\"", escape_control(&p.name)))
-                .collect();
-            // A failed write to stderr leaves nothing better to do.
-            let _ = writeln!(
-                io::stderr(),
-                "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
-                escape_control(&loaded.path.display().to_string()),
-                unit,
-                names.join(", ")
-            );
-        }
-        return Ok(same);
-    };
-    let exact: Vec<&Profile> = all.iter().filter(|p| p.name == wanted).collect();
-    if !exact.is_empty() {
-        return Ok(exact);
+/// The profiles of `loaded` in the file's unit (after `--thread`, the one picked), with a word on
+/// stderr about those left out: weights in different units do not add up.
+pub fn select_profiles(loaded: &Loaded) -> Vec<&Profile> {
+    let unit = loaded.set.unit();
+    let (same, other): (Vec<&Profile>, Vec<&Profile>) =
+        loaded.set.profiles.iter().partition(|p| p.unit == unit);
+    if !other.is_empty() {
+        let names: Vec<String> = other
+            .iter()
+            .map(|p| format!("\"{}\"", escape_control(&p.name)))
+            .collect();
+        // A failed write to stderr leaves nothing better to do.
+        let _ = writeln!(
+            io::stderr(),
+            "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
+            escape_control(&loaded.path.display().to_string()),
+            unit,
+            names.join(", ")
+        );
     }
-    // py-spy names threads `Thread 123 "MainThread"`: a unique part of the name will do.
-    let partial: Vec<&Profile> = all.iter().filter(|p| p.name.contains(wanted)).collect();
-    if partial.len() == 1 {
-        return Ok(partial);
-    }
-    let names: Vec<String> = all
-        .iter()
-        .map(|p| format!("\"{}\"", escape_control(&p.name)))
-        .collect();
-    Err(CliError::Usage(format!(
-        "{}: {} profile named \"{}\"; it has {}",
-        loaded.path.display(),
-        if partial.is_empty() {
-            "no"
-        } else {
-            "more than one"
-        },
-        escape_control(wanted),
-        names.join(", ")
-    )))
+    same
 }
 
 #[derive(Serialize)]

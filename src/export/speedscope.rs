@@ -1,13 +1,19 @@
-//! speedscope's file format (https://www.speedscope.app/file-format-schema.json): one sampled
-//! profile per obol profile, its samples in recorded order where the file kept one (so Time
-//! Order shows what it showed), else one sample per stack with weight of its own.
+//! speedscope's file format (https://www.speedscope.app/file-format-schema.json): one profile per
+//! obol profile. Where the source recorded timed open/close events (speedscope's evented
+//! profiles, Chrome trace events) an evented profile, the events replayed from the timeline;
+//! otherwise a sampled one, its samples in recorded order where the file kept one (so Time Order
+//! shows what it showed), else one sample per stack with weight of its own.
+//!
+//! The events' times are the source's running time with the stretches where nothing was open
+//! left out (obol's model does not keep them): every frame keeps its duration, and speedscope
+//! reads the same weights back.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
 use super::weighted_stacks;
-use crate::profile::{Profile, ProfileSet, Unit};
+use crate::profile::{NodeId, Profile, ProfileSet, TimelineSample, Unit};
 
 #[derive(Serialize)]
 struct File<'a> {
@@ -18,7 +24,35 @@ struct File<'a> {
     #[serde(rename = "activeProfileIndex")]
     active_profile_index: usize,
     shared: Shared<'a>,
-    profiles: Vec<Sampled<'a>>,
+    profiles: Vec<Written<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Written<'a> {
+    Sampled(Sampled<'a>),
+    Evented(Evented<'a>),
+}
+
+#[derive(Serialize)]
+struct Evented<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    unit: &'static str,
+    #[serde(rename = "startValue")]
+    start_value: f64,
+    #[serde(rename = "endValue")]
+    end_value: f64,
+    events: Vec<Event>,
+}
+
+#[derive(Serialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    at: f64,
+    frame: u32,
 }
 
 #[derive(Serialize)]
@@ -73,7 +107,13 @@ pub fn write(
             line: f.line,
         })
         .collect();
-    let profiles = profiles.iter().map(|p| sampled(p)).collect();
+    let profiles = profiles
+        .iter()
+        .map(|p| match &p.timeline {
+            Some(timeline) if p.evented => Written::Evented(evented(p, timeline)),
+            _ => Written::Sampled(sampled(p)),
+        })
+        .collect();
     let file = File {
         schema: "https://www.speedscope.app/file-format-schema.json",
         name,
@@ -108,5 +148,59 @@ fn sampled(profile: &Profile) -> Sampled<'_> {
         end_value: profile.end_value.unwrap_or(start + total),
         samples,
         weights,
+    }
+}
+
+/// The events that replay `timeline`: between two samples, the frames of the old stack that
+/// the new one does not share close (innermost first) and the new ones open; each sample lasts
+/// its weight. A sample at the root (nothing open) is a stretch where every frame is closed.
+fn evented<'a>(profile: &'a Profile, timeline: &[TimelineSample]) -> Evented<'a> {
+    let tree = profile.tree();
+    let start = profile.start_value.unwrap_or(0.0);
+    let mut at = start;
+    let mut events = Vec::new();
+    let mut open: Vec<NodeId> = Vec::new();
+    let mut path: Vec<NodeId> = Vec::new();
+    let frame_of = |node: NodeId| tree.frame(node).map_or(0, |f| f.0);
+    for sample in timeline {
+        path.clear();
+        let mut node = Some(sample.leaf);
+        while let Some(n) = node.filter(|&n| n != NodeId::ROOT) {
+            path.push(n);
+            node = tree.parent(n);
+        }
+        path.reverse();
+        let shared = open.iter().zip(&path).take_while(|(a, b)| a == b).count();
+        for node in open.drain(shared..).rev() {
+            events.push(Event {
+                kind: "C",
+                at,
+                frame: frame_of(node),
+            });
+        }
+        for &node in &path[shared..] {
+            events.push(Event {
+                kind: "O",
+                at,
+                frame: frame_of(node),
+            });
+            open.push(node);
+        }
+        at += sample.weight;
+    }
+    while let Some(node) = open.pop() {
+        events.push(Event {
+            kind: "C",
+            at,
+            frame: frame_of(node),
+        });
+    }
+    Evented {
+        kind: "evented",
+        name: &profile.name,
+        unit: unit_name(profile.unit),
+        start_value: start,
+        end_value: at,
+        events,
     }
 }

@@ -492,6 +492,7 @@ impl Thread {
         let tree = tree.finish();
         let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
         profile.timeline = Some(timeline);
+        profile.evented = true;
         Ok(profile)
     }
 }

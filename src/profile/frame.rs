@@ -36,6 +36,26 @@ pub struct Function {
     pub line: Option<u32>,
 }
 
+impl Function {
+    /// The function as pstats names it: `file:line(name)`, `{name}` for a built-in (pstats'
+    /// `~` file), or the bare name when it has no file.
+    pub fn pstats_label(&self) -> String {
+        if self.file.as_deref() == Some("~")
+            && let Some(inner) = self
+                .name
+                .strip_prefix('<')
+                .and_then(|n| n.strip_suffix('>'))
+        {
+            return format!("{{{inner}}}");
+        }
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}({})", self.name),
+            (Some(file), None) => format!("{file}({})", self.name),
+            _ => self.name.clone(),
+        }
+    }
+}
+
 /// How an importer's frames map to functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FunctionKey {

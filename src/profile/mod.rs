@@ -68,6 +68,9 @@ pub struct Profile {
     tree: Option<CallTree>,
     /// Samples in recorded order, where the format keeps it (speedscope).
     pub timeline: Option<Vec<TimelineSample>>,
+    /// The timeline replays timed open/close events (speedscope's evented profiles, Chrome
+    /// trace events) rather than samples: written back as events.
+    pub evented: bool,
     /// speedscope's `startValue`/`endValue`, where given.
     pub start_value: Option<f64>,
     pub end_value: Option<f64>,
@@ -84,6 +87,7 @@ impl Profile {
             total: tree.total(),
             tree: Some(tree),
             timeline: None,
+            evented: false,
             start_value: None,
             end_value: None,
             function_stats: None,
@@ -104,6 +108,7 @@ impl Profile {
             total,
             tree: None,
             timeline: None,
+            evented: false,
             start_value: None,
             end_value: None,
             function_stats: Some(function_stats),

@@ -93,6 +93,11 @@ pub struct App {
 impl App {
     /// The app for `files`; the first view is asked for, not yet derived (see [`App::settle`]).
     pub fn new(files: Vec<Loaded>, theme: Theme, size: Rect) -> App {
+        App::with_options(files, theme, size, Options::default())
+    }
+
+    /// [`App::new`] starting with `options` instead of the defaults.
+    pub fn with_options(files: Vec<Loaded>, theme: Theme, size: Rect, options: Options) -> App {
         let message = files
             .iter()
             .flat_map(|f| {
@@ -102,7 +107,7 @@ impl App {
             })
             .next();
         let mut app = App {
-            session: Session::new(files),
+            session: Session::with_options(files, options),
             view: None,
             computing: None,
             generation: 0,

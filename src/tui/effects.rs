@@ -21,6 +21,8 @@ pub enum Effect {
         file: String,
         line: Option<u32>,
         source_roots: Vec<PathBuf>,
+        /// The config file's editor command, if it gives one.
+        editor: Option<String>,
     },
     /// Paint the whole screen again (Ctrl-L).
     Repaint,
@@ -37,8 +39,9 @@ pub fn run(effect: Effect, tui: &mut Tui, input: &InputControl) -> Option<String
             file,
             line,
             source_roots,
+            editor,
         } => Some(match resolve_source(&file, &source_roots) {
-            Some(path) => edit(tui, input, &path, line),
+            Some(path) => edit(tui, input, &path, line, editor.as_deref()),
             None => format!("no such file here: {file}"),
         }),
         Effect::Repaint => match tui.clear() {
@@ -114,22 +117,26 @@ fn copy(text: &str) -> io::Result<()> {
 /// Runs the editor on the terminal: obol's input thread stops reading first (so that no key
 /// meant for the editor reaches obol) and reads again once the editor has exited and the screen
 /// is obol's again.
-fn edit(tui: &mut Tui, input: &InputControl, file: &Path, line: Option<u32>) -> String {
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
-    // `$EDITOR` may carry arguments (`code --wait`); `+LINE FILE` is understood by vi, vim,
-    // nano, emacs, micro, helix and kakoune alike.
-    let mut words = editor.split_whitespace();
-    let Some(program) = words.next() else {
+fn edit(
+    tui: &mut Tui,
+    input: &InputControl,
+    file: &Path,
+    line: Option<u32>,
+    configured: Option<&str>,
+) -> String {
+    let editor = configured.map(str::to_owned).unwrap_or_else(|| {
+        std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".into())
+    });
+    let Some(mut command) = editor_command(&editor, file, line) else {
         return "$EDITOR is empty".into();
     };
-    let mut command = Command::new(program);
-    command.args(words);
-    if let Some(line) = line {
-        command.arg(format!("+{line}"));
-    }
-    command.arg(file);
+    let program = editor
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     input.pause();
     terminal::suspend();
     let status = command.status();
@@ -142,6 +149,30 @@ fn edit(tui: &mut Tui, input: &InputControl, file: &Path, line: Option<u32>) -> 
         (Ok(s), Ok(())) => format!("{program} exited with {s}"),
         (Err(e), Ok(())) => format!("could not run {program}: {e}"),
     }
+}
+
+/// The command that opens `file` at `line`: `editor` split into words (`code --wait`), with
+/// `{file}` and `{line}` replaced where it has them (`code -g {file}:{line}`), else with
+/// `+LINE FILE` added, which vi, vim, nano, emacs, micro, helix and kakoune all understand.
+pub fn editor_command(editor: &str, file: &Path, line: Option<u32>) -> Option<Command> {
+    let mut words = editor.split_whitespace();
+    let program = words.next()?;
+    let mut command = Command::new(program);
+    let file_text = file.to_string_lossy();
+    let line_text = line.unwrap_or(1).to_string();
+    if editor.contains("{file}") {
+        command.args(words.map(|w| {
+            w.replace("{file}", &file_text)
+                .replace("{line}", &line_text)
+        }));
+    } else {
+        command.args(words);
+        if let Some(line) = line {
+            command.arg(format!("+{line}"));
+        }
+        command.arg(file);
+    }
+    Some(command)
 }
 
 /// Standard base64 with padding.
@@ -168,7 +199,27 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{base64, resolve_source};
+    use std::path::Path;
+
+    use super::{base64, editor_command, resolve_source};
+
+    #[test]
+    fn an_editor_command_gets_the_place_where_it_asks_else_plus_line_file() {
+        let args = |editor: &str| -> Vec<String> {
+            let command = editor_command(editor, Path::new("/src/a b.py"), Some(7)).unwrap();
+            std::iter::once(command.get_program())
+                .chain(command.get_args())
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            args("code -g {file}:{line}"),
+            ["code", "-g", "/src/a b.py:7"]
+        );
+        assert_eq!(args("vim"), ["vim", "+7", "/src/a b.py"]);
+        assert_eq!(args("emacs -nw"), ["emacs", "-nw", "+7", "/src/a b.py"]);
+        assert!(editor_command("  ", Path::new("x"), None).is_none());
+    }
 
     /// py-spy writes standard-library paths relative to sys.path: `e` finds them in the
     /// library of the `python3` on PATH (where there is one).

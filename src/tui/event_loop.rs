@@ -12,11 +12,14 @@ use ratatui::layout::Rect;
 
 use super::action::Action;
 use super::app::{App, Event};
+use super::config::Config;
 use super::effects;
 use super::input::{self, InputControl};
 use super::keymap;
+use super::session::Start;
 use super::terminal;
 use super::theme::{ColorSupport, Theme};
+use super::view::Hidden;
 use crate::import::LoadError;
 
 /// What the UI can fail with.
@@ -26,6 +29,9 @@ pub enum UiError {
     Load(#[from] LoadError),
     #[error("terminal: {0}")]
     Terminal(#[from] io::Error),
+    /// A bad config file or a start option no file can take (`--thread` no file has).
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// How the loop ended.
@@ -40,8 +46,21 @@ pub enum Exit {
 /// Loads `paths` (and the demo, if asked) while showing progress, then runs the UI until quit.
 /// Returns the first load error, after restoring the terminal. After a signal the terminal is
 /// restored and the process exits with 128 + the signal's number, as a shell reports it.
-pub fn run(paths: Vec<PathBuf>, demo: bool, source_roots: Vec<PathBuf>) -> Result<(), UiError> {
-    let exit = run_until_exit(paths, demo, source_roots)?;
+/// `start` is what the command line's filters ask for; `config` the `--config` file, if given.
+pub fn run(
+    paths: Vec<PathBuf>,
+    demo: bool,
+    source_roots: Vec<PathBuf>,
+    mut start: Start,
+    config: Option<PathBuf>,
+) -> Result<(), UiError> {
+    // Read before the terminal is taken: a bad file is one line on a normal screen.
+    let config = super::config::load(config).map_err(UiError::Usage)?;
+    start
+        .filters
+        .hide
+        .extend(config.hide.iter().cloned().map(Hidden::Matching));
+    let exit = run_until_exit(paths, demo, source_roots, start, config)?;
     if let Exit::Signal(signal) = exit {
         std::process::exit(128 + signal);
     }
@@ -52,7 +71,12 @@ fn run_until_exit(
     paths: Vec<PathBuf>,
     demo: bool,
     mut source_roots: Vec<PathBuf>,
+    start: Start,
+    mut config: Config,
 ) -> Result<Exit, UiError> {
+    if let Some(bindings) = config.bindings.take() {
+        keymap::install(bindings);
+    }
     // The demo's program, for `e` and Priority to read; removed when obol ends (after a signal
     // too: run_until_exit returns before the process exits).
     let demo_sources = demo.then(crate::demo::DemoSources::write).transpose()?;
@@ -70,7 +94,7 @@ fn run_until_exit(
     input::spawn_signals(sender.clone());
     let expected = paths.len() + usize::from(demo);
     input::spawn_loader(paths, demo, sender.clone());
-    let theme = Theme::new(ColorSupport::detect());
+    let theme = Theme::new(config.color.unwrap_or_else(ColorSupport::detect));
     let files = match super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)? {
         Ok(files) => files,
         Err(exit) => {
@@ -78,9 +102,25 @@ fn run_until_exit(
             return Ok(exit);
         }
     };
+    let options = match start.options(&files) {
+        Ok(options) => options,
+        Err(e) => {
+            drop(guard);
+            return Err(UiError::Usage(e));
+        }
+    };
     let area = tui.size()?;
-    let mut app = App::new(files, theme, Rect::new(0, 0, area.width, area.height));
+    let size = Rect::new(0, 0, area.width, area.height);
+    let mut app = App::with_options(files, theme, size, options);
     app.session.source_roots = source_roots;
+    app.session.editor = config.editor.take();
+    app.heat = config.heat;
+    if let Some(sort) = config.sort {
+        app.sandwich.sort = sort;
+    }
+    if let Some(pane) = config.pane {
+        app.show(pane);
+    }
     let exit = event_loop(&mut tui, &receiver, &sender, &control, &mut app);
     drop(guard);
     // Freeing the trees of a large file takes seconds, and the process is ending: the system

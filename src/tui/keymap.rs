@@ -1,6 +1,7 @@
 //! The one key table. Input handling and the help screen both read it, so a key is defined in
 //! exactly one place.
 
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{
@@ -47,6 +48,7 @@ impl Key {
 }
 
 /// Keys and the action they ask for.
+#[derive(Debug)]
 pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
@@ -107,6 +109,163 @@ pub const PROMPT_BINDINGS: &[Binding] = &[
     bind(&[Key::Ctrl('l')], Action::Redraw),
 ];
 
+/// The table in use: [`BINDINGS`] as the config file's `[keys]` patched it, set once at start.
+static ACTIVE: OnceLock<&'static [Binding]> = OnceLock::new();
+
+/// [`BINDINGS`], or the table [`install_overrides`] made of it.
+pub fn bindings() -> &'static [Binding] {
+    ACTIVE.get().copied().unwrap_or(BINDINGS)
+}
+
+/// The name a config file's `[keys]` gives an action of the table.
+pub fn action_name(action: Action) -> Option<&'static str> {
+    Some(match action {
+        Action::ShowPane(Pane::TimeOrder) => "time-order",
+        Action::ShowPane(Pane::LeftHeavy) => "left-heavy",
+        Action::ShowPane(Pane::Sandwich) => "sandwich",
+        Action::ShowPane(Pane::Priority) => "priority",
+        Action::NextPane => "next-pane",
+        Action::PrevPane => "previous-pane",
+        Action::Up => "up",
+        Action::Down => "down",
+        Action::Left => "left",
+        Action::Right => "right",
+        Action::PageUp => "page-up",
+        Action::PageDown => "page-down",
+        Action::Zoom => "zoom",
+        Action::Back => "back",
+        Action::ResetZoom => "reset-zoom",
+        Action::Search => "search",
+        Action::NextMatch => "next-match",
+        Action::PrevMatch => "previous-match",
+        Action::PrevProfile => "previous-profile",
+        Action::NextProfile => "next-profile",
+        Action::FlipOrientation => "flip",
+        Action::ToggleColors => "colors",
+        Action::CycleSort => "sort",
+        Action::CollapseRecursion => "collapse-recursion",
+        Action::Focus => "focus",
+        Action::Hide => "hide",
+        Action::MergeThreads => "merge-threads",
+        Action::ByLine => "by-line",
+        Action::Redraw => "redraw",
+        Action::Copy => "copy",
+        Action::OpenEditor => "edit",
+        Action::Difference => "difference",
+        Action::SideBySide => "side-by-side",
+        Action::Help => "help",
+        Action::Quit => "quit",
+        _ => return None,
+    })
+}
+
+/// The action of the table that `name` names.
+pub fn action_named(name: &str) -> Option<Action> {
+    BINDINGS
+        .iter()
+        .map(|b| b.action)
+        .find(|&a| action_name(a) == Some(name))
+}
+
+/// A key as the help screen writes it (`x`, `Ctrl-X`, `Space`, `Enter`, `Esc`, `Tab`,
+/// `Shift-Tab`, `Backspace`, `PgUp`, `PgDn`, `Home`, `End`, `Up`, `Down`, `Left`, `Right` or
+/// the arrows, `F1`…`F12`).
+pub fn parse_key(text: &str) -> Result<Key, String> {
+    let named = match text {
+        "Space" => Some(Key::Char(' ')),
+        "Enter" => Some(Key::Code(KeyCode::Enter)),
+        "Esc" => Some(Key::Code(KeyCode::Esc)),
+        "Tab" => Some(Key::Code(KeyCode::Tab)),
+        "Shift-Tab" => Some(Key::Code(KeyCode::BackTab)),
+        "Backspace" => Some(Key::Code(KeyCode::Backspace)),
+        "Delete" => Some(Key::Code(KeyCode::Delete)),
+        "Insert" => Some(Key::Code(KeyCode::Insert)),
+        "PgUp" => Some(Key::Code(KeyCode::PageUp)),
+        "PgDn" => Some(Key::Code(KeyCode::PageDown)),
+        "Home" => Some(Key::Code(KeyCode::Home)),
+        "End" => Some(Key::Code(KeyCode::End)),
+        "Up" | "↑" => Some(Key::Code(KeyCode::Up)),
+        "Down" | "↓" => Some(Key::Code(KeyCode::Down)),
+        "Left" | "←" => Some(Key::Code(KeyCode::Left)),
+        "Right" | "→" => Some(Key::Code(KeyCode::Right)),
+        _ => None,
+    };
+    if let Some(key) = named {
+        return Ok(key);
+    }
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && !c.is_control()
+    {
+        return Ok(Key::Char(c));
+    }
+    if let Some(rest) = text.strip_prefix("Ctrl-") {
+        let mut chars = rest.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && c.is_ascii_alphabetic()
+        {
+            return Ok(Key::Ctrl(c.to_ascii_lowercase()));
+        }
+    }
+    if let Some(n) = text.strip_prefix('F').and_then(|n| n.parse::<u8>().ok())
+        && (1..=12).contains(&n)
+    {
+        return Ok(Key::Code(KeyCode::F(n)));
+    }
+    Err(format!(
+        "\"{}\" is not a key (a character, Ctrl-X, Space, Enter, Esc, Tab, Shift-Tab, Backspace, PgUp, PgDn, Home, End, Up, Down, Left, Right, F1 to F12)",
+        crate::text::escape_control(text)
+    ))
+}
+
+/// [`BINDINGS`] with each overridden action bound to exactly the keys given (none: unbound),
+/// each of those keys taken from whatever action had it. Ctrl-C always quits, so that a config
+/// cannot lock the user in. Fails on a key given to two actions.
+pub fn with_overrides(overrides: &[(Action, Vec<Key>)]) -> Result<Vec<Binding>, String> {
+    let mut given: Vec<(Key, Action)> = Vec::new();
+    for (action, keys) in overrides {
+        for &key in keys {
+            if let Some((_, other)) = given.iter().find(|(k, a)| *k == key && a != action) {
+                return Err(format!(
+                    "{} is given to both {} and {}",
+                    key.label(),
+                    action_name(*other).unwrap_or("?"),
+                    action_name(*action).unwrap_or("?")
+                ));
+            }
+            given.push((key, *action));
+        }
+    }
+    let leak = |keys: Vec<Key>| -> &'static [Key] { Box::leak(keys.into_boxed_slice()) };
+    Ok(BINDINGS
+        .iter()
+        .map(|b| {
+            let keys: Vec<Key> = match overrides.iter().find(|(a, _)| *a == b.action) {
+                Some((_, keys)) => keys.clone(),
+                None => b
+                    .keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !given.iter().any(|(g, _)| g == k))
+                    .collect(),
+            };
+            let mut keys = keys;
+            if b.action == Action::Quit && !keys.contains(&Key::Ctrl('c')) {
+                keys.push(Key::Ctrl('c'));
+            }
+            Binding {
+                keys: leak(keys),
+                action: b.action,
+            }
+        })
+        .collect())
+}
+
+/// Makes `bindings` the table input and help read, for the rest of the process (once).
+pub fn install(bindings: Vec<Binding>) {
+    let _ = ACTIVE.set(Box::leak(bindings.into_boxed_slice()));
+}
+
 /// The action a key press asks for, if any.
 pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
     if event.kind == KeyEventKind::Release {
@@ -115,7 +274,7 @@ pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
     let table = if prompt_open {
         PROMPT_BINDINGS
     } else {
-        BINDINGS
+        bindings()
     };
     if let Some(binding) = table
         .iter()
@@ -133,7 +292,7 @@ pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
 
 /// (keys, description) for every binding, for the help screen.
 pub fn help_lines() -> Vec<(String, &'static str)> {
-    BINDINGS
+    bindings()
         .iter()
         .map(|b| {
             let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
@@ -217,6 +376,41 @@ mod tests {
             action_for(&press(KeyCode::Esc, none), true),
             Some(Action::PromptCancel)
         );
+    }
+
+    #[test]
+    fn every_action_of_the_table_has_a_name_of_its_own() {
+        for b in BINDINGS {
+            let name = action_name(b.action).expect("named");
+            assert_eq!(action_named(name), Some(b.action));
+        }
+    }
+
+    #[test]
+    fn overrides_move_keys_and_ctrl_c_always_quits() {
+        let q = parse_key("q").unwrap();
+        let table = with_overrides(&[
+            (Action::Help, vec![q, parse_key("F1").unwrap()]),
+            (Action::Quit, vec![parse_key("x").unwrap()]),
+        ])
+        .unwrap();
+        let keys = |action: Action| -> Vec<Key> {
+            table
+                .iter()
+                .find(|b| b.action == action)
+                .unwrap()
+                .keys
+                .to_vec()
+        };
+        assert_eq!(keys(Action::Help), vec![q, Key::Code(KeyCode::F(1))]);
+        assert_eq!(keys(Action::Quit), vec![Key::Char('x'), Key::Ctrl('c')]);
+        // `c` stays with the colours: only keys given elsewhere move.
+        assert_eq!(keys(Action::ToggleColors), vec![Key::Char('c')]);
+        assert!(with_overrides(&[(Action::Help, vec![q]), (Action::Quit, vec![q])]).is_err());
+        assert_eq!(parse_key("Ctrl-L"), Ok(Key::Ctrl('l')));
+        assert_eq!(parse_key("Space"), Ok(Key::Char(' ')));
+        assert!(parse_key("Ctrl-").is_err());
+        assert!(parse_key("xy").is_err());
     }
 
     #[test]

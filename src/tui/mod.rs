@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod config;
 pub mod difference;
 pub mod effects;
 pub mod event_loop;

@@ -187,11 +187,17 @@ impl App {
             Action::NextMatch | Action::PrevMatch => {
                 self.jump_to_match(action == Action::NextMatch)
             }
-            // Out of the zoom history first, then out of focus.
+            // Out of the zoom history first, then out of focus, then out of `--focus`.
             Action::Back => {
-                if !flame.apply(tree, frames, action) && self.session.options.focus.is_some() {
-                    self.set_options(|o| o.focus = None);
-                    return;
+                if !flame.apply(tree, frames, action) {
+                    if self.session.options.focus.is_some() {
+                        self.set_options(|o| o.focus = None);
+                        return;
+                    }
+                    if self.session.options.filters.focus.is_some() {
+                        self.set_options(|o| o.filters.focus = None);
+                        return;
+                    }
                 }
             }
             _ => {
@@ -323,6 +329,7 @@ impl App {
                 file: file.clone(),
                 line,
                 source_roots: self.session.source_roots.clone(),
+                editor: self.session.editor.clone(),
             }),
             _ => {
                 self.message = Some(format!("{} has no file", function.name));

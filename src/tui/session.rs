@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::view::Options;
+use super::view::{Hidden, Options};
+use crate::analysis::filter::{Filters, find_profile};
 use crate::import::Loaded;
 use crate::profile::{FuncId, Profile, ProfileSet};
 
@@ -29,10 +30,70 @@ pub struct Session {
     pub options: Options,
     /// `--source-root`: where Priority and `e` look for the profiled sources.
     pub source_roots: Vec<PathBuf>,
+    /// The config file's editor command, for `e` (else `$VISUAL`, `$EDITOR`).
+    pub editor: Option<String>,
+}
+
+/// What the command line's filters (and the config file's `hide`) ask the UI to start with.
+/// Each becomes an option the user can change: `H` shows what `--only-mine` or `--hide` hid,
+/// Esc leaves `--focus`, `[`/`]` leave `--thread`, `t` splits `--merge-threads`. `--ignore` and
+/// the config's `hide` stay for the session.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// `--focus`, `--ignore`, and the frames hidden whatever `H` says.
+    pub filters: Filters,
+    /// What `H` hides at the start.
+    pub hidden: Option<Hidden>,
+    pub thread: Option<String>,
+    pub merge_threads: bool,
+}
+
+impl Start {
+    /// The options `self` asks for over `files` (`--thread` is looked for in each file in
+    /// turn), or why there are none.
+    pub fn options(&self, files: &[Loaded]) -> Result<Options, String> {
+        let mut options = Options {
+            merge_threads: self.merge_threads,
+            hidden: self.hidden.clone(),
+            filters: self.filters.clone(),
+            ..Options::default()
+        };
+        if let Some(wanted) = &self.thread {
+            let mut first_error = None;
+            let mut offset = 0;
+            for loaded in files {
+                match find_profile(&loaded.set, wanted) {
+                    Ok(i) => {
+                        options.current = offset + i;
+                        first_error = None;
+                        break;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert_with(|| {
+                            format!(
+                                "{}: {e}",
+                                crate::text::escape_control(&loaded.path.display().to_string())
+                            )
+                        });
+                    }
+                }
+                offset += loaded.set.profiles.len();
+            }
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+        }
+        Ok(options)
+    }
 }
 
 impl Session {
     pub fn new(files: Vec<Loaded>) -> Session {
+        Session::with_options(files, Options::default())
+    }
+
+    /// A session starting with `options` (from [`Start::options`]).
+    pub fn with_options(files: Vec<Loaded>, options: Options) -> Session {
         let profiles = files
             .iter()
             .enumerate()
@@ -43,8 +104,9 @@ impl Session {
         Session {
             files: Arc::new(files),
             profiles,
-            options: Options::default(),
+            options,
             source_roots: Vec::new(),
+            editor: None,
         }
     }
 

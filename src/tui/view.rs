@@ -3,26 +3,17 @@
 //! callers and callees are built from, and the total every percentage divides by all come from
 //! one derivation, made again (off the UI thread) whenever an option changes.
 
-use regex::Regex;
-
 use super::session::ProfileRef;
+pub use crate::analysis::filter::Hidden;
+use crate::analysis::filter::{Filters, FrameFilter, filter_tree, hidden_self_share};
 use crate::analysis::sandwich::{FunctionIndex, callees};
 use crate::analysis::summary::{FunctionRow, SortKey, function_table, tree_function_weights};
 use crate::analysis::timeline::time_order_tree;
 use crate::analysis::transform::{
-    Siblings, collapse_recursion, group_by_function, has_line_frames, hide, is_library_file, merge,
-    sampled_lines,
+    Siblings, collapse_recursion, group_by_function, has_line_frames, merge, sampled_lines,
 };
 use crate::import::Loaded;
-use crate::profile::{CallTree, FrameId, FrameTable, FuncId, Profile, ProfileSet};
-
-/// Which frames `H` hides.
-#[derive(Debug, Clone)]
-pub enum Hidden {
-    /// The standard library and installed packages: "only my code".
-    Library,
-    Matching(Regex),
-}
+use crate::profile::{CallTree, FuncId, Profile, ProfileSet};
 
 /// How the first two files are compared, if at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,7 +33,11 @@ pub struct Options {
     pub current: usize,
     /// All profiles of the file as one (`t`).
     pub merge_threads: bool,
+    /// What `H` hides (`--only-mine` or `--hide` at the start).
     pub hidden: Option<Hidden>,
+    /// The command line's `--focus` (Esc leaves it) and `--ignore`, and the frames hidden
+    /// whatever `H` says (the config file's `hide`): applied before everything else.
+    pub filters: Filters,
     pub collapse_recursion: bool,
     /// Every stack through this function, re-rooted at it (`f`).
     pub focus: Option<FuncId>,
@@ -125,24 +120,25 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         None => profile.timeline.as_ref().map(|_| time_order_tree(profile)),
     };
     let base = merged_threads.as_ref().unwrap_or(profile.tree());
-    let hidden_share = options
-        .hidden
-        .as_ref()
-        .map_or(0.0, |h| hidden_self_share(base, frames, h));
+    let filter = FrameFilter::new(frames, &options.filters, options.hidden.as_ref());
+    let filters = !filter.is_identity();
+    let hidden_share = if filters {
+        hidden_self_share(base, &filter)
+    } else {
+        0.0
+    };
     let grouped = !options.by_line && has_line_frames(frames);
     let lines = if grouped {
         sampled_lines(base, frames)
     } else {
         Vec::new()
     };
-    let rewrites = grouped
-        || options.hidden.is_some()
-        || options.collapse_recursion
-        || options.focus.is_some();
+    let rewrites = grouped || filters || options.collapse_recursion || options.focus.is_some();
     let apply = |tree: &CallTree, siblings: Siblings| -> CallTree {
-        let mut tree = match &options.hidden {
-            Some(hidden) => hide(tree, frames, siblings, |f| is_hidden(frames, hidden, f)),
-            None => tree.clone(),
+        let mut tree = if filters {
+            filter_tree(tree, siblings, &filter).tree
+        } else {
+            tree.clone()
         };
         if grouped {
             tree = group_by_function(&tree, frames, siblings);
@@ -164,7 +160,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         }
     });
     let shown_tree = rewritten.as_ref().unwrap_or(base);
-    let table = function_rows(set, &shown, shown_tree, options);
+    let table = function_rows(set, &shown, shown_tree, options, filters);
     let index = FunctionIndex::new(shown_tree, frames);
     let tree = rewritten.or(merged_threads);
     View {
@@ -189,12 +185,16 @@ fn function_rows(
     shown: &[&Profile],
     tree: &CallTree,
     options: &Options,
+    filters: bool,
 ) -> Vec<FunctionRow> {
-    if options.hidden.is_none() && options.focus.is_none() {
+    if !filters && options.focus.is_none() {
         return function_table(set, shown, SortKey::SelfWeight);
     }
     let (self_weight, total_weight) = tree_function_weights(tree, &set.frames);
-    let calls_known = options.focus.is_none();
+    // Calls are the file's; a stack left out took some of them along.
+    let calls_known = options.focus.is_none()
+        && options.filters.focus.is_none()
+        && options.filters.ignore.is_none();
     let mut calls = vec![None; set.frames.function_count()];
     let mut primitive_calls = vec![None; set.frames.function_count()];
     if calls_known {
@@ -225,25 +225,4 @@ fn function_rows(
         .collect();
     crate::analysis::summary::sort_rows(&mut rows, set, SortKey::SelfWeight);
     rows
-}
-
-pub fn is_hidden(frames: &FrameTable, hidden: &Hidden, frame: FrameId) -> bool {
-    let f = frames.frame(frame);
-    match hidden {
-        Hidden::Library => is_library_file(f.file.as_deref()),
-        Hidden::Matching(regex) => regex.is_match(&f.name),
-    }
-}
-
-fn hidden_self_share(tree: &CallTree, frames: &FrameTable, hidden: &Hidden) -> f64 {
-    let total = tree.total();
-    if total <= 0.0 {
-        return 0.0;
-    }
-    let hidden_weight: f64 = tree
-        .ids()
-        .filter(|&n| tree.frame(n).is_some_and(|f| is_hidden(frames, hidden, f)))
-        .map(|n| tree.self_weight(n))
-        .sum();
-    hidden_weight / total
 }

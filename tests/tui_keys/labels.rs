@@ -88,6 +88,7 @@ fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
             file: frame.file.unwrap(),
             line: frame.line,
             source_roots: Vec::new(),
+            editor: None,
         })
     );
 }

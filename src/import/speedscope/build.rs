@@ -65,6 +65,7 @@ pub(super) fn build(
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
     let mut profiles = Vec::with_capacity(raw_profiles.len());
     for (index, profile) in raw_profiles.into_iter().enumerate() {
+        let evented = matches!(profile.body, Body::Evented { .. });
         let (tree, timeline, walk) = match profile.body {
             Body::Sampled { slot, weights } => {
                 let mut sampled = slot
@@ -95,6 +96,7 @@ pub(super) fn build(
         };
         let mut built = Profile::from_tree(profile.name, profile.unit, tree);
         built.timeline = Some(timeline);
+        built.evented = evented;
         built.start_value = profile.start_value;
         built.end_value = profile.end_value;
         built.function_stats = function_stats;

@@ -173,6 +173,19 @@ fn view_options_line(app: &App) -> Option<String> {
             app.set().frames.function(func).name
         ));
     }
+    if let Some(re) = &o.filters.focus {
+        parts.push(format!("focused on /{}/ (Esc leaves)", re.as_str()));
+    }
+    if let Some(re) = &o.filters.ignore {
+        parts.push(format!("stacks through /{}/ left out", re.as_str()));
+    }
+    if !o.filters.hide.is_empty() {
+        parts.push(format!(
+            "{} pattern{} always hidden",
+            o.filters.hide.len(),
+            if o.filters.hide.len() == 1 { "" } else { "s" }
+        ));
+    }
     match &o.hidden {
         Some(Hidden::Library) => parts.push(format!(
             "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
