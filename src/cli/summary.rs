@@ -55,7 +55,7 @@ pub fn select_profiles<'a>(
         // word on the others.
         let unit = loaded.set.unit();
         let (same, other): (Vec<&Profile>, Vec<&Profile>) =
-            all.iter().partition(|p| p.unit == unit);
+            all.iter().partition(|p| all.first().is_some_and(|f| p.adds_to(f)));
         if !other.is_empty() {
             let names: Vec<String> = other
                 .iter()
@@ -64,7 +64,7 @@ pub fn select_profiles<'a>(
             // A failed write to stderr leaves nothing better to do.
             let _ = writeln!(
                 io::stderr(),
-                "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
+                "obol: note: {}: profiles in units or of events other than the first's ({}) left out: {}; --thread NAME reads one",
                 escape_control(&loaded.path.display().to_string()),
                 unit,
                 names.join(", ")
@@ -160,7 +160,7 @@ pub fn write_json(
         total: set
             .profiles
             .iter()
-            .filter(|p| p.unit == unit_of(loaded, profiles))
+            .filter(|p| profiles.first().is_none_or(|f| p.adds_to(f)))
             .map(|p| p.total)
             .sum(),
         profiles: set
