@@ -54,8 +54,9 @@ pub fn select_profiles<'a>(
         // Weights in different units do not add up: the profiles in the file's unit, and a
         // word on the others.
         let unit = loaded.set.unit();
-        let (same, other): (Vec<&Profile>, Vec<&Profile>) =
-            all.iter().partition(|p| all.first().is_some_and(|f| p.adds_to(f)));
+        let (same, other): (Vec<&Profile>, Vec<&Profile>) = all
+            .iter()
+            .partition(|p| all.first().is_some_and(|f| p.adds_to(f)));
         if !other.is_empty() {
             let names: Vec<String> = other
                 .iter()

@@ -237,13 +237,18 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                 .clone()
                 .ok_or_else(|| fail("a call with no called function (cfn=)".into()))?;
             let target_file = callee_file.take().or_else(|| source_file.clone());
-            let (_, costs) = reader.cost_line(line).map_err(|e| fail(format!("the cost of a call: {e}")))?;
+            let (_, costs) = reader
+                .cost_line(line)
+                .map_err(|e| fail(format!("the cost of a call: {e}")))?;
             let target = reader.function(&name, target_file.as_deref());
             let events = reader.events.len();
-            let edge = reader.edges.entry((caller, target)).or_insert_with(|| Edge {
-                calls: 0,
-                cost: vec![0.0; events],
-            });
+            let edge = reader
+                .edges
+                .entry((caller, target))
+                .or_insert_with(|| Edge {
+                    calls: 0,
+                    cost: vec![0.0; events],
+                });
             edge.calls = edge.calls.saturating_add(count);
             edge.cost.iter_mut().zip(&costs).for_each(|(e, c)| *e += c);
             continue;
@@ -259,11 +264,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         {
             match key {
                 "fl" => {
-                    file = Some(expand(&mut names.files, value).map_err(fail)?).filter(|f| !f.is_empty());
+                    file = Some(expand(&mut names.files, value).map_err(fail)?)
+                        .filter(|f| !f.is_empty());
                     source_file = file.clone();
                 }
                 "fi" | "fe" => {
-                    source_file = Some(expand(&mut names.files, value).map_err(fail)?).filter(|f| !f.is_empty());
+                    source_file = Some(expand(&mut names.files, value).map_err(fail)?)
+                        .filter(|f| !f.is_empty());
                 }
                 "fn" => {
                     let name = expand(&mut names.functions, value).map_err(fail)?;
@@ -277,11 +284,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                     source_file = file.clone();
                 }
                 "cfi" | "cfl" => {
-                    callee_file = Some(expand(&mut names.files, value).map_err(fail)?).filter(|f| !f.is_empty());
+                    callee_file = Some(expand(&mut names.files, value).map_err(fail)?)
+                        .filter(|f| !f.is_empty());
                 }
                 "cfn" => {
                     let name = expand(&mut names.functions, value).map_err(fail)?;
-                    let (name, _) = python_definition(&name, callee_file.as_deref().or(source_file.as_deref()));
+                    let (name, _) =
+                        python_definition(&name, callee_file.as_deref().or(source_file.as_deref()));
                     callee = Some(name.to_owned());
                 }
                 "ob" | "cob" => {
@@ -319,7 +328,9 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                 "positions" => {
                     let kinds: Vec<&str> = value.split_whitespace().collect();
                     if kinds.is_empty() || kinds.len() > 3 {
-                        return Err(fail(format!("`positions: {value}` is not a list of up to three subpositions")));
+                        return Err(fail(format!(
+                            "`positions: {value}` is not a list of up to three subpositions"
+                        )));
                     }
                     reader.positions = kinds.len();
                     reader.line_position = kinds.iter().position(|k| *k == "line");
@@ -336,7 +347,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         let func = current.ok_or_else(|| fail("a cost line outside any function (fn=)".into()))?;
         let (line_number, costs) = reader.cost_line(line).map_err(fail)?;
         let function = &mut reader.functions[func];
-        function.self_cost.iter_mut().zip(&costs).for_each(|(s, c)| *s += c);
+        function
+            .self_cost
+            .iter_mut()
+            .zip(&costs)
+            .for_each(|(s, c)| *s += c);
         if let Some(l) = line_number
             && costs.iter().any(|&c| c > 0.0)
             && function.line.is_none_or(|seen| l < seen)
@@ -497,12 +512,24 @@ fl=(2)\nfn=(3)\n20 700\n";
         assert_eq!(set.profiles[0].total, 820.0);
         assert_eq!(set.profiles[1].total, 5.0);
         let main = stats(&set, 0, "main");
-        assert_eq!((main.self_weight, main.total_weight, main.calls), (20.0, 820.0, None));
+        assert_eq!(
+            (main.self_weight, main.total_weight, main.calls),
+            (20.0, 820.0, None)
+        );
         let func1 = stats(&set, 0, "func1");
-        assert_eq!((func1.self_weight, func1.total_weight, func1.calls), (100.0, 400.0, Some(1)));
+        assert_eq!(
+            (func1.self_weight, func1.total_weight, func1.calls),
+            (100.0, 400.0, Some(1))
+        );
         let func2 = stats(&set, 0, "func2");
-        assert_eq!((func2.self_weight, func2.total_weight, func2.calls), (700.0, 700.0, Some(5)));
-        assert_eq!(function_named(&set, "func2").file.as_deref(), Some("file2.c"));
+        assert_eq!(
+            (func2.self_weight, func2.total_weight, func2.calls),
+            (700.0, 700.0, Some(5))
+        );
+        assert_eq!(
+            function_named(&set, "func2").file.as_deref(),
+            Some("file2.c")
+        );
         assert_eq!(function_named(&set, "main").line, Some(16));
     }
 
@@ -521,17 +548,32 @@ fl=(2)\nfn=(3)\n20 700\n";
 fl=(1) /app/x.py\nfn=(1) work /app/x.py:12\n\nfl=(1)\nfn=(1)\n12 250\n";
         let set = parse(text.as_bytes(), &mut Vec::new()).unwrap();
         let work = function_named(&set, "work");
-        assert_eq!((work.file.as_deref(), work.line), (Some("/app/x.py"), Some(12)));
+        assert_eq!(
+            (work.file.as_deref(), work.line),
+            (Some("/app/x.py"), Some(12))
+        );
         assert_eq!(set.profiles[0].unit, Unit::Microseconds);
     }
 
     #[test]
     fn broken_files_say_where() {
         let error = |text: &str| parse(text.as_bytes(), &mut Vec::new()).unwrap_err();
-        assert_eq!(error("events: Ir\nfn=(3)\n").location, crate::import::Location::Line(2));
-        assert_eq!(error("events: Ir\nfn=f\n1 x\n").location, crate::import::Location::Line(3));
-        assert_eq!(error("events: Ir\nfn=f\n1 1 2\n").location, crate::import::Location::Line(3));
-        assert_eq!(error("fn=f\n1 1\n").location, crate::import::Location::Line(2));
+        assert_eq!(
+            error("events: Ir\nfn=(3)\n").location,
+            crate::import::Location::Line(2)
+        );
+        assert_eq!(
+            error("events: Ir\nfn=f\n1 x\n").location,
+            crate::import::Location::Line(3)
+        );
+        assert_eq!(
+            error("events: Ir\nfn=f\n1 1 2\n").location,
+            crate::import::Location::Line(3)
+        );
+        assert_eq!(
+            error("fn=f\n1 1\n").location,
+            crate::import::Location::Line(2)
+        );
         assert_eq!(sniff(b"main;work 3\n"), Sniff::No);
         assert_eq!(sniff(b"events: Ir\nfn=main\n1 2\n"), Sniff::Yes);
     }

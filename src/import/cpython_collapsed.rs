@@ -9,7 +9,9 @@
 use rustc_hash::FxHashMap;
 
 use super::{ParseError, Sniff};
-use crate::profile::{CallTreeBuilder, FrameId, FrameTable, FunctionKey, Profile, ProfileSet, Unit};
+use crate::profile::{
+    CallTreeBuilder, FrameId, FrameTable, FunctionKey, Profile, ProfileSet, Unit,
+};
 
 /// The first line that is not blank starts `tid:DIGITS;` (or is `tid:DIGITS COUNT`).
 pub fn sniff(head: &[u8]) -> Sniff {
@@ -24,11 +26,12 @@ pub fn sniff(head: &[u8]) -> Sniff {
     }
 }
 
-/// The thread id of a line starting `tid:DIGITS` then `;` or a space.
+/// The thread id of a line starting `tid:DIGITS` then `;`, a space or nothing (a stack with no
+/// frames, which CPython does not write but costs nothing to read).
 fn thread_of(line: &[u8]) -> Option<&[u8]> {
     let rest = line.strip_prefix(b"tid:")?;
     let n = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    (n > 0 && matches!(rest.get(n), Some(b';' | b' '))).then(|| &rest[..n])
+    (n > 0 && matches!(rest.get(n), None | Some(b';' | b' '))).then(|| &rest[..n])
 }
 
 /// `file:function:line` as (function, file, line); anything else is a bare name.
@@ -102,7 +105,9 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     }
     let profiles = threads
         .into_iter()
-        .map(|(tid, builder)| Profile::from_tree(format!("thread {tid}"), Unit::Samples, builder.finish()))
+        .map(|(tid, builder)| {
+            Profile::from_tree(format!("thread {tid}"), Unit::Samples, builder.finish())
+        })
         .collect();
     Ok(ProfileSet { frames, profiles })
 }
@@ -125,7 +130,10 @@ tid:8;threading.py:_bootstrap:1012;w.py:loop:2 12\n";
         assert_eq!(names, ["thread 7", "thread 8"]);
         assert_eq!((set.profiles[0].total, set.profiles[1].total), (35.0, 12.0));
         let work = function_named(&set, "work");
-        assert_eq!((work.file.as_deref(), work.line), (Some("main.py"), Some(4)));
+        assert_eq!(
+            (work.file.as_deref(), work.line),
+            (Some("main.py"), Some(4))
+        );
         assert_eq!(function_named(&set, "<GC>").file, None);
         assert_eq!(
             weights(&set, 0),

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, austin, callgrind, cpuprofile, cpython_collapsed, firefox, folded, perf_script, pprof, pstats, pyinstrument,
-    source, speedscope, svg, trace_event,
+    Format, LoadError, Loaded, Sniff, austin, callgrind, cpuprofile, cpython_collapsed, firefox,
+    folded, perf_script, pprof, pstats, pyinstrument, source, speedscope, svg, trace_event,
 };
 use crate::profile::ProfileSet;
 

@@ -31,7 +31,10 @@ pub fn sniff(head: &[u8]) -> Sniff {
     let Some(event) = EventLine::parse(first) else {
         return Sniff::No;
     };
-    if event.inline_frame.is_some_and(|f| names::stack_line_parts(f).is_some()) {
+    if event
+        .inline_frame
+        .is_some_and(|f| names::stack_line_parts(f).is_some())
+    {
         return Sniff::Yes;
     }
     match lines.next() {
@@ -110,7 +113,10 @@ impl<'a> EventLine<'a> {
                     .and_then(|p| p.parse::<u64>().ok());
                 (last.unwrap_or(""), period)
             }
-            None => (before_first.split_whitespace().next_back().unwrap_or(""), None),
+            None => (
+                before_first.split_whitespace().next_back().unwrap_or(""),
+                None,
+            ),
         };
         if event.is_empty() {
             return None;
@@ -162,8 +168,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let mut frame_ids: FxHashMap<String, FrameId> = FxHashMap::default();
     let mut all_frames: Vec<FrameId> = Vec::new();
     let mut threads: Vec<Thread> = Vec::new();
-    let mut thread_index: FxHashMap<(String, Option<String>, String), usize> =
-        FxHashMap::default();
+    let mut thread_index: FxHashMap<(String, Option<String>, String), usize> = FxHashMap::default();
     let mut skipped = Skipped::default();
     let mut names_of_line: Vec<String> = Vec::new();
     // The sample whose stack lines are being read: its thread, and where its frames start.
@@ -184,7 +189,6 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         id
     };
 
-
     for (number, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         if raw.first() == Some(&b'#') {
             continue;
@@ -192,7 +196,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         let text = String::from_utf8_lossy(raw);
         let line = text.trim_end();
         if line.is_empty() {
-            end_sample(&mut current, &all_frames, &mut threads, &mut skipped, event_line);
+            end_sample(
+                &mut current,
+                &all_frames,
+                &mut threads,
+                &mut skipped,
+                event_line,
+            );
             continue;
         }
         let stack_line = if current.is_some() {
@@ -225,7 +235,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                 push_frames(frame, java, &mut names_of_line, &mut all_frames, &mut |n| {
                     frame_of(n, &mut frames)
                 });
-                end_sample(&mut current, &all_frames, &mut threads, &mut skipped, event_line);
+                end_sample(
+                    &mut current,
+                    &all_frames,
+                    &mut threads,
+                    &mut skipped,
+                    event_line,
+                );
             }
             None
         };
@@ -237,14 +253,26 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             skip(&mut skipped, number);
         }
     }
-    end_sample(&mut current, &all_frames, &mut threads, &mut skipped, event_line);
+    end_sample(
+        &mut current,
+        &all_frames,
+        &mut threads,
+        &mut skipped,
+        event_line,
+    );
     report(&skipped, warnings);
     threads.retain(|t| !t.samples.is_empty());
     if threads.is_empty() {
         let (line, what) = if skipped.empty_stacks > 0 {
-            (skipped.first_empty, "no sample has a stack; the first event without one")
+            (
+                skipped.first_empty,
+                "no sample has a stack; the first event without one",
+            )
         } else {
-            (skipped.first_line.max(1), "no perf script sample (`COMM TID TIME: EVENT:` then frames)")
+            (
+                skipped.first_line.max(1),
+                "no perf script sample (`COMM TID TIME: EVENT:` then frames)",
+            )
         };
         return Err(ParseError::at_line(line, what));
     }
@@ -442,11 +470,18 @@ python3 100/100 [001] 10.100000:    3000 cpu-clock:ppp: \n\
 
     #[test]
     fn event_lines_of_every_shape() {
-        let e = EventLine::parse("V8 WorkerThread 24636/25607 [000] 94564.109216: cycles:")
-            .unwrap();
+        let e =
+            EventLine::parse("V8 WorkerThread 24636/25607 [000] 94564.109216: cycles:").unwrap();
         assert_eq!(
             (e.comm, e.pid, e.tid, e.time, e.period, e.event),
-            ("V8 WorkerThread", Some("24636"), "25607", Some(94564.109216), None, "cycles")
+            (
+                "V8 WorkerThread",
+                Some("24636"),
+                "25607",
+                Some(94564.109216),
+                None,
+                "cycles"
+            )
         );
         let e = EventLine::parse("vote   913    72.176760:     257597 cycles:uppp:").unwrap();
         assert_eq!((e.tid, e.period, e.event), ("913", Some(257597), "cycles"));
@@ -469,7 +504,10 @@ python3 100/100 [001] 10.100000:    3000 cpu-clock:ppp: \n\
         let text = "func_ab 15294 cpu-clock: \n\t 4005 func_a (/bin/f)\n\t 4006 main (/bin/f)\n\n\
 func_ab 15294 cpu-clock: \n\t 4005 func_b (/bin/f)\n\n";
         let set = parse(text.as_bytes(), &mut Vec::new()).unwrap();
-        assert_eq!((set.profiles[0].unit, set.profiles[0].total), (Unit::Samples, 2.0));
+        assert_eq!(
+            (set.profiles[0].unit, set.profiles[0].total),
+            (Unit::Samples, 2.0)
+        );
         assert_eq!(sniff(b"main;work 3\nmain;rest 4\n"), Sniff::No);
         assert_eq!(sniff(b"P7;T0:7;main.py:f:1 30\n"), Sniff::No);
         let error = parse(b"hello there\n", &mut Vec::new()).unwrap_err();

@@ -39,7 +39,12 @@ struct Session {
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
     let session: Session = serde_json::from_slice(bytes).map_err(|e| ParseError {
         location: Location::LineColumn(e.line() as u64, e.column() as u64),
-        message: e.to_string().split(" at line ").next().unwrap_or("").to_owned(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or("")
+            .to_owned(),
     })?;
     let mut frames = FrameTable::new(FunctionKey::NameFileLine);
     let mut ids: FxHashMap<&str, FrameId> = FxHashMap::default();
@@ -68,7 +73,10 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             stack.push(id);
         }
         let leaf = builder.add_stack(&stack, *time);
-        timeline.push(TimelineSample { leaf, weight: *time });
+        timeline.push(TimelineSample {
+            leaf,
+            weight: *time,
+        });
     }
     if negative > 0 {
         warnings.push(format!(
@@ -112,7 +120,10 @@ mod tests {
             [0.25, 0.125, 0.0625]
         );
         let work = function_named(&set, "work");
-        assert_eq!((work.file.as_deref(), work.line), (Some("main.py"), Some(3)));
+        assert_eq!(
+            (work.file.as_deref(), work.line),
+            (Some("main.py"), Some(3))
+        );
         assert_eq!(
             weights(&set, 0),
             [
@@ -131,6 +142,9 @@ mod tests {
             &mut Vec::new(),
         )
         .unwrap_err();
-        assert!(matches!(error.location, Location::LineColumn(1, _)), "{error}");
+        assert!(
+            matches!(error.location, Location::LineColumn(1, _)),
+            "{error}"
+        );
     }
 }
