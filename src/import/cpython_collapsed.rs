@@ -150,6 +150,9 @@ tid:8;threading.py:_bootstrap:1012;w.py:loop:2 12\n";
         assert_eq!(sniff(b"main;work 3\n"), Sniff::No);
         assert_eq!(sniff(b"P1;T0:1;a.py:f:1 3\n"), Sniff::No);
         assert_eq!(sniff(b"tid:x;a 3\n"), Sniff::No);
+        // A sample without frames (which CPython does not write) weighs on the thread alone.
+        let set = parse(b"tid:3 4\ntid:3;a.py:f:1 1\n", &mut Vec::new()).unwrap();
+        assert_eq!(set.profiles[0].total, 5.0);
         let error = parse(b"tid:1;a.py:f:1 many\n", &mut Vec::new()).unwrap_err();
         assert_eq!(error.location, crate::import::Location::Line(1));
     }
