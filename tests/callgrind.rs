@@ -92,7 +92,12 @@ fn check(path: &Path) -> Json {
 /// files of its inlined code; obol keeps it whole under its `fl=` file).
 fn annotate(path: &Path) -> BTreeMap<String, f64> {
     let output = std::process::Command::new("callgrind_annotate")
-        .args(["--threshold=100", "--inclusive=no"])
+        .args([
+            "--threshold=100",
+            "--inclusive=no",
+            "--show=Ir",
+            "--sort=Ir",
+        ])
         .arg(path)
         .output()
         .expect("callgrind_annotate runs");
@@ -116,12 +121,12 @@ fn annotate(path: &Path) -> BTreeMap<String, f64> {
 }
 
 /// Whether valgrind's `callgrind_annotate` runs (its `--version` exits 255, so the version it
-/// prints is what tells).
+/// prints on stderr is what tells).
 fn have_callgrind_annotate() -> bool {
     let found = std::process::Command::new("callgrind_annotate")
         .arg("--version")
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("callgrind_annotate"));
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("callgrind_annotate"));
     if !found {
         common::skip("callgrind_annotate (valgrind)");
     }
