@@ -18,6 +18,9 @@ use crate::profile::{
     EdgeStats, FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit,
 };
 
+/// The most events a file may name; valgrind's cache and branch simulation together name 13.
+const MAX_EVENTS: usize = 64;
+
 /// `# callgrind format` first, or, among the first lines, an `events:` header and a `fn=`.
 pub fn sniff(head: &[u8]) -> Sniff {
     let text = String::from_utf8_lossy(head);
@@ -317,6 +320,14 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                     if events.is_empty() {
                         return Err(fail("an `events:` line naming no event".into()));
                     }
+                    // Every function and call keeps a cost per event: a line naming thousands
+                    // would make a small file take memory quadratic in its size.
+                    if events.len() > MAX_EVENTS {
+                        return Err(fail(format!(
+                            "an `events:` line naming {} events (at most {MAX_EVENTS} are read)",
+                            events.len()
+                        )));
+                    }
                     if !reader.events.is_empty() && reader.events != events {
                         return Err(fail(format!(
                             "a second `events:` line naming other events ({})",
@@ -574,6 +585,8 @@ fl=(1) /app/x.py\nfn=(1) work /app/x.py:12\n\nfl=(1)\nfn=(1)\n12 250\n";
             error("fn=f\n1 1\n").location,
             crate::import::Location::Line(2)
         );
+        let many = format!("events: {}\nfn=f\n1 1\n", vec!["E"; 65].join(" "));
+        assert_eq!(error(&many).location, crate::import::Location::Line(1));
         assert_eq!(sniff(b"main;work 3\n"), Sniff::No);
         assert_eq!(sniff(b"events: Ir\nfn=main\n1 2\n"), Sniff::Yes);
     }
