@@ -32,9 +32,12 @@ fn read_text(path: &Path) -> Vec<u8> {
 }
 
 /// inferno-collapse-perf's folded output for `text`.
-fn inferno(text: &[u8], event: Option<&str>) -> String {
+fn inferno(text: &[u8], event: Option<&str>, by_thread: bool) -> String {
     let mut command = Command::new("inferno-collapse-perf");
     command.arg("--kernel");
+    if by_thread {
+        command.arg("--tid");
+    }
     if let Some(event) = event {
         command.args(["--event-filter", event]);
     }
@@ -156,11 +159,44 @@ fn check(path: &Path) -> usize {
             }
         }
         got.retain(|_, (s, t)| *s != 0.0 || *t != 0.0);
-        let want = folded_weights(&inferno(&text, event.as_deref()));
+        let want = folded_weights(&inferno(&text, event.as_deref(), false));
         assert_same(&format!("{what} ({event:?})"), &got, &want);
         compared += want.len();
+        assert_same_threads(
+            &what,
+            &whole,
+            names,
+            &inferno(&text, event.as_deref(), true),
+        );
     }
     compared
+}
+
+/// The thread id of an obol profile name, `COMM [PID/]TID [(EVENT)]`.
+fn tid_of_profile(name: &str) -> &str {
+    let name = name.rsplit_once(" (").map_or(name, |(front, _)| front);
+    let last = name.rsplit(' ').next().unwrap_or(name);
+    last.rsplit('/').next().unwrap_or(last)
+}
+
+/// One profile per thread: each thread's total is the sum of inferno's stacks under its
+/// `COMM-PID/TID` root (a thread whose command changed has a root per command).
+fn assert_same_threads(what: &str, whole: &Json, names: &[String], by_tid: &str) {
+    let mut want: BTreeMap<String, f64> = BTreeMap::new();
+    for line in by_tid.lines() {
+        let (stack, count) = line.rsplit_once(' ').expect("`stack count`");
+        let root = stack.split(';').next().unwrap_or("");
+        let tid = root.rsplit('/').next().unwrap_or(root);
+        *want.entry(tid.to_owned()).or_default() += count.parse::<f64>().unwrap();
+    }
+    let mut got: BTreeMap<String, f64> = BTreeMap::new();
+    for p in whole.get("profiles").array() {
+        let name = p.get("name").str();
+        if names.iter().any(|n| n == name) {
+            *got.entry(tid_of_profile(name).to_owned()).or_default() += p.get("total").f64();
+        }
+    }
+    assert_eq!(got, want, "{what}: totals per thread (obol, inferno --tid)");
 }
 
 /// inferno's collapsers have no `--version`: `--help` tells whether one runs.
