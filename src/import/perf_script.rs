@@ -164,30 +164,17 @@ struct Skipped {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    let mut frames = FrameTable::new(FunctionKey::NameFile);
-    let mut frame_ids: FxHashMap<String, FrameId> = FxHashMap::default();
+    let mut frames = Frames::default();
     let mut all_frames: Vec<FrameId> = Vec::new();
     let mut threads: Vec<Thread> = Vec::new();
-    let mut thread_index: FxHashMap<(String, Option<String>, String), usize> = FxHashMap::default();
+    // Threads by the hash of (event, pid, tid), each hash's threads listed.
+    let mut thread_index: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut skipped = Skipped::default();
-    let mut names_of_line: Vec<String> = Vec::new();
     // The sample whose stack lines are being read: its thread, and where its frames start.
     let mut current: Current = None;
     // The line of the event being read, for the warning about samples without a stack.
     let mut event_line = 0u64;
     let mut java = false;
-
-    let mut frame_of = |name: String, frames: &mut FrameTable| -> FrameId {
-        if let Some(&id) = frame_ids.get(&name) {
-            return id;
-        }
-        let id = match python_frame(&name) {
-            Some((function, file)) => frames.intern(function, Some(file), None),
-            None => frames.intern(&name, None, None),
-        };
-        frame_ids.insert(name, id);
-        id
-    };
 
     for (number, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         if raw.first() == Some(&b'#') {
@@ -212,29 +199,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                 skip(&mut skipped, number);
                 continue;
             };
-            let key = (
-                event.event.to_owned(),
-                event.pid.map(str::to_owned),
-                event.tid.to_owned(),
-            );
-            let index = *thread_index.entry(key).or_insert_with(|| {
-                threads.push(Thread {
-                    comm: event.comm.to_owned(),
-                    pid: event.pid.map(str::to_owned),
-                    tid: event.tid.to_owned(),
-                    event: event.event.to_owned(),
-                    samples: Vec::new(),
-                });
-                threads.len() - 1
-            });
+            let index = thread_of(&mut threads, &mut thread_index, &event);
             java = event.comm == "java";
             event_line = number as u64 + 1;
             current = Some((index, event.time, event.period, all_frames.len()));
             if let Some(frame) = event.inline_frame {
                 // A one-line event: its frame, and the sample ends here.
-                push_frames(frame, java, &mut names_of_line, &mut all_frames, &mut |n| {
-                    frame_of(n, &mut frames)
-                });
+                frames.push(frame, java, &mut all_frames);
                 end_sample(
                     &mut current,
                     &all_frames,
@@ -246,9 +217,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             None
         };
         if let Some(line) = stack_line
-            && !push_frames(line, java, &mut names_of_line, &mut all_frames, &mut |n| {
-                frame_of(n, &mut frames)
-            })
+            && !frames.push(line, java, &mut all_frames)
         {
             skip(&mut skipped, number);
         }
@@ -281,7 +250,101 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         .into_iter()
         .map(|thread| build_profile(thread, &all_frames, several_events))
         .collect();
-    Ok(ProfileSet { frames, profiles })
+    Ok(ProfileSet {
+        frames: frames.table,
+        profiles,
+    })
+}
+
+/// The index of the thread (of its event) an event line is of, added if new; found without
+/// allocating, since every sample asks.
+fn thread_of(
+    threads: &mut Vec<Thread>,
+    index: &mut FxHashMap<u64, Vec<usize>>,
+    event: &EventLine<'_>,
+) -> usize {
+    use std::hash::BuildHasher;
+    let hash = rustc_hash::FxBuildHasher.hash_one((event.event, event.pid, event.tid));
+    let candidates = index.entry(hash).or_default();
+    let found = candidates.iter().copied().find(|&i| {
+        let t = &threads[i];
+        t.event == event.event && t.pid.as_deref() == event.pid && t.tid == event.tid
+    });
+    found.unwrap_or_else(|| {
+        threads.push(Thread {
+            comm: event.comm.to_owned(),
+            pid: event.pid.map(str::to_owned),
+            tid: event.tid.to_owned(),
+            event: event.event.to_owned(),
+            samples: Vec::new(),
+        });
+        candidates.push(threads.len() - 1);
+        threads.len() - 1
+    })
+}
+
+/// The frame table, and the frames each distinct stack line stands for: a recording repeats
+/// the same few thousand lines, whose names are worked out once.
+struct Frames {
+    table: FrameTable,
+    by_name: FxHashMap<String, FrameId>,
+    /// By the text of a stack line after its address, outside and inside a `java` process
+    /// (whose names are tidied apart): where its frames are in `of_lines`.
+    by_line: [FxHashMap<String, std::ops::Range<usize>>; 2],
+    of_lines: Vec<FrameId>,
+    names: Vec<String>,
+}
+
+impl Default for Frames {
+    fn default() -> Self {
+        Frames {
+            table: FrameTable::new(FunctionKey::NameFile),
+            by_name: FxHashMap::default(),
+            by_line: [FxHashMap::default(), FxHashMap::default()],
+            of_lines: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl Frames {
+    /// Adds the frames of one stack line to `out` (leaf first, so an inlined chain `a->b` goes
+    /// in as b then a); false for a line that is no stack line.
+    fn push(&mut self, line: &str, java: bool, out: &mut Vec<FrameId>) -> bool {
+        let Some((_, symbol, module)) = names::stack_line_parts(line) else {
+            return false;
+        };
+        // Names depend on the symbol and module alone, not on the address before them.
+        let key = line
+            .trim_start()
+            .split_once(' ')
+            .map_or("", |(_, rest)| rest);
+        let cache = &mut self.by_line[usize::from(java)];
+        if let Some(range) = cache.get(key) {
+            out.extend_from_slice(&self.of_lines[range.clone()]);
+            return true;
+        }
+        self.names.clear();
+        names::frame_names(symbol, module, java, &mut self.names);
+        let start = self.of_lines.len();
+        for name in self.names.drain(..).rev() {
+            let id = match self.by_name.get(&name) {
+                Some(&id) => id,
+                None => {
+                    let id = match python_frame(&name) {
+                        Some((function, file)) => self.table.intern(function, Some(file), None),
+                        None => self.table.intern(&name, None, None),
+                    };
+                    self.by_name.insert(name, id);
+                    id
+                }
+            };
+            self.of_lines.push(id);
+        }
+        out.extend_from_slice(&self.of_lines[start..]);
+        cache.insert(key.to_owned(), start..self.of_lines.len());
+        true
+    }
 }
 
 /// The sample being read, once its stack has ended.
@@ -308,26 +371,6 @@ fn end_sample(
             });
         }
     }
-}
-
-/// Adds the frames of one stack line to `all_frames` (leaf first, so an inlined chain
-/// `a->b` goes in as b then a); false for a line that is no stack line.
-fn push_frames(
-    line: &str,
-    java: bool,
-    names_of_line: &mut Vec<String>,
-    all_frames: &mut Vec<FrameId>,
-    frame_of: &mut dyn FnMut(String) -> FrameId,
-) -> bool {
-    let Some((_, symbol, module)) = names::stack_line_parts(line) else {
-        return false;
-    };
-    names_of_line.clear();
-    names::frame_names(symbol, module, java, names_of_line);
-    for name in names_of_line.drain(..).rev() {
-        all_frames.push(frame_of(name));
-    }
-    true
 }
 
 /// `py::FUNCTION:FILE`, the frames CPython's perf trampolines name: (function, file).
