@@ -10,6 +10,8 @@
 
 mod names;
 
+use std::io::BufRead;
+
 use rustc_hash::FxHashMap;
 
 use super::{ParseError, Sniff};
@@ -164,6 +166,15 @@ struct Skipped {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    parse_reader(bytes, warnings)
+}
+
+/// Parses perf script text line by line from a reader: a long recording never sits in memory
+/// whole, only its distinct frames and each sample's stack.
+pub fn parse_reader<R: BufRead>(
+    mut reader: R,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
     let mut frames = Frames::default();
     let mut all_frames: Vec<FrameId> = Vec::new();
     let mut threads: Vec<Thread> = Vec::new();
@@ -176,7 +187,19 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     let mut event_line = 0u64;
     let mut java = false;
 
-    for (number, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+    let mut buffer = Vec::new();
+    let mut lines_read = 0usize;
+    loop {
+        let number = lines_read;
+        buffer.clear();
+        let read = reader.read_until(b'\n', &mut buffer).map_err(|e| {
+            ParseError::at_line(number as u64 + 1, format!("cannot read further: {e}"))
+        })?;
+        if read == 0 {
+            break;
+        }
+        lines_read += 1;
+        let raw = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
         if raw.first() == Some(&b'#') {
             continue;
         }
