@@ -30,7 +30,8 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Profiles to open: cProfile .prof, speedscope JSON, folded stacks, flamegraph SVG, Chrome
-    /// trace events and .cpuprofile, Firefox Profiler JSON, pprof, Austin; gzip or not; `-` is
+    /// trace events and .cpuprofile, Firefox Profiler JSON, pprof, Austin, perf script,
+    /// callgrind, pyinstrument sessions, CPython 3.15's collapsed stacks; gzip or not; `-` is
     /// standard input.
     pub files: Vec<PathBuf>,
 

@@ -44,12 +44,15 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The profiles of `loaded` in the file's unit (after `--thread`, the one picked), with a word on
-/// stderr about those left out: weights in different units do not add up.
+/// The profiles of `loaded` that add up with its first (after `--thread`, the one picked): in
+/// its unit and of its event, with a word on stderr about those left out: weights in different
+/// units, or of different events, do not add up.
 pub fn select_profiles(loaded: &Loaded) -> Vec<&Profile> {
     let unit = loaded.set.unit();
-    let (same, other): (Vec<&Profile>, Vec<&Profile>) =
-        loaded.set.profiles.iter().partition(|p| p.unit == unit);
+    let all = &loaded.set.profiles;
+    let (same, other): (Vec<&Profile>, Vec<&Profile>) = all
+        .iter()
+        .partition(|p| all.first().is_some_and(|f| p.adds_to(f)));
     if !other.is_empty() {
         let names: Vec<String> = other
             .iter()
@@ -58,7 +61,7 @@ pub fn select_profiles(loaded: &Loaded) -> Vec<&Profile> {
         // A failed write to stderr leaves nothing better to do.
         let _ = writeln!(
             io::stderr(),
-            "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
+            "obol: note: {}: profiles in units or of events other than the first's ({}) left out: {}; --thread NAME reads one",
             escape_control(&loaded.path.display().to_string()),
             unit,
             names.join(", ")
@@ -129,7 +132,7 @@ pub fn write_json(
         total: set
             .profiles
             .iter()
-            .filter(|p| p.unit == unit_of(loaded, profiles))
+            .filter(|p| profiles.first().is_none_or(|f| p.adds_to(f)))
             .map(|p| p.total)
             .sum(),
         profiles: set

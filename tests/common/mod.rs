@@ -311,7 +311,7 @@ pub fn skip(what: &str) {
 
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
-pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 8] = [
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 13] = [
     (
         "inferno/flamegraph/austin/flames.txt",
         "tests/austin.rs",
@@ -347,6 +347,31 @@ pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 8] = [
         "other-formats/speedscope/Chrome/65/simple.cpuprofile",
         "tests/cpuprofile.rs",
         "cpuprofile",
+    ),
+    (
+        "other-formats/flamegraph/test/perf-",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/inferno/collapse-perf/",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/speedscope/linux-perf/",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/generated/perf_cpu_mix_py312.perf-script.txt.gz",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/speedscope/callgrind/",
+        "tests/callgrind.rs",
+        "callgrind",
     ),
 ];
 
