@@ -5,6 +5,8 @@ use std::io::{self, BufWriter, Write};
 use serde::Serialize;
 
 use super::{CliError, SortArg, SummaryArgs};
+use crate::analysis::place::short_file;
+pub use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, function_table_top};
 use crate::import::Loaded;
 use crate::profile::Profile;
@@ -174,7 +176,7 @@ pub fn write_json(
             .collect(),
         functions,
     };
-    serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from)?;
+    crate::text::write_json(&mut *out, &summary).map_err(io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
@@ -208,21 +210,32 @@ pub fn print_table(
         unit,
         count
     )?;
+    let shown = top.unwrap_or(usize::MAX).min(rows.len());
+    // A format without call counts (a sampled one) gets no column of dashes.
+    let has_calls = rows[..shown].iter().any(|r| r.calls.is_some());
     writeln!(
         out,
-        "{:>13} {:>11} {:>6} {:>11} {:>6}  function",
-        "ncalls", "self", "self%", "total", "total%"
+        "{}{:>11} {:>6} {:>11} {:>6}  function",
+        if has_calls {
+            format!("{:>13} ", "ncalls")
+        } else {
+            String::new()
+        },
+        "self",
+        "self%",
+        "total",
+        "total%"
     )?;
     let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
-    let shown = top.unwrap_or(usize::MAX).min(rows.len());
+    let root = crate::analysis::place::project_root(&set.frames);
     for row in &rows[..shown] {
         write_row(
             out,
             loaded,
             row,
-            share(row.self_weight),
-            share(row.total_weight),
+            (share(row.self_weight), share(row.total_weight)),
             unit,
+            (has_calls, root.as_deref()),
         )?;
     }
     if shown < count {
@@ -231,33 +244,31 @@ pub fn print_table(
     Ok(())
 }
 
-/// Calls as pstats prints them: `nc/cc` when some were recursive, else `nc`.
-pub fn calls_column(calls: Option<u64>, primitive: Option<u64>) -> String {
-    match (calls, primitive) {
-        (Some(nc), Some(cc)) if nc != cc => format!("{nc}/{cc}"),
-        (Some(nc), _) => nc.to_string(),
-        (None, _) => "-".to_owned(),
-    }
-}
-
+/// One row; the place shortened as the UI shows it (`json/encoder.py`, project files from the
+/// directory they share).
 fn write_row(
     out: &mut impl Write,
     loaded: &Loaded,
     row: &FunctionRow,
-    self_share: f64,
-    total_share: f64,
+    (self_share, total_share): (f64, f64),
     unit: crate::profile::Unit,
+    (has_calls, root): (bool, Option<&str>),
 ) -> io::Result<()> {
     let f = loaded.set.frames.function(row.func);
-    let calls = calls_column(row.calls, row.primitive_calls);
+    let calls = if has_calls {
+        format!("{:>13} ", calls_column(row.calls, row.primitive_calls))
+    } else {
+        String::new()
+    };
+    let short = |file: &str| escape_control(short_file(file, root)).into_owned();
     let place = match (&f.file, f.line) {
-        (Some(file), Some(line)) => format!("  {}:{line}", escape_control(file)),
-        (Some(file), None) => format!("  {}", escape_control(file)),
+        (Some(file), Some(line)) => format!("  {}:{line}", short(file)),
+        (Some(file), None) => format!("  {}", short(file)),
         _ => String::new(),
     };
     writeln!(
         out,
-        "{calls:>13} {:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
+        "{calls}{:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
         unit.format_weight(row.self_weight),
         unit.format_weight(row.total_weight),
         escape_control(&f.name),

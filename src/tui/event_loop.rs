@@ -16,7 +16,7 @@ use super::effects;
 use super::input::{self, InputControl};
 use super::keymap;
 use super::terminal;
-use super::theme::{ColorSupport, Theme};
+use super::theme::Theme;
 use crate::import::LoadError;
 
 /// What the UI can fail with.
@@ -70,7 +70,7 @@ fn run_until_exit(
     input::spawn_signals(sender.clone());
     let expected = paths.len() + usize::from(demo);
     input::spawn_loader(paths, demo, sender.clone());
-    let theme = Theme::new(ColorSupport::detect());
+    let theme = Theme::detect();
     let files = match super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)? {
         Ok(files) => files,
         Err(exit) => {
