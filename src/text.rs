@@ -73,6 +73,32 @@ pub fn middle_ellipsis(text: &str, width: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A place cut to `width` from the left, whole directories first (`…/pricing.py:13`): its end
+/// says most.
+pub fn fit_path(place: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    let count = place.chars().count();
+    if count <= width {
+        return place.into();
+    }
+    let mut rest = place;
+    while let Some((_, tail)) = rest.split_once('/') {
+        rest = tail;
+        if rest.chars().count() + 2 <= width {
+            return format!("…/{rest}").into();
+        }
+    }
+    // The file's own name, when that is all there is room for.
+    if rest.len() < place.len() && rest.chars().count() <= width {
+        return rest.into();
+    }
+    let keep = width.saturating_sub(1);
+    let tail: String = place.chars().skip(count - keep).collect();
+    if width == 0 {
+        return "".into();
+    }
+    format!("…{tail}").into()
+}
+
 /// JSON for scripts: as serde_json writes it, with DEL, the C1 controls and the invisible
 /// formatting characters of [`escape_control`] also written as `\uXXXX` escapes, so that the
 /// output stays valid JSON that reads back to the same text and is safe to print on a terminal.
@@ -176,6 +202,14 @@ mod tests {
         );
         assert_eq!(middle_ellipsis("short", 8), "short");
         assert_eq!(middle_ellipsis("abcdef", 1), "…");
+    }
+
+    #[test]
+    fn places_keep_their_end() {
+        assert_eq!(fit_path("shop/pricing.py:13", 20), "shop/pricing.py:13");
+        assert_eq!(fit_path("json/encoder.py:334", 16), "…/encoder.py:334");
+        assert_eq!(fit_path("json/encoder.py:334", 15), "encoder.py:334");
+        assert_eq!(fit_path("json/encoder.py:334", 8), "….py:334");
     }
 
     #[test]

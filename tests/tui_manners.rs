@@ -132,3 +132,24 @@ fn through_shell_env(env: &[&str], args: &[&str]) -> Vec<String> {
 fn as_strs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
+
+/// `y` says what it sent and how (OSC 52), in the real event loop.
+#[test]
+fn y_says_what_it_sent_to_the_clipboard() {
+    let Some(tmux) = Tmux::start_sized("copy", 120, 30, &[obol(), &folded_path()]) else {
+        return;
+    };
+    tmux.wait_for_text("folded stacks: samples");
+    tmux.send(&["3", "y"]);
+    let screen = tmux.wait_for_text("sent to the terminal's clipboard (OSC 52)");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("OSC 52"))
+        .unwrap()
+        .trim_end();
+    assert_eq!(
+        line,
+        "apply_tax shop/pricing.py:13: sent to the terminal's clipboard (OSC 52)"
+    );
+    tmux.send(&["q"]);
+}

@@ -10,7 +10,7 @@ pub use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, function_table_top};
 use crate::import::Loaded;
 use crate::profile::Profile;
-use crate::text::escape_control;
+use crate::text::{escape_control, fit_path, middle_ellipsis};
 
 impl From<SortArg> for SortKey {
     fn from(sort: SortArg) -> SortKey {
@@ -26,6 +26,12 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
     let loaded = super::load_for_table(&args.file)?;
     let profiles = select_profiles(&loaded, args.thread.as_deref())?;
     let stdout = io::stdout();
+    // On a terminal, rows fit its width (names cut in the middle); into a pipe or a file they
+    // stay whole, for grep and scripts.
+    let width = std::io::IsTerminal::is_terminal(&stdout)
+        .then(|| crossterm::terminal::size().ok())
+        .flatten()
+        .map(|(columns, _)| usize::from(columns));
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
         write_json(&mut out, &loaded, &profiles, args.sort.into(), args.top)?;
@@ -35,7 +41,7 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
             &loaded,
             &profiles,
             args.sort.into(),
-            Some(args.top.unwrap_or(30)),
+            (Some(args.top.unwrap_or(30)), width),
         )?;
     }
     out.flush()?;
@@ -187,13 +193,14 @@ fn unit_of(loaded: &Loaded, profiles: &[&Profile]) -> crate::profile::Unit {
     profiles.first().map_or(loaded.set.unit(), |p| p.unit)
 }
 
-/// The table, heaviest first, like `python -m pstats`' `stats` with shares added.
+/// The table, heaviest first, like `python -m pstats`' `stats` with shares added; `top` rows,
+/// each fitted to `width` columns where given.
 pub fn print_table(
     out: &mut impl Write,
     loaded: &Loaded,
     profiles: &[&Profile],
     sort: SortKey,
-    top: Option<usize>,
+    (top, width): (Option<usize>, Option<usize>),
 ) -> Result<(), CliError> {
     let set = &loaded.set;
     let unit = unit_of(loaded, profiles);
@@ -235,7 +242,7 @@ pub fn print_table(
             row,
             (share(row.self_weight), share(row.total_weight)),
             unit,
-            (has_calls, root.as_deref()),
+            (has_calls, root.as_deref(), width),
         )?;
     }
     if shown < count {
@@ -252,7 +259,7 @@ fn write_row(
     row: &FunctionRow,
     (self_share, total_share): (f64, f64),
     unit: crate::profile::Unit,
-    (has_calls, root): (bool, Option<&str>),
+    (has_calls, root, width): (bool, Option<&str>, Option<usize>),
 ) -> io::Result<()> {
     let f = loaded.set.frames.function(row.func);
     let calls = if has_calls {
@@ -266,11 +273,23 @@ fn write_row(
         (Some(file), None) => format!("  {}", short(file)),
         _ => String::new(),
     };
-    writeln!(
-        out,
-        "{calls}{:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
+    let figures = format!(
+        "{calls}{:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  ",
         unit.format_weight(row.self_weight),
         unit.format_weight(row.total_weight),
-        escape_control(&f.name),
-    )
+    );
+    let name = escape_control(&f.name);
+    let Some(width) = width else {
+        return writeln!(out, "{figures}{name}{place}");
+    };
+    // Fitted to the terminal: the name gives way in the middle (down to 16 characters), then
+    // the place from its start.
+    let room = width.saturating_sub(figures.chars().count());
+    let name = middle_ellipsis(&name, room.saturating_sub(place.chars().count()).max(16));
+    let place_room = room.saturating_sub(name.chars().count() + 2);
+    let place = match place.strip_prefix("  ") {
+        Some(p) if place_room >= 6 => format!("  {}", fit_path(p, place_room)),
+        _ => String::new(),
+    };
+    writeln!(out, "{figures}{name}{place}")
 }

@@ -12,7 +12,7 @@ use crate::analysis::sandwich::{FunctionIndex, callees_of, callers_of};
 use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
 use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
-use crate::text::{escape_control, middle_ellipsis};
+use crate::text::{escape_control, fit_path, middle_ellipsis};
 use crate::tui::theme::Theme;
 use crate::tui::view::View;
 
@@ -133,32 +133,6 @@ impl Columns {
             + if self.percent { 2 * (PERCENT + 1) } else { 0 }
             + self.calls.map_or(0, |w| w + 1)
     }
-}
-
-/// A place cut to `width` from the left, whole directories first (`…/pricing.py:13`): its end
-/// says most.
-pub fn fit_path(place: &str, width: usize) -> std::borrow::Cow<'_, str> {
-    let count = place.chars().count();
-    if count <= width {
-        return place.into();
-    }
-    let mut rest = place;
-    while let Some((_, tail)) = rest.split_once('/') {
-        rest = tail;
-        if rest.chars().count() + 2 <= width {
-            return format!("…/{rest}").into();
-        }
-    }
-    // The file's own name, when that is all there is room for.
-    if rest.len() < place.len() && rest.chars().count() <= width {
-        return rest.into();
-    }
-    let keep = width.saturating_sub(1);
-    let tail: String = place.chars().skip(count - keep).collect();
-    if width == 0 {
-        return "".into();
-    }
-    format!("…{tail}").into()
 }
 
 /// A share as the table writes it: `100.0` at most.
@@ -512,18 +486,5 @@ pub fn render(
             deltas: None,
         };
         super::flame::render(flame, &paint, buf);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fit_path;
-
-    #[test]
-    fn places_keep_their_end() {
-        assert_eq!(fit_path("shop/pricing.py:13", 20), "shop/pricing.py:13");
-        assert_eq!(fit_path("json/encoder.py:334", 16), "…/encoder.py:334");
-        assert_eq!(fit_path("json/encoder.py:334", 15), "encoder.py:334");
-        assert_eq!(fit_path("json/encoder.py:334", 8), "….py:334");
     }
 }

@@ -10,7 +10,7 @@ use super::flame::fit;
 use crate::analysis::place::short_file;
 use crate::analysis::summary::calls_column;
 use crate::profile::{FuncId, NodeId, Unit};
-use crate::text::{escape_control, middle_ellipsis, signed_percent};
+use crate::text::{escape_control, fit_path, middle_ellipsis, signed_percent};
 use crate::tui::action::Pane;
 use crate::tui::app::{App, Comparison};
 use crate::tui::side_by_side::SideBySide;
@@ -206,22 +206,32 @@ fn describe(
         (Some(1), None) => " · 1 call".to_owned(),
         (nc, cc) => format!(" · {} calls", calls_column(nc, cc)),
     };
-    let figures = format!(
-        " · self {} ({:.1}%) · total {} ({:.1}%){calls}",
+    let weights = format!(
+        " · self {} ({:.1}%) · total {} ({:.1}%)",
         unit.format_weight(self_w),
         share(self_w),
         unit.format_weight(total_w),
         share(total_w),
     );
+    let figures = format!("{weights}{calls}");
     let name = escape_control(name);
     let place = escape_control(&place);
     let (name_len, figures_len) = (name.chars().count(), figures.chars().count());
     let place_room = width.saturating_sub(name_len + figures_len + 3);
-    if place.is_empty() || place_room < 8 {
-        let name_room = width.saturating_sub(figures_len).max(8);
-        return format!("{}{figures}", middle_ellipsis(&name, name_room));
+    // The place where at least its file's own name fits (`…/encoder.py:342`).
+    let shown = fit_path(&place, place_room);
+    if !shown.is_empty() && (!shown.starts_with('…') || shown.starts_with("…/")) {
+        return format!("{name}{figures} · {shown}");
     }
-    format!("{name}{figures} · {}", middle_ellipsis(&place, place_room))
+    // No room for the place: the name gives way, then the calls; a figure is never cut.
+    const MIN_NAME: usize = 8;
+    let figures = if figures_len + MIN_NAME <= width {
+        figures
+    } else {
+        weights
+    };
+    let name_room = width.saturating_sub(figures.chars().count()).max(MIN_NAME);
+    format!("{}{figures}", middle_ellipsis(&name, name_room))
 }
 
 /// A function's lines as the view shows them: the span sampled where frames are grouped
