@@ -59,6 +59,15 @@ fn error_lines_are_escaped_and_one_line() {
         {"ph": "E", "name": format!("f{EVIL}"), "ts": 1, "pid": 1, "tid": 1}
     ]});
     std::fs::write(&trace, event.to_string()).unwrap();
+    // A profile type speedscope does not know: serde's "unknown variant" names it.
+    let variant = dir.path().join("variant.speedscope.json");
+    let doc = serde_json::json!({
+        "$schema": "https://www.speedscope.app/file-format-schema.json",
+        "shared": {"frames": [{"name": "f"}]},
+        "profiles": [{"type": format!("odd{EVIL}"), "name": "p", "unit": "none",
+                      "startValue": 0, "endValue": 1, "samples": [[0]], "weights": [1]}]
+    });
+    std::fs::write(&variant, doc.to_string()).unwrap();
     // A path from the command line, and a very long one.
     let missing = dir.path().join(format!("missing{EVIL}.prof"));
     let long = dir.path().join(format!("{}{EVIL}", "x".repeat(250)));
@@ -66,6 +75,10 @@ fn error_lines_are_escaped_and_one_line() {
         (
             "an event's name",
             vec!["summary".to_owned(), trace.display().to_string()],
+        ),
+        (
+            "a JSON variant",
+            vec!["summary".to_owned(), variant.display().to_string()],
         ),
         (
             "a path",

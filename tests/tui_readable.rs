@@ -325,3 +325,26 @@ fn time_order_starts_on_the_heaviest_frame_with_a_time_axis() {
         assert!(first >= start - 1e-9, "{first} < {start}: {axis}");
     }
 }
+
+/// A terminal without 256 colours gets the 16 ANSI colours only, in every pane.
+#[test]
+fn a_16_colour_terminal_gets_only_the_16_colours() {
+    use ratatui::style::Color;
+    let path = common::fixture("program.speedscope.json");
+    let mut ui = Ui::open_with(&[&path], 120, 40, obol::tui::theme::ColorSupport::Basic);
+    for keys in ["1", "2", "c", "3", "4", "2c"] {
+        ui.chars(keys);
+        if keys == "2c" {
+            ui.search("apply");
+        }
+        let buffer = ui.terminal.backend().buffer();
+        for cell in &buffer.content {
+            for color in [cell.fg, cell.bg] {
+                assert!(
+                    !matches!(color, Color::Indexed(_) | Color::Rgb(..)),
+                    "{color:?} after {keys}"
+                );
+            }
+        }
+    }
+}
