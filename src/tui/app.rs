@@ -204,7 +204,7 @@ impl App {
     /// The area panes draw in: everything but the tab bar, the badges (when a mode is on) and
     /// the two status lines.
     pub fn body(&self) -> Rect {
-        let below = if self.badges().is_empty() { 3 } else { 4 };
+        let below = if self.has_badges() { 4 } else { 3 };
         Rect::new(
             0,
             1,
@@ -213,11 +213,25 @@ impl App {
         )
     }
 
+    /// Whether some mode is in force: [`App::badges`] without building them.
+    pub fn has_badges(&self) -> bool {
+        let o = self.options();
+        self.session.merges()
+            || o.focus.is_some()
+            || o.hidden.is_some()
+            || o.collapse_recursion
+            || o.by_line
+            || self.heat
+    }
+
     /// One badge per mode in force, each naming the key that turns it off, for the line above
     /// the status line: no message or search can hide that a view leaves something out.
     pub fn badges(&self) -> Vec<String> {
         let o = self.options();
         let mut badges = Vec::new();
+        if !self.has_badges() {
+            return badges;
+        }
         if self.session.merges() {
             badges.push(format!("t threads merged ({})", self.set().profiles.len()));
         }
