@@ -78,6 +78,8 @@ pub struct View {
     pub lines: Vec<Option<(u32, u32)>>,
     /// Whether the trees hold one frame per function (frames of a function's lines grouped).
     pub grouped: bool,
+    /// The directory the file's project sources share, which places are shown from.
+    pub root: Option<String>,
 }
 
 impl View {
@@ -174,6 +176,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         index,
         lines,
         grouped,
+        root: crate::analysis::place::project_root(frames),
     }
 }
 

@@ -22,6 +22,17 @@ pub fn fixtures() -> PathBuf {
 pub const TIME_FOLDED: &str = "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
      main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n";
 
+/// A fixture's path as the status line shortens it, by hand: `…/lib/python3.11/json/x.py` →
+/// `json/x.py`, `/tmp/obol-fixture-program/shop/x.py` → `shop/x.py`.
+pub fn short_place(file: &str) -> &str {
+    if let Some(at) = file.find("/lib/python3.") {
+        let rest = &file[at + "/lib/python3.".len()..];
+        return &rest[rest.find('/').map_or(0, |i| i + 1)..];
+    }
+    file.strip_prefix("/tmp/obol-fixture-program/")
+        .unwrap_or(file)
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     fixtures().join(name)
 }
