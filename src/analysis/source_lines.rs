@@ -238,6 +238,11 @@ pub fn annotate(
     }
 }
 
+/// A line of source as it may be printed: tabs as four spaces, control characters escaped.
+pub fn printable(line: &str) -> String {
+    crate::text::escape_control(&line.replace('\t', "    ")).into_owned()
+}
+
 /// A source file's lines; bytes that are not UTF-8 are replaced rather than refused.
 fn read_lines(path: &Path) -> std::io::Result<Vec<String>> {
     let bytes = std::fs::read(path)?;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::summary::select_profiles;
 use super::{CliError, SourceArgs};
 use crate::analysis::edges::Edge;
-use crate::analysis::source_lines::{Annotation, annotate};
+use crate::analysis::source_lines::{Annotation, annotate, printable};
 use crate::analysis::summary::{FunctionRow, SortKey, function_table};
 use crate::import::Loaded;
 use crate::profile::{CallTree, Profile, ProfileSet, Unit};
@@ -73,11 +73,6 @@ pub fn run(args: &SourceArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// A line of source as it may be printed: tabs as spaces, control characters escaped.
-pub fn printable(line: &str) -> String {
-    escape_control(&line.replace('\t', "    ")).into_owned()
 }
 
 /// pstats prints `calls/primitive` when they differ (recursion), else the one count.

@@ -1,7 +1,7 @@
 //! Everything the user can ask of the UI. Keys and mouse events become Actions (keymap.rs);
 //! panes and the app only ever see Actions.
 
-/// The four panes, in tab order.
+/// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     /// Time Order for files that keep sample order, else the merged Flamegraph.
@@ -9,14 +9,17 @@ pub enum Pane {
     LeftHeavy,
     Sandwich,
     Priority,
+    /// The selected function's source, each line with its samples.
+    Source,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 5] = [
         Pane::TimeOrder,
         Pane::LeftHeavy,
         Pane::Sandwich,
         Pane::Priority,
+        Pane::Source,
     ];
 
     pub fn index(self) -> usize {
@@ -120,6 +123,9 @@ impl Action {
             Action::ShowPane(Pane::LeftHeavy) => "Left Heavy pane",
             Action::ShowPane(Pane::Sandwich) => "Sandwich pane",
             Action::ShowPane(Pane::Priority) => "Priority pane",
+            Action::ShowPane(Pane::Source) => {
+                "Source pane: the selected function's lines and their samples"
+            }
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::Up => "caller (parent) / row up",
@@ -129,13 +135,13 @@ impl Action {
             Action::PageUp => "page up",
             Action::PageDown => "page down",
             Action::Zoom => {
-                "zoom to the selected frame / show the row's function in the flame pane"
+                "zoom to the selected frame / show the row's function in the flame pane / the source of the line's heaviest callee"
             }
-            Action::Back => "zoom back out",
+            Action::Back => "zoom back out / back to the calling function's source",
             Action::ResetZoom => "reset zoom",
             Action::Search => "search by regex (filters the Sandwich table)",
-            Action::NextMatch => "next match",
-            Action::PrevMatch => "previous match",
+            Action::NextMatch => "next match / next sampled line (Source)",
+            Action::PrevMatch => "previous match / previous sampled line (Source)",
             Action::PrevProfile => "previous profile (thread or file)",
             Action::NextProfile => "next profile (thread or file)",
             Action::Help => "this help",

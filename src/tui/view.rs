@@ -44,6 +44,9 @@ pub struct Options {
     /// Frames as the file has them, one per line sampled (`L`), instead of one per function.
     pub by_line: bool,
     pub compare: Compare,
+    /// Keep a tree of line-level frames beside the grouped one, for the Source pane's per-line
+    /// figures (asked for when that pane is first shown).
+    pub line_figures: bool,
 }
 
 impl Options {
@@ -78,6 +81,8 @@ pub struct View {
     pub lines: Vec<Option<(u32, u32)>>,
     /// Whether the trees hold one frame per function (frames of a function's lines grouped).
     pub grouped: bool,
+    /// With frames grouped and `line_figures` asked for: the same tree, frames kept by line.
+    line_tree: Option<CallTree>,
 }
 
 impl View {
@@ -92,6 +97,15 @@ impl View {
     /// The tree Time Order (or, without a timeline, the Flamegraph) draws.
     pub fn time_order_tree<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
         self.time_order.as_ref().unwrap_or_else(|| self.tree(files))
+    }
+
+    /// The tree whose frames keep their lines (the Source pane's), if the view has one.
+    pub fn line_tree<'a>(&'a self, files: &'a [Loaded]) -> Option<&'a CallTree> {
+        if self.grouped {
+            self.line_tree.as_ref()
+        } else {
+            Some(self.tree(files))
+        }
     }
 
     /// The lines a function's frames were sampled at, where they were grouped.
@@ -134,7 +148,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         Vec::new()
     };
     let rewrites = grouped || filters || options.collapse_recursion || options.focus.is_some();
-    let apply = |tree: &CallTree, siblings: Siblings| -> CallTree {
+    let apply_grouping = |tree: &CallTree, siblings: Siblings, grouped: bool| -> CallTree {
         let mut tree = if filters {
             filter_tree(tree, siblings, &filter).tree
         } else {
@@ -151,7 +165,15 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         }
         tree
     };
+    let apply = |tree: &CallTree, siblings: Siblings| apply_grouping(tree, siblings, grouped);
     let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
+    let line_tree = (grouped && options.line_figures).then(|| {
+        if filters || options.collapse_recursion || options.focus.is_some() {
+            apply_grouping(base, Siblings::Merged, false)
+        } else {
+            base.clone()
+        }
+    });
     let time_order = time_order.map(|t| {
         if rewrites {
             apply(&t, Siblings::InOrder)
@@ -174,6 +196,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         index,
         lines,
         grouped,
+        line_tree,
     }
 }
 

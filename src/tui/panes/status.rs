@@ -23,6 +23,7 @@ pub fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
             Pane::LeftHeavy => "Left Heavy",
             Pane::Sandwich => "Sandwich",
             Pane::Priority => "Priority",
+            Pane::Source => "Source",
         };
         let text = format!(" {} {name} ", i + 1);
         let width = text.chars().count() as u16;
@@ -364,6 +365,7 @@ fn selection_text(app: &App) -> String {
                 row.calls,
             )
         }
+        (_, Pane::Source) => super::source::status_text(app),
         (_, Pane::Priority) => app
             .priority
             .as_ref()
