@@ -151,7 +151,8 @@ impl Annotation {
         self.text.get(index).map(String::as_str)
     }
 
-    /// The line with the most self weight (the first such), else the heaviest total.
+    /// The line with the most self weight (the first such), else the heaviest total, else (pstats)
+    /// the line whose callees took the most.
     pub fn hottest_line(&self) -> Option<u32> {
         let best = |key: fn(&LineFigures) -> f64| {
             self.lines
@@ -160,7 +161,9 @@ impl Annotation {
                 .max_by(|a, b| key(a.1).total_cmp(&key(b.1)).then(b.0.cmp(a.0)))
                 .map(|(&line, _)| line)
         };
-        best(|f| f.self_weight).or_else(|| best(|f| f.total_weight))
+        best(|f| f.self_weight)
+            .or_else(|| best(|f| f.total_weight))
+            .or_else(|| best(|f| f.edges.iter().map(|e| e.total_weight).sum()))
     }
 }
 

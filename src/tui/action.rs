@@ -123,9 +123,7 @@ impl Action {
             Action::ShowPane(Pane::LeftHeavy) => "Left Heavy pane",
             Action::ShowPane(Pane::Sandwich) => "Sandwich pane",
             Action::ShowPane(Pane::Priority) => "Priority pane",
-            Action::ShowPane(Pane::Source) => {
-                "Source pane: the selected function's lines and their samples"
-            }
+            Action::ShowPane(Pane::Source) => "Source pane: the function's lines",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::Up => "caller (parent) / row up",
@@ -135,13 +133,13 @@ impl Action {
             Action::PageUp => "page up",
             Action::PageDown => "page down",
             Action::Zoom => {
-                "zoom to the selected frame / show the row's function in the flame pane / the source of the line's heaviest callee"
+                "zoom to the selected frame / show the row's function in the flame pane"
             }
-            Action::Back => "zoom back out / back to the calling function's source",
+            Action::Back => "zoom back out",
             Action::ResetZoom => "reset zoom",
             Action::Search => "search by regex (filters the Sandwich table)",
-            Action::NextMatch => "next match / next sampled line (Source)",
-            Action::PrevMatch => "previous match / previous sampled line (Source)",
+            Action::NextMatch => "next match / next sampled line",
+            Action::PrevMatch => "previous match / previous sampled line",
             Action::PrevProfile => "previous profile (thread or file)",
             Action::NextProfile => "next profile (thread or file)",
             Action::Help => "this help",

@@ -85,6 +85,12 @@ pub fn render(app: &App, buf: &mut Buffer) {
         (_, Some(file), Some(reason)) => {
             format!("{file}: source {reason}; the sampled lines without their text")
         }
+        // Found under a source root: the name the profile gives is the shorter one to read.
+        (Some(path), Some(file), None)
+            if app.session.source_roots.iter().any(|r| path.starts_with(r)) =>
+        {
+            file.clone()
+        }
         (Some(path), _, None) => path.display().to_string(),
         _ => String::new(),
     };
@@ -109,7 +115,6 @@ pub fn render(app: &App, buf: &mut Buffer) {
         app.theme.header(),
     );
     let area = view.area;
-    let prefix = 14 + 1 + 14 + 1 + BAR + 1 + 6 + 3;
     let dim = Style::new().add_modifier(Modifier::DIM);
     for (i, row) in view
         .rows
@@ -177,19 +182,18 @@ pub fn render(app: &App, buf: &mut Buffer) {
                     (false, true) => Style::new(),
                     (false, false) => dim,
                 };
-                (
-                    format!("{cols} "),
-                    format!("{n:>6} │ {text}"),
-                    style,
-                    bar_style,
-                    bar_text,
-                )
+                let cols = if a.stated {
+                    String::new()
+                } else {
+                    format!("{cols} ")
+                };
+                (cols, format!("{n:>6} │ {text}"), style, bar_style, bar_text)
             }
             Row::Edge { line, index } => {
                 let edge = a.lines.get(&line).and_then(|f| f.edges.get(index));
                 let text = edge.map_or_else(String::new, |e| edge_text(set, unit, e));
                 (
-                    format!("{:29} ", ""),
+                    String::new(),
                     format!("{:>6} │   ↳ {}", "", escape_control(&text)),
                     Style::new().add_modifier(Modifier::ITALIC),
                     Style::new(),
@@ -202,7 +206,7 @@ pub fn render(app: &App, buf: &mut Buffer) {
                     .get(index)
                     .map_or_else(String::new, |e| edge_text(set, unit, e));
                 (
-                    format!("{:29} ", ""),
+                    String::new(),
                     format!("{:>6} │ (no line found) {}", "", escape_control(&text)),
                     Style::new().add_modifier(Modifier::ITALIC),
                     Style::new(),
@@ -217,15 +221,17 @@ pub fn render(app: &App, buf: &mut Buffer) {
         let w = usize::from(area.width);
         buf.set_stringn(x, y, &line, w, row_style(style));
         let bar_x = x + line.chars().count() as u16;
-        if usize::from(bar_x - x) < w {
+        if !a.stated && usize::from(bar_x - x) < w {
             buf.set_stringn(bar_x, y, &bar_text, w - usize::from(bar_x - x), bar_style);
         }
-        let text_x = bar_x + BAR as u16;
+        // pstats has no figures per line: no columns for them.
+        let bar_width = if a.stated { 0 } else { BAR as u16 };
+        let text_x = bar_x + bar_width;
         if usize::from(text_x - x) < w {
             let room = w - usize::from(text_x - x);
             buf.set_stringn(text_x, y, fit(&text, room), room, row_style(style));
         }
-        if selected && prefix + text.chars().count() < w {
+        if selected && usize::from(text_x - x) + text.chars().count() < w {
             // The selection spans the row's width.
             let end = text_x + text.chars().count() as u16;
             let pad = w.saturating_sub(usize::from(end - x));
