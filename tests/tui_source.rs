@@ -67,6 +67,25 @@ fn line_row(ui: &Ui, n: u32) -> String {
         .unwrap_or_else(|| panic!("line {n} on screen:\n{}", ui.text()))
 }
 
+/// Line `line`'s row shows self (when not zero) and total, each with its share of `total`.
+fn assert_line_figures(ui: &Ui, line: u32, s: f64, t: f64, total: f64) {
+    let row = line_row(ui, line);
+    let cells: Vec<&str> = row.split('│').next().unwrap().split_whitespace().collect();
+    let mut expected = Vec::new();
+    if s > 0.0 {
+        expected.push(format!("{s}"));
+        expected.push(format!("{:.1}%", 100.0 * s / total));
+    }
+    expected.push(format!("{t}"));
+    expected.push(format!("{:.1}%", 100.0 * t / total));
+    // The heat bar's cells and the line number follow the figures.
+    assert_eq!(
+        &cells[..expected.len()],
+        expected.as_slice(),
+        "line {line}: {row}"
+    );
+}
+
 #[test]
 fn lines_carry_the_folded_sums_and_the_hottest_self_line_is_selected() {
     let mut ui = at_run_round(ColorSupport::None);
@@ -75,21 +94,7 @@ fn lines_carry_the_folded_sums_and_the_hottest_self_line_is_selected() {
     let total = 405.0;
     assert!(ui.row(1).starts_with("run_round  "), "{}", ui.row(1));
     for (&line, &(s, t)) in &want {
-        let row = line_row(&ui, line);
-        let cells: Vec<&str> = row.split('│').next().unwrap().split_whitespace().collect();
-        let mut expected = Vec::new();
-        if s > 0.0 {
-            expected.push(format!("{s}"));
-            expected.push(format!("{:.1}%", 100.0 * s / total));
-        }
-        expected.push(format!("{t}"));
-        expected.push(format!("{:.1}%", 100.0 * t / total));
-        // The heat bar's cells and the line number follow the figures.
-        assert_eq!(
-            &cells[..expected.len()],
-            expected.as_slice(),
-            "line {line}: {row}"
-        );
+        assert_line_figures(&ui, line, s, t, total);
     }
     let hottest = want
         .iter()
@@ -173,18 +178,19 @@ fn hidden_frames_move_their_weight_to_the_calling_line() {
     let want = folded_lines_hiding("price_all", &["apply_tax"]);
     assert_ne!(want, folded_lines("price_all"));
     let (s, t) = want[&48];
-    let row = line_row(&ui, 48);
-    let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(
-        &cells[..4],
-        [
-            format!("{s}"),
-            format!("{:.1}%", 100.0 * s / 405.0),
-            format!("{t}"),
-            format!("{:.1}%", 100.0 * t / 405.0)
-        ],
-        "{row}"
-    );
+    assert_line_figures(&ui, 48, s, t, 405.0);
+}
+
+/// Focused on run_round (`f`), its own lines keep their figures (every one of its samples is
+/// in the focus), though the flame panes draw it as one root.
+#[test]
+fn a_focused_function_keeps_its_lines() {
+    let mut ui = at_run_round(ColorSupport::None);
+    ui.chars("f5");
+    assert!(ui.row(1).starts_with("run_round  "), "{}", ui.row(1));
+    for (&line, &(s, t)) in &folded_lines("run_round") {
+        assert_line_figures(&ui, line, s, t, 405.0);
+    }
 }
 
 #[test]

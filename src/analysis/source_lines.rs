@@ -15,7 +15,8 @@ use regex::Regex;
 use super::edges::{Direction, Edge, edges};
 use super::sandwich::outermost_nodes;
 use super::source_file::resolve_source;
-use crate::profile::{CallTree, FrameTable, FuncId, NodeId, Profile, ProfileSet};
+use super::transform::copy_below;
+use crate::profile::{CallTree, CallTreeBuilder, FrameTable, FuncId, NodeId, Profile, ProfileSet};
 
 /// The figures of one line of a function.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -80,6 +81,22 @@ pub fn sampled_lines(trees: &[&CallTree], frames: &FrameTable, func: FuncId) -> 
         out.lines.entry(line).or_default().callees = list;
     }
     out
+}
+
+/// Every stack through `func`, re-rooted at its outermost frame, which keeps its line: the
+/// focus (`f`) of a tree whose frames keep their lines, where [`super::sandwich::callees`] gives
+/// the focused function one frame (the flame panes' single root).
+pub fn focus_keeping_lines(tree: &CallTree, frames: &FrameTable, func: FuncId) -> CallTree {
+    let mut builder = CallTreeBuilder::new();
+    for top in outermost_nodes(tree, frames, func) {
+        let Some(frame) = tree.frame(top) else {
+            continue;
+        };
+        let copy = builder.child(NodeId::ROOT, frame);
+        builder.add_self(copy, tree.self_weight(top));
+        copy_below(&mut builder, tree, top, copy);
+    }
+    builder.finish()
 }
 
 /// Self weight per line of every function but `except` whose file is `file`: the other hot
@@ -364,7 +381,7 @@ fn calling_line(text: &[String], extent: (u32, u32), callee: &str) -> Option<u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{CallTreeBuilder, FunctionKey};
+    use crate::profile::FunctionKey;
 
     fn text(s: &str) -> Vec<String> {
         s.lines().map(str::to_owned).collect()
@@ -433,5 +450,8 @@ mod tests {
         assert_eq!(got.lines[&2].callees, [(frames.func_of(g), 3.0)]);
         let others = other_hot_lines(&[&tree], &frames, "a.py", func);
         assert_eq!(others.into_iter().collect::<Vec<_>>(), [(9, 3.0)]);
+        // Focused on f, the lines and their figures stay.
+        let focused = focus_keeping_lines(&tree, &frames, func);
+        assert_eq!(sampled_lines(&[&focused], &frames, func), got);
     }
 }

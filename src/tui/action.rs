@@ -123,7 +123,7 @@ impl Action {
             Action::ShowPane(Pane::LeftHeavy) => "Left Heavy pane",
             Action::ShowPane(Pane::Sandwich) => "Sandwich pane",
             Action::ShowPane(Pane::Priority) => "Priority pane",
-            Action::ShowPane(Pane::Source) => "Source pane: the function's lines",
+            Action::ShowPane(Pane::Source) => "Source pane",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::Up => "caller (parent) / row up",

@@ -7,6 +7,7 @@ use super::session::ProfileRef;
 pub use crate::analysis::filter::Hidden;
 use crate::analysis::filter::{Filters, FrameFilter, filter_tree, hidden_self_share};
 use crate::analysis::sandwich::{FunctionIndex, callees};
+use crate::analysis::source_lines::focus_keeping_lines;
 use crate::analysis::summary::{FunctionRow, SortKey, function_table, tree_function_weights};
 use crate::analysis::timeline::time_order_tree;
 use crate::analysis::transform::{
@@ -148,28 +149,34 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         Vec::new()
     };
     let rewrites = grouped || filters || options.collapse_recursion || options.focus.is_some();
-    let apply_grouping = |tree: &CallTree, siblings: Siblings, grouped: bool| -> CallTree {
+    // `focus_by_line`: the Source pane's tree, whose frames (the focused function's too) keep
+    // their lines.
+    let rewrite = |tree: &CallTree, siblings: Siblings, group: bool, focus_by_line: bool| {
         let mut tree = if filters {
             filter_tree(tree, siblings, &filter).tree
         } else {
             tree.clone()
         };
-        if grouped {
+        if group {
             tree = group_by_function(&tree, frames, siblings);
         }
         if options.collapse_recursion {
             tree = collapse_recursion(&tree, frames, siblings);
         }
         if let Some(func) = options.focus {
-            tree = callees(&tree, frames, func);
+            tree = if focus_by_line {
+                focus_keeping_lines(&tree, frames, func)
+            } else {
+                callees(&tree, frames, func)
+            };
         }
         tree
     };
-    let apply = |tree: &CallTree, siblings: Siblings| apply_grouping(tree, siblings, grouped);
+    let apply = |tree: &CallTree, siblings: Siblings| rewrite(tree, siblings, grouped, false);
     let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
     let line_tree = (grouped && options.line_figures).then(|| {
         if filters || options.collapse_recursion || options.focus.is_some() {
-            apply_grouping(base, Siblings::Merged, false)
+            rewrite(base, Siblings::Merged, false, true)
         } else {
             base.clone()
         }
