@@ -377,6 +377,39 @@ fn pstats_callees_are_print_callees_edges_beside_their_calling_lines() {
     }
 }
 
+/// Filtered, a pstats file keeps only its estimated tree: the callees are that tree's, still
+/// beside their lines, and the hidden function is not among them.
+#[test]
+fn pstats_filtered_shows_the_estimated_callees_without_the_hidden() {
+    let path = fixture("program.prof");
+    let root = fixture("program");
+    let (doc, stderr) = obol(&[
+        "source",
+        "^price_all$",
+        path.to_str().unwrap(),
+        "--source-root",
+        root.to_str().unwrap(),
+        "--hide",
+        "^apply_tax$",
+        "--json",
+    ]);
+    assert!(stderr.contains("estimated call tree"), "{stderr}");
+    let mut callees = Vec::new();
+    for line in doc.get("lines").array() {
+        assert!(line.get("self").is_null());
+        if line.has("callees") {
+            for c in line.get("callees").array() {
+                callees.push((c.get("name").str().to_owned(), line.get("number").opt_u64()));
+            }
+        }
+    }
+    assert!(
+        callees.contains(&("discount".to_owned(), Some(47))),
+        "{callees:?}"
+    );
+    assert!(callees.iter().all(|(n, _)| n != "apply_tax"), "{callees:?}");
+}
+
 #[test]
 fn a_name_matching_nothing_is_an_error() {
     let path = fixture("program.folded");

@@ -16,7 +16,9 @@ use super::edges::{Direction, Edge, edges};
 use super::sandwich::outermost_nodes;
 use super::source_file::resolve_source;
 use super::transform::copy_below;
-use crate::profile::{CallTree, CallTreeBuilder, FrameTable, FuncId, NodeId, Profile, ProfileSet};
+use crate::profile::{
+    CallTree, CallTreeBuilder, FrameTable, FuncId, FunctionKey, NodeId, Profile, ProfileSet,
+};
 
 /// The figures of one line of a function.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -142,7 +144,8 @@ pub struct Annotation {
     pub unlined: (f64, f64),
     /// pstats' callee edges that no line of the function could be found to call.
     pub unplaced: Vec<Edge>,
-    /// Whether the figures are pstats' stated edges rather than samples.
+    /// Whether the figures are callee edges (pstats': stated, or from its estimated tree once
+    /// filtered) rather than samples by line.
     pub stated: bool,
     /// Why there is no text, when there is none.
     pub missing: Option<String>,
@@ -222,7 +225,9 @@ pub fn annotate(
             },
         },
     };
-    let stated = states_edges(profiles);
+    // Frames keyed by line carry the definition's line (pstats, also once filtered, when only
+    // its estimated tree is left): no line was sampled, so the callee edges are what there is.
+    let stated = states_edges(profiles) || set.frames.function_key() == FunctionKey::NameFileLine;
     let (mut lines, unlined) = if stated {
         (BTreeMap::new(), (0.0, 0.0))
     } else {
@@ -381,7 +386,6 @@ fn calling_line(text: &[String], extent: (u32, u32), callee: &str) -> Option<u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::FunctionKey;
 
     fn text(s: &str) -> Vec<String> {
         s.lines().map(str::to_owned).collect()
