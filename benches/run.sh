@@ -4,7 +4,7 @@
 # bench-data/ (git-ignored), builds the release binary and times
 # obol against the named peers in the same run with hyperfine (medians), peak RSS with GNU time.
 #
-# usage: benches/run.sh [folded|pstats|speedscope|svg|trace|pprof ...]   (default: all)
+# usage: benches/run.sh [folded|pstats|speedscope|svg|trace|pprof|perf ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -95,6 +95,20 @@ run_pprof() {
     echo "peak RSS KB: obol $(rss $obol summary $data/big.pprof --json)"
 }
 
-for what in "${@:-folded pstats speedscope svg trace pprof}"; do
+run_perf() {
+    # The fixture recording (Python 3.12 -X perf, two threads) a hundred times over: 25 MB of
+    # perf script text, the same few thousand distinct stack lines, as a long recording has.
+    [ -s "$data/big.perf-script.txt" ] ||
+        for _ in $(seq 100); do cat fixtures/program.perf-script.txt; done >"$data/big.perf-script.txt"
+    ls -l "$data/big.perf-script.txt"
+    hyperfine --warmup 1 --runs 10 --export-json "$data/perf.json" \
+        "$obol summary $data/big.perf-script.txt --json > /dev/null" \
+        "inferno-collapse-perf --kernel $data/big.perf-script.txt > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/big.perf-script.txt --json)," \
+        "inferno $(rss inferno-collapse-perf --kernel $data/big.perf-script.txt)"
+}
+
+for what in "${@:-folded pstats speedscope svg trace pprof perf}"; do
     for w in $what; do "run_$w"; done
 done

@@ -20,8 +20,11 @@ fn main() -> ExitCode {
         // `obol summary big.prof | head`: the reader has what it wanted; not a failure.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            // Nothing better to do when stderr cannot be written either: the status says it.
-            let _ = writeln!(std::io::stderr(), "obol: error: {e}");
+            // Escaped and kept to one line here, where it is printed: names, paths and SVG titles
+            // from a file reach this line. Nothing better to do when stderr cannot be written
+            // either: the status says it.
+            let line = obol::text::one_line("obol: error: ", &e.to_string());
+            let _ = writeln!(std::io::stderr(), "{line}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -26,12 +26,16 @@ enum Expect {
     Plain,
 }
 
-const FORMATS: [&str; 5] = [
+const FORMATS: [&str; 9] = [
     "cProfile pstats",
     "speedscope JSON",
     "Chrome trace events",
     "flamegraph SVG",
     "folded stacks",
+    "perf script text",
+    "callgrind profile",
+    "pyinstrument session",
+    "CPython collapsed stacks",
 ];
 
 /// A sanity bound, far above what a good run takes; not a benchmark.
@@ -110,6 +114,13 @@ bad_fixtures! {
     svg_that_is_not_a_flame_graph: "not_flamegraph.svg" => Expect::Format("flamegraph SVG"),
     // Not folded by the detection rule: unrecognized, naming the first line that is not a stack.
     folded_without_a_valid_line: "no_valid_line.folded" => Expect::Unrecognized,
+    perf_script_events_without_stacks: "no_stack.perf-script.txt" => Expect::Format("perf script text"),
+    callgrind_name_used_before_defined: "undefined_name.callgrind" => Expect::Format("callgrind profile"),
+    callgrind_cost_line_with_too_many_costs: "too_many_costs.callgrind" => Expect::Format("callgrind profile"),
+    callgrind_cut_after_a_call: "truncated.callgrind" => Expect::Format("callgrind profile"),
+    pyinstrument_record_of_the_wrong_shape: "wrong_shape.pyisession" => Expect::Format("pyinstrument session"),
+    pyinstrument_session_cut_short: "truncated.pyisession" => Expect::Format("pyinstrument session"),
+    cpython_collapsed_without_a_count: "no_count.cpython-collapsed.txt" => Expect::Format("CPython collapsed stacks"),
 }
 
 #[test]
@@ -173,6 +184,11 @@ const GOOD: &[&str] = &[
     "program.viztracer.json",
     "program.austin.pprof",
     "program.austin",
+    "program.perf-script.txt",
+    "walk.callgrind",
+    "program.yappi.callgrind",
+    "program.pyisession",
+    "program.cpython-collapsed.txt",
 ];
 
 #[derive(Debug, Clone)]

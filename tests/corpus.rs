@@ -1,9 +1,11 @@
 //! Every file of `../shared/corpus/` (real profiles other tools wrote) through `obol summary`,
 //! against `fixtures/corpus_oracle.py`, which reads the same text in Python the way the tools
 //! that wrote it do (flamegraph.pl's and inferno's rules for folded stacks and SVGs, Python's
-//! own `pstats`, speedscope's samples and events). Files in formats obol does not read
-//! (`other-formats/` but its Chrome trace events, speedscope's own invalid samples) must be
-//! refused cleanly: exit 2, one line.
+//! own `pstats`, speedscope's samples and events). Files of `other-formats/` in formats obol
+//! reads since (`common::READ_BY_THEIR_OWN_TESTS`: trace events, pprof, Firefox, perf script,
+//! callgrind, …) must be read as that format, their figures checked by the test named there; the
+//! rest of `other-formats/` and speedscope's own invalid samples must be refused cleanly: exit 2,
+//! one line.
 
 mod common;
 

@@ -266,11 +266,14 @@ fn other_formats_are_refused_and_folded_files_accepted() {
             refused += 1;
         }
     }
+    // Some 65 since perf script and callgrind files are read (tests/perf_script.rs and
+    // tests/callgrind.rs hold them to their oracles).
     assert!(
-        refused >= 80,
+        refused >= 60,
         "only {refused} files of other-formats refused"
     );
-    // callgrind's `version: 1` is a line ending in a number, but the lines after it are not.
+    // callgrind's `version: 1` is a line ending in a number, but the lines after it are not; and
+    // with no `events:` line this is no callgrind file either.
     let dir = tempfile::tempdir().unwrap();
     let callgrind = dir.path().join("callgrind.out");
     std::fs::write(

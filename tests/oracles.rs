@@ -303,7 +303,8 @@ fn check_table_heaviest_first(name: &str, format_self: fn(f64) -> String) {
         .filter(|r| r.self_weight == heaviest)
         .any(|r| {
             let place = match (&r.file, r.line) {
-                (Some(file), Some(line)) => format!("  {file}:{line}"),
+                // Shortened as the UI shortens it (`shop/pricing.py`, `json/encoder.py`).
+                (Some(file), Some(line)) => format!("  {}:{line}", common::short_place(file)),
                 _ => String::new(),
             };
             row.contains(&format!("{}{place}", r.name)) && row.contains(&format_self(r.self_weight))

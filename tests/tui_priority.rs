@@ -148,7 +148,15 @@ fn a_memory_file_before_the_time_file_leaves_every_row_usable() {
         // Enter: Sandwich of the time file, on that function.
         ui.enter();
         assert_eq!(ui.app.pane, obol::tui::action::Pane::Sandwich);
-        assert!(ui.status().starts_with(copied), "{}", ui.status());
+        // Name first, the place last, from the directory the project's files share.
+        let (name, place) = copied.split_once(' ').unwrap();
+        let place = place.strip_prefix("/nonexistent/app/").unwrap();
+        assert!(
+            ui.status().starts_with(&format!("{name} · "))
+                && ui.status().ends_with(&format!(" · {place}")),
+            "{}",
+            ui.status()
+        );
         ui.chars("4");
         while ui.app.priority.as_ref().unwrap().selected > 0 {
             ui.chars("k");

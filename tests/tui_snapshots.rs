@@ -1,4 +1,4 @@
-//! Every pane and the help overlay drawn from real fixtures at 80×24 and 120×40, through the
+//! Every pane and the help overlay drawn from real fixtures at 40×12, 80×24 and 120×40, through the
 //! real key table, `App::update` and `panes::render`, as insta snapshots of the screen's text.
 //! Colours are off (`ColorSupport::None`) and TestBackend's text shows symbols only, so the
 //! snapshots hold what is written, not how it is coloured.
@@ -12,7 +12,7 @@ mod tui;
 
 use tui::Ui;
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+const SIZES: [(u16, u16); 3] = [(40, 12), (80, 24), (120, 40)];
 
 /// Snapshots panes 1 to 4 and the help overlay of `fixture` at both sizes, named
 /// `{prefix}_{width}x{height}_{pane}`.
@@ -54,6 +54,30 @@ fn folded_search_and_zoom() {
     insta::assert_snapshot!("folded_120x40_search_zoom", ui.terminal.backend());
     ui.chars("3");
     insta::assert_snapshot!("folded_120x40_search_sandwich", ui.terminal.backend());
+}
+
+/// Under a locale that is not UTF-8 (`LC_ALL=C`): ASCII only, in every pane and the help, on
+/// the speedscope fixture, whose names hold `δ` and whose Sandwich has sort marks.
+#[test]
+fn ascii_only() {
+    let mut ui = Ui::open(&[common::fixture("program.speedscope.json")], 80, 24);
+    ui.app.theme.ascii = true;
+    for (key, pane) in [
+        ("1", "1_first"),
+        ("2", "2_left_heavy"),
+        ("3", "3_sandwich"),
+        ("4", "4_priority"),
+        ("2?", "help"),
+    ] {
+        ui.chars(key);
+        let text = ui.text();
+        let other: Vec<char> = text.chars().filter(|c| !c.is_ascii()).collect();
+        assert!(other.is_empty(), "{pane}: {other:?}\n{text}");
+        insta::assert_snapshot!(format!("ascii_80x24_{pane}"), ui.terminal.backend());
+        if key == "2?" {
+            ui.chars("?");
+        }
+    }
 }
 
 #[test]

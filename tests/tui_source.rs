@@ -258,7 +258,7 @@ fn source_pane_by_keys_in_a_real_terminal() {
     };
     tmux.wait_for_text("folded stacks: samples");
     tmux.send(&["2", "j", "j", "j", "j"]);
-    tmux.wait_for_text("run_round main.py");
+    tmux.wait_for_text("run_round · self");
     tmux.send(&["5"]);
     tmux.wait_for_text("run_round line 35 · self 3 (0.7%) · total 93 (23.0%) · calls to_json");
     let want = folded_lines("run_round");

@@ -22,7 +22,7 @@ fn focus_and_only_mine_start_the_view_and_keys_undo_them() {
     let Some(tmux) = Tmux::start("startfocus", &argv) else {
         return;
     };
-    tmux.wait_for_text("focused on /^run_round$/ (Esc leaves)");
+    tmux.wait_for_text("Esc focus: /^run_round$/");
     tmux.wait_for_text("only my code");
     // Left Heavy starts at the focused function.
     tmux.send(&["2"]);
@@ -32,12 +32,12 @@ fn focus_and_only_mine_start_the_view_and_keys_undo_them() {
     // H shows the library again; the focus stays.
     tmux.send(&["H"]);
     tmux.wait_for("library shown", |s| {
-        !s.contains("only my code") && s.contains("focused on /^run_round$/")
+        !s.contains("only my code") && s.contains("Esc focus: /^run_round$/")
     });
     // Esc leaves the focus: the whole program again, from its root.
     tmux.escape();
     tmux.wait_for("focus left", |s| {
-        !s.contains("focused on") && first_row(s).starts_with("<module>")
+        !s.contains("Esc focus:") && first_row(s).starts_with("<module>")
     });
     tmux.send(&["q"]);
     tmux.wait_for_text("obol exited with 0");
@@ -68,9 +68,9 @@ fn thread_picks_the_profile_shown_and_a_missing_one_is_exit_2() {
     let Some(tmux) = Tmux::start("startmerged", &argv) else {
         return;
     };
-    tmux.wait_for_text("all threads merged (t)");
+    tmux.wait_for_text("t threads merged");
     tmux.send(&["t"]);
-    tmux.wait_for("threads apart", |s| !s.contains("all threads merged"));
+    tmux.wait_for("threads apart", |s| !s.contains("threads merged"));
     tmux.send(&["q"]);
     tmux.wait_for_text("obol exited with 0");
     drop(tmux);

@@ -59,21 +59,21 @@ fn panes_by_keys_then_q_quits_and_restores_the_terminal() {
     tmux.wait_for_text(&folded.describe(&chain[1]));
 
     tmux.send(&["3"]);
-    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.wait_for_text(" self▼     %  total     % function");
     tmux.send(&["4"]);
     tmux.wait_for_text("modules · coupling from calls");
 
     tmux.send(&["?"]);
-    tmux.wait_for_text("keys (? or Esc closes)");
+    tmux.wait_for_text("(? or Esc closes)");
     tmux.escape();
-    tmux.wait_for("help closed", |s| !s.contains("keys (? or Esc closes)"));
+    tmux.wait_for("help closed", |s| !s.contains("(? or Esc closes)"));
 
     tmux.send(&["2", "/"]);
     tmux.type_text("apply_tax");
     tmux.send(&["Enter"]);
     let (count, share) = folded.search(|n| n == "apply_tax");
     tmux.wait_for_text(&format!(
-        "/apply_tax: {count} matches, {:.1}% of total",
+        "/apply_tax: {count} matches among frames, {:.1}% of the file",
         100.0 * share
     ));
 
@@ -105,7 +105,7 @@ fn demo_opens_the_embedded_profile_in_time_order() {
     let screen = tmux.wait_for_text("demo.speedscope.json");
     assert!(screen.starts_with(" 1 Time Order "), "{screen}");
     tmux.send(&["3"]);
-    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.wait_for_text(" self▼     %  total     % function");
     let pid = obol_pid(&tmux);
     tmux.send(&["q"]);
     let status = tmux.wait_for_exit(pid);
@@ -187,7 +187,7 @@ fn signal_through_a_shell(name: &str, signal: &str, code: &str) {
     };
     tmux.wait_for_text("folded stacks: samples");
     tmux.send(&["?"]);
-    tmux.wait_for_text("keys (? or Esc closes)");
+    tmux.wait_for_text("(? or Esc closes)");
     let pid = child_pid(&tmux);
     let killed = Command::new("kill")
         .args([signal, &pid.to_string()])
@@ -242,7 +242,7 @@ fn dash_reads_the_profile_from_a_pipe_and_keys_from_the_terminal() {
     let folded = Folded::read(Path::new(&path));
     tmux.wait_for_text(&format!("folded stacks: samples · total {}", folded.total));
     tmux.send(&["3"]);
-    tmux.wait_for_text("   self▼    %   total     %  calls  function");
+    tmux.wait_for_text(" self▼     %  total     % function");
     tmux.send(&["q"]);
     tmux.wait_for_text("obol exited with 0");
     tmux.assert_terminal_restored();

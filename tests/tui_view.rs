@@ -172,10 +172,10 @@ impl Samples {
         let place = if func.1.is_empty() {
             String::new()
         } else {
-            format!(" {}:{lines}", func.1)
+            format!(" · {}:{lines}", tui::short_place(&func.1))
         };
         format!(
-            "{}{place} · self {:.3}s ({:.1}%) · total {:.3}s ({:.1}%)",
+            "{} · self {:.3}s ({:.1}%) · total {:.3}s ({:.1}%){place}",
             func.0,
             f.self_weight,
             100.0 * f.self_weight / of,
@@ -195,28 +195,72 @@ fn row_text(f: &Figures, of: f64, name: &str) -> [String; 5] {
     ]
 }
 
-/// The Sandwich table on screen, parsed by its fixed columns; sorted as the oracle's is.
+/// The Sandwich table on screen: four figures, then the name in the `function` column (up to
+/// the `file` column, where there is one); sorted as the oracle's is.
 fn table_on(screen: &str) -> Vec<[String; 5]> {
     let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
-    let text = |l: &[char], from: usize, to: usize| -> String {
-        l[from.min(l.len())..to.min(l.len())]
-            .iter()
-            .collect::<String>()
-            .trim()
-            .to_owned()
-    };
+    let (name_at, name_end) = name_column(screen);
     let mut rows: Vec<[String; 5]> = lines[2..usize::from(HEIGHT) - 2]
         .iter()
         .map(|l| &l[..TABLE.min(l.len())])
-        .filter(|l| !l.iter().all(|c| *c == ' '))
-        .map(|l| {
-            [
-                text(l, 0, 8),
-                text(l, 8, 13),
-                text(l, 14, 22),
-                text(l, 22, 27),
-                text(l, 36, TABLE),
-            ]
+        .filter_map(|l| {
+            let figures: String = l[..name_at.min(l.len())].iter().collect();
+            let figures: Vec<&str> = figures.split_whitespace().collect();
+            // The badge line below the table is no row.
+            if figures.len() != 4 || !figures[0].ends_with('s') {
+                return None;
+            }
+            let name: String = l[name_at.min(l.len())..name_end.min(l.len())]
+                .iter()
+                .collect();
+            Some([
+                figures[0].to_owned(),
+                figures[1].to_owned(),
+                figures[2].to_owned(),
+                figures[3].to_owned(),
+                name.trim().to_owned(),
+            ])
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// Where the header puts the `function` column, and where it ends (the `file` column).
+fn name_column(screen: &str) -> (usize, usize) {
+    let header: Vec<char> = screen.lines().nth(1).unwrap_or("").chars().collect();
+    let find = |word: &str| {
+        let text: String = header[..TABLE.min(header.len())].iter().collect();
+        text.find(word).map(|at| text[..at].chars().count())
+    };
+    let at = find("function").unwrap_or(0);
+    (at, find(" file").map_or(TABLE, |f| f + 1))
+}
+
+/// `name` as the table shows it in `width` cells: cut in the middle, as the issue asks.
+fn shortened(name: &str, width: usize) -> String {
+    let count = name.chars().count();
+    if count <= width {
+        return name.to_owned();
+    }
+    let keep = width - 1;
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut out: String = name.chars().take(head).collect();
+    out.push('…');
+    out.extend(name.chars().skip(count - tail));
+    out
+}
+
+/// The oracle's rows with names as a table of this screen's columns shows them.
+fn as_shown(screen: &str, expected: &[[String; 5]]) -> Vec<[String; 5]> {
+    let (at, end) = name_column(screen);
+    let mut rows: Vec<[String; 5]> = expected
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r[4] = shortened(&r[4], end - at - 1);
+            r
         })
         .collect();
     rows.sort();
@@ -263,6 +307,7 @@ fn wait_for_table(tmux: &Tmux, expected: &[[String; 5]]) -> String {
     let start = std::time::Instant::now();
     loop {
         let screen = tmux.capture();
+        let expected = as_shown(&screen, expected);
         if table_on(&screen) == expected {
             return screen;
         }
@@ -430,7 +475,7 @@ fn f_focuses_every_pane_on_the_function() {
     // Esc ends the search, keeping the row selected.
     tmux.escape();
     tmux.send(&["f"]);
-    tmux.wait_for_text("focused on to_json");
+    tmux.wait_for_text("f focus: to_json");
     // Left Heavy starts at to_json; Sandwich lists only what ran under it.
     tmux.send(&["3"]);
     let focused = main.focused(&to_json);
@@ -474,9 +519,9 @@ fn r_collapses_recursion_in_sandwich_callees_too() {
     );
     tmux.escape();
     tmux.send(&["r"]);
-    let screen = tmux.wait_for_text("recursion collapsed (r)");
+    tmux.wait_for_text("r recursion collapsed");
     // Function figures do not change (recursion is counted once either way); the tree does.
-    assert_eq!(table_on(&screen), main.table(main.total()));
+    wait_for_table(&tmux, &main.table(main.total()));
     let screen = tmux.wait_for("the callees rebuilt", |s| s.contains("callees ▼"));
     assert!(
         !callees(&screen).iter().any(|row| shows(row, "discount")),
@@ -508,15 +553,15 @@ fn l_switches_between_frames_by_line_and_by_function() {
         let place = if next.1.is_empty() {
             String::new()
         } else {
-            format!(" {}:{lines}", next.1)
+            format!(" · {}:{lines}", tui::short_place(&next.1))
         };
-        let expected = format!("{}{place} · self ", next.0);
+        let expected = format!("{} · self ", next.0);
         let shown = tmux.wait_for(&format!("{} selected", next.0), |s| {
-            status_of(s).starts_with(&expected)
+            status_of(s).starts_with(&expected) && status_of(s).ends_with(&place)
         });
         let status = status_of(&shown);
         assert!(
-            status.ends_with(&format!(
+            status.contains(&format!(
                 "total {weight:.3}s ({:.1}%)",
                 100.0 * weight / total
             )),
@@ -529,14 +574,14 @@ fn l_switches_between_frames_by_line_and_by_function() {
     let last = prefix.last().unwrap();
     let lines = functions[last].lines;
     tmux.send(&["L"]);
-    let at = format!("{} {}:", last.0, last.1);
+    let at = format!(" · {}:", tui::short_place(&last.1));
     let screen = tmux.wait_for("the same function by line", |s| {
-        s.contains("frames by line sampled") && status_of(s).starts_with(&at)
+        s.contains("frames by line sampled")
+            && status_of(s).starts_with(&format!("{} · ", last.0))
+            && status_of(s).contains(&at)
     });
-    let line: u32 = status_of(&screen)[at.len()..]
-        .split(' ')
-        .next()
-        .unwrap()
+    let status = status_of(&screen);
+    let line: u32 = status[status.rfind(&at).unwrap() + at.len()..]
         .parse()
         .expect("one line, not a span");
     assert!((lines.0..=lines.1).contains(&line), "{line} in {lines:?}");
@@ -580,7 +625,8 @@ fn the_selection_is_shared_between_left_heavy_and_sandwich() {
     }
     let (func, _) = &path[5];
     tmux.wait_for("the sixth frame of the heaviest path", |s| {
-        status_of(s).starts_with(&format!("{} {}:", func.0, func.1))
+        status_of(s).starts_with(&format!("{} · ", func.0))
+            && status_of(s).contains(&format!(" · {}:", tui::short_place(&func.1)))
     });
     tmux.send(&["3"]);
     check_selected(&tmux, &main, func, main.total());

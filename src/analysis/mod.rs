@@ -9,6 +9,7 @@ pub mod flame;
 pub mod imports;
 pub mod matching;
 pub mod modules;
+pub mod place;
 pub mod priority;
 pub mod priority_report;
 pub mod python;

@@ -15,6 +15,15 @@ pub struct FunctionRow {
     pub primitive_calls: Option<u64>,
 }
 
+/// Calls as pstats prints them: `nc/cc` when some were recursive, else `nc`.
+pub fn calls_column(calls: Option<u64>, primitive: Option<u64>) -> String {
+    match (calls, primitive) {
+        (Some(nc), Some(cc)) if nc != cc => format!("{nc}/{cc}"),
+        (Some(nc), _) => nc.to_string(),
+        (None, _) => "-".to_owned(),
+    }
+}
+
 /// How [`function_table`] orders its rows, heaviest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {

@@ -264,7 +264,7 @@ fn write_json(
             })
             .collect(),
     };
-    serde_json::to_writer(&mut *out, &doc).map_err(io::Error::from)?;
+    crate::text::write_json(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

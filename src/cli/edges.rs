@@ -217,7 +217,7 @@ fn write_json(
         unit: set.unit().as_str(),
         functions,
     };
-    serde_json::to_writer(&mut *out, &doc).map_err(io::Error::from)?;
+    crate::text::write_json(&mut *out, &doc).map_err(io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }

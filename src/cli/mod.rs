@@ -31,7 +31,8 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Profiles to open: cProfile .prof, speedscope JSON, folded stacks, flamegraph SVG, Chrome
-    /// trace events and .cpuprofile, Firefox Profiler JSON, pprof, Austin; gzip or not; `-` is
+    /// trace events and .cpuprofile, Firefox Profiler JSON, pprof, Austin, perf script,
+    /// callgrind, pyinstrument sessions, CPython 3.15's collapsed stacks; gzip or not; `-` is
     /// standard input.
     pub files: Vec<PathBuf>,
 
@@ -303,6 +304,24 @@ pub fn check_source_roots(roots: &[PathBuf]) -> Result<(), CliError> {
     }
 }
 
+/// A file named for the UI that is missing or a directory, as loading it would report it. Only
+/// looked at, never opened: opening a named pipe would take what its writer sends.
+fn check_exists(path: &Path) -> Result<(), LoadError> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(LoadError::Directory {
+            path: path.to_owned(),
+        }),
+        Ok(_) => Ok(()),
+        Err(source) => Err(LoadError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// Loads a profile named on the command line, printing the importer's warnings to stderr.
 pub fn load(path: &Path) -> Result<Loaded, CliError> {
     let loaded = import::load_path(path)?;
@@ -322,10 +341,11 @@ fn report_warnings(loaded: &Loaded) {
     let mut stderr = io::stderr().lock();
     for warning in &loaded.warnings {
         // A failed write to stderr leaves nothing better to do.
+        let message = format!("{}: {warning}", loaded.path.display());
         let _ = writeln!(
             stderr,
-            "obol: warning: {}: {warning}",
-            loaded.path.display()
+            "{}",
+            crate::text::one_line("obol: warning: ", &message)
         );
     }
 }
@@ -369,6 +389,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 ));
             }
             check_source_roots(&cli.source_root)?;
+            // What is wrong with the command line first: a missing file is named as such, not
+            // as a terminal obol could not use.
+            for path in &cli.files {
+                check_exists(path)?;
+            }
             let start = ui_start(&cli.filters)?;
             Ok(crate::tui::run(
                 cli.files,

@@ -48,7 +48,7 @@ pub fn run(args: &PriorityArgs) -> Result<(), CliError> {
             },
             report: &report,
         };
-        serde_json::to_writer(&mut out, &doc).map_err(io::Error::from)?;
+        crate::text::write_json(&mut out, &doc).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
         print_table(&mut out, &report, scope, args.top)?;
@@ -139,7 +139,7 @@ fn print_table(
             m.tier,
             m.score,
             escape_control(&m.module),
-            m.reasons.join("; ")
+            escape_control(&m.reasons.join("; "))
         )?;
     }
     if let Some(top) = top

@@ -5,10 +5,12 @@ use std::io::{self, BufWriter, Write};
 use serde::Serialize;
 
 use super::{CliError, SortArg, SummaryArgs};
+use crate::analysis::place::short_file;
+pub use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, function_table_top};
 use crate::import::Loaded;
 use crate::profile::Profile;
-use crate::text::escape_control;
+use crate::text::{escape_control, fit_path, middle_ellipsis};
 
 impl From<SortArg> for SortKey {
     fn from(sort: SortArg) -> SortKey {
@@ -24,6 +26,12 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
     let loaded = args.filters.load(&args.file, true)?;
     let profiles = select_profiles(&loaded);
     let stdout = io::stdout();
+    // On a terminal, rows fit its width (names cut in the middle); into a pipe or a file they
+    // stay whole, for grep and scripts.
+    let width = std::io::IsTerminal::is_terminal(&stdout)
+        .then(|| crossterm::terminal::size().ok())
+        .flatten()
+        .map(|(columns, _)| usize::from(columns));
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
         write_json(&mut out, &loaded, &profiles, args.sort.into(), args.top)?;
@@ -33,7 +41,7 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
             &loaded,
             &profiles,
             args.sort.into(),
-            Some(args.top.unwrap_or(30)),
+            (Some(args.top.unwrap_or(30)), width),
         )?;
     }
     out.flush()?;
@@ -44,12 +52,15 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The profiles of `loaded` in the file's unit (after `--thread`, the one picked), with a word on
-/// stderr about those left out: weights in different units do not add up.
+/// The profiles of `loaded` that add up with its first (after `--thread`, the one picked): in
+/// its unit and of its event, with a word on stderr about those left out: weights in different
+/// units, or of different events, do not add up.
 pub fn select_profiles(loaded: &Loaded) -> Vec<&Profile> {
     let unit = loaded.set.unit();
-    let (same, other): (Vec<&Profile>, Vec<&Profile>) =
-        loaded.set.profiles.iter().partition(|p| p.unit == unit);
+    let all = &loaded.set.profiles;
+    let (same, other): (Vec<&Profile>, Vec<&Profile>) = all
+        .iter()
+        .partition(|p| all.first().is_some_and(|f| p.adds_to(f)));
     if !other.is_empty() {
         let names: Vec<String> = other
             .iter()
@@ -58,7 +69,7 @@ pub fn select_profiles(loaded: &Loaded) -> Vec<&Profile> {
         // A failed write to stderr leaves nothing better to do.
         let _ = writeln!(
             io::stderr(),
-            "obol: note: {}: profiles in units other than {} left out: {}; --thread NAME reads one",
+            "obol: note: {}: profiles in units or of events other than the first's ({}) left out: {}; --thread NAME reads one",
             escape_control(&loaded.path.display().to_string()),
             unit,
             names.join(", ")
@@ -129,7 +140,7 @@ pub fn write_json(
         total: set
             .profiles
             .iter()
-            .filter(|p| p.unit == unit_of(loaded, profiles))
+            .filter(|p| profiles.first().is_none_or(|f| p.adds_to(f)))
             .map(|p| p.total)
             .sum(),
         profiles: set
@@ -143,7 +154,7 @@ pub fn write_json(
             .collect(),
         functions,
     };
-    serde_json::to_writer(&mut *out, &summary).map_err(io::Error::from)?;
+    crate::text::write_json(&mut *out, &summary).map_err(io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
@@ -154,13 +165,14 @@ fn unit_of(loaded: &Loaded, profiles: &[&Profile]) -> crate::profile::Unit {
     profiles.first().map_or(loaded.set.unit(), |p| p.unit)
 }
 
-/// The table, heaviest first, like `python -m pstats`' `stats` with shares added.
+/// The table, heaviest first, like `python -m pstats`' `stats` with shares added; `top` rows,
+/// each fitted to `width` columns where given.
 pub fn print_table(
     out: &mut impl Write,
     loaded: &Loaded,
     profiles: &[&Profile],
     sort: SortKey,
-    top: Option<usize>,
+    (top, width): (Option<usize>, Option<usize>),
 ) -> Result<(), CliError> {
     let set = &loaded.set;
     let unit = unit_of(loaded, profiles);
@@ -177,21 +189,32 @@ pub fn print_table(
         unit,
         count
     )?;
+    let shown = top.unwrap_or(usize::MAX).min(rows.len());
+    // A format without call counts (a sampled one) gets no column of dashes.
+    let has_calls = rows[..shown].iter().any(|r| r.calls.is_some());
     writeln!(
         out,
-        "{:>13} {:>11} {:>6} {:>11} {:>6}  function",
-        "ncalls", "self", "self%", "total", "total%"
+        "{}{:>11} {:>6} {:>11} {:>6}  function",
+        if has_calls {
+            format!("{:>13} ", "ncalls")
+        } else {
+            String::new()
+        },
+        "self",
+        "self%",
+        "total",
+        "total%"
     )?;
     let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
-    let shown = top.unwrap_or(usize::MAX).min(rows.len());
+    let root = crate::analysis::place::project_root(&set.frames);
     for row in &rows[..shown] {
         write_row(
             out,
             loaded,
             row,
-            share(row.self_weight),
-            share(row.total_weight),
+            (share(row.self_weight), share(row.total_weight)),
             unit,
+            (has_calls, root.as_deref(), width),
         )?;
     }
     if shown < count {
@@ -200,35 +223,45 @@ pub fn print_table(
     Ok(())
 }
 
-/// Calls as pstats prints them: `nc/cc` when some were recursive, else `nc`.
-pub fn calls_column(calls: Option<u64>, primitive: Option<u64>) -> String {
-    match (calls, primitive) {
-        (Some(nc), Some(cc)) if nc != cc => format!("{nc}/{cc}"),
-        (Some(nc), _) => nc.to_string(),
-        (None, _) => "-".to_owned(),
-    }
-}
-
+/// One row; the place shortened as the UI shows it (`json/encoder.py`, project files from the
+/// directory they share).
 fn write_row(
     out: &mut impl Write,
     loaded: &Loaded,
     row: &FunctionRow,
-    self_share: f64,
-    total_share: f64,
+    (self_share, total_share): (f64, f64),
     unit: crate::profile::Unit,
+    (has_calls, root, width): (bool, Option<&str>, Option<usize>),
 ) -> io::Result<()> {
     let f = loaded.set.frames.function(row.func);
-    let calls = calls_column(row.calls, row.primitive_calls);
+    let calls = if has_calls {
+        format!("{:>13} ", calls_column(row.calls, row.primitive_calls))
+    } else {
+        String::new()
+    };
+    let short = |file: &str| escape_control(short_file(file, root)).into_owned();
     let place = match (&f.file, f.line) {
-        (Some(file), Some(line)) => format!("  {}:{line}", escape_control(file)),
-        (Some(file), None) => format!("  {}", escape_control(file)),
+        (Some(file), Some(line)) => format!("  {}:{line}", short(file)),
+        (Some(file), None) => format!("  {}", short(file)),
         _ => String::new(),
     };
-    writeln!(
-        out,
-        "{calls:>13} {:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  {}{place}",
+    let figures = format!(
+        "{calls}{:>11} {self_share:>5.1}% {:>11} {total_share:>5.1}%  ",
         unit.format_weight(row.self_weight),
         unit.format_weight(row.total_weight),
-        escape_control(&f.name),
-    )
+    );
+    let name = escape_control(&f.name);
+    let Some(width) = width else {
+        return writeln!(out, "{figures}{name}{place}");
+    };
+    // Fitted to the terminal: the name gives way in the middle (down to 16 characters), then
+    // the place from its start.
+    let room = width.saturating_sub(figures.chars().count());
+    let name = middle_ellipsis(&name, room.saturating_sub(place.chars().count()).max(16));
+    let place_room = room.saturating_sub(name.chars().count() + 2);
+    let place = match place.strip_prefix("  ") {
+        Some(p) if place_room >= 6 => format!("  {}", fit_path(p, place_room)),
+        _ => String::new(),
+    };
+    writeln!(out, "{figures}{name}{place}")
 }

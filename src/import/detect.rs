@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::{
-    Format, LoadError, Loaded, Sniff, austin, cpuprofile, firefox, folded, pprof, pstats, source,
-    speedscope, svg, trace_event,
+    Format, LoadError, Loaded, Sniff, austin, callgrind, cpuprofile, cpython_collapsed, firefox,
+    folded, perf_script, pprof, pstats, pyinstrument, source, speedscope, svg, trace_event,
 };
 use crate::profile::ProfileSet;
 
@@ -14,15 +14,19 @@ pub const HEAD_LEN: usize = 64 * 1024;
 
 /// The order formats are asked in: the unambiguous binary and structured ones first, folded
 /// (which accepts almost any text) last.
-const ORDER: [Format; 9] = [
+const ORDER: [Format; 13] = [
     Format::Pstats,
     Format::Pprof,
+    Format::PyInstrument,
     Format::TraceEvent,
     Format::Firefox,
     Format::CpuProfile,
     Format::Speedscope,
     Format::Svg,
     Format::Austin,
+    Format::CpythonCollapsed,
+    Format::Callgrind,
+    Format::PerfScript,
     Format::Folded,
 ];
 
@@ -37,6 +41,10 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
         Format::Austin => austin::sniff(head),
         Format::Firefox => firefox::sniff(head),
         Format::CpuProfile => cpuprofile::sniff(head),
+        Format::PerfScript => perf_script::sniff(head),
+        Format::Callgrind => callgrind::sniff(head),
+        Format::PyInstrument => pyinstrument::sniff(head),
+        Format::CpythonCollapsed => cpython_collapsed::sniff(head),
     }
 }
 
@@ -66,6 +74,10 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
     let parsed = if format == Format::Folded {
         // Folded files are streamed so a large one never sits in memory whole.
         folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
+    } else if format == Format::PerfScript {
+        // So are perf script files, as long as their recordings.
+        let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());
+        perf_script::parse_reader(reader, &mut warnings).map(|s| (s, None))
     } else {
         if input.size.is_none_or(|size| size >= LARGE_READ_FROM)
             && let Some(hook) = BEFORE_LARGE_READ.get()
@@ -153,6 +165,10 @@ fn parse_as(
         Format::Austin => austin::parse(bytes, warnings).map(|s| (s, None)),
         Format::Firefox => firefox::parse(bytes, warnings).map(|s| (s, None)),
         Format::CpuProfile => cpuprofile::parse(bytes, warnings).map(|s| (s, None)),
+        Format::PerfScript => perf_script::parse(bytes, warnings).map(|s| (s, None)),
+        Format::Callgrind => callgrind::parse(bytes, warnings).map(|s| (s, None)),
+        Format::PyInstrument => pyinstrument::parse(bytes, warnings).map(|s| (s, None)),
+        Format::CpythonCollapsed => cpython_collapsed::parse(bytes, warnings).map(|s| (s, None)),
     }
 }
 

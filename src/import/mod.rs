@@ -4,13 +4,17 @@
 //! turn without consuming input, so a file is never judged by its extension.
 
 pub mod austin;
+pub mod callgrind;
 pub mod cpuprofile;
+pub mod cpython_collapsed;
 pub mod detect;
 pub mod firefox;
 pub mod folded;
 pub mod marshal;
+pub mod perf_script;
 pub mod pprof;
 pub mod pstats;
+pub mod pyinstrument;
 pub mod source;
 pub mod speedscope;
 pub mod svg;
@@ -38,6 +42,10 @@ pub enum Format {
     Austin,
     Firefox,
     CpuProfile,
+    PerfScript,
+    Callgrind,
+    PyInstrument,
+    CpythonCollapsed,
 }
 
 impl Format {
@@ -53,6 +61,10 @@ impl Format {
             Format::Austin => "austin",
             Format::Firefox => "firefox",
             Format::CpuProfile => "cpuprofile",
+            Format::PerfScript => "perf-script",
+            Format::Callgrind => "callgrind",
+            Format::PyInstrument => "pyinstrument",
+            Format::CpythonCollapsed => "cpython-collapsed",
         }
     }
 
@@ -68,6 +80,10 @@ impl Format {
             Format::Austin => "Austin samples",
             Format::Firefox => "Firefox Profiler JSON",
             Format::CpuProfile => "Chrome CPU profile",
+            Format::PerfScript => "perf script text",
+            Format::Callgrind => "callgrind profile",
+            Format::PyInstrument => "pyinstrument session",
+            Format::CpythonCollapsed => "CPython collapsed stacks",
         }
     }
 }

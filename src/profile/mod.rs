@@ -76,6 +76,9 @@ pub struct Profile {
     pub end_value: Option<f64>,
     /// Exact per-function figures where the format has them (pstats).
     pub function_stats: Option<Vec<FunctionStats>>,
+    /// What the profile counts, where a file holds several measures of one run in one unit
+    /// (callgrind's events, perf's): such profiles are views of the same run, never added up.
+    pub event: Option<String>,
 }
 
 impl Profile {
@@ -91,6 +94,7 @@ impl Profile {
             start_value: None,
             end_value: None,
             function_stats: None,
+            event: None,
         }
     }
 
@@ -112,7 +116,13 @@ impl Profile {
             start_value: None,
             end_value: None,
             function_stats: Some(function_stats),
+            event: None,
         }
+    }
+
+    /// Whether the weights of the two profiles add up: same unit, same event.
+    pub fn adds_to(&self, other: &Profile) -> bool {
+        self.unit == other.unit && self.event == other.event
     }
 
     /// The call tree; empty for a profile whose estimated tree was not made (it was read for
@@ -148,12 +158,15 @@ impl ProfileSet {
     }
 
     /// Weight of the whole file: all its profiles in the file's unit. Profiles in another unit
-    /// (pprof's other sample types: CPU time beside sample counts) are not added in.
+    /// (pprof's other sample types: CPU time beside sample counts) or of another event
+    /// (callgrind's) are not added in.
     pub fn total(&self) -> f64 {
-        let unit = self.unit();
+        let Some(first) = self.profiles.first() else {
+            return 0.0;
+        };
         self.profiles
             .iter()
-            .filter(|p| p.unit == unit)
+            .filter(|p| p.adds_to(first))
             .map(|p| p.total)
             .sum()
     }

@@ -14,14 +14,14 @@ use super::difference::Difference;
 use super::effects::Effect;
 use super::panes::flame::FlameView;
 use super::panes::priority::PriorityView;
-use super::panes::sandwich::SandwichView;
+use super::panes::sandwich::{SandwichView, SortColumn};
 use super::search::{Prompt, PromptKind, Search};
 use super::selection::Selection;
 use super::session::{FunctionRef, ProfileRef, Session};
 use super::side_by_side::SideBySide;
 use super::source::SourceView;
 use super::theme::Theme;
-use super::view::{Compare, Options, View};
+use super::view::{Compare, Hidden, Options, View};
 use super::work::{Done, Job};
 use crate::analysis::flame::ChildOrder;
 use crate::import::{LoadError, Loaded};
@@ -81,6 +81,8 @@ pub struct App {
     pub search: Option<Search>,
     pub prompt: Option<Prompt>,
     pub help: bool,
+    /// The first row of the help shown, where it does not fit.
+    pub help_scroll: u16,
     pub heat: bool,
     pub theme: Theme,
     /// The size the layout was made for; drawing at another size lays out again first.
@@ -128,6 +130,7 @@ impl App {
             search: None,
             prompt: None,
             help: false,
+            help_scroll: 0,
             heat: false,
             theme,
             size,
@@ -206,9 +209,103 @@ impl App {
         }
     }
 
-    /// The area panes draw in: everything but the tab bar and the two status lines.
+    /// The area panes draw in: everything but the tab bar, the badges (when a mode is on) and
+    /// the two status lines.
     pub fn body(&self) -> Rect {
-        Rect::new(0, 1, self.size.width, self.size.height.saturating_sub(3))
+        let below = if self.has_badges() { 4 } else { 3 };
+        Rect::new(
+            0,
+            1,
+            self.size.width,
+            self.size.height.saturating_sub(below),
+        )
+    }
+
+    /// Whether some mode is in force: [`App::badges`] without building them.
+    pub fn has_badges(&self) -> bool {
+        let o = self.options();
+        self.session.merges()
+            || o.focus.is_some()
+            || o.filters.focus.is_some()
+            || o.filters.ignore.is_some()
+            || !o.filters.hide.is_empty()
+            || o.hidden.is_some()
+            || o.collapse_recursion
+            || o.by_line
+            || self.heat
+    }
+
+    /// One badge per mode in force, each naming the key that turns it off, for the line above
+    /// the status line: no message or search can hide that a view leaves something out.
+    pub fn badges(&self) -> Vec<String> {
+        let o = self.options();
+        let mut badges = Vec::new();
+        if !self.has_badges() {
+            return badges;
+        }
+        use super::action::Action;
+        use super::keymap::key_label;
+        use crate::text::{escape_control, middle_ellipsis};
+        if self.session.merges() {
+            badges.push(format!(
+                "{} threads merged ({})",
+                key_label(Action::MergeThreads),
+                self.set().profiles.len()
+            ));
+        }
+        if let Some(func) = o.focus {
+            let name = &self.set().frames.function(func).name;
+            badges.push(format!(
+                "{} focus: {}",
+                key_label(Action::Focus),
+                middle_ellipsis(&escape_control(name), 30)
+            ));
+        }
+        // The command line's filters: Esc leaves --focus; --ignore and the config's hidden
+        // patterns stay for the session.
+        if let Some(re) = &o.filters.focus {
+            badges.push(format!(
+                "Esc focus: /{}/",
+                middle_ellipsis(&escape_control(re.as_str()), 30)
+            ));
+        }
+        if let Some(re) = &o.filters.ignore {
+            badges.push(format!(
+                "ignoring /{}/",
+                middle_ellipsis(&escape_control(re.as_str()), 30)
+            ));
+        }
+        if !o.filters.hide.is_empty() {
+            let n = o.filters.hide.len();
+            badges.push(format!(
+                "{n} pattern{} always hidden",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        if let Some(hidden) = &o.hidden {
+            let share = 100.0 * self.view.as_ref().map_or(0.0, |v| v.hidden_share);
+            let key = key_label(Action::Hide);
+            badges.push(match hidden {
+                Hidden::Library => format!("{key} only my code ({share:.1}% to callers)"),
+                Hidden::Matching(re) => format!(
+                    "{key} hiding /{}/ ({share:.1}% to callers)",
+                    escape_control(re.as_str())
+                ),
+            });
+        }
+        if o.collapse_recursion {
+            badges.push(format!(
+                "{} recursion collapsed",
+                key_label(Action::CollapseRecursion)
+            ));
+        }
+        if o.by_line {
+            badges.push(format!("{} frames by line", key_label(Action::ByLine)));
+        }
+        if self.heat {
+            badges.push(format!("{} heat colours", key_label(Action::ToggleColors)));
+        }
+        badges
     }
 
     /// Whether a comparison takes the flame panes.
@@ -273,6 +370,16 @@ impl App {
                 let keep_sort = self.sandwich.sort;
                 self.sandwich = SandwichView::new(&view.table);
                 let set = &self.session.files[view.file].set;
+                let unit = set.profiles[view.profile.profile].unit;
+                self.sandwich.measure(&view.table, &set.frames, unit);
+                // Another file may count no calls: its table cannot be sorted by them.
+                let keep_sort = if keep_sort == SortColumn::Calls
+                    && self.sandwich.facts.calls_width.is_none()
+                {
+                    SortColumn::SelfWeight
+                } else {
+                    keep_sort
+                };
                 while self.sandwich.sort != keep_sort {
                     self.sandwich.cycle_sort(&view.table, set);
                 }
@@ -350,9 +457,18 @@ impl App {
         };
         let frames = &files[view.file].set.frames;
         match self.pane {
-            Pane::TimeOrder => self
-                .time_order
-                .relayout(view.time_order_tree(files), frames, body),
+            Pane::TimeOrder if view.time_order.is_some() => {
+                // The bottom row is the time axis.
+                let tree = view.time_order_tree(files);
+                let area = Rect::new(body.x, body.y, body.width, body.height.saturating_sub(1));
+                self.time_order.relayout(tree, frames, area);
+                self.refresh_axis();
+            }
+            Pane::TimeOrder => {
+                self.time_order.axis.clear();
+                self.time_order
+                    .relayout(view.time_order_tree(files), frames, body)
+            }
             Pane::LeftHeavy => self.left_heavy.relayout(view.tree(files), frames, body),
             Pane::Sandwich => {
                 if let Comparison::Difference(_) = self.comparison {
@@ -365,6 +481,25 @@ impl App {
             Pane::Source => self.source.layout(body),
         }
         self.update_search_counts();
+    }
+
+    /// Time Order's axis for its zoom: laid out with the pane, and again after a zoom.
+    pub(super) fn refresh_axis(&mut self) {
+        let Some(view) = &self.view else {
+            return;
+        };
+        let files = &self.session.files;
+        if view.time_order.is_none() {
+            self.time_order.axis.clear();
+            return;
+        }
+        let unit = files[view.file].set.profiles[view.profile.profile].unit;
+        self.time_order.axis = crate::tui::panes::flame::time_axis(
+            view.time_order_tree(files),
+            self.time_order.zoom_root(),
+            unit,
+            self.time_order.area.width,
+        );
     }
 
     /// Applies one action. Everything the user can do goes through here.
@@ -383,14 +518,25 @@ impl App {
             return;
         }
         if self.help && action != Action::Quit {
-            if matches!(action, Action::Help | Action::Back) {
-                self.help = false;
+            let help = super::panes::help::area(self.size);
+            let most = super::panes::help::max_scroll(help) as u16;
+            let by = |delta: i32| (i32::from(self.help_scroll) + delta).clamp(0, i32::from(most));
+            match action {
+                Action::Help | Action::Back => self.help = false,
+                Action::Up | Action::ScrollUp => self.help_scroll = by(-1) as u16,
+                Action::Down | Action::ScrollDown => self.help_scroll = by(1) as u16,
+                Action::PageUp => self.help_scroll = by(-10) as u16,
+                Action::PageDown => self.help_scroll = by(10) as u16,
+                _ => {}
             }
             return;
         }
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.help = true,
+            Action::Help => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::ShowPane(pane) => self.show(pane),
             Action::NextPane => self.show(Pane::ALL[(self.pane.index() + 1) % Pane::ALL.len()]),
             Action::PrevPane => {
@@ -417,7 +563,11 @@ impl App {
                     self.prompt = Some(Prompt::new(PromptKind::Hide));
                 }
             }
-            Action::ToggleColors => self.heat = !self.heat,
+            Action::ToggleColors => {
+                self.heat = !self.heat;
+                // The badge line comes or goes.
+                self.relayout();
+            }
             Action::FlipOrientation => {
                 let icicle = !self.time_order.icicle;
                 self.time_order.icicle = icicle;
@@ -454,6 +604,8 @@ impl App {
                 _ => self.message = Some("nothing selected to focus on".into()),
             },
             Action::Copy | Action::OpenEditor => self.request_effect(action),
+            // Esc ends a search first, in every pane; then it zooms back or leaves focus.
+            Action::Back if self.search.is_some() => self.apply_search(None),
             Action::SideBySide => self.toggle_compare(Compare::SideBySide),
             Action::Difference => self.toggle_compare(Compare::Difference),
             _ if self.comparing_in_flame() => match &mut self.comparison {

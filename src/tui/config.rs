@@ -4,7 +4,7 @@
 //! ```toml
 //! pane = "sandwich"          # time-order, left-heavy, sandwich or priority
 //! sort = "total"             # the Sandwich table: self, total, calls or name
-//! color = "256"              # auto, truecolor, 256 or none
+//! color = "256"              # auto, truecolor, 256, 16 or none
 //! color-by = "heat"          # package or heat (c switches)
 //! editor = "code --wait --goto {file}:{line}"   # else $VISUAL, $EDITOR, vi
 //! hide = ["^<frozen ", "importlib"]             # frames always hidden, H or not
@@ -156,8 +156,9 @@ pub fn parse(text: &str) -> Result<Config, (usize, String)> {
             "auto" => None,
             "truecolor" => Some(ColorSupport::TrueColor),
             "256" => Some(ColorSupport::Indexed),
+            "16" => Some(ColorSupport::Basic),
             "none" => Some(ColorSupport::None),
-            _ => return Err(bad(color, "a colour mode (auto, truecolor, 256, none)")),
+            _ => return Err(bad(color, "a colour mode (auto, truecolor, 256, 16, none)")),
         };
     }
     if let Some(by) = &raw.color_by {

@@ -32,7 +32,7 @@ pub enum Effect {
 pub fn run(effect: Effect, tui: &mut Tui, input: &InputControl) -> Option<String> {
     match effect {
         Effect::Copy(text) => Some(match copy(&text) {
-            Ok(()) => format!("copied: {text}"),
+            Ok(()) => format!("{text}: sent to the terminal's clipboard (OSC 52)"),
             Err(e) => format!("copy failed: {e}"),
         }),
         Effect::Edit {

@@ -18,7 +18,7 @@ use super::input::{self, InputControl};
 use super::keymap;
 use super::session::Start;
 use super::terminal;
-use super::theme::{ColorSupport, Theme};
+use super::theme::Theme;
 use super::view::Hidden;
 use crate::import::LoadError;
 
@@ -56,6 +56,7 @@ pub fn run(
 ) -> Result<(), UiError> {
     // Read before the terminal is taken: a bad file is one line on a normal screen.
     let config = super::config::load(config).map_err(UiError::Usage)?;
+    terminal::check_usable().map_err(UiError::Usage)?;
     start
         .filters
         .hide
@@ -94,7 +95,11 @@ fn run_until_exit(
     input::spawn_signals(sender.clone());
     let expected = paths.len() + usize::from(demo);
     input::spawn_loader(paths, demo, sender.clone());
-    let theme = Theme::new(config.color.unwrap_or_else(ColorSupport::detect));
+    // The config's colour mode over the environment's; the character set is the locale's.
+    let mut theme = Theme::detect();
+    if let Some(support) = config.color {
+        theme.support = support;
+    }
     let files = match super::loading::wait_for_files(&mut tui, &receiver, expected, &theme)? {
         Ok(files) => files,
         Err(exit) => {

@@ -118,6 +118,16 @@ pub fn bindings() -> &'static [Binding] {
     ACTIVE.get().copied().unwrap_or(BINDINGS)
 }
 
+/// The first key the table in use gives `action`, as the help writes it; `-` when the config
+/// left it unbound. Badges and hints name keys through this, so that they follow the config.
+pub fn key_label(action: Action) -> String {
+    bindings()
+        .iter()
+        .find(|b| b.action == action)
+        .and_then(|b| b.keys.first())
+        .map_or_else(|| "-".into(), |k| k.label())
+}
+
 /// The name a config file's `[keys]` gives an action of the table.
 pub fn action_name(action: Action) -> Option<&'static str> {
     Some(match action {
@@ -292,15 +302,54 @@ pub fn action_for(event: &KeyEvent, prompt_open: bool) -> Option<Action> {
     }
 }
 
-/// (keys, description) for every binding, for the help screen.
+/// What the mouse can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gesture {
+    Click,
+    DoubleClick,
+    WheelUp,
+    WheelDown,
+}
+
+impl Gesture {
+    fn label(self) -> &'static str {
+        match self {
+            Gesture::Click => "click",
+            Gesture::DoubleClick => "double-click",
+            Gesture::WheelUp => "wheel up",
+            Gesture::WheelDown => "wheel down",
+        }
+    }
+
+    /// The action of the gesture at a cell.
+    fn action(self, column: u16, row: u16) -> Action {
+        match self {
+            Gesture::Click => Action::Click { column, row },
+            Gesture::DoubleClick => Action::DoubleClick { column, row },
+            Gesture::WheelUp => Action::ScrollUp,
+            Gesture::WheelDown => Action::ScrollDown,
+        }
+    }
+}
+
+/// The mouse, in the same table: what the help lists is what [`Clicks`] does.
+pub const MOUSE: &[Gesture] = &[
+    Gesture::Click,
+    Gesture::DoubleClick,
+    Gesture::WheelUp,
+    Gesture::WheelDown,
+];
+
+/// (keys, description) for every binding, then every mouse gesture, for the help screen.
 pub fn help_lines() -> Vec<(String, &'static str)> {
-    bindings()
+    let keys = bindings().iter().map(|b| {
+        let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
+        (keys.join(" "), b.action.description())
+    });
+    let mouse = MOUSE
         .iter()
-        .map(|b| {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.label()).collect();
-            (keys.join(" "), b.action.description())
-        })
-        .collect()
+        .map(|g| (g.label().to_owned(), g.action(0, 0).description()));
+    keys.chain(mouse).collect()
 }
 
 /// Tells a double click from two clicks.
@@ -312,7 +361,7 @@ pub struct Clicks {
 impl Clicks {
     pub fn action(&mut self, mouse: MouseEvent) -> Option<Action> {
         let (column, row) = (mouse.column, mouse.row);
-        match mouse.kind {
+        let gesture = match mouse.kind {
             MouseEventKind::Down(MouseButton::Left) => {
                 let now = Instant::now();
                 let double = self.last.is_some_and(|(t, c, r)| {
@@ -323,16 +372,19 @@ impl Clicks {
                 } else {
                     Some((now, column, row))
                 };
-                Some(if double {
-                    Action::DoubleClick { column, row }
+                if double {
+                    Gesture::DoubleClick
                 } else {
-                    Action::Click { column, row }
-                })
+                    Gesture::Click
+                }
             }
-            MouseEventKind::ScrollUp => Some(Action::ScrollUp),
-            MouseEventKind::ScrollDown => Some(Action::ScrollDown),
-            _ => None,
-        }
+            MouseEventKind::ScrollUp => Gesture::WheelUp,
+            MouseEventKind::ScrollDown => Gesture::WheelDown,
+            _ => return None,
+        };
+        MOUSE
+            .contains(&gesture)
+            .then(|| gesture.action(column, row))
     }
 }
 
@@ -418,7 +470,17 @@ mod tests {
     #[test]
     fn help_lists_every_binding() {
         let lines = help_lines();
-        assert_eq!(lines.len(), BINDINGS.len());
+        assert_eq!(lines.len(), BINDINGS.len() + MOUSE.len());
         assert!(lines.iter().any(|(k, d)| k == "q Ctrl-C" && *d == "quit"));
+        assert!(
+            lines
+                .iter()
+                .any(|(k, d)| k == "double-click" && *d == "zoom in")
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(k, d)| k == "wheel down" && *d == "scroll down")
+        );
     }
 }

@@ -45,6 +45,9 @@ pub fn wait_for_files(
                 let area = frame.area();
                 let line = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
                 frame.render_widget(Paragraph::new(text).style(theme.header()).centered(), line);
+                if theme.ascii {
+                    super::panes::asciify(frame.buffer_mut());
+                }
             })?;
         }
         match receiver.recv_timeout(TICK) {

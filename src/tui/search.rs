@@ -46,12 +46,55 @@ impl Prompt {
 #[derive(Debug, Clone)]
 pub struct Search {
     pub regex: Regex,
-    /// Per frame id of the current file: whether its name matches.
+    /// Per frame id of the current file: whether its name or file matches.
     pub frame_matches: Vec<bool>,
     /// Matching nodes in the tree shown.
     pub count: usize,
-    /// Their share of the total, each sample counted once.
+    /// The weight under them (each sample counted once), as a share of the file's total.
     pub share: f64,
+    /// With a function focused: the same weight as a share of the focus's.
+    pub focus_share: Option<f64>,
+}
+
+impl Search {
+    /// The status line's account of the search: what is counted (functions in Sandwich, frames
+    /// in the flame panes), and whose share it is.
+    pub fn summary(&self, pane: Pane, functions: usize) -> String {
+        let (count, what) = if pane == Pane::Sandwich {
+            (functions, "functions")
+        } else {
+            (self.count, "frames")
+        };
+        let matches = if count == 1 { "match" } else { "matches" };
+        let focus = self
+            .focus_share
+            .map_or_else(String::new, |s| format!(", {:.1}% of the focus", 100.0 * s));
+        format!(
+            "/{}: {count} {matches} among {what}, {:.1}% of the file{focus}  (n/N next/previous, Esc clears)",
+            self.regex.as_str(),
+            100.0 * self.share
+        )
+    }
+}
+
+/// A regex with smart case, as less and ripgrep take it: without an upper-case letter it
+/// ignores case. The error, when it is not one, is the last line of the regex crate's
+/// explanation, which says what is wrong (the lines above repeat the pattern).
+pub fn smart_regex(text: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(text)
+        .case_insensitive(!text.chars().any(char::is_uppercase))
+        .build()
+        .map_err(|e| {
+            let explained = e.to_string();
+            let reason = explained.lines().last().unwrap_or("").trim();
+            let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+            format!("bad regex /{text}/: {reason}")
+        })
+}
+
+/// Whether a frame (or function) of `name` in `file` is a match: by name or by file path.
+pub fn is_match(regex: &Regex, name: &str, file: Option<&str>) -> bool {
+    regex.is_match(name) || file.is_some_and(|f| regex.is_match(f))
 }
 
 impl App {
@@ -73,12 +116,10 @@ impl App {
                 let regex = if text.is_empty() {
                     None
                 } else {
-                    match Regex::new(&text) {
+                    match smart_regex(&text) {
                         Ok(regex) => Some(regex),
-                        Err(e) => {
-                            let reason =
-                                e.to_string().lines().last().unwrap_or("").trim().to_owned();
-                            self.message = Some(format!("bad regex: {reason}"));
+                        Err(explained) => {
+                            self.message = Some(explained);
                             return;
                         }
                     }
@@ -110,11 +151,12 @@ impl App {
                 .frames
                 .frames()
                 .iter()
-                .map(|f| regex.is_match(&f.name))
+                .map(|f| is_match(&regex, &f.name, f.file.as_deref()))
                 .collect(),
             regex,
             count: 0,
             share: 0.0,
+            focus_share: None,
         });
         self.relayout();
     }
@@ -133,14 +175,28 @@ impl App {
             return;
         };
         let (count, matched) = count_matches(tree, &search.frame_matches);
-        let share = if tree.total() > 0.0 {
-            matched / tree.total()
+        let of = |weight: f64, total: f64| if total > 0.0 { weight / total } else { 0.0 };
+        let file_total = self.shown_total();
+        let (share, focus_share) = if self.session.options.focus.is_some() {
+            // The focus's tree holds only the stacks through the focused function: the file's
+            // share is counted on the trees of the whole profiles.
+            let set = self.session.set();
+            let whole: f64 = if self.session.merges() {
+                set.profiles
+                    .iter()
+                    .map(|p| count_matches(p.tree(), &search.frame_matches).1)
+                    .sum()
+            } else {
+                count_matches(self.session.profile().tree(), &search.frame_matches).1
+            };
+            (of(whole, file_total), Some(of(matched, tree.total())))
         } else {
-            0.0
+            (of(matched, file_total), None)
         };
         if let Some(search) = &mut self.search {
             search.count = count;
             search.share = share;
+            search.focus_share = focus_share;
         }
     }
 

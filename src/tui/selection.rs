@@ -212,6 +212,9 @@ impl App {
                 flame.apply(tree, frames, action);
             }
         }
+        if self.pane == Pane::TimeOrder {
+            self.refresh_axis();
+        }
         // Only a move the user made is a choice: the first frame a pane selects by itself is
         // not, so Sandwich still opens on its heaviest row until something is chosen.
         if self.flame(self.pane).selected != before {
@@ -331,8 +334,11 @@ impl App {
             _ => String::new(),
         };
         self.effect = match (action, &function.file) {
+            // What is pasted is text from the file: escaped as the screen shows it, so that a
+            // name cannot carry a command into the shell it is pasted in.
             (Action::Copy, _) => Some(Effect::Copy(
-                format!("{} {place}", function.name).trim().to_owned(),
+                crate::text::escape_control(format!("{} {place}", function.name).trim())
+                    .into_owned(),
             )),
             (_, Some(file)) if !file.is_empty() => Some(Effect::Edit {
                 file: file.clone(),

@@ -18,6 +18,24 @@ pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 /// guard's drop) writes nothing the second time.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
+/// Whether the UI can start here: standard output must be a terminal that can move its cursor.
+/// Otherwise the UI does not start (drawing into a file or a dumb terminal helps no one) and
+/// the error points to the commands that print instead.
+pub fn check_usable() -> Result<(), String> {
+    use std::io::IsTerminal;
+    let term = std::env::var("TERM").unwrap_or_default();
+    let why = if !io::stdout().is_terminal() {
+        "standard output is not a terminal"
+    } else if term == "dumb" {
+        "TERM=dumb cannot draw the UI"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{why}: `obol summary FILE` prints the function table (`--json` for scripts)"
+    ))
+}
+
 /// Raw mode, the alternate screen, mouse reporting on and the cursor hidden; undone by
 /// [`restore`] or when the returned guard drops.
 pub fn enter() -> io::Result<(Tui, RestoreGuard)> {

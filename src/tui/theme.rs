@@ -1,4 +1,5 @@
-//! Colours: a stable hue per package, or heat by self time, in truecolor, 256 colours, or none.
+//! Colours: a stable hue per package, or heat by self time, in truecolor, 256 colours, the 16
+//! colours every terminal has, or none; and the characters drawn, Unicode or ASCII only.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -7,34 +8,91 @@ use ratatui::style::{Color, Modifier, Style};
 pub enum ColorSupport {
     TrueColor,
     Indexed,
+    /// The 16 ANSI colours: a terminal that does not claim 256 (`TERM` without `256color`, no
+    /// `COLORTERM`).
+    Basic,
     /// `NO_COLOR`: frames are told apart by alternating reverse video.
     None,
 }
 
 impl ColorSupport {
-    /// From the environment: `NO_COLOR` (any non-empty value) wins, then `COLORTERM`.
+    /// From the environment: `NO_COLOR` (any non-empty value) wins, then `COLORTERM`, then
+    /// whether `TERM` names a 256-colour terminal.
     pub fn detect() -> ColorSupport {
-        if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-            return ColorSupport::None;
-        }
-        match std::env::var("COLORTERM") {
-            Ok(v) if v == "truecolor" || v == "24bit" => ColorSupport::TrueColor,
-            _ => ColorSupport::Indexed,
+        let var = |name: &str| std::env::var(name).unwrap_or_default();
+        ColorSupport::from_env(&var("NO_COLOR"), &var("COLORTERM"), &var("TERM"))
+    }
+
+    /// [`ColorSupport::detect`] for the given values (empty: unset).
+    pub fn from_env(no_color: &str, colorterm: &str, term: &str) -> ColorSupport {
+        if !no_color.is_empty() {
+            ColorSupport::None
+        } else if colorterm == "truecolor" || colorterm == "24bit" {
+            ColorSupport::TrueColor
+        } else if !colorterm.is_empty() || term.contains("256color") || term.contains("direct") {
+            ColorSupport::Indexed
+        } else {
+            ColorSupport::Basic
         }
     }
+}
+
+/// Whether the locale's character set is UTF-8: the first of `LC_ALL`, `LC_CTYPE` and `LANG`
+/// that is set decides, as for every C program; none set is the C locale, ASCII.
+pub fn utf8_locale() -> bool {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    utf8_in(&[&var("LC_ALL"), &var("LC_CTYPE"), &var("LANG")])
+}
+
+/// [`utf8_locale`] for the given values, in order of precedence (empty: unset).
+pub fn utf8_in(values: &[&str]) -> bool {
+    values.iter().find(|v| !v.is_empty()).is_some_and(|v| {
+        let v = v.to_ascii_lowercase();
+        v.contains("utf-8") || v.contains("utf8")
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {
     pub support: ColorSupport,
+    /// ASCII only (a locale that is not UTF-8): every other character drawn is replaced with
+    /// its nearest ASCII one before the frame reaches the terminal (see [`ascii_symbol`]).
+    pub ascii: bool,
 }
+
+/// The 16-colour palette for packages, with black text readable on each.
+const BASIC: [Color; 12] = [
+    Color::Red,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::Cyan,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightCyan,
+];
 
 /// Distinct 256-colour palette entries with dark text readable on each.
 const INDEXED: [u8; 12] = [167, 173, 179, 143, 107, 72, 73, 74, 104, 140, 175, 138];
 
 impl Theme {
     pub fn new(support: ColorSupport) -> Theme {
-        Theme { support }
+        Theme {
+            support,
+            ascii: false,
+        }
+    }
+
+    /// The theme the environment asks for: colours and character set.
+    pub fn detect() -> Theme {
+        Theme {
+            support: ColorSupport::detect(),
+            ascii: !utf8_locale(),
+        }
     }
 
     /// A frame coloured by the package it belongs to; `alternate` distinguishes neighbours
@@ -50,6 +108,10 @@ impl Theme {
             ColorSupport::Indexed => {
                 let index = INDEXED[(hash as usize + usize::from(alternate)) % INDEXED.len()];
                 Style::new().bg(Color::Indexed(index)).fg(Color::Black)
+            }
+            ColorSupport::Basic => {
+                let color = BASIC[(hash as usize + usize::from(alternate)) % BASIC.len()];
+                Style::new().bg(color).fg(Color::Black)
             }
             ColorSupport::None => {
                 if alternate {
@@ -77,6 +139,16 @@ impl Theme {
                 let step = (heat * (RAMP.len() - 1) as f64).round() as usize;
                 Style::new().bg(Color::Indexed(RAMP[step])).fg(Color::Black)
             }
+            ColorSupport::Basic => {
+                const RAMP: [Color; 4] = [
+                    Color::LightYellow,
+                    Color::Yellow,
+                    Color::LightRed,
+                    Color::Red,
+                ];
+                let step = (heat * (RAMP.len() - 1) as f64).round() as usize;
+                Style::new().bg(RAMP[step]).fg(Color::Black)
+            }
             ColorSupport::None => self.frame("", alternate),
         }
     }
@@ -103,6 +175,17 @@ impl Theme {
                     SHRANK[step]
                 };
                 Style::new().bg(Color::Indexed(index)).fg(Color::Black)
+            }
+            // Two depths of each: the bright one for small changes.
+            ColorSupport::Basic => {
+                let deep = strength >= 0.5;
+                let color = match (scaled >= 0.0, deep) {
+                    (true, false) => Color::LightRed,
+                    (true, true) => Color::Red,
+                    (false, false) => Color::LightBlue,
+                    (false, true) => Color::Blue,
+                };
+                Style::new().bg(color).fg(Color::Black)
             }
             // Without colour: bold for growth, dim for shrinkage.
             ColorSupport::None => {
@@ -144,6 +227,7 @@ impl Theme {
     pub fn dimmed(&self) -> Style {
         match self.support {
             ColorSupport::None => Style::new().add_modifier(Modifier::DIM),
+            ColorSupport::Basic => Style::new().bg(Color::Black).fg(Color::DarkGray),
             _ => Style::new().bg(Color::Indexed(238)).fg(Color::Indexed(250)),
         }
     }
@@ -158,6 +242,36 @@ impl Theme {
 
     pub fn header(&self) -> Style {
         Style::new().add_modifier(Modifier::BOLD)
+    }
+}
+
+/// The ASCII character drawn for a symbol outside ASCII: arrows, ellipses, separators, box
+/// drawing and eighth blocks by their look, any other character (a name's `δ`) as `?`.
+pub fn ascii_symbol(symbol: &str) -> &'static str {
+    let Some(c) = symbol.chars().next() else {
+        return " ";
+    };
+    match c {
+        '…' => "~",
+        '·' | '•' => ".",
+        '→' | '⇒' => ">",
+        '←' => "<",
+        '⇄' | '↔' => "=",
+        '▲' | '↑' => "^",
+        '▼' | '↓' => "v",
+        '×' => "x",
+        'Δ' => "D",
+        'µ' | 'μ' => "u",
+        '–' | '—' | '─' | '━' | '═' | '╌' | '┄' => "-",
+        '│' | '┃' | '║' | '╎' | '┆' => "|",
+        '\u{2500}'..='\u{257f}' => "+",
+        '▏' | '▎' | '▍' => "|",
+        '▌' | '▋' | '▊' | '▉' | '█' | '▐' => "#",
+        '≥' => ">",
+        '≤' => "<",
+        '⟦' => "[",
+        '⟧' => "]",
+        _ => "?",
     }
 }
 
@@ -223,6 +337,41 @@ mod tests {
         );
         assert_eq!(package_of(Some("/srv/app/shop/catalog.py"), "f"), "shop");
         assert_eq!(hsl(0.0, 1.0, 0.5), Color::Rgb(255, 0, 0));
+    }
+
+    #[test]
+    fn the_environment_picks_colours_and_characters() {
+        assert_eq!(
+            ColorSupport::from_env("1", "truecolor", "xterm-256color"),
+            ColorSupport::None
+        );
+        assert_eq!(
+            ColorSupport::from_env("", "truecolor", "xterm"),
+            ColorSupport::TrueColor
+        );
+        assert_eq!(
+            ColorSupport::from_env("", "", "xterm-256color"),
+            ColorSupport::Indexed
+        );
+        assert_eq!(
+            ColorSupport::from_env("", "", "screen"),
+            ColorSupport::Basic
+        );
+        assert_eq!(ColorSupport::from_env("", "", ""), ColorSupport::Basic);
+        // 16 colours: every colour a frame can get is one of the basic ones.
+        let theme = Theme::new(ColorSupport::Basic);
+        for package in ["a", "b", "json", "shop", "requests"] {
+            let bg = theme.frame(package, false).bg.unwrap();
+            assert!(!matches!(bg, Color::Indexed(_) | Color::Rgb(..)), "{bg:?}");
+        }
+        assert!(utf8_in(&["", "", "en_US.UTF-8"]));
+        assert!(!utf8_in(&["C", "", "en_US.UTF-8"]));
+        assert!(utf8_in(&["", "C.utf8", "C"]));
+        assert!(!utf8_in(&["", "", ""]));
+        assert!(!utf8_in(&["POSIX"]));
+        for symbol in ["…", "·", "▼", "┌", "─", "│", "▏", "█", "δ", "→"] {
+            assert!(ascii_symbol(symbol).is_ascii(), "{symbol}");
+        }
     }
 
     #[test]

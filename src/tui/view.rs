@@ -84,6 +84,8 @@ pub struct View {
     pub grouped: bool,
     /// With frames grouped and `line_figures` asked for: the same tree, frames kept by line.
     line_tree: Option<CallTree>,
+    /// The directory the file's project sources share, which places are shown from.
+    pub root: Option<String>,
 }
 
 impl View {
@@ -204,6 +206,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         lines,
         grouped,
         line_tree,
+        root: crate::analysis::place::project_root(frames),
     }
 }
 

@@ -22,6 +22,17 @@ pub fn fixtures() -> PathBuf {
 pub const TIME_FOLDED: &str = "main (/nonexistent/app/main.py:3);work (/nonexistent/app/core/work.py:10) 6\n\
      main (/nonexistent/app/main.py:3);save (/nonexistent/app/core/store.py:4) 2\n";
 
+/// A fixture's path as the status line shortens it, by hand: `…/lib/python3.11/json/x.py` →
+/// `json/x.py`, `/tmp/obol-fixture-program/shop/x.py` → `shop/x.py`.
+pub fn short_place(file: &str) -> &str {
+    if let Some(at) = file.find("/lib/python3.") {
+        let rest = &file[at + "/lib/python3.".len()..];
+        return &rest[rest.find('/').map_or(0, |i| i + 1)..];
+    }
+    file.strip_prefix("/tmp/obol-fixture-program/")
+        .unwrap_or(file)
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     fixtures().join(name)
 }
@@ -311,7 +322,7 @@ pub fn skip(what: &str) {
 
 /// The files of the corpus's `other-formats/` that obol now reads, each held to an oracle of its
 /// own by the test named beside it; the rest of `other-formats/` must be refused.
-pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 8] = [
+pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 13] = [
     (
         "inferno/flamegraph/austin/flames.txt",
         "tests/austin.rs",
@@ -347,6 +358,31 @@ pub const READ_BY_THEIR_OWN_TESTS: [(&str, &str, &str); 8] = [
         "other-formats/speedscope/Chrome/65/simple.cpuprofile",
         "tests/cpuprofile.rs",
         "cpuprofile",
+    ),
+    (
+        "other-formats/flamegraph/test/perf-",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/inferno/collapse-perf/",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/speedscope/linux-perf/",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/generated/perf_cpu_mix_py312.perf-script.txt.gz",
+        "tests/perf_script.rs",
+        "perf-script",
+    ),
+    (
+        "other-formats/speedscope/callgrind/",
+        "tests/callgrind.rs",
+        "callgrind",
     ),
 ];
 

@@ -48,6 +48,13 @@ impl Tmux {
             "remain-on-exit",
             "on",
             ";",
+            // The UI draws Unicode only under a UTF-8 locale: say so whatever the test's
+            // environment is (a test wanting ASCII sets LC_ALL itself, closer to obol).
+            "set-environment",
+            "-g",
+            "LC_ALL",
+            "C.UTF-8",
+            ";",
             "new-session",
             "-d",
             "-s",

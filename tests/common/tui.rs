@@ -201,6 +201,11 @@ impl Ui {
         self.row(self.size().1 - 2)
     }
 
+    /// The line of badges above the status line (blank when no mode is on).
+    pub fn badges(&self) -> String {
+        self.row(self.size().1 - 3)
+    }
+
     /// The second status line: search, prompt, message or file summary.
     pub fn message(&self) -> String {
         self.row(self.size().1 - 1)
@@ -403,8 +408,10 @@ pub fn function_of(frame: &str) -> (String, String) {
     (name, file)
 }
 
-/// The status line for a frame: `name file:line · self S (p%) · total T (q%)`, shares of
-/// `total`; no place for a frame without a file.
+/// The status line for a frame: `name · self S (p%) · total T (q%) · file:line`, shares of
+/// `total`; no place for a frame without a file. Places are shortened as the issue asks:
+/// standard-library paths from the library directory, the fixture program's files from its
+/// directory (where `fixtures/regenerate.sh` ran it).
 pub fn describe_frame(
     frame: &str,
     w: Weights,
@@ -415,17 +422,19 @@ pub fn describe_frame(
     let place = if file.is_empty() {
         String::new()
     } else {
-        format!(" {file}:{line}")
+        format!(" · {}:{line}", short_place(&file))
     };
     let pct = |x: f64| format!("{:.1}", 100.0 * x / total);
     format!(
-        "{name}{place} · self {} ({}%) · total {} ({}%)",
+        "{name} · self {} ({}%) · total {} ({}%){place}",
         weight(w.self_weight),
         pct(w.self_weight),
         weight(w.total),
         pct(w.total)
     )
 }
+
+pub use crate::common::short_place;
 
 /// One sampled profile of a speedscope file, read here from the JSON: each sample's stack as
 /// frame strings `name (file:line)`, root first, with its weight.

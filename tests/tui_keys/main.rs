@@ -20,6 +20,23 @@ use obol::tui::effects::Effect;
 use ratatui::style::Modifier;
 use tui::{Folded, TimeOrder, Ui, function_of, speedscope, split_frame};
 
+/// Asserts that the badge line shows `text` as one of its badges.
+fn assert_badge(ui: &Ui, text: &str) {
+    assert!(has_badge(ui, text), "{text:?} among {:?}", ui.badges());
+}
+
+/// Whether the badge line shows `text` as one of its badges.
+fn has_badge(ui: &Ui, text: &str) -> bool {
+    ui.badges().split("  ").any(|b| b.trim() == text.trim())
+}
+
+/// Whether the status line names `name` in `file` (shortened as the status line shortens it):
+/// the name first, the place last.
+fn status_names(status: &str, name: &str, file: &str) -> bool {
+    status.starts_with(&format!("{name} · "))
+        && status.contains(&format!(" · {}:", tui::short_place(file)))
+}
+
 fn folded_ui(width: u16, height: u16) -> (Ui, Folded) {
     let path = common::fixture("program.folded");
     (
@@ -75,14 +92,18 @@ fn label_at(ui: &Ui, y: u16, label: &str) -> Option<(usize, bool)> {
     Some((x, rest_blank))
 }
 
-/// `N matches, P% of total` from the second status line.
+/// `N matches among frames, P% of the file` from the second status line (`1 match`, and
+/// `functions` in Sandwich).
 fn search_summary(ui: &Ui) -> (usize, String) {
     let line = ui.message();
     let (_, rest) = line
         .split_once(": ")
         .unwrap_or_else(|| panic!("no search summary in {line:?}"));
-    let (count, rest) = rest.split_once(" matches, ").expect("N matches");
-    let (share, _) = rest.split_once(" of total").expect("P% of total");
+    let (count, rest) = rest.split_once(" match").expect("N matches");
+    let rest = rest.strip_prefix("es").unwrap_or(rest);
+    assert_eq!(count == "1", !line.contains(" matches "), "{line}");
+    let (_, rest) = rest.split_once(", ").expect("among frames or functions, ");
+    let (share, _) = rest.split_once(" of the file").expect("P% of the file");
     (count.parse().expect("a count"), share.to_owned())
 }
 
@@ -156,32 +177,44 @@ fn functions_by_self(folded: &Folded) -> Vec<((String, String), f64, f64)> {
     functions
 }
 
-/// The Sandwich table's rows on screen: (self, total, calls, name).
+/// The Sandwich table's rows on screen: (self, total, calls, name); calls `-` where the table
+/// has no calls column, the name as shown in the `function` column.
 fn table_rows(ui: &Ui) -> Vec<(f64, f64, String, String)> {
     let width = usize::from(ui.app.sandwich.table_area.width);
-    ui.lines()[2..usize::from(ui.size().1 - 2)]
+    let columns = ui.app.sandwich.columns;
+    let name_at = columns.name_at();
+    ui.lines()[2..usize::from(ui.app.body().bottom())]
         .iter()
         .map(|line| line.chars().take(width).collect::<String>())
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
             let words: Vec<&str> = line.split_whitespace().collect();
+            let name: String = line.chars().skip(name_at).take(columns.name).collect();
             (
                 words[0].trim_end_matches('s').parse().expect("self"),
                 words[2].trim_end_matches('s').parse().expect("total"),
-                words[4].to_owned(),
-                words[5..].join(" "),
+                if columns.calls.is_some() {
+                    words[4].to_owned()
+                } else {
+                    "-".to_owned()
+                },
+                name.trim_end().to_owned(),
             )
         })
         .collect()
 }
 
-/// `text` cut to `width` characters with an ellipsis, as tables cut names.
+/// `text` cut to `width` characters in the middle, as the Sandwich table cuts names.
 fn cut(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    let count = text.chars().count();
+    if count <= width {
         return text.to_owned();
     }
-    let mut out: String = text.chars().take(width - 1).collect();
+    let keep = width - 1;
+    let head = keep.div_ceil(2);
+    let mut out: String = text.chars().take(head).collect();
     out.push('…');
+    out.extend(text.chars().skip(count - (keep - head)));
     out
 }
 
@@ -203,6 +236,7 @@ struct PstatsFunction {
     self_time: f64,
     total: f64,
     calls: u64,
+    primitive_calls: u64,
 }
 
 fn pstats_oracle() -> (f64, Vec<PstatsFunction>) {
@@ -220,6 +254,7 @@ fn pstats_oracle() -> (f64, Vec<PstatsFunction>) {
             self_time: f.get("self").f64(),
             total: f.get("total").f64(),
             calls: f.get("calls").opt_u64().expect("calls"),
+            primitive_calls: f.get("primitive_calls").opt_u64().expect("primitive calls"),
         })
         .collect();
     (doc.get("total").f64(), functions)

@@ -58,7 +58,7 @@ fn pane_keys_tab_and_shift_tab_switch_the_highlighted_tab() {
     let ((name, file), self_weight, _) = &functions_by_self(&folded)[0];
     let share = 100.0 * self_weight / folded.total;
     let status = ui.status();
-    assert!(status.starts_with(&format!("{name} {file}:")), "{status}");
+    assert!(status_names(&status, name, file), "{status}");
     assert!(
         status.contains(&format!(" · self {self_weight} ({share:.1}%)")),
         "{status}"

@@ -26,34 +26,62 @@ fn sandwich_shows_pstats_numbers_and_calls() {
                 .to_owned()
         })
         .collect();
+    // Calls as pstats prints them, `nc/cc` where some were recursive; the place from the
+    // library directory or the program's, none for a built-in (`~`).
+    let calls = |f: &PstatsFunction| {
+        if f.calls == f.primitive_calls {
+            f.calls.to_string()
+        } else {
+            format!("{}/{}", f.calls, f.primitive_calls)
+        }
+    };
+    let place = |f: &PstatsFunction| {
+        if f.file == "~" {
+            String::new()
+        } else {
+            format!("{}:{}", tui::short_place(&f.file), f.line)
+        }
+    };
+    let columns = ui.app.sandwich.columns;
+    let calls_width = functions.iter().map(|f| calls(f).len()).max().unwrap();
+    assert_eq!(columns.calls, Some(calls_width), "the widest nc/cc");
     let expected: Vec<String> = functions[..36]
         .iter()
         .map(|f| {
             format!(
-                "{:>8}{:>5} {:>8}{:>5} {:>7} {}",
+                "{:>6} {:>5} {:>6} {:>5} {:>calls_width$} {:<name$} {}",
                 format!("{:.3}s", f.self_time),
                 pct(f.self_time),
                 format!("{:.3}s", f.total),
                 pct(f.total),
-                f.calls,
-                cut(&f.name, width - 36)
+                calls(f),
+                cut(&f.name, columns.name),
+                place(f),
+                name = columns.name,
             )
+            .trim_end()
+            .to_owned()
         })
         .collect();
     assert_eq!(rows, expected);
+    assert!(width > 0);
     for f in &functions[..12] {
+        let place = place(f);
         assert_eq!(
             ui.status(),
             format!(
-                "{} {}:{} · self {:.3}s ({}%) · total {:.3}s ({}%) · {} calls",
+                "{} · self {:.3}s ({}%) · total {:.3}s ({}%) · {} calls{}",
                 f.name,
-                f.file,
-                f.line,
                 f.self_time,
                 pct(f.self_time),
                 f.total,
                 pct(f.total),
-                f.calls
+                calls(f),
+                if place.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {place}")
+                }
             )
         );
         ui.chars("j");
@@ -65,7 +93,7 @@ fn sandwich_shows_pstats_numbers_and_calls() {
     calls.sort_by(|a, b| b.cmp(a));
     let shown: Vec<u64> = table_rows(&ui)
         .iter()
-        .map(|r| r.2.parse().expect("calls"))
+        .map(|r| r.2.split('/').next().unwrap().parse().expect("calls"))
         .collect();
     assert_eq!(shown, calls[..36]);
 }
@@ -89,10 +117,8 @@ fn enter_in_priority_opens_apply_tax_for_pricing() {
     ui.enter();
     assert_eq!(ui.app.pane, Pane::Sandwich);
     assert!(
-        ui.status().starts_with(&format!(
-            "{} {}:{} ·",
-            heaviest.name, heaviest.file, heaviest.line
-        )),
+        status_names(&ui.status(), &heaviest.name, &heaviest.file)
+            && ui.status().ends_with(&format!(":{}", heaviest.line)),
         "{}",
         ui.status()
     );
@@ -111,13 +137,8 @@ fn shift_h_enter_hides_library_frames_with_full_paths() {
     let mut ui = Ui::open(&[common::fixture("program.prof")], 120, 40);
     ui.chars("2H");
     ui.enter();
-    let only_my_code = |share: f64| {
-        format!(
-            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
-            100.0 * share
-        )
-    };
-    assert_eq!(ui.message(), only_my_code(hidden / total));
+    let only_my_code = |share: f64| format!(" H only my code ({:.1}% to callers)", 100.0 * share);
+    assert_badge(&ui, &only_my_code(hidden / total));
     // speedscope: the same, over samples.
     let path = common::fixture("program.speedscope.json");
     let tree = speedscope(&path)[0].tree();
@@ -125,7 +146,7 @@ fn shift_h_enter_hides_library_frames_with_full_paths() {
     let mut ui = Ui::open(&[&path], 120, 40);
     ui.chars("2H");
     ui.enter();
-    assert_eq!(ui.message(), only_my_code(hidden / tree.total));
+    assert_badge(&ui, &only_my_code(hidden / tree.total));
     // What is left is the program's own frames only.
     ui.search("^_find_and_load$|^dumps$|encode");
     assert_eq!(search_summary(&ui).0, 0);

@@ -160,7 +160,7 @@ fn t_merges_threads_and_splits_them_again() {
     let mut ui = Ui::open_by_line(&[&path], 160, 40);
     let summary = ui.message();
     ui.chars("t");
-    assert_eq!(ui.message(), "all threads merged (t)");
+    assert_badge(&ui, " t threads merged (2)");
     assert!(
         ui.tab_bar().starts_with(" 1 Flamegraph "),
         "{}",

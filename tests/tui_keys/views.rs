@@ -10,12 +10,12 @@ fn f_focuses_on_a_function_and_escape_leaves() {
     // Select `audit` with a search, then clear the search (empty regex).
     ui.search("^audit$");
     ui.chars("n");
-    assert!(ui.status().starts_with("audit shop/pricing.py:"));
+    assert!(status_names(&ui.status(), "audit", "shop/pricing.py"));
     ui.chars("/");
     ui.enter();
     assert!(ui.app.search.is_none());
     ui.chars("f");
-    assert_eq!(ui.message(), "focused on audit (Esc leaves)");
+    assert_badge(&ui, " f focus: audit");
     // Every stack through audit, from its outermost call down.
     let audit = ("audit".to_owned(), "shop/pricing.py".to_owned());
     let focused = Folded::from_lines(
@@ -57,17 +57,13 @@ fn f_focuses_on_a_function_and_escape_leaves() {
     // row and shows Left Heavy.
     ui.chars("3");
     let (name, file) = function_of(same_path.last().unwrap());
-    assert!(
-        ui.status().starts_with(&format!("{name} {file}:")),
-        "{}",
-        ui.status()
-    );
+    assert!(status_names(&ui.status(), &name, &file), "{}", ui.status());
     ui.chars("k");
     let above = ui.status();
     ui.chars("f");
     assert_eq!(ui.app.pane, Pane::LeftHeavy);
     let name = above.split(' ').next().unwrap();
-    assert_eq!(ui.message(), format!("focused on {name} (Esc leaves)"));
+    assert_badge(&ui, &format!(" f focus: {}", cut(name, 30)));
     assert!(
         ui.status().starts_with(&format!("{name} ")),
         "{}",
@@ -93,12 +89,12 @@ fn shift_h_hides_frames_by_regex_giving_their_time_to_callers() {
         .filter(|(p, _)| p.last().is_some_and(|f| split_frame(f).0 == "apply_tax"))
         .map(|(_, w)| w.self_weight)
         .sum();
-    assert_eq!(
-        ui.message(),
-        format!(
-            "hiding /^apply_tax$/: {:.1}% of the total given to callers (H shows all)",
+    assert_badge(
+        &ui,
+        &format!(
+            " H hiding /^apply_tax$/ ({:.1}% to callers)",
             100.0 * hidden / folded.total
-        )
+        ),
     );
     let without = folded.filter_frames(|_, f| split_frame(f).0 != "apply_tax");
     let chain = without.heaviest_chain();
@@ -112,6 +108,7 @@ fn shift_h_hides_frames_by_regex_giving_their_time_to_callers() {
     assert!(ui.status().starts_with("price_all "), "{}", ui.status());
     ui.chars("H");
     assert_eq!(ui.message(), summary);
+    assert!(!ui.badges().contains(" H "), "{}", ui.badges());
     assert!(ui.app.options().hidden.is_none());
 }
 
@@ -121,12 +118,12 @@ fn shift_h_enter_hides_library_frames_of_a_py_spy_folded_file() {
     ui.chars("2H");
     ui.enter();
     let hidden = library_self_weight(&folded);
-    assert_eq!(
-        ui.message(),
-        format!(
-            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
+    assert_badge(
+        &ui,
+        &format!(
+            " H only my code ({:.1}% to callers)",
             100.0 * hidden / folded.total
-        )
+        ),
     );
 }
 

@@ -29,6 +29,8 @@ pub struct FlameView {
     pub area: Rect,
     /// Root on top (icicle, as speedscope) or at the bottom (flame).
     pub icicle: bool,
+    /// Time Order's time axis, drawn on the row below the area: (column, label) per tick.
+    pub axis: Vec<(u16, String)>,
 }
 
 /// Which way to move the selection.
@@ -50,6 +52,7 @@ impl FlameView {
             scroll: 0,
             area: Rect::default(),
             icicle: true,
+            axis: Vec::new(),
         }
     }
 
@@ -68,8 +71,17 @@ impl FlameView {
             area.width,
             MAX_ROWS,
         );
+        // Nothing chosen yet: the heaviest frame of the top row, which is on the heaviest
+        // path, rather than whatever lies at the left edge (in Time Order, the first import).
         if self.selected.is_none_or(|s| self.layout.find(s).is_none()) {
-            self.selected = self.layout.rects.first().map(|r| r.node);
+            let top = self.layout.rects.iter().map(|r| r.depth).min();
+            self.selected = self
+                .layout
+                .rects
+                .iter()
+                .filter(|r| Some(r.depth) == top)
+                .max_by_key(|r| (r.x1 - r.x0, std::cmp::Reverse(r.x0)))
+                .map(|r| r.node);
         }
         self.ensure_visible();
     }
@@ -278,6 +290,9 @@ pub fn render(view: &FlameView, paint: &Paint<'_>, buf: &mut Buffer) {
         let style = frame_style(view, paint, rect, i, total);
         draw_rect(buf, area, y, rect, style, &label(paint, rect.node));
     }
+    if !view.axis.is_empty() && area.bottom() < buf.area.bottom() {
+        draw_axis(buf, area, area.bottom(), &view.axis, paint.theme);
+    }
     let mark_style = paint.theme.dimmed();
     for &(depth, cell) in &view.layout.marks {
         if let Some(y) = view.screen_row(depth) {
@@ -400,6 +415,76 @@ fn draw_rect(buf: &mut Buffer, area: Rect, y: u16, rect: &FlameRect, style: Styl
     }
 }
 
+/// The axis: a tick and its label at each column, labels never overlapping.
+fn draw_axis(buf: &mut Buffer, area: Rect, y: u16, axis: &[(u16, String)], theme: &Theme) {
+    let mut free_from = area.x;
+    for (column, label) in axis {
+        let x = area.x + column;
+        let width = label.chars().count() as u16 + 1;
+        if x < free_from || x + width > area.right() {
+            continue;
+        }
+        buf.set_string(x, y, format!("╵{label}"), theme.header());
+        free_from = x + width + 1;
+    }
+}
+
+/// Ticks for Time Order's axis over the zoomed frame: seconds from the start of the recording
+/// where the unit is time, else sample numbers (the count of samples before).
+pub fn time_axis(
+    tree: &CallTree,
+    zoom_root: NodeId,
+    unit: crate::profile::Unit,
+    width: u16,
+) -> Vec<(u16, String)> {
+    use crate::profile::Unit;
+    // The zoomed frame's start: the weight of everything before it in recorded order.
+    let mut start = 0.0;
+    let mut node = zoom_root;
+    while let Some(parent) = tree.parent(node) {
+        for &sibling in tree.children(parent) {
+            if sibling == node {
+                break;
+            }
+            start += tree.total_weight(sibling);
+        }
+        node = parent;
+    }
+    let span = tree.total_weight(zoom_root);
+    if span <= 0.0 || width < 8 {
+        return Vec::new();
+    }
+    let seconds = match unit {
+        Unit::Seconds => Some(1.0),
+        Unit::Milliseconds => Some(1e-3),
+        Unit::Microseconds => Some(1e-6),
+        Unit::Nanoseconds => Some(1e-9),
+        _ => None,
+    };
+    // About one tick per 14 columns, on a step of 1, 2 or 5 times a power of ten.
+    let rough = span / (f64::from(width) / 14.0).max(1.0);
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|&s| s >= rough)
+        .unwrap_or(10.0 * power);
+    let decimals = |scale: f64| (-(step * scale).log10().floor()).clamp(0.0, 9.0) as usize;
+    let mut ticks = Vec::new();
+    let mut at = (start / step).ceil() * step;
+    while at <= start + span {
+        let column = ((at - start) / span * f64::from(width)).floor() as u16;
+        let label = match seconds {
+            Some(scale) => format!("{:.*}s", decimals(scale), at * scale),
+            None if unit == Unit::Samples => format!("#{at:.0}"),
+            None => unit.format_weight(at),
+        };
+        ticks.push((column.min(width - 1), label));
+        at += step;
+    }
+    ticks
+}
+
 /// A cell nothing has been drawn in.
 fn is_blank(cell: &ratatui::buffer::Cell) -> bool {
     cell.symbol() == " "
@@ -421,6 +506,29 @@ pub fn fit(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_axis_counts_from_the_start_of_the_zoomed_frame() {
+        use crate::profile::{CallTreeBuilder, FrameId, Unit};
+        let mut b = CallTreeBuilder::new();
+        let first = b.last_child_or_new(NodeId::ROOT, FrameId(0));
+        b.add_self(first, 1.0);
+        let second = b.last_child_or_new(NodeId::ROOT, FrameId(1));
+        b.add_self(second, 3.0);
+        let tree = b.finish();
+        let axis = time_axis(&tree, NodeId::ROOT, Unit::Seconds, 80);
+        assert_eq!(axis[0], (0, "0s".to_owned()));
+        assert!(axis.iter().any(|(c, l)| *c == 40 && l == "2s"), "{axis:?}");
+        // Zoomed on the second: it starts one second in.
+        let second = tree.children(NodeId::ROOT)[1];
+        let axis = time_axis(&tree, second, Unit::Seconds, 60);
+        assert_eq!(axis[0], (0, "1s".to_owned()));
+        assert_eq!(axis.last().unwrap(), &(59, "4s".to_owned()));
+        let axis = time_axis(&tree, NodeId::ROOT, Unit::Milliseconds, 80);
+        assert!(axis.iter().any(|(_, l)| l == "0.002s"), "{axis:?}");
+        let axis = time_axis(&tree, NodeId::ROOT, Unit::Samples, 80);
+        assert!(axis.iter().any(|(_, l)| l == "#2"), "{axis:?}");
+    }
 
     #[test]
     fn labels_are_cut_with_an_ellipsis() {

@@ -29,6 +29,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
             area,
         );
+        if app.theme.ascii {
+            asciify(frame.buffer_mut());
+        }
         return;
     }
     // Laid out for another size (a resize not read yet): draw nothing rather than draw
@@ -120,7 +123,21 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     }
     status::status_line(app, area, buf);
     if app.help {
-        help::render(app.body(), &app.theme, buf);
+        help::render(app, buf);
+    }
+    if app.theme.ascii {
+        asciify(buf);
+    }
+}
+
+/// Replaces every symbol outside ASCII with its nearest ASCII character, for a terminal whose
+/// locale is not UTF-8: done once, on the finished frame, so that no pane can forget it.
+pub fn asciify(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        if !cell.symbol().is_ascii() {
+            let ascii = crate::tui::theme::ascii_symbol(cell.symbol());
+            cell.set_symbol(ascii);
+        }
     }
 }
 

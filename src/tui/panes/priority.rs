@@ -133,7 +133,7 @@ pub fn render(view: &PriorityView, theme: &Theme, buf: &mut Buffer) {
             m.score,
             escape_control(&m.module),
             if m.reasons.is_empty() { "" } else { " · " },
-            m.reasons.join("; ")
+            escape_control(&m.reasons.join("; "))
         );
         let style = if rank == view.selected {
             theme.selected()

@@ -7,10 +7,12 @@ use ratatui::style::Style;
 
 use super::flame::{FlameView, Paint, fit};
 use crate::analysis::flame::ChildOrder;
+use crate::analysis::place::short_file;
 use crate::analysis::sandwich::{FunctionIndex, callees_of, callers_of};
+use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
 use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
-use crate::text::escape_control;
+use crate::text::{escape_control, fit_path, middle_ellipsis};
 use crate::tui::theme::Theme;
 use crate::tui::view::View;
 
@@ -53,7 +55,88 @@ pub struct SandwichView {
     /// The function the two trees were built for.
     built_for: Option<FuncId>,
     filter: Option<regex::Regex>,
+    /// What the table's columns need, from the whole table (see [`SandwichView::measure`]).
+    pub facts: TableFacts,
+    /// The columns for the present width.
+    pub columns: Columns,
 }
+
+/// What decides the table's columns, measured once per view.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableFacts {
+    /// The widest weight as written.
+    pub value_width: usize,
+    /// The widest calls figure (`nc/cc` included); `None` when the format counts no calls.
+    pub calls_width: Option<usize>,
+    /// Whether two functions have the same name: the file column then always shows.
+    pub repeated_names: bool,
+}
+
+/// The widths of the table's columns; every column is followed by a space.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Columns {
+    pub value: usize,
+    /// The two share columns, unless the width is too small for them and a name.
+    pub percent: bool,
+    pub calls: Option<usize>,
+    pub name: usize,
+    /// The file (or module) column, where shown.
+    pub file: Option<usize>,
+}
+
+/// The narrowest name and file columns worth drawing (`pricing.py:10`).
+const MIN_NAME: usize = 12;
+const MIN_FILE: usize = 14;
+
+impl Columns {
+    /// The columns of a table `width` cells wide. The name always gets room: where there is
+    /// too little, the calls column goes first (the status line still gives the selected
+    /// row's), then the shares.
+    pub fn fit(facts: &TableFacts, width: usize) -> Columns {
+        // A sorted column's header carries its mark (`total▼`): values are at least as wide.
+        let mut c = Columns {
+            value: facts.value_width.max(6),
+            percent: true,
+            calls: facts.calls_width.map(|w| w.max(6)),
+            name: 0,
+            file: None,
+        };
+        let need = MIN_NAME
+            + if facts.repeated_names {
+                MIN_FILE + 1
+            } else {
+                0
+            };
+        if c.calls.is_some() && width.saturating_sub(c.name_at()) < need {
+            c.calls = None;
+        }
+        if width.saturating_sub(c.name_at()) < need {
+            c.percent = false;
+        }
+        let rest = width.saturating_sub(c.name_at());
+        // Room for a useful file column beside a useful name, or names that need one (then
+        // half of what is left, however little).
+        c.file = if facts.repeated_names && rest >= 13 {
+            Some((rest / 2).min(48))
+        } else if rest >= 44 {
+            Some((rest * 2 / 5).min(48))
+        } else {
+            None
+        };
+        c.name = rest.saturating_sub(c.file.map_or(0, |f| f + 1));
+        c
+    }
+
+    /// Where the name column starts: after the figures, each followed by a space.
+    pub fn name_at(&self) -> usize {
+        2 * (self.value + 1)
+            + if self.percent { 2 * (PERCENT + 1) } else { 0 }
+            + self.calls.map_or(0, |w| w + 1)
+    }
+}
+
+/// A share as the table writes it: `100.0` at most.
+const PERCENT: usize = 5;
 
 impl SandwichView {
     /// A view of `table` (the view's, sorted by self weight).
@@ -75,7 +158,37 @@ impl SandwichView {
             callees: FlameView::new(ChildOrder::HeaviestFirst),
             built_for: None,
             filter: None,
+            facts: TableFacts::default(),
+            columns: Columns::default(),
         }
+    }
+
+    /// Measures what the columns of `table` need: done once per view, since a large file's
+    /// table has tens of thousands of rows.
+    pub fn measure(&mut self, table: &[FunctionRow], frames: &FrameTable, unit: Unit) {
+        let width = |s: String| s.chars().count();
+        let value_width = table
+            .iter()
+            .map(|r| {
+                width(unit.format_weight(r.self_weight))
+                    .max(width(unit.format_weight(r.total_weight)))
+            })
+            .max()
+            .unwrap_or(0);
+        let calls_width = table
+            .iter()
+            .filter(|r| r.calls.is_some())
+            .map(|r| width(calls_column(r.calls, r.primitive_calls)))
+            .max();
+        let mut names = std::collections::HashSet::with_capacity(table.len());
+        let repeated_names = !table
+            .iter()
+            .all(|r| names.insert(frames.function(r.func).name.as_str()));
+        self.facts = TableFacts {
+            value_width,
+            calls_width,
+            repeated_names,
+        };
     }
 
     pub fn selected_function(&self, table: &[FunctionRow]) -> Option<FuncId> {
@@ -108,7 +221,10 @@ impl SandwichView {
             .iter()
             .copied()
             .filter(|&i| {
-                filter.is_none_or(|re| re.is_match(&set.frames.function(table[i].func).name))
+                filter.is_none_or(|re| {
+                    let f = set.frames.function(table[i].func);
+                    crate::tui::search::is_match(re, &f.name, f.file.as_deref())
+                })
             })
             .collect();
         self.selected = keep
@@ -118,6 +234,10 @@ impl SandwichView {
 
     pub fn cycle_sort(&mut self, table: &[FunctionRow], set: &ProfileSet) {
         self.sort = self.sort.next();
+        // A table without calls has no calls column to sort by.
+        if self.sort == SortColumn::Calls && self.facts.calls_width.is_none() {
+            self.sort = self.sort.next();
+        }
         let mut rows: Vec<FunctionRow> = table.to_vec();
         match self.sort {
             SortColumn::SelfWeight => sort_rows(&mut rows, set, SortKey::SelfWeight),
@@ -167,7 +287,16 @@ impl SandwichView {
         frames: &FrameTable,
         area: Rect,
     ) {
-        let table_width = area.width * 3 / 5;
+        // Narrow terminals give the table more: below 60 columns all of it, callers and
+        // callees being reached by Enter in a flame pane.
+        let table_width = if area.width < 60 {
+            area.width
+        } else if area.width < 100 {
+            area.width * 3 / 4
+        } else {
+            area.width * 3 / 5
+        };
+        self.columns = Columns::fit(&self.facts, usize::from(table_width));
         self.table_area = Rect::new(area.x, area.y, table_width, area.height);
         let right = Rect::new(
             area.x + table_width + 1,
@@ -228,20 +357,40 @@ pub fn render(
     if area.height == 0 {
         return;
     }
-    let mark = |c: SortColumn| if view.sort == c { "▼" } else { " " };
-    let header = format!(
-        "{:>7}{}{:>5} {:>7}{}{:>5} {:>6}{} {}{}",
-        "self",
-        mark(SortColumn::SelfWeight),
-        "%",
-        "total",
-        mark(SortColumn::TotalWeight),
-        "%",
-        "calls",
-        mark(SortColumn::Calls),
-        "function",
-        mark(SortColumn::Name),
+    let c = view.columns;
+    let label = |text: &str, column: SortColumn| {
+        if view.sort == column {
+            format!("{text}▼")
+        } else {
+            text.to_owned()
+        }
+    };
+    let percent = |text: String| {
+        if c.percent {
+            format!("{text:>PERCENT$} ")
+        } else {
+            String::new()
+        }
+    };
+    let mut header = format!(
+        "{:>vw$} {}{:>vw$} {}",
+        label("self", SortColumn::SelfWeight),
+        percent("%".into()),
+        label("total", SortColumn::TotalWeight),
+        percent("%".into()),
+        vw = c.value,
     );
+    if let Some(w) = c.calls {
+        header.push_str(&format!("{:>w$} ", label("calls", SortColumn::Calls)));
+    }
+    header.push_str(&format!(
+        "{:<nw$}",
+        label("function", SortColumn::Name),
+        nw = c.name
+    ));
+    if c.file.is_some() {
+        header.push_str(" file");
+    }
     buf.set_stringn(
         area.x,
         area.y,
@@ -254,16 +403,39 @@ pub fn render(
     for (line, &index) in view.visible.iter().skip(view.offset).take(rows).enumerate() {
         let row = &table[index];
         let function = set.frames.function(row.func);
-        let calls = row.calls.map_or_else(|| "-".to_owned(), |c| c.to_string());
-        let text = format!(
-            "{:>8}{:>5.1} {:>8}{:>5.1} {:>7} {}",
-            fit(&unit.format_weight(row.self_weight), 8),
-            share(row.self_weight),
-            fit(&unit.format_weight(row.total_weight), 8),
-            share(row.total_weight),
-            fit(&calls, 7),
-            escape_control(&function.name)
+        let mut text = format!(
+            "{:>vw$} {}{:>vw$} {}",
+            unit.format_weight(row.self_weight),
+            percent(format!("{:.1}", share(row.self_weight))),
+            unit.format_weight(row.total_weight),
+            percent(format!("{:.1}", share(row.total_weight))),
+            vw = c.value,
         );
+        if let Some(w) = c.calls {
+            let calls = calls_column(row.calls, row.primitive_calls);
+            text.push_str(&format!("{calls:>w$} "));
+        }
+        let name = escape_control(&function.name);
+        text.push_str(&format!(
+            "{:<nw$}",
+            middle_ellipsis(&name, c.name),
+            nw = c.name
+        ));
+        if let Some(w) = c.file {
+            // pstats' built-ins (`~`) have no place.
+            let file = function.file.as_deref().filter(|f| *f != "~");
+            let place = match (file, shown.lines_of(row.func), function.line) {
+                (Some(file), Some((lo, _)), _) | (Some(file), None, Some(lo))
+                    if !file.is_empty() =>
+                {
+                    format!("{}:{lo}", short_file(file, shown.root.as_deref()))
+                }
+                (Some(file), _, _) => short_file(file, shown.root.as_deref()).to_owned(),
+                (None, _, _) => String::new(),
+            };
+            text.push(' ');
+            text.push_str(&fit_path(&escape_control(&place), w));
+        }
         let style = if view.offset + line == view.selected {
             theme.selected()
         } else {

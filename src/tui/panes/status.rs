@@ -7,12 +7,13 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::flame::fit;
+use crate::analysis::place::short_file;
+use crate::analysis::summary::calls_column;
 use crate::profile::{FuncId, NodeId, Unit};
-use crate::text::{escape_control, signed_percent};
+use crate::text::{escape_control, fit_path, middle_ellipsis, signed_percent};
 use crate::tui::action::Pane;
 use crate::tui::app::{App, Comparison};
 use crate::tui::side_by_side::SideBySide;
-use crate::tui::view::Hidden;
 
 pub fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let files = app.files();
@@ -119,14 +120,34 @@ pub fn file_name(path: &std::path::Path) -> String {
     )
 }
 
+/// The modes in force, one badge each, on the line above the status line.
+pub fn badge_line(app: &App, area: Rect, buf: &mut Buffer) {
+    let badges = app.badges();
+    if badges.is_empty() {
+        return;
+    }
+    let y = area.bottom().saturating_sub(3);
+    let mut x = area.x;
+    for badge in badges {
+        let room = usize::from(area.right().saturating_sub(x));
+        if room < 4 {
+            break;
+        }
+        let text = fit(&format!(" {badge} "), room);
+        buf.set_stringn(x, y, &text, room, app.theme.tab(true));
+        x += text.chars().count() as u16 + 1;
+    }
+}
+
 /// Two lines: what is selected, then the search, prompt or message.
 pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
+    badge_line(app, area, buf);
     let width = usize::from(area.width);
     let y = area.bottom().saturating_sub(2);
     buf.set_stringn(
         area.x,
         y,
-        fit(&selection_text(app), width),
+        fit(&selection_text(app, width), width),
         width,
         app.theme.header(),
     );
@@ -137,20 +158,13 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
     } else if let Some(what) = app.computing {
         format!("computing … {what}  (q quits)")
     } else if let Some(search) = &app.search {
-        format!(
-            "/{}: {} matches, {:.1}% of total  (n/N next/previous, Esc in Sandwich clears)",
-            search.regex.as_str(),
-            search.count,
-            100.0 * search.share
-        )
+        search.summary(app.pane, app.sandwich.visible.len())
     } else if let Some(line) = app
         .comparing_in_flame()
         .then(|| compare_line(app))
         .flatten()
     {
         line.to_owned()
-    } else if let Some(view) = view_options_line(app) {
-        view
     } else {
         let profile = app.profile();
         format!(
@@ -178,78 +192,62 @@ fn compare_line(app: &App) -> Option<&'static str> {
     }
 }
 
-/// The view options in force, if any: what the picture leaves out.
-fn view_options_line(app: &App) -> Option<String> {
-    let o = app.options();
-    let hidden_share = app.view.as_ref().map_or(0.0, |v| v.hidden_share);
-    let mut parts = Vec::new();
-    if let Some(func) = o.focus {
-        parts.push(format!(
-            "focused on {} (Esc leaves)",
-            app.set().frames.function(func).name
-        ));
-    }
-    if let Some(re) = &o.filters.focus {
-        parts.push(format!("focused on /{}/ (Esc leaves)", re.as_str()));
-    }
-    if let Some(re) = &o.filters.ignore {
-        parts.push(format!("stacks through /{}/ left out", re.as_str()));
-    }
-    if !o.filters.hide.is_empty() {
-        parts.push(format!(
-            "{} pattern{} always hidden",
-            o.filters.hide.len(),
-            if o.filters.hide.len() == 1 { "" } else { "s" }
-        ));
-    }
-    match &o.hidden {
-        Some(Hidden::Library) => parts.push(format!(
-            "only my code: library frames hidden, {:.1}% of the total given to their callers (H shows all)",
-            100.0 * hidden_share
-        )),
-        Some(Hidden::Matching(re)) => parts.push(format!(
-            "hiding /{}/: {:.1}% of the total given to callers (H shows all)",
-            re.as_str(),
-            100.0 * hidden_share
-        )),
-        None => {}
-    }
-    if o.collapse_recursion {
-        parts.push("recursion collapsed (r)".into());
-    }
-    if app.session.merges() {
-        parts.push("all threads merged (t)".into());
-    }
-    (!parts.is_empty()).then(|| parts.join(" · "))
-}
-
-/// `name file:line · self S (p%) · total T (q%) · N calls`, shares of the view's total.
+/// `name · self S (p%) · total T (q%) · N calls · place`, shares of the view's total, fitted
+/// to `width`: the place gives way first (shortened in the middle, then left out), then the
+/// name (in the middle too), so that the figures stay whole down to 60 columns.
 fn describe(
     app: &App,
     name: &str,
     place: Option<(&str, String)>,
     self_w: f64,
     total_w: f64,
-    calls: Option<u64>,
+    calls: (Option<u64>, Option<u64>),
+    width: usize,
 ) -> String {
     let unit = app.profile().unit;
     let total = app.shown_total();
     let share = |w: f64| if total > 0.0 { 100.0 * w / total } else { 0.0 };
-    // py-spy gives its thread frames an empty file and line 0: no place to show.
-    let place = match place {
-        Some((file, lines)) if !file.is_empty() && !lines.is_empty() => format!(" {file}:{lines}"),
-        Some((file, _)) if !file.is_empty() => format!(" {file}"),
+    let root = app.view.as_ref().and_then(|v| v.root.as_deref());
+    // py-spy gives its thread frames an empty file and line 0, pstats its built-ins `~`: no
+    // place to show.
+    let place = match place.filter(|(file, _)| *file != "~") {
+        Some((file, lines)) if !file.is_empty() && !lines.is_empty() => {
+            format!("{}:{lines}", short_file(file, root))
+        }
+        Some((file, _)) if !file.is_empty() => short_file(file, root).to_owned(),
         _ => String::new(),
     };
-    let calls = calls.map_or_else(String::new, |c| format!(" · {c} calls"));
-    escape_control(&format!(
-        "{name}{place} · self {} ({:.1}%) · total {} ({:.1}%){calls}",
+    let calls = match calls {
+        (None, _) => String::new(),
+        (Some(1), None) => " · 1 call".to_owned(),
+        (nc, cc) => format!(" · {} calls", calls_column(nc, cc)),
+    };
+    let weights = format!(
+        " · self {} ({:.1}%) · total {} ({:.1}%)",
         unit.format_weight(self_w),
         share(self_w),
         unit.format_weight(total_w),
         share(total_w),
-    ))
-    .into_owned()
+    );
+    let figures = format!("{weights}{calls}");
+    let name = escape_control(name);
+    let place = escape_control(&place);
+    let (name_len, figures_len) = (name.chars().count(), figures.chars().count());
+    let place_room = width.saturating_sub(name_len + figures_len + 3);
+    // The place where at least its file's own name fits (`…/encoder.py:342`).
+    let shown = fit_path(&place, place_room);
+    if !shown.is_empty() && (!shown.starts_with('…') || shown.starts_with("…/")) {
+        return format!("{name}{figures} · {shown}");
+    }
+    // No room for the place: the name gives way, then the calls; a figure is never cut.
+    const MIN_NAME: usize = 8;
+    let figures = if figures_len + MIN_NAME <= width {
+        figures
+    } else {
+        weights
+    };
+    let name_room = width.saturating_sub(figures.chars().count()).max(MIN_NAME);
+    format!("{}{figures}", middle_ellipsis(&name, name_room))
 }
 
 /// A function's lines as the view shows them: the span sampled where frames are grouped
@@ -272,13 +270,16 @@ fn time_unit(app: &App) -> Unit {
         .unwrap_or_else(|| app.profile().unit)
 }
 
-fn calls_of(app: &App, func: FuncId) -> Option<u64> {
-    let view = app.view.as_ref()?;
-    view.table.iter().find(|r| r.func == func)?.calls
+/// A function's calls and primitive calls, from the view's table.
+fn calls_of(app: &App, func: FuncId) -> (Option<u64>, Option<u64>) {
+    app.view
+        .as_ref()
+        .and_then(|view| view.table.iter().find(|r| r.func == func))
+        .map_or((None, None), |r| (r.calls, r.primitive_calls))
 }
 
 /// The selected frame or function: name, file:line, self and total with shares, calls.
-fn selection_text(app: &App) -> String {
+fn selection_text(app: &App, width: usize) -> String {
     match (&app.comparison, app.pane) {
         (Comparison::SideBySide(sbs), Pane::TimeOrder | Pane::LeftHeavy) => {
             side_by_side_text(app, sbs)
@@ -359,6 +360,7 @@ fn selection_text(app: &App) -> String {
                 tree.self_weight(node),
                 tree.total_weight(node),
                 calls_of(app, f.func),
+                width,
             )
         }
         (_, Pane::Sandwich) => {
@@ -377,7 +379,8 @@ fn selection_text(app: &App) -> String {
                     .map(|file| (file, lines_text(app, row.func, f.line))),
                 row.self_weight,
                 row.total_weight,
-                row.calls,
+                (row.calls, row.primitive_calls),
+                width,
             )
         }
         (_, Pane::Source) => super::source::status_text(app),

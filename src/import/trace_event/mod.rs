@@ -12,18 +12,17 @@
 //! (`Profile` and `ProfileChunk` events, Chrome's Performance panel) are read as `.cpuprofile`s
 //! are, and a trace object's `samples` with `stackFrames` (Hermes) by `trace_samples`.
 
-use std::collections::BTreeMap;
+mod collect;
+mod replay;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use self::collect::{Collector, Failure};
 use super::cpuprofile::TraceProfiles;
 use super::{ParseError, Sniff, trace_samples};
-use crate::profile::{
-    CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, TimelineSample,
-    Unit,
-};
+use crate::profile::{FrameId, FrameTable, ProfileSet};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -45,23 +44,38 @@ pub fn sniff(head: &[u8]) -> Sniff {
     }
 }
 
-/// The object form; its other members (`displayTimeUnit`, `metadata`, …) are not needed.
-#[derive(Deserialize)]
-struct TraceObject<'a> {
-    #[serde(rename = "traceEvents", borrow)]
-    trace_events: Vec<RawEvent<'a>>,
-    #[serde(default)]
-    samples: Vec<trace_samples::Sample>,
-    #[serde(rename = "stackFrames", default)]
-    stack_frames: Option<FxHashMap<String, trace_samples::StackFrame>>,
-}
-
 /// A pid or tid: numbers in most traces, strings in some.
-#[derive(Deserialize, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-#[serde(untagged)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub(super) enum Id {
     Number(i64),
     Text(String),
+}
+
+/// By hand rather than `untagged`, which buffers every value before it tries each variant: a
+/// trace has two ids in each of its million events.
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = Id;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Id, E> {
+                Ok(Id::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Id, E> {
+                Ok(i64::try_from(v).map_or_else(|_| Id::Text(v.to_string()), Id::Number))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Id, E> {
+                Ok(Id::Text(v.to_string()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Id, E> {
+                Ok(Id::Text(v.to_owned()))
+            }
+        }
+        d.deserialize_any(IdVisitor)
+    }
 }
 
 impl std::fmt::Display for Id {
@@ -74,7 +88,7 @@ impl std::fmt::Display for Id {
 }
 
 #[derive(Deserialize)]
-struct RawEvent<'a> {
+pub(super) struct RawEvent<'a> {
     #[serde(default)]
     ph: Option<&'a str>,
     #[serde(default, deserialize_with = "lenient_number")]
@@ -97,23 +111,56 @@ struct RawEvent<'a> {
 }
 
 /// A time: a number, or a number in a string as some writers put it (Chrome's `P` samples).
-/// Anything else is no time at all.
+/// Anything else is no time at all. By hand, as [`Id`] is.
 pub(super) fn lenient_number<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Loose<'a> {
-        Number(f64),
-        #[serde(borrow)]
-        Text(std::borrow::Cow<'a, str>),
-        Other(serde::de::IgnoredAny),
+    struct Lenient;
+    impl<'de> serde::de::Visitor<'de> for Lenient {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a time")
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v as f64))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.trim().parse().ok())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
     }
-    Ok(match Loose::deserialize(d)? {
-        Loose::Number(n) => Some(n),
-        Loose::Text(s) => s.trim().parse().ok(),
-        Loose::Other(_) => None,
-    })
+    d.deserialize_any(Lenient)
 }
 
 /// What py-spy's chrometrace puts in `args`: the frame's place.
@@ -126,7 +173,7 @@ struct Place {
 
 /// One begin or end, from a `B`, `E` or half of an `X`.
 #[derive(Clone, Copy)]
-struct Edge {
+pub(super) struct Edge {
     /// Index of the event in the file, for errors.
     event: usize,
     ts: f64,
@@ -140,101 +187,41 @@ struct Edge {
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let repaired;
-    let mut samples = Vec::new();
-    let mut stack_frames = None;
-    let events = if text.trim_ascii_start().starts_with(b"[") {
-        match serde_json::from_slice::<Vec<RawEvent>>(text) {
-            Ok(events) => events,
-            // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
-            // comma or not.
-            Err(e) if e.is_eof() => {
-                let body = text.trim_ascii_end();
-                let body = body.strip_suffix(b",").unwrap_or(body);
-                repaired = [body, b"]"].concat();
-                serde_json::from_slice::<Vec<RawEvent>>(&repaired)
-                    .map_err(|_| super::speedscope::json_error(&e, has_bom))?
-            }
-            Err(e) => return Err(super::speedscope::json_error(&e, has_bom)),
-        }
-    } else {
-        let object = serde_json::from_slice::<TraceObject>(text)
-            .map_err(|e| super::speedscope::json_error(&e, has_bom))?;
-        samples = object.samples;
-        stack_frames = object.stack_frames;
-        object.trace_events
-    };
-    let mut frames = FrameTable::new(FunctionKey::NameFile);
-    let mut frame_ids: FxHashMap<(String, Option<String>, Option<u32>), FrameId> =
-        FxHashMap::default();
-    // Per (pid, tid): begins and ends in file order; X events apart, as speedscope orders them.
-    let mut threads: BTreeMap<(Id, Id), Thread> = BTreeMap::new();
-    let mut thread_names: FxHashMap<(Id, Id), String> = FxHashMap::default();
-    let mut process_names: FxHashMap<Id, String> = FxHashMap::default();
-    let mut passed_over = 0usize;
-    let mut names: FxHashMap<String, u32> = FxHashMap::default();
-    // V8's CPU profiles (`Profile`, `ProfileChunk`, `CpuProfile` events), by time.
-    let mut v8_events: Vec<(f64, usize)> = Vec::new();
-    for (index, event) in events.iter().enumerate() {
-        let ph = event.ph.unwrap_or("");
-        if event
-            .name
-            .as_deref()
-            .is_some_and(TraceProfiles::is_profile_event)
-            && ph != "M"
-        {
-            v8_events.push((event.ts.unwrap_or(0.0), index));
-            continue;
-        }
-        let pid = event.pid.clone().unwrap_or(Id::Number(0));
-        let tid = event.tid.clone().unwrap_or(Id::Number(0));
-        if ph == "M" {
-            let name = event.args.and_then(|a| {
-                serde_json::from_str::<MetaArgs>(a.get())
-                    .ok()
-                    .and_then(|m| m.name)
-            });
-            match (event.name.as_deref(), name) {
-                (Some("thread_name"), Some(name)) => {
-                    thread_names.insert((pid, tid), name);
-                }
-                (Some("process_name"), Some(name)) => {
-                    process_names.insert(pid, name);
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if !matches!(ph, "B" | "E" | "X") {
-            passed_over += 1;
-            continue;
-        }
-        let Some(ts) = event.ts.filter(|t| t.is_finite()) else {
-            return Err(at_event(
-                index,
-                format!("a {ph} event without a time (`ts`)"),
-            ));
-        };
-        let frame = frame_of(event, &mut frames, &mut frame_ids);
-        let bare = event.name.as_deref().unwrap_or("(unnamed)");
-        let next = names.len() as u32;
-        let name = *names.entry(bare.to_owned()).or_insert(next);
-        let edge = Edge {
-            event: index,
-            ts,
-            frame,
-            name,
-        };
-        let thread = threads.entry((pid, tid)).or_default();
-        match ph {
-            "B" => thread.begins.push(edge),
-            "E" => thread.ends.push(edge),
-            _ => {
-                let dur = event.dur.or(event.tdur).unwrap_or(0.0).max(0.0);
-                thread.complete.push((edge, dur));
+    let is_array = text.trim_ascii_start().starts_with(b"[");
+    let json_error = |e: &serde_json::Error| super::speedscope::json_error(e, has_bom);
+    match Collector::collect(text, is_array) {
+        Ok(collected) => profiles(collected, warnings),
+        // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
+        // comma or not.
+        Err(Failure::Json(e)) if is_array && e.is_eof() => {
+            let body = text.trim_ascii_end();
+            let body = body.strip_suffix(b",").unwrap_or(body);
+            let repaired = [body, b"]"].concat();
+            match Collector::collect(&repaired, true) {
+                Ok(collected) => profiles(collected, warnings),
+                Err(Failure::Json(_)) => Err(json_error(&e)),
+                Err(Failure::Event(failure)) => Err(failure),
             }
         }
+        Err(Failure::Json(e)) => Err(json_error(&e)),
+        Err(Failure::Event(failure)) => Err(failure),
     }
+}
+
+/// The profiles a trace's events add up to: V8's profiles if it has any, else its samples if
+/// it has any, else one per thread of duration events.
+fn profiles(c: Collector, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let Collector {
+        mut frames,
+        threads,
+        thread_names,
+        process_names,
+        passed_over,
+        mut v8_events,
+        samples,
+        stack_frames,
+        ..
+    } = c;
     let name_of = |pid: &str, tid: &str| {
         let process = process_names.iter().find(|(p, _)| p.to_string() == pid);
         let thread = thread_names
@@ -254,18 +241,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     // Chrome's recordings hold V8's profiles beside the browser's own tasks as duration
     // events; the profiles are the call stacks, as speedscope takes them first.
     if !v8_events.is_empty() {
-        v8_events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        v8_events.sort_by(|a, b| a.ts.total_cmp(&b.ts));
         let mut v8 = TraceProfiles::default();
-        for &(_, index) in &v8_events {
-            let event = &events[index];
-            let id_text = |id: &Option<Id>| id.as_ref().map_or_else(|| "0".into(), Id::to_string);
-            v8.add(
-                event.name.as_deref().unwrap_or_default(),
-                (id_text(&event.pid), id_text(&event.tid)),
-                event.id.as_ref().map(Id::to_string),
-                event.args.map(RawValue::get),
-            )
-            .map_err(|m| at_event(index, m))?;
+        for event in v8_events {
+            v8.add(&event.name, (event.pid, event.tid), event.id, event.args)
+                .map_err(|m| at_event(event.index, m))?;
         }
         if !v8.is_empty() {
             passed_over_warning(passed_over + duration_events, warnings, "V8's CPU profile");
@@ -316,7 +296,7 @@ fn passed_over_warning(count: usize, warnings: &mut Vec<String>, drawn: &str) {
     }
 }
 
-fn at_event(index: usize, message: String) -> ParseError {
+pub(super) fn at_event(index: usize, message: String) -> ParseError {
     ParseError {
         location: super::Location::Event(index as u64),
         message,
@@ -324,14 +304,14 @@ fn at_event(index: usize, message: String) -> ParseError {
 }
 
 #[derive(Deserialize)]
-struct MetaArgs {
+pub(super) struct MetaArgs {
     name: Option<String>,
 }
 
 /// The frame an event stands for: its name and, where the trace says, its file and line: from
 /// `args` as py-spy writes them, or from a `name (file:line)` name as viztracer writes it.
 /// Other `args` are part of the name, as speedscope keys frames.
-fn frame_of(
+pub(super) fn frame_of(
     event: &RawEvent,
     frames: &mut FrameTable,
     ids: &mut FxHashMap<(String, Option<String>, Option<u32>), FrameId>,
@@ -375,132 +355,11 @@ fn split_place(name: &str) -> Option<(&str, &str, Option<u32>)> {
     }
 }
 
-#[derive(Default)]
-struct Thread {
-    begins: Vec<Edge>,
-    ends: Vec<Edge>,
-    complete: Vec<(Edge, f64)>,
-}
-
-impl Thread {
-    /// The events replayed in time: the time between two of them belongs to the innermost open
-    /// frame, in the tree and the timeline alike.
-    fn replay(
-        mut self,
-        name: String,
-        frames: &FrameTable,
-        warnings: &mut Vec<String>,
-    ) -> Result<Profile, ParseError> {
-        // X events after the B and E events of the same time, longer first (a shorter one can
-        // only nest in a longer one), each its begin and its end.
-        self.complete
-            .sort_by(|a, b| a.0.ts.total_cmp(&b.0.ts).then(b.1.total_cmp(&a.1)));
-        for (begin, dur) in &self.complete {
-            self.begins.push(*begin);
-            self.ends.push(Edge {
-                ts: begin.ts + dur,
-                ..*begin
-            });
-        }
-        self.begins.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-        self.ends.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-
-        let mut tree = CallTreeBuilder::new();
-        let mut timeline = Vec::new();
-        let mut open: Vec<(Edge, NodeId)> = Vec::new();
-        let mut last_ts: Option<f64> = None;
-        let (mut b, mut e) = (0, 0);
-        let mut advance = |to: f64, open: &[(Edge, NodeId)], tree: &mut CallTreeBuilder| {
-            if let Some(last) = last_ts
-                && to > last
-                && let Some(&(_, top)) = open.last()
-            {
-                tree.add_self(top, to - last);
-                timeline.push(TimelineSample {
-                    leaf: top,
-                    weight: to - last,
-                });
-            }
-            last_ts = Some(last_ts.map_or(to, |l: f64| l.max(to)));
-        };
-        let frame_name = |f: FrameId| frames.frame(f).name.as_str();
-        while b < self.begins.len() || e < self.ends.len() {
-            // Of the ends at the time of the next one, the one closing the innermost open
-            // frame first: by frame, else by name. None closes it: the ends wait for the
-            // begins of that time (a zero-length event opens before it closes).
-            let closing = match (open.last(), self.ends.get(e)) {
-                (Some(&(top, _)), Some(first)) => {
-                    let same_time = || self.ends[e..].iter().take_while(|x| x.ts == first.ts);
-                    same_time()
-                        .position(|x| x.frame == top.frame)
-                        .or_else(|| same_time().position(|x| x.name == top.name))
-                }
-                _ => None,
-            };
-            let take_begin = match (self.begins.get(b), self.ends.get(e)) {
-                (Some(_), None) => true,
-                (None, _) => false,
-                (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
-                (Some(_), Some(_)) => closing.is_none(),
-            };
-            if take_begin {
-                let begin = self.begins[b];
-                b += 1;
-                advance(begin.ts, &open, &mut tree);
-                let parent = open.last().map_or(NodeId::ROOT, |&(_, n)| n);
-                let node = tree.child(parent, begin.frame);
-                open.push((begin, node));
-                continue;
-            }
-            if let Some(i) = closing {
-                self.ends.swap(e, e + i);
-            }
-            let end = self.ends[e];
-            e += 1;
-            match open.last() {
-                Some(&(top, _)) if top.name == end.name => {
-                    advance(end.ts, &open, &mut tree);
-                    open.pop();
-                }
-                Some(&(top, _)) => {
-                    let message = format!(
-                        "{name}: the end of \"{}\" at ts {} comes while \"{}\" (event {}) is the innermost open event; events must close in order",
-                        frame_name(end.frame),
-                        end.ts,
-                        frame_name(top.frame),
-                        top.event
-                    );
-                    return Err(at_event(end.event, message));
-                }
-                None => {
-                    let message = format!(
-                        "{name}: the end of \"{}\" at ts {} comes when no event is open",
-                        frame_name(end.frame),
-                        end.ts
-                    );
-                    return Err(at_event(end.event, message));
-                }
-            }
-        }
-        if !open.is_empty() {
-            warnings.push(format!(
-                "{name}: {} event{} still open at the end of the trace, closed there",
-                open.len(),
-                if open.len() == 1 { " was" } else { "s were" }
-            ));
-        }
-        let tree = tree.finish();
-        let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
-        profile.timeline = Some(timeline);
-        profile.evented = true;
-        Ok(profile)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::import::test_support::{function_named, weights};
+    use crate::profile::Unit;
 
     fn read(text: &str) -> Result<ProfileSet, ParseError> {
         parse(text.as_bytes(), &mut Vec::new())

@@ -1,0 +1,238 @@
+//! Events taken one at a time as serde_json reads them, never held as a list: a 100 MB trace
+//! holds about a million, and the list of them was twice the file's size in memory.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::replay::Thread;
+use super::{Edge, Id, MetaArgs, RawEvent, at_event, frame_of};
+use crate::import::cpuprofile::TraceProfiles;
+use crate::import::{ParseError, trace_samples};
+use crate::profile::{FrameId, FrameTable, FunctionKey};
+
+/// A V8 profile's event, kept until the trace is read: they are taken in time order.
+pub(super) struct V8Event<'a> {
+    pub ts: f64,
+    pub index: usize,
+    pub name: String,
+    pub pid: String,
+    pub tid: String,
+    pub id: Option<String>,
+    pub args: Option<&'a str>,
+}
+
+/// What the events of a trace add up to, before the profiles are made from it.
+pub(super) struct Collector<'a> {
+    pub frames: FrameTable,
+    frame_ids: FxHashMap<(String, Option<String>, Option<u32>), FrameId>,
+    /// The frame of each (name, args) as written, so that an event seen before costs one
+    /// lookup and no allocation.
+    frame_of_raw: FxHashMap<(Cow<'a, str>, &'a str), FrameId>,
+    /// Per (pid, tid): begins and ends in file order; X events apart, as speedscope orders
+    /// them.
+    pub threads: BTreeMap<(Id, Id), Thread>,
+    pub thread_names: FxHashMap<(Id, Id), String>,
+    pub process_names: FxHashMap<Id, String>,
+    pub passed_over: usize,
+    names: FxHashMap<Cow<'a, str>, u32>,
+    pub v8_events: Vec<V8Event<'a>>,
+    pub samples: Vec<trace_samples::Sample>,
+    pub stack_frames: Option<FxHashMap<String, trace_samples::StackFrame>>,
+    seen_events: bool,
+    index: usize,
+    failure: Option<ParseError>,
+}
+
+/// Why a trace could not be collected: its JSON, or one of its events.
+pub(super) enum Failure {
+    Json(serde_json::Error),
+    Event(ParseError),
+}
+
+impl<'a> Collector<'a> {
+    fn new() -> Self {
+        Collector {
+            frames: FrameTable::new(FunctionKey::NameFile),
+            frame_ids: FxHashMap::default(),
+            frame_of_raw: FxHashMap::default(),
+            threads: BTreeMap::new(),
+            thread_names: FxHashMap::default(),
+            process_names: FxHashMap::default(),
+            passed_over: 0,
+            names: FxHashMap::default(),
+            v8_events: Vec::new(),
+            samples: Vec::new(),
+            stack_frames: None,
+            seen_events: false,
+            index: 0,
+            failure: None,
+        }
+    }
+
+    /// Reads a whole trace: a bare array of events, or an object with `traceEvents`.
+    pub(super) fn collect(text: &'a [u8], is_array: bool) -> Result<Self, Failure> {
+        let mut collector = Collector::new();
+        let mut reader = serde_json::Deserializer::from_slice(text);
+        let read = if is_array {
+            serde::Deserializer::deserialize_seq(&mut reader, Events(&mut collector))
+        } else {
+            serde::Deserializer::deserialize_map(&mut reader, Object(&mut collector))
+        };
+        let read = read.and_then(|()| reader.end());
+        if let Some(failure) = collector.failure.take() {
+            return Err(Failure::Event(failure));
+        }
+        read.map_err(Failure::Json)?;
+        Ok(collector)
+    }
+
+    fn take(&mut self, event: RawEvent<'a>) -> Result<(), ParseError> {
+        let index = self.index;
+        self.index += 1;
+        let ph = event.ph.unwrap_or("");
+        let id_text = |id: &Option<Id>| id.as_ref().map_or_else(|| "0".into(), Id::to_string);
+        if let Some(name) = event.name.as_deref()
+            && TraceProfiles::is_profile_event(name)
+            && ph != "M"
+        {
+            self.v8_events.push(V8Event {
+                ts: event.ts.unwrap_or(0.0),
+                index,
+                name: name.to_owned(),
+                pid: id_text(&event.pid),
+                tid: id_text(&event.tid),
+                id: event.id.as_ref().map(Id::to_string),
+                args: event.args.map(RawValue::get),
+            });
+            return Ok(());
+        }
+        let pid = event.pid.clone().unwrap_or(Id::Number(0));
+        let tid = event.tid.clone().unwrap_or(Id::Number(0));
+        if ph == "M" {
+            let name = event.args.and_then(|a| {
+                serde_json::from_str::<MetaArgs>(a.get())
+                    .ok()
+                    .and_then(|m| m.name)
+            });
+            match (event.name.as_deref(), name) {
+                (Some("thread_name"), Some(name)) => {
+                    self.thread_names.insert((pid, tid), name);
+                }
+                (Some("process_name"), Some(name)) => {
+                    self.process_names.insert(pid, name);
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        if !matches!(ph, "B" | "E" | "X") {
+            self.passed_over += 1;
+            return Ok(());
+        }
+        let Some(ts) = event.ts.filter(|t| t.is_finite()) else {
+            return Err(at_event(
+                index,
+                format!("a {ph} event without a time (`ts`)"),
+            ));
+        };
+        let bare = event.name.clone().unwrap_or(Cow::Borrowed("(unnamed)"));
+        let raw = (bare, event.args.map_or("", RawValue::get));
+        let frame = match self.frame_of_raw.get(&raw) {
+            Some(&frame) => frame,
+            None => {
+                let frame = frame_of(&event, &mut self.frames, &mut self.frame_ids);
+                self.frame_of_raw.insert(raw.clone(), frame);
+                frame
+            }
+        };
+        let next = self.names.len() as u32;
+        let name = *self.names.entry(raw.0).or_insert(next);
+        let edge = Edge {
+            event: index,
+            ts,
+            frame,
+            name,
+        };
+        let thread = self.threads.entry((pid, tid)).or_default();
+        match ph {
+            "B" => thread.begins.push(edge),
+            "E" => thread.ends.push(edge),
+            _ => {
+                let dur = event.dur.or(event.tdur).unwrap_or(0.0).max(0.0);
+                thread.complete.push((edge, dur));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The array of events, each taken as it is read.
+struct Events<'c, 'a>(&'c mut Collector<'a>);
+
+impl<'de, 'c> DeserializeSeed<'de> for Events<'c, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, 'c> Visitor<'de> for Events<'c, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of trace events")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.seen_events = true;
+        while let Some(event) = seq.next_element::<RawEvent<'de>>()? {
+            if let Err(failure) = self.0.take(event) {
+                self.0.failure = Some(failure);
+                return Err(A::Error::custom("an event that cannot be read"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The object form; of its other members (`displayTimeUnit`, `metadata`, …) only the samples
+/// and their stack frames are read.
+struct Object<'c, 'a>(&'c mut Collector<'a>);
+
+#[derive(Deserialize)]
+enum Member {
+    #[serde(rename = "traceEvents")]
+    TraceEvents,
+    #[serde(rename = "samples")]
+    Samples,
+    #[serde(rename = "stackFrames")]
+    StackFrames,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de, 'c> Visitor<'de> for Object<'c, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a trace object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(member) = map.next_key::<Member>()? {
+            match member {
+                Member::TraceEvents => map.next_value_seed(Events(&mut *self.0))?,
+                Member::Samples => self.0.samples = map.next_value()?,
+                Member::StackFrames => self.0.stack_frames = Some(map.next_value()?),
+                Member::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !self.0.seen_events {
+            return Err(A::Error::missing_field("traceEvents"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! A thread's duration events replayed in time into its call tree and timeline.
+
+use super::{Edge, at_event};
+use crate::import::ParseError;
+use crate::profile::{CallTreeBuilder, FrameId, FrameTable, NodeId, Profile, TimelineSample, Unit};
+
+#[derive(Default)]
+pub(super) struct Thread {
+    pub(super) begins: Vec<Edge>,
+    pub(super) ends: Vec<Edge>,
+    pub(super) complete: Vec<(Edge, f64)>,
+}
+
+impl Thread {
+    /// The events replayed in time: the time between two of them belongs to the innermost open
+    /// frame, in the tree and the timeline alike.
+    pub(super) fn replay(
+        mut self,
+        name: String,
+        frames: &FrameTable,
+        warnings: &mut Vec<String>,
+    ) -> Result<Profile, ParseError> {
+        // X events after the B and E events of the same time, longer first (a shorter one can
+        // only nest in a longer one), each its begin and its end.
+        self.complete
+            .sort_by(|a, b| a.0.ts.total_cmp(&b.0.ts).then(b.1.total_cmp(&a.1)));
+        for (begin, dur) in &self.complete {
+            self.begins.push(*begin);
+            self.ends.push(Edge {
+                ts: begin.ts + dur,
+                ..*begin
+            });
+        }
+        self.begins.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        self.ends.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+
+        let mut tree = CallTreeBuilder::new();
+        let mut timeline = Vec::new();
+        let mut open: Vec<(Edge, NodeId)> = Vec::new();
+        let mut last_ts: Option<f64> = None;
+        let (mut b, mut e) = (0, 0);
+        let mut advance = |to: f64, open: &[(Edge, NodeId)], tree: &mut CallTreeBuilder| {
+            if let Some(last) = last_ts
+                && to > last
+                && let Some(&(_, top)) = open.last()
+            {
+                tree.add_self(top, to - last);
+                timeline.push(TimelineSample {
+                    leaf: top,
+                    weight: to - last,
+                });
+            }
+            last_ts = Some(last_ts.map_or(to, |l: f64| l.max(to)));
+        };
+        let frame_name = |f: FrameId| frames.frame(f).name.as_str();
+        while b < self.begins.len() || e < self.ends.len() {
+            // Of the ends at the time of the next one, the one closing the innermost open
+            // frame first: by frame, else by name. None closes it: the ends wait for the
+            // begins of that time (a zero-length event opens before it closes).
+            let closing = match (open.last(), self.ends.get(e)) {
+                (Some(&(top, _)), Some(first)) => {
+                    let same_time = || self.ends[e..].iter().take_while(|x| x.ts == first.ts);
+                    same_time()
+                        .position(|x| x.frame == top.frame)
+                        .or_else(|| same_time().position(|x| x.name == top.name))
+                }
+                _ => None,
+            };
+            let take_begin = match (self.begins.get(b), self.ends.get(e)) {
+                (Some(_), None) => true,
+                (None, _) => false,
+                (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
+                (Some(_), Some(_)) => closing.is_none(),
+            };
+            if take_begin {
+                let begin = self.begins[b];
+                b += 1;
+                advance(begin.ts, &open, &mut tree);
+                let parent = open.last().map_or(NodeId::ROOT, |&(_, n)| n);
+                let node = tree.child(parent, begin.frame);
+                open.push((begin, node));
+                continue;
+            }
+            if let Some(i) = closing {
+                self.ends.swap(e, e + i);
+            }
+            let end = self.ends[e];
+            e += 1;
+            match open.last() {
+                Some(&(top, _)) if top.name == end.name => {
+                    advance(end.ts, &open, &mut tree);
+                    open.pop();
+                }
+                Some(&(top, _)) => {
+                    let message = format!(
+                        "{name}: the end of \"{}\" at ts {} comes while \"{}\" (event {}) is the innermost open event; events must close in order",
+                        frame_name(end.frame),
+                        end.ts,
+                        frame_name(top.frame),
+                        top.event
+                    );
+                    return Err(at_event(end.event, message));
+                }
+                None => {
+                    let message = format!(
+                        "{name}: the end of \"{}\" at ts {} comes when no event is open",
+                        frame_name(end.frame),
+                        end.ts
+                    );
+                    return Err(at_event(end.event, message));
+                }
+            }
+        }
+        if !open.is_empty() {
+            warnings.push(format!(
+                "{name}: {} event{} still open at the end of the trace, closed there",
+                open.len(),
+                if open.len() == 1 { " was" } else { "s were" }
+            ));
+        }
+        let tree = tree.finish();
+        let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
+        profile.timeline = Some(timeline);
+        profile.evented = true;
+        Ok(profile)
+    }
+}
