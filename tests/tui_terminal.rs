@@ -80,7 +80,7 @@ fn the_editor_gets_every_key_and_obol_none() {
         tmux.send(&["Enter"]);
     }
     let screen = tmux.wait_for("obol drawn again", |s| {
-        s.starts_with(" 1 Time Order") && s.contains("edited ")
+        s.starts_with(" 1   2 Left Heavy") && s.contains("edited ")
     });
     assert!(!screen.contains("EDITOR-READY"), "{screen}");
     let typed = std::fs::read_to_string(&out).unwrap();

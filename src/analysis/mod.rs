@@ -16,6 +16,8 @@ pub mod python;
 pub mod regression;
 pub mod runs;
 pub mod sandwich;
+pub mod source_file;
+pub mod source_lines;
 pub mod stdlib;
 pub mod summary;
 pub mod timeline;

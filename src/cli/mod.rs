@@ -6,6 +6,7 @@ pub mod edges;
 pub mod filter;
 pub mod merge;
 pub mod priority;
+pub mod source;
 pub mod summary;
 
 use std::io::{self, Write};
@@ -64,6 +65,9 @@ pub enum Command {
     Callers(EdgesArgs),
     /// List what the functions matching NAME called, as `python -m pstats`' `callees`.
     Callees(EdgesArgs),
+    /// Print the source of the functions matching NAME, each line with its samples, as pprof's
+    /// `list` (pstats: each callee's edge figures beside the line calling it).
+    Source(SourceArgs),
     /// Write a profile in another format: speedscope JSON, folded stacks or pstats.
     Convert(ConvertArgs),
     /// Add runs of one program together (threads of one name added, others kept apart).
@@ -127,6 +131,23 @@ pub struct EdgesArgs {
     /// The profile to read.
     pub file: PathBuf,
     /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// A regular expression matched against each function's name and its `file:line(name)`.
+    pub name: String,
+    /// The profile to read.
+    pub file: PathBuf,
+    /// Where the profiled sources live (may repeat); the file as recorded and python3's
+    /// standard library are looked in too.
+    #[arg(long, value_name = "DIR")]
+    pub source_root: Vec<PathBuf>,
+    /// Print JSON instead of the annotated lines.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -340,6 +361,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Diff(args)) => diff::run(&args),
         Some(Command::Callers(args)) => edges::run(&args, Direction::Callers),
         Some(Command::Callees(args)) => edges::run(&args, Direction::Callees),
+        Some(Command::Source(args)) => source::run(&args),
         Some(Command::Convert(args)) => convert::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
         Some(Command::Completions { shell }) => {

@@ -1,7 +1,7 @@
 //! Everything the user can ask of the UI. Keys and mouse events become Actions (keymap.rs);
 //! panes and the app only ever see Actions.
 
-/// The four panes, in tab order.
+/// The panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     /// Time Order for files that keep sample order, else the merged Flamegraph.
@@ -9,14 +9,17 @@ pub enum Pane {
     LeftHeavy,
     Sandwich,
     Priority,
+    /// The selected function's source, each line with its samples.
+    Source,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 5] = [
         Pane::TimeOrder,
         Pane::LeftHeavy,
         Pane::Sandwich,
         Pane::Priority,
+        Pane::Source,
     ];
 
     pub fn index(self) -> usize {
@@ -121,6 +124,7 @@ impl Action {
             Action::ShowPane(Pane::LeftHeavy) => "Left Heavy pane",
             Action::ShowPane(Pane::Sandwich) => "Sandwich pane",
             Action::ShowPane(Pane::Priority) => "Priority pane",
+            Action::ShowPane(Pane::Source) => "Source pane",
             Action::NextPane => "next pane",
             Action::PrevPane => "previous pane",
             Action::Up => "caller / row up",

@@ -19,6 +19,7 @@ use super::search::{Prompt, PromptKind, Search};
 use super::selection::Selection;
 use super::session::{FunctionRef, ProfileRef, Session};
 use super::side_by_side::SideBySide;
+use super::source::SourceView;
 use super::theme::Theme;
 use super::view::{Compare, Hidden, Options, View};
 use super::work::{Done, Job};
@@ -74,6 +75,7 @@ pub struct App {
     pub left_heavy: FlameView,
     pub sandwich: SandwichView,
     pub priority: Option<PriorityView>,
+    pub source: SourceView,
     priority_asked: bool,
     pub comparison: Comparison,
     pub search: Option<Search>,
@@ -122,6 +124,7 @@ impl App {
             left_heavy: FlameView::new(ChildOrder::HeaviestFirst),
             sandwich: SandwichView::new(&[]),
             priority: None,
+            source: SourceView::default(),
             priority_asked: false,
             comparison: Comparison::Off,
             search: None,
@@ -381,6 +384,7 @@ impl App {
                     self.sandwich.cycle_sort(&view.table, set);
                 }
                 self.view = Some(*view);
+                self.source.invalidate();
                 self.computing = None;
                 if let Some(search) = &self.search {
                     let regex = search.regex.clone();
@@ -474,6 +478,7 @@ impl App {
                     .relayout(&view.table, view.tree(files), &view.index, frames, body)
             }
             Pane::Priority => {}
+            Pane::Source => self.source.layout(body),
         }
         self.update_search_counts();
     }
@@ -592,7 +597,7 @@ impl App {
             Action::Focus => match self.selected_function() {
                 Some(f) if f.file == self.profile_ref().file => {
                     self.set_options(|o| o.focus = Some(f.func));
-                    if self.pane == Pane::Sandwich || self.pane == Pane::Priority {
+                    if matches!(self.pane, Pane::Sandwich | Pane::Priority | Pane::Source) {
                         self.show(Pane::LeftHeavy);
                     }
                 }
@@ -624,6 +629,7 @@ impl App {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
                 Pane::Sandwich => self.update_sandwich(action),
                 Pane::Priority => self.update_priority(action),
+                Pane::Source => self.update_source(action),
             },
         }
     }
@@ -702,6 +708,9 @@ impl App {
     pub fn selected_function(&self) -> Option<FunctionRef> {
         if self.pane == Pane::Priority {
             return self.priority.as_ref().and_then(|p| p.selected_target());
+        }
+        if self.pane == Pane::Source {
+            return self.source.shown;
         }
         let view = self.view.as_ref()?;
         let func = match self.pane {

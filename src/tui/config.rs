@@ -133,10 +133,11 @@ pub fn parse(text: &str) -> Result<Config, (usize, String)> {
             "left-heavy" => Pane::LeftHeavy,
             "sandwich" => Pane::Sandwich,
             "priority" => Pane::Priority,
+            "source" => Pane::Source,
             _ => {
                 return Err(bad(
                     pane,
-                    "a pane (time-order, left-heavy, sandwich, priority)",
+                    "a pane (time-order, left-heavy, sandwich, priority, source)",
                 ));
             }
         });

@@ -15,6 +15,7 @@ pub mod search;
 pub mod selection;
 pub mod session;
 pub mod side_by_side;
+pub mod source;
 pub mod terminal;
 pub mod theme;
 pub mod view;

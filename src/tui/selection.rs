@@ -118,6 +118,14 @@ impl App {
         if !matches!(self.comparison, Comparison::Off) {
             return;
         }
+        if self.pane == Pane::Source {
+            // Another function chosen elsewhere: Esc has nothing to go back to.
+            if self.source.shown.map(|s| s.func) != self.selection.func {
+                self.source.history.clear();
+            }
+            self.place_source();
+            return;
+        }
         let Some(view) = &self.view else {
             return;
         };
@@ -148,7 +156,7 @@ impl App {
                     self.body(),
                 );
             }
-            Pane::Priority => {}
+            Pane::Priority | Pane::Source => {}
         }
     }
 
@@ -309,6 +317,7 @@ impl App {
         // In a flame pane showing lines, the selected frame's own line, as the status line
         // shows it; else where the function starts.
         let line = match (self.pane, &self.view) {
+            (Pane::Source, _) => self.source.selected_line().or(function.line),
             (Pane::TimeOrder | Pane::LeftHeavy, Some(view)) if !view.grouped => self
                 .tree_for(self.pane)
                 .and_then(|tree| self.flame(self.pane).selected.and_then(|n| tree.frame(n)))

@@ -7,6 +7,7 @@ use super::session::ProfileRef;
 pub use crate::analysis::filter::Hidden;
 use crate::analysis::filter::{Filters, FrameFilter, filter_tree, hidden_self_share};
 use crate::analysis::sandwich::{FunctionIndex, callees};
+use crate::analysis::source_lines::focus_keeping_lines;
 use crate::analysis::summary::{FunctionRow, SortKey, function_table, tree_function_weights};
 use crate::analysis::timeline::time_order_tree;
 use crate::analysis::transform::{
@@ -44,6 +45,9 @@ pub struct Options {
     /// Frames as the file has them, one per line sampled (`L`), instead of one per function.
     pub by_line: bool,
     pub compare: Compare,
+    /// Keep a tree of line-level frames beside the grouped one, for the Source pane's per-line
+    /// figures (asked for when that pane is first shown).
+    pub line_figures: bool,
 }
 
 impl Options {
@@ -78,6 +82,8 @@ pub struct View {
     pub lines: Vec<Option<(u32, u32)>>,
     /// Whether the trees hold one frame per function (frames of a function's lines grouped).
     pub grouped: bool,
+    /// With frames grouped and `line_figures` asked for: the same tree, frames kept by line.
+    line_tree: Option<CallTree>,
     /// The directory the file's project sources share, which places are shown from.
     pub root: Option<String>,
 }
@@ -94,6 +100,15 @@ impl View {
     /// The tree Time Order (or, without a timeline, the Flamegraph) draws.
     pub fn time_order_tree<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
         self.time_order.as_ref().unwrap_or_else(|| self.tree(files))
+    }
+
+    /// The tree whose frames keep their lines (the Source pane's), if the view has one.
+    pub fn line_tree<'a>(&'a self, files: &'a [Loaded]) -> Option<&'a CallTree> {
+        if self.grouped {
+            self.line_tree.as_ref()
+        } else {
+            Some(self.tree(files))
+        }
     }
 
     /// The lines a function's frames were sampled at, where they were grouped.
@@ -136,24 +151,38 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         Vec::new()
     };
     let rewrites = grouped || filters || options.collapse_recursion || options.focus.is_some();
-    let apply = |tree: &CallTree, siblings: Siblings| -> CallTree {
+    // `focus_by_line`: the Source pane's tree, whose frames (the focused function's too) keep
+    // their lines.
+    let rewrite = |tree: &CallTree, siblings: Siblings, group: bool, focus_by_line: bool| {
         let mut tree = if filters {
             filter_tree(tree, siblings, &filter).tree
         } else {
             tree.clone()
         };
-        if grouped {
+        if group {
             tree = group_by_function(&tree, frames, siblings);
         }
         if options.collapse_recursion {
             tree = collapse_recursion(&tree, frames, siblings);
         }
         if let Some(func) = options.focus {
-            tree = callees(&tree, frames, func);
+            tree = if focus_by_line {
+                focus_keeping_lines(&tree, frames, func)
+            } else {
+                callees(&tree, frames, func)
+            };
         }
         tree
     };
+    let apply = |tree: &CallTree, siblings: Siblings| rewrite(tree, siblings, grouped, false);
     let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
+    let line_tree = (grouped && options.line_figures).then(|| {
+        if filters || options.collapse_recursion || options.focus.is_some() {
+            rewrite(base, Siblings::Merged, false, true)
+        } else {
+            base.clone()
+        }
+    });
     let time_order = time_order.map(|t| {
         if rewrites {
             apply(&t, Siblings::InOrder)
@@ -176,6 +205,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         index,
         lines,
         grouped,
+        line_tree,
         root: crate::analysis::place::project_root(frames),
     }
 }

@@ -40,11 +40,13 @@ fn pane_keys_tab_and_shift_tab_switch_the_highlighted_tab() {
         assert_eq!(ui.app.pane, Pane::ALL[index]);
         assert_eq!(highlighted_tabs(&ui), [TABS[index]], "after {key}");
     }
-    // From 4, Tab wraps to 1, then 2; Shift-Tab goes back 1, then wraps to 4.
+    // From 4, Tab goes to 5 and wraps to 1, then 2; Shift-Tab goes back 1, then wraps to 5.
     for (code, index) in [
+        (KeyCode::Tab, 4),
         (KeyCode::Tab, 0),
         (KeyCode::Tab, 1),
         (KeyCode::BackTab, 0),
+        (KeyCode::BackTab, 4),
         (KeyCode::BackTab, 3),
         (KeyCode::BackTab, 2),
     ] {

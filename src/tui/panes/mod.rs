@@ -6,6 +6,7 @@ pub mod flame;
 pub mod help;
 pub mod priority;
 pub mod sandwich;
+pub mod source;
 pub mod status;
 
 use ratatui::Frame;
@@ -104,6 +105,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
                         app.heat,
                         buf,
                     );
+                } else if pane == Pane::Source {
+                    source::render(app, buf);
                 } else if let Some(tree) = app.tree_for(pane) {
                     let paint = Paint {
                         tree,

@@ -16,23 +16,6 @@ use crate::tui::app::{App, Comparison};
 use crate::tui::side_by_side::SideBySide;
 
 pub fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
-    let mut x = area.x;
-    for (i, pane) in Pane::ALL.iter().enumerate() {
-        let name = match pane {
-            Pane::TimeOrder if app.has_time_order() => "Time Order",
-            Pane::TimeOrder => "Flamegraph",
-            Pane::LeftHeavy => "Left Heavy",
-            Pane::Sandwich => "Sandwich",
-            Pane::Priority => "Priority",
-        };
-        let text = format!(" {} {name} ", i + 1);
-        let width = text.chars().count() as u16;
-        if x + width > area.right() {
-            break;
-        }
-        buf.set_string(x, area.y, &text, app.theme.tab(*pane == app.pane));
-        x += width + 1;
-    }
     let files = app.files();
     let r = app.profile_ref();
     let file = file_name(&files[r.file].path);
@@ -64,6 +47,39 @@ pub fn tab_bar(app: &App, area: Rect, buf: &mut Buffer) {
         _ => format!("{file}{which}  ? help"),
     };
     let right = escape_control(&right).into_owned();
+    // Where the tabs and the file names do not both fit, the tabs not shown keep their number
+    // only.
+    let labels: Vec<String> = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, pane)| {
+            let name = match pane {
+                Pane::TimeOrder if app.has_time_order() => "Time Order",
+                Pane::TimeOrder => "Flamegraph",
+                Pane::LeftHeavy => "Left Heavy",
+                Pane::Sandwich => "Sandwich",
+                Pane::Priority => "Priority",
+                Pane::Source => "Source",
+            };
+            format!(" {} {name} ", i + 1)
+        })
+        .collect();
+    let full: usize = labels.iter().map(|l| l.chars().count() + 1).sum();
+    let compact = full + right.chars().count() + 1 > usize::from(area.width);
+    let mut x = area.x;
+    for (i, (pane, label)) in Pane::ALL.iter().zip(&labels).enumerate() {
+        let text = if compact && *pane != app.pane {
+            format!(" {} ", i + 1)
+        } else {
+            label.clone()
+        };
+        let width = text.chars().count() as u16;
+        if x + width > area.right() {
+            break;
+        }
+        buf.set_string(x, area.y, &text, app.theme.tab(*pane == app.pane));
+        x += width + 1;
+    }
     let room = usize::from(area.right().saturating_sub(x + 1));
     if room > 4 {
         let shown = fit(&right, room);
@@ -367,6 +383,7 @@ fn selection_text(app: &App, width: usize) -> String {
                 width,
             )
         }
+        (_, Pane::Source) => super::source::status_text(app),
         (_, Pane::Priority) => app
             .priority
             .as_ref()
