@@ -228,37 +228,7 @@ pub fn find_profile(set: &ProfileSet, wanted: &str) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::FunctionKey;
-
-    fn setup() -> (FrameTable, [FrameId; 4]) {
-        let mut frames = FrameTable::new(FunctionKey::NameFile);
-        let ids = [
-            frames.intern("main", Some("/srv/app/main.py"), Some(1)),
-            frames.intern("f", Some("/srv/app/f.py"), Some(2)),
-            frames.intern(
-                "loads",
-                Some("/usr/lib/python3.11/json/__init__.py"),
-                Some(3),
-            ),
-            frames.intern("g", Some("/srv/app/g.py"), Some(4)),
-        ];
-        (frames, ids)
-    }
-
-    fn shape(tree: &CallTree, frames: &FrameTable) -> Vec<(usize, String, f64, f64)> {
-        tree.preorder()
-            .skip(1)
-            .map(|n| {
-                let name = frames.frame(tree.frame(n).unwrap()).name.clone();
-                (
-                    tree.depth(n),
-                    name,
-                    tree.self_weight(n),
-                    tree.total_weight(n),
-                )
-            })
-            .collect()
-    }
+    use crate::analysis::test_support::{setup, shape};
 
     fn filters(focus: Option<&str>, ignore: Option<&str>, hide: &[Hidden]) -> Filters {
         Filters {

@@ -20,5 +20,7 @@ pub mod source_file;
 pub mod source_lines;
 pub mod stdlib;
 pub mod summary;
+#[cfg(test)]
+mod test_support;
 pub mod timeline;
 pub mod transform;

@@ -173,37 +173,8 @@ pub fn copy_below(builder: &mut CallTreeBuilder, tree: &CallTree, from: NodeId, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::test_support::{setup, shape};
     use crate::profile::FunctionKey;
-
-    fn setup() -> (FrameTable, [FrameId; 4]) {
-        let mut frames = FrameTable::new(FunctionKey::NameFile);
-        let ids = [
-            frames.intern("main", Some("/srv/app/main.py"), Some(1)),
-            frames.intern("f", Some("/srv/app/f.py"), Some(2)),
-            frames.intern(
-                "loads",
-                Some("/usr/lib/python3.11/json/__init__.py"),
-                Some(3),
-            ),
-            frames.intern("g", Some("/srv/app/g.py"), Some(4)),
-        ];
-        (frames, ids)
-    }
-
-    fn shape(tree: &CallTree, frames: &FrameTable) -> Vec<(usize, String, f64, f64)> {
-        tree.preorder()
-            .skip(1)
-            .map(|n| {
-                let name = frames.frame(tree.frame(n).unwrap()).name.clone();
-                (
-                    tree.depth(n),
-                    name,
-                    tree.self_weight(n),
-                    tree.total_weight(n),
-                )
-            })
-            .collect()
-    }
 
     #[test]
     fn recursion_collapses_into_the_outermost_call() {

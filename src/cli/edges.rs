@@ -3,12 +3,13 @@
 //! `callers` and `callees` print them.
 
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 
 use regex::Regex;
 use serde::Serialize;
 
 use super::summary::select_profiles;
-use super::{CliError, EdgesArgs};
+use super::{CliError, EdgesArgs, FilterArgs};
 use crate::analysis::edges::{Direction, edges};
 use crate::analysis::summary::{FunctionRow, SortKey, function_table};
 use crate::import::Loaded;
@@ -16,7 +17,27 @@ use crate::profile::{FuncId, Profile, Unit};
 use crate::text::escape_control;
 
 pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
-    let pattern = Regex::new(&args.name).map_err(|e| {
+    let (loaded, matched) = load_matching(&args.name, &args.file, &args.filters)?;
+    let profiles = select_profiles(&loaded);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.json {
+        write_json(&mut out, &loaded, &profiles, &matched, direction)?;
+    } else {
+        write_table(&mut out, &loaded, &profiles, &matched, direction)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The file, filtered, and its functions whose name or `file:line(name)` matches the regex
+/// `name`, heaviest first (`callers`, `callees` and `source` take NAME so); none is an error.
+pub(super) fn load_matching(
+    name: &str,
+    file: &Path,
+    filters: &FilterArgs,
+) -> Result<(Loaded, Vec<FunctionRow>), CliError> {
+    let pattern = Regex::new(name).map_err(|e| {
         let first = e.to_string();
         let first = first.lines().last().unwrap_or_default().to_owned();
         CliError::Usage(format!(
@@ -24,7 +45,7 @@ pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
             escape_control(&first)
         ))
     })?;
-    let loaded = args.filters.load(&args.file, true)?;
+    let loaded = filters.load(file, true)?;
     let profiles = select_profiles(&loaded);
     let set = &loaded.set;
     let matched: Vec<FunctionRow> = function_table(set, &profiles, SortKey::TotalWeight)
@@ -38,18 +59,10 @@ pub fn run(args: &EdgesArgs, direction: Direction) -> Result<(), CliError> {
         return Err(CliError::Usage(format!(
             "{}: no function matches \"{}\"",
             escape_control(&loaded.path.display().to_string()),
-            escape_control(&args.name)
+            escape_control(name)
         )));
     }
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    if args.json {
-        write_json(&mut out, &loaded, &profiles, &matched, direction)?;
-    } else {
-        write_table(&mut out, &loaded, &profiles, &matched, direction)?;
-    }
-    out.flush()?;
-    Ok(())
+    Ok((loaded, matched))
 }
 
 /// pstats prints `calls/primitive` when they differ (recursion), else the one count.

@@ -4,45 +4,22 @@
 
 use std::io::{self, BufWriter, Write};
 
-use regex::Regex;
 use serde::Serialize;
 
 use super::summary::select_profiles;
 use super::{CliError, SourceArgs};
 use crate::analysis::edges::Edge;
 use crate::analysis::source_lines::{Annotation, annotate, printable};
-use crate::analysis::summary::{FunctionRow, SortKey, function_table};
+use crate::analysis::summary::FunctionRow;
 use crate::import::Loaded;
 use crate::profile::{CallTree, Profile, ProfileSet, Unit};
 use crate::text::escape_control;
 
 pub fn run(args: &SourceArgs) -> Result<(), CliError> {
     super::check_source_roots(&args.source_root)?;
-    let pattern = Regex::new(&args.name).map_err(|e| {
-        let first = e.to_string();
-        let first = first.lines().last().unwrap_or_default().to_owned();
-        CliError::Usage(format!(
-            "NAME is not a valid regular expression: {}",
-            escape_control(&first)
-        ))
-    })?;
-    let loaded = args.filters.load(&args.file, true)?;
+    let (loaded, matched) = super::edges::load_matching(&args.name, &args.file, &args.filters)?;
     let profiles = select_profiles(&loaded);
     let set = &loaded.set;
-    let matched: Vec<FunctionRow> = function_table(set, &profiles, SortKey::TotalWeight)
-        .into_iter()
-        .filter(|row| {
-            let f = set.frames.function(row.func);
-            pattern.is_match(&f.name) || pattern.is_match(&f.pstats_label())
-        })
-        .collect();
-    if matched.is_empty() {
-        return Err(CliError::Usage(format!(
-            "{}: no function matches \"{}\"",
-            escape_control(&loaded.path.display().to_string()),
-            escape_control(&args.name)
-        )));
-    }
     let trees: Vec<&CallTree> = profiles.iter().map(|p| p.tree()).collect();
     let annotated: Vec<(&FunctionRow, Annotation)> = matched
         .iter()

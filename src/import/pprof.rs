@@ -15,34 +15,6 @@ use crate::profile::{
 /// The messages of `profile.proto` that obol reads, declared by hand (no protoc at build time);
 /// tags as in github.com/google/pprof/proto/profile.proto.
 mod proto {
-    /// The whole message, for the tests that write one.
-    #[cfg(test)]
-    #[derive(Clone, PartialEq, prost::Message)]
-    pub struct Profile {
-        #[prost(message, repeated, tag = "1")]
-        pub sample_type: Vec<ValueType>,
-        #[prost(message, repeated, tag = "2")]
-        pub sample: Vec<Sample>,
-        #[prost(message, repeated, tag = "3")]
-        pub mapping: Vec<Mapping>,
-        #[prost(message, repeated, tag = "4")]
-        pub location: Vec<Location>,
-        #[prost(message, repeated, tag = "5")]
-        pub function: Vec<Function>,
-        #[prost(string, repeated, tag = "6")]
-        pub string_table: Vec<String>,
-        #[prost(int64, tag = "9")]
-        pub time_nanos: i64,
-        #[prost(int64, tag = "10")]
-        pub duration_nanos: i64,
-        #[prost(message, optional, tag = "11")]
-        pub period_type: Option<ValueType>,
-        #[prost(int64, tag = "12")]
-        pub period: i64,
-        #[prost(int64, tag = "14")]
-        pub default_sample_type: i64,
-    }
-
     /// `Profile` without its samples, which are read one at a time (`for_each_sample`): decoded
     /// all at once, 1.5 million samples of 27 frames took 500 MB. prost skips the samples'
     /// bytes, checking their lengths.
@@ -564,7 +536,7 @@ mod tests {
             filename: s("app.py"),
             start_line: 1,
         };
-        let profile = proto::Profile {
+        let tables = Tables {
             sample_type: vec![
                 ValueType {
                     r#type: s("samples"),
@@ -573,16 +545,6 @@ mod tests {
                 ValueType {
                     r#type: s("cpu"),
                     unit: s("nanoseconds"),
-                },
-            ],
-            sample: vec![
-                Sample {
-                    location_id: vec![2, 1],
-                    value: vec![3, 30],
-                },
-                Sample {
-                    location_id: vec![1],
-                    value: vec![1, 10],
                 },
             ],
             mapping: vec![],
@@ -619,13 +581,15 @@ mod tests {
                 function(3, "helper"),
             ],
             string_table: strings.iter().map(|s| s.to_string()).collect(),
-            time_nanos: 0,
-            duration_nanos: 0,
-            period_type: None,
-            period: 0,
             default_sample_type: s("cpu"),
         };
-        profile.encode_to_vec()
+        // A message's fields may come in any order; the samples after the tables.
+        let mut bytes = tables.encode_to_vec();
+        for (location_id, value) in [(vec![2, 1], vec![3, 30]), (vec![1], vec![1, 10])] {
+            let sample = Sample { location_id, value };
+            prost::encoding::message::encode(2, &sample, &mut bytes);
+        }
+        bytes
     }
 
     #[test]
@@ -660,9 +624,9 @@ mod tests {
     fn a_string_index_past_the_table_is_an_error() {
         let mut bytes = small();
         // Cut the string table short: the names of the functions then point past it.
-        let mut profile = proto::Profile::decode(bytes.as_slice()).unwrap();
-        profile.string_table.truncate(3);
-        bytes = profile.encode_to_vec();
+        let mut tables = Tables::decode(bytes.as_slice()).unwrap();
+        tables.string_table.truncate(3);
+        bytes = tables.encode_to_vec();
         let err = parse(&bytes, &mut Vec::new()).unwrap_err();
         assert!(err.message.contains("past the string table"), "{err}");
     }

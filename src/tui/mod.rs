@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+mod badges;
 pub mod config;
 pub mod difference;
 pub mod effects;
