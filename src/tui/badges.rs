@@ -34,7 +34,7 @@ impl App {
             badges.push(format!(
                 "{} threads merged ({})",
                 key_label(Action::MergeThreads),
-                self.set().profiles.len()
+                self.session.merged_profiles().len()
             ));
         }
         if let Some(func) = o.focus {

@@ -180,9 +180,9 @@ impl App {
         let (share, focus_share) = if self.session.options.focus.is_some() {
             // The focus's tree holds only the stacks through the focused function: the file's
             // share is counted on the trees of the whole profiles.
-            let set = self.session.set();
             let whole: f64 = if self.session.merges() {
-                set.profiles
+                self.session
+                    .merged_profiles()
                     .iter()
                     .map(|p| count_matches(p.tree(), &search.frame_matches).1)
                     .sum()

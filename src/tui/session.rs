@@ -127,8 +127,21 @@ impl Session {
         &self.files[r.file].set.profiles[r.profile]
     }
 
+    /// The profiles `t` merges with the current one: those of its file in its unit and of its
+    /// event (a pprof's `samples (count)` does not add to its `cpu (nanoseconds)`).
+    pub fn merged_profiles(&self) -> Vec<&Profile> {
+        let current = self.profile();
+        let r = self.profile_ref();
+        self.files[r.file]
+            .set
+            .profiles
+            .iter()
+            .filter(|p| p.adds_to(current))
+            .collect()
+    }
+
     /// Whether threads are merged in fact (the file has several).
     pub fn merges(&self) -> bool {
-        self.options.merges(self.set())
+        self.options.merges(self.set(), self.profile())
     }
 }

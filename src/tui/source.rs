@@ -193,12 +193,10 @@ impl SourceView {
 impl App {
     /// The profiles shown (all of the file with threads merged), for pstats' stated edges.
     fn shown_profiles(&self) -> Vec<&Profile> {
-        let r = self.profile_ref();
-        let set = &self.session.files[r.file].set;
         if self.session.merges() {
-            set.profiles.iter().collect()
+            self.session.merged_profiles()
         } else {
-            vec![&set.profiles[r.profile]]
+            vec![self.session.profile()]
         }
     }
 

@@ -51,9 +51,10 @@ pub struct Options {
 }
 
 impl Options {
-    /// Whether threads are merged in fact: only a file with several profiles has any.
-    pub fn merges(&self, set: &ProfileSet) -> bool {
-        self.merge_threads && set.profiles.len() > 1
+    /// Whether threads are merged in fact: only where the file has several profiles that add
+    /// up with `current` (same unit, same event).
+    pub fn merges(&self, set: &ProfileSet, current: &Profile) -> bool {
+        self.merge_threads && set.profiles.iter().filter(|p| p.adds_to(current)).count() > 1
     }
 }
 
@@ -124,9 +125,10 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
     let set = &files[r.file].set;
     let frames = &set.frames;
     let profile = &set.profiles[r.profile];
-    let merges = options.merges(set);
+    let merges = options.merges(set, profile);
+    // Only the profiles that add up with the current one: same unit, same event.
     let shown: Vec<&Profile> = if merges {
-        set.profiles.iter().collect()
+        set.profiles.iter().filter(|p| p.adds_to(profile)).collect()
     } else {
         vec![profile]
     };
