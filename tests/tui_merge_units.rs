@@ -41,3 +41,52 @@ fn t_leaves_a_callgrind_files_events_apart() {
     tmux.send(&["q"]);
     tmux.wait_for_text("obol exited with 0");
 }
+
+/// The difference view compares each file's first event (as `obol diff` and `summary` do), not
+/// the sum of all its events: no function's total passes the file's total for that event.
+#[test]
+fn the_difference_view_compares_one_event_of_each_callgrind_file() {
+    let base = fixture("walk.instr.callgrind");
+    let first_event = |path: &std::path::Path| -> u64 {
+        let text = std::fs::read_to_string(path).unwrap();
+        let totals = text
+            .lines()
+            .find_map(|l| l.strip_prefix("totals:"))
+            .unwrap();
+        totals.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    let new = fixture("walk.callgrind");
+    let limit = first_event(&base).max(first_event(&new));
+
+    let paths = [base.to_str().unwrap(), new.to_str().unwrap()];
+    let argv = through_shell(&paths);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let Some(tmux) = Tmux::start("diffunits", &argv) else {
+        return;
+    };
+    tmux.wait_for_text("? help");
+    tmux.send(&["d"]);
+    tmux.send(&["3"]);
+    let screen = tmux.wait_for_text("Δtotal");
+    let mut rows = 0;
+    let table_rows = screen
+        .lines()
+        .map(|l| (l, l.split_whitespace().collect::<Vec<_>>()));
+    for (line, fields) in table_rows.filter(|(_, f)| f.len() > 8 && f[0].ends_with('%')) {
+        for share in &fields[..6] {
+            let value: f64 = share.trim_end_matches('%').parse().unwrap();
+            assert!(value <= 100.0, "a share above 100%: {line}\n{screen}");
+        }
+        for weight in &fields[6..8] {
+            let value: u64 = weight.parse().unwrap();
+            assert!(
+                value <= limit,
+                "{value} passes the first event's total {limit}: {line}"
+            );
+        }
+        rows += 1;
+    }
+    assert!(rows >= 10, "{screen}");
+    tmux.send(&["q"]);
+    tmux.wait_for_text("obol exited with 0");
+}

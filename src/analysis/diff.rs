@@ -78,7 +78,7 @@ pub struct DiffInput<'a> {
 pub fn input(loaded: &Loaded) -> DiffInput<'_> {
     DiffInput {
         set: &loaded.set,
-        profiles: loaded.set.profiles.iter().collect(),
+        profiles: loaded.set.summed().collect(),
     }
 }
 

@@ -161,14 +161,16 @@ impl ProfileSet {
     /// (pprof's other sample types: CPU time beside sample counts) or of another event
     /// (callgrind's) are not added in.
     pub fn total(&self) -> f64 {
-        let Some(first) = self.profiles.first() else {
-            return 0.0;
-        };
+        self.summed().map(|p| p.total).sum()
+    }
+
+    /// The profiles whose weights add up with the first's (its threads), which the file's total,
+    /// its summary and a comparison of two files cover.
+    pub fn summed(&self) -> impl Iterator<Item = &Profile> {
+        let first = self.profiles.first();
         self.profiles
             .iter()
-            .filter(|p| p.adds_to(first))
-            .map(|p| p.total)
-            .sum()
+            .filter(move |p| first.is_some_and(|f| p.adds_to(f)))
     }
 
     /// The name of a frame, file and line as `name (file:line)`, the way py-spy writes them.

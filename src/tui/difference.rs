@@ -43,12 +43,12 @@ pub struct Difference {
 
 impl Difference {
     /// The first two files, each with its first profile (all threads merged when it has several,
-    /// so that files with different thread ids still compare).
+    /// so that files with different thread ids still compare; other units and events left out).
     pub fn new(files: &[Loaded]) -> Option<Difference> {
         let (base, new) = (files.first()?, files.get(1)?);
-        let merged = |set: &crate::profile::ProfileSet| match set.profiles.as_slice() {
+        let merged = |set: &crate::profile::ProfileSet| match set.summed().collect::<Vec<_>>()[..] {
             [one] => one.tree().clone(),
-            many => crate::analysis::transform::merge(
+            ref many => crate::analysis::transform::merge(
                 &many.iter().map(|p| p.tree()).collect::<Vec<_>>(),
             ),
         };

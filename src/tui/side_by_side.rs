@@ -101,10 +101,11 @@ fn merged_tree(loaded: &Loaded, by_line: bool) -> CallTree {
     use crate::analysis::transform::{Siblings, group_by_function, has_line_frames, merge};
     let frames = &loaded.set.frames;
     let grouped = !by_line && has_line_frames(frames);
-    match loaded.set.profiles.as_slice() {
+    // A file's other units and events (callgrind's, pprof's sample types) are not its threads.
+    match loaded.set.summed().collect::<Vec<_>>()[..] {
         [one] if grouped => group_by_function(one.tree(), frames, Siblings::Merged),
         [one] => one.tree().clone(),
-        many => {
+        ref many => {
             let merged = merge(&many.iter().map(|p| p.tree()).collect::<Vec<_>>());
             if grouped {
                 group_by_function(&merged, frames, Siblings::Merged)
