@@ -276,3 +276,44 @@ fn source_pane_by_keys_in_a_real_terminal() {
     tmux.send(&["q"]);
     tmux.wait_for("obol to quit", |_| tmux.display("#{pane_dead}") == "1");
 }
+
+/// A search in Sandwich moves the row under the cursor; `5` then shows that row's function, not
+/// the one selected before the search. The oracle: the one function the pattern names, with its
+/// file from the folded file's own frames.
+#[test]
+fn source_after_a_search_in_sandwich_shows_the_row_found() {
+    let path = common::fixture("program.folded");
+    let roots = common::fixture("program");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file = text
+        .split([';', '\n'])
+        .find_map(|frame| frame.strip_prefix("format_line ("))
+        .and_then(|rest| rest.split(':').next())
+        .unwrap()
+        .to_owned();
+    let Some(tmux) = tmux::Tmux::start_sized(
+        "sourcesearch",
+        120,
+        40,
+        &[
+            tmux::obol(),
+            path.to_str().unwrap(),
+            "--source-root",
+            roots.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    tmux.wait_for_text("folded stacks: samples");
+    tmux.send(&["3"]);
+    let screen = tmux.wait_for_text("Sandwich");
+    tmux.send(&["/"]);
+    tmux.type_text("format_line");
+    tmux.send(&["Enter"]);
+    tmux.wait_for_text("1 match");
+    assert!(!screen.contains("format_line ·"), "{screen}");
+    tmux.send(&["5"]);
+    tmux.wait_for_text(&format!("format_line  {file}"));
+    tmux.send(&["q"]);
+    tmux.wait_for("obol to quit", |_| tmux.display("#{pane_dead}") == "1");
+}

@@ -158,6 +158,9 @@ impl App {
             share: 0.0,
             focus_share: None,
         });
+        if self.pane == Pane::Sandwich {
+            self.take_sandwich_selection();
+        }
         self.relayout();
     }
 

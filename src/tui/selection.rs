@@ -260,6 +260,13 @@ impl App {
             Action::Back => self.apply_search(None),
             _ => {}
         }
+        self.take_sandwich_selection();
+        self.relayout();
+    }
+
+    /// Records the Sandwich row the user is on as the shared selection: after a move, and after
+    /// a search filtered the table under it, so that `5` or `e` act on the row seen.
+    pub(super) fn take_sandwich_selection(&mut self) {
         if let Some(view) = &self.view
             && let Some(func) = self.sandwich.selected_function(&view.table)
             && self.selection.func != Some(func)
@@ -269,7 +276,6 @@ impl App {
                 path: Vec::new(),
             };
         }
-        self.relayout();
     }
 
     pub(super) fn update_priority(&mut self, action: Action) {
