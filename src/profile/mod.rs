@@ -79,6 +79,9 @@ pub struct Profile {
     /// What the profile counts, where a file holds several measures of one run in one unit
     /// (callgrind's events, perf's): such profiles are views of the same run, never added up.
     pub event: Option<String>,
+    /// The tree was estimated from calls between functions (pstats, callgrind), not recorded
+    /// as stacks: the function table is exact, the stacks are not.
+    pub estimated_tree: bool,
 }
 
 impl Profile {
@@ -95,6 +98,7 @@ impl Profile {
             end_value: None,
             function_stats: None,
             event: None,
+            estimated_tree: false,
         }
     }
 
@@ -117,6 +121,7 @@ impl Profile {
             end_value: None,
             function_stats: Some(function_stats),
             event: None,
+            estimated_tree: true,
         }
     }
 

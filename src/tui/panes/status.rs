@@ -167,12 +167,21 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         line.to_owned()
     } else {
         let profile = app.profile();
+        // pstats and callgrind record calls between functions: their table is exact, the
+        // stacks the flame panes draw are an estimate, which should not pass for a measurement.
+        let estimated =
+            profile.estimated_tree && matches!(app.pane, Pane::TimeOrder | Pane::LeftHeavy);
         format!(
-            "{}: {} · total {} · {} frames",
+            "{}: {} · total {} · {} frames{}",
             app.loaded().format.description(),
             profile.unit,
             profile.unit.format_weight(app.shown_total()),
-            app.set().frames.frame_count()
+            app.set().frames.frame_count(),
+            if estimated {
+                " · stacks estimated"
+            } else {
+                ""
+            }
         )
     };
     let second = escape_control(&second).into_owned();
