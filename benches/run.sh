@@ -5,6 +5,8 @@
 # obol against the named peers in the same run with hyperfine (medians), peak RSS with GNU time.
 #
 # usage: benches/run.sh [folded|pstats|speedscope|svg|trace|pprof|perf ...]   (default: all)
+#        benches/run.sh huge_folded huge_speedscope huge_svg memory   (issue 17's gigabyte inputs,
+#        about 3.5 GB of them, and issue 11's memory cases; not in the default set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -107,6 +109,58 @@ run_perf() {
     medians "$data/${FUNCNAME[0]#run_}.json"
     echo "peak RSS KB: obol $(rss $obol summary $data/big.perf-script.txt --json)," \
         "inferno $(rss inferno-collapse-perf --kernel $data/big.perf-script.txt)"
+}
+
+# Issue 17: about a gigabyte of each format, against `cat` of the same file in the same run
+# (the target is at most 1 s a gigabyte and 8x cat, peak RSS below the file's size).
+against_cat() { # against_cat FILE [ARGS...]
+    local file=$1
+    shift
+    ls -l "$file"
+    local name
+    name=$(basename "$file")
+    hyperfine -N --warmup 1 --runs 5 --export-json "$data/huge-$name.json" \
+        "$obol summary $file --json $*" "cat $file"
+    medians "$data/huge-$name.json"
+    /usr/bin/time -f "peak RSS KB: obol %M, %e s wall, %U s user, %S s sys" \
+        "$obol" summary "$file" --json "$@" >/dev/null
+    uptime
+}
+
+run_huge_folded() {
+    need "$data/huge.folded" folded 1250000
+    against_cat "$data/huge.folded"
+}
+
+run_huge_speedscope() {
+    need "$data/huge.speedscope.json" speedscope 2800000
+    against_cat "$data/huge.speedscope.json"
+}
+
+run_huge_svg() {
+    # 125,000 folded lines draw the 364 MB SVG of issue 17; 350,000 draw about a gigabyte.
+    need "$data/svg-125k.folded" folded 125000
+    need "$data/svg-350k.folded" folded 350000
+    [ -s "$data/mid.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-125k.folded" >"$data/mid.svg"
+    [ -s "$data/huge.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-350k.folded" >"$data/huge.svg"
+    against_cat "$data/mid.svg"
+    against_cat "$data/huge.svg"
+}
+
+run_memory() {
+    # Issue 11: a million distinct names, and stacks a million frames deep (tests/memory_bounds.rs
+    # holds the same files to their bounds).
+    [ -s "$data/names.folded" ] ||
+        python3 -c 'import sys
+for i in range(1000000): sys.stdout.write(f"main;pkg.fn_{i:07d} 1\n")' >"$data/names.folded"
+    [ -s "$data/deep.folded" ] ||
+        python3 -c 'import sys
+for k in range(10): sys.stdout.write(f"root{k};" + ";".join("ab"[i % 2] for i in range(999999)) + f" {k + 1}\n")' >"$data/deep.folded"
+    for f in "$data/names.folded" "$data/deep.folded"; do
+        size=$(stat -c %s "$f")
+        kb=$(rss "$obol" summary "$f" --json)
+        python3 -c "print('$f: $size bytes, peak RSS $kb KB, %.1fx the file' % ($kb * 1024 / $size))"
+    done
 }
 
 for what in "${@:-folded pstats speedscope svg trace pprof perf}"; do

@@ -119,42 +119,40 @@ pub fn function_table_top(
 }
 
 fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
-    let count = set.frames.function_count();
-    let mut self_weight = vec![0.0; count];
-    let mut total_weight = vec![0.0; count];
-    let mut calls: Vec<Option<u64>> = vec![None; count];
-    let mut primitive_calls: Vec<Option<u64>> = vec![None; count];
+    // One row per function from the start, the empty ones dropped at the end: a file of a
+    // million functions holds one table of them, not one per figure and then the rows.
+    let mut rows: Vec<FunctionRow> = (0..set.frames.function_count())
+        .map(|i| FunctionRow {
+            func: FuncId(i as u32),
+            self_weight: 0.0,
+            total_weight: 0.0,
+            calls: None,
+            primitive_calls: None,
+        })
+        .collect();
     for profile in profiles {
         if let Some(stats) = &profile.function_stats {
             for stat in stats {
-                let i = stat.func.0 as usize;
-                self_weight[i] += stat.self_weight;
-                total_weight[i] += stat.total_weight;
+                let row = &mut rows[stat.func.0 as usize];
+                row.self_weight += stat.self_weight;
+                row.total_weight += stat.total_weight;
                 if let Some(n) = stat.calls {
-                    calls[i] = Some(calls[i].unwrap_or(0).saturating_add(n));
+                    row.calls = Some(row.calls.unwrap_or(0).saturating_add(n));
                 }
                 if let Some(n) = stat.primitive_calls {
-                    primitive_calls[i] = Some(primitive_calls[i].unwrap_or(0).saturating_add(n));
+                    row.primitive_calls = Some(row.primitive_calls.unwrap_or(0).saturating_add(n));
                 }
             }
         } else {
             let (s, t) = tree_function_weights(profile.tree(), &set.frames);
-            for i in 0..count {
-                self_weight[i] += s[i];
-                total_weight[i] += t[i];
+            for (row, (s, t)) in rows.iter_mut().zip(s.into_iter().zip(t)) {
+                row.self_weight += s;
+                row.total_weight += t;
             }
         }
     }
-    (0..count)
-        .filter(|&i| self_weight[i] != 0.0 || total_weight[i] != 0.0 || calls[i].is_some())
-        .map(|i| FunctionRow {
-            func: FuncId(i as u32),
-            self_weight: self_weight[i],
-            total_weight: total_weight[i],
-            calls: calls[i],
-            primitive_calls: primitive_calls[i],
-        })
-        .collect()
+    rows.retain(|r| r.self_weight != 0.0 || r.total_weight != 0.0 || r.calls.is_some());
+    rows
 }
 
 /// Heaviest first by `sort`, ties broken by the other weight, then by name and file so that the

@@ -85,7 +85,31 @@ struct JsonSummary<'a> {
     unit: &'static str,
     total: f64,
     profiles: Vec<JsonProfile<'a>>,
-    functions: Vec<JsonFunction<'a>>,
+    functions: JsonFunctions<'a>,
+}
+
+/// The rows, written as they are turned into JSON rather than gathered first: a file of a
+/// million functions would otherwise hold a second table of them.
+struct JsonFunctions<'a> {
+    rows: &'a [FunctionRow],
+    frames: &'a crate::profile::FrameTable,
+}
+
+impl Serialize for JsonFunctions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.rows.iter().map(|row| {
+            let f = self.frames.function(row.func);
+            JsonFunction {
+                name: &f.name,
+                file: f.file.as_deref(),
+                line: f.line,
+                self_weight: row.self_weight,
+                total: row.total_weight,
+                calls: row.calls,
+                primitive_calls: row.primitive_calls,
+            }
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -118,21 +142,10 @@ pub fn write_json(
     let set = &loaded.set;
     // Without --top, every row: the whole table, sorted.
     let (rows, _) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
-    let functions = rows
-        .iter()
-        .map(|row| {
-            let f = set.frames.function(row.func);
-            JsonFunction {
-                name: &f.name,
-                file: f.file.as_deref(),
-                line: f.line,
-                self_weight: row.self_weight,
-                total: row.total_weight,
-                calls: row.calls,
-                primitive_calls: row.primitive_calls,
-            }
-        })
-        .collect();
+    let functions = JsonFunctions {
+        rows: &rows,
+        frames: &set.frames,
+    };
     let summary = JsonSummary {
         path: loaded.path.display().to_string(),
         format: loaded.format.as_str(),

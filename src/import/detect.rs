@@ -74,6 +74,9 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
     let parsed = if format == Format::Folded {
         // Folded files are streamed so a large one never sits in memory whole.
         folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
+    } else if format == Format::Svg && input.size.is_some_and(|size| size >= svg::STREAM_MIN) {
+        // Large drawings are read in pieces, never whole.
+        svg::parse_reader(input.into_reader(), &mut warnings).map(|s| (s, None))
     } else if format == Format::PerfScript {
         // So are perf script files, as long as their recordings.
         let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());

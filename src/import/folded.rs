@@ -14,9 +14,12 @@ use std::sync::mpsc;
 
 use memchr::memchr_iter;
 
-use rustc_hash::FxHashMap;
+use std::hash::BuildHasher;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use super::{ParseError, Sniff};
+use crate::profile::id_table::IdTable;
 use crate::profile::{
     CallTreeBuilder, FrameId, FrameTable, FunctionKey, FunctionStats, NodeId, Profile, ProfileSet,
     Unit,
@@ -330,10 +333,13 @@ fn profile_names(report: &LineReport) -> Vec<Option<String>> {
 struct Tokenizer {
     report: LineReport,
     batch: Batch,
-    frames: FxHashMap<Box<[u8]>, u32>,
+    /// Local frames by the hash of their text, which is kept in `frame_text`.
+    frames: IdTable,
+    frame_text: FrameText,
     /// Local frame id → local function id.
     frame_func: Vec<u32>,
-    functions: FxHashMap<(Box<str>, Option<Box<str>>), u32>,
+    /// Local functions by the hash of (name, file); `report.functions` holds a frame of each.
+    functions: IdTable,
     /// Per local function: the line it was last counted on, so recursion counts once.
     counted_on_line: Vec<u64>,
     /// Thread id → index in `report.threads`.
@@ -505,24 +511,61 @@ impl Tokenizer {
     }
 
     fn frame_id(&mut self, raw: &[u8]) -> u32 {
-        if let Some(&id) = self.frames.get(raw) {
+        let hash = FxBuildHasher.hash_one(raw);
+        let text = &self.frame_text;
+        if let Some(id) = self.frames.find(hash, |id| text.get(id) == raw) {
             return id;
         }
-        let id = self.frames.len() as u32;
-        self.frames.insert(raw.into(), id);
+        let id = self.frame_text.len() as u32;
+        self.frame_text.push(raw);
+        self.frames.insert(hash, id);
         self.batch.new_frames.push(raw.into());
         // Lines are checked to be UTF-8 before their frames are taken.
         let text = String::from_utf8_lossy(raw);
         let (name, file, _) = split_frame(&text);
-        let key = (Box::from(name), file.map(Box::from));
-        let next = self.functions.len() as u32;
-        let func = *self.functions.entry(key).or_insert(next);
-        if func == next {
-            self.report.functions.push((id, 0.0, 0.0));
-            self.counted_on_line.push(0);
-        }
+        let func_hash = FxBuildHasher.hash_one((name, file));
+        let (functions, frame_text) = (&self.report.functions, &self.frame_text);
+        let found = self.functions.find(func_hash, |func| {
+            let other = String::from_utf8_lossy(frame_text.get(functions[func as usize].0));
+            let (other_name, other_file, _) = split_frame(&other);
+            other_name == name && other_file == file
+        });
+        let func = match found {
+            Some(func) => func,
+            None => {
+                let func = self.report.functions.len() as u32;
+                self.functions.insert(func_hash, func);
+                self.report.functions.push((id, 0.0, 0.0));
+                self.counted_on_line.push(0);
+                func
+            }
+        };
         self.frame_func.push(func);
         id
+    }
+}
+
+/// The text of every local frame, end to end in one buffer.
+#[derive(Default)]
+struct FrameText {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl FrameText {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn push(&mut self, text: &[u8]) {
+        self.bytes.extend_from_slice(text);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
     }
 }
 

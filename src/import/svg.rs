@@ -14,14 +14,23 @@ mod scan;
 mod threads;
 mod title;
 
+use std::io::Read;
+
 use memchr::memmem;
 
-use super::{ParseError, Sniff};
+use super::{Location, ParseError, Sniff};
 use crate::profile::ProfileSet;
 use scan::RawFrame;
 
 /// Files smaller than this are scanned by one thread: a second would cost more than it saves.
 const PARALLEL_MIN: usize = 4 << 20;
+
+/// Files on disk from this size on are read in pieces ([`parse_reader`]) rather than whole.
+pub const STREAM_MIN: u64 = 16 << 20;
+
+/// About how much of the file one scan covers when it is read in pieces; two are scanned side by
+/// side.
+const PIECE: usize = 8 << 20;
 
 /// Marks that only flame graph tools write: inferno's and flamegraph.pl's `onload`, inferno's
 /// frame container and sample attributes, old flamegraph.pl's frame class.
@@ -62,7 +71,20 @@ fn parse_with(
     parallel_min: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    let found = scan_file(bytes, parallel_min)?;
+    parse_found(scan_file(bytes, parallel_min)?, warnings)
+}
+
+/// [`parse`] for a large file read from `reader`, which is never held whole: it is read in
+/// pieces of about [`PIECE`] bytes, cut at `<g` tags, two scanned at a time on two threads,
+/// each piece's frames appended to those before (as the two halves of [`scan_file`] are).
+pub fn parse_reader(
+    reader: impl Read,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    parse_found(scan_stream(reader, PIECE)?, warnings)
+}
+
+fn parse_found(found: scan::Scan, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
     if !found.saw_svg {
         return Err(ParseError::at_byte(0, "not an SVG (no <svg> element)"));
     }
@@ -73,6 +95,143 @@ fn parse_with(
         ));
     }
     build::build(found, warnings).map(threads::split_threads)
+}
+
+/// Reads and scans the file piece by piece; see [`parse_reader`]. A piece whose end falls inside
+/// markup (a `<g` inside a comment or CDATA section) is read again, twice as long.
+fn scan_stream(mut reader: impl Read, piece: usize) -> Result<scan::Scan, ParseError> {
+    // The bytes not scanned yet, from file offset `base` on.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut base = 0u64;
+    let mut eof = false;
+    let mut found: Option<scan::Scan> = None;
+    let mut piece_len = piece;
+    loop {
+        while !eof && pending.len() < 2 * piece_len {
+            let want = (2 * piece_len - pending.len()) as u64;
+            let read = (&mut reader)
+                .take(want)
+                .read_to_end(&mut pending)
+                .map_err(|e| {
+                    let at = base + pending.len() as u64;
+                    ParseError::at_byte(at, format!("read failed: {e}"))
+                })?;
+            eof = (read as u64) < want;
+        }
+        // Up to two pieces, each ending at a `<g` tag (or the end of the file).
+        let mut ends = Vec::with_capacity(2);
+        let mut from = 0;
+        while ends.len() < 2 && from < pending.len() {
+            match group_at_or_after(&pending, from + piece_len) {
+                Some(end) => ends.push(end),
+                None if eof => ends.push(pending.len()),
+                None => break,
+            }
+            from = *ends.last().unwrap_or(&from);
+        }
+        if ends.is_empty() {
+            if eof {
+                break;
+            }
+            // No `<g` in twice a piece: read further before cutting.
+            piece_len *= 2;
+            continue;
+        }
+        let first = base == 0;
+        let last = |end: usize| eof && end == pending.len();
+        let (one, two) = std::thread::scope(|scope| {
+            let two = ends.get(1).map(|&end| {
+                let bytes = &pending[ends[0]..end];
+                scope.spawn(move || scan::scan_piece(bytes, false, last(end)))
+            });
+            let one = scan::scan_piece(&pending[..ends[0]], first, last(ends[0]));
+            (one, two.map(|handle| handle.join()))
+        });
+        let mut consumed = 0;
+        for (start, result) in [(0, Some(Ok(one))), (ends[0], two)] {
+            let Some(result) = result else { break };
+            let result = result.map_err(|_| {
+                ParseError::at_byte(base + start as u64, "the scanning thread failed")
+            })?;
+            let end = if start == 0 { ends[0] } else { ends[1] };
+            match result {
+                Ok(mut part) => {
+                    shift(&mut part, base + start as u64);
+                    found = Some(match found.take() {
+                        None => part,
+                        Some(before) => append(before, part, base + start as u64)?,
+                    });
+                    consumed = end;
+                }
+                // The piece ended inside markup: it is read again, longer.
+                Err(scan::Stop::Cut(_)) if !last(end) => break,
+                Err(stop) => return Err(shifted(stop.into_error(), base + start as u64)),
+            }
+        }
+        if consumed == 0 {
+            piece_len *= 2;
+            continue;
+        }
+        piece_len = piece;
+        let done = eof && consumed == pending.len();
+        pending.drain(..consumed);
+        base += consumed as u64;
+        if done {
+            break;
+        }
+    }
+    let mut found = found.unwrap_or_default();
+    if found.depth > 0 {
+        let n = found.depth;
+        return Err(ParseError::at_byte(
+            base,
+            format!(
+                "the file ends inside {n} unclosed element{} (truncated?)",
+                if n == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    found.depth = 0;
+    Ok(found)
+}
+
+/// The first `<g>` or `<g ...>` at or after `from`.
+fn group_at_or_after(bytes: &[u8], from: usize) -> Option<usize> {
+    let finder = memmem::Finder::new(b"<g");
+    let mut from = from;
+    while let Some(rel) = finder.find(bytes.get(from..)?) {
+        let at = from + rel;
+        if matches!(bytes.get(at + 2), Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
+}
+
+/// Moves the offsets of a piece's scan by `base`, the piece's offset in the file.
+fn shift(part: &mut scan::Scan, base: u64) {
+    for row in &mut part.rows {
+        for frame in row {
+            frame.at += base;
+        }
+    }
+    for (_, at) in &mut part.names {
+        *at += base;
+    }
+    if let Some((_, at)) = &mut part.sample_geometry {
+        *at += base;
+    }
+    if let Some(at) = &mut part.first_untitled {
+        *at += base;
+    }
+}
+
+fn shifted(mut error: ParseError, base: u64) -> ParseError {
+    if let Location::Byte(at) = &mut error.location {
+        *at += base;
+    }
+    error
 }
 
 /// Scans the whole file, in two halves on two threads when it is large.
@@ -109,29 +268,32 @@ fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError
 
 /// The first `<g>` or `<g ...>` at or after the middle of the file.
 fn split_point(bytes: &[u8]) -> Option<usize> {
-    let middle = bytes.len() / 2;
-    let finder = memmem::Finder::new(b"<g");
-    let mut from = middle;
-    while let Some(rel) = finder.find(bytes.get(from..)?) {
-        let at = from + rel;
-        if matches!(bytes.get(at + 2), Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
-            return Some(at);
-        }
-        from = at + 2;
-    }
-    None
+    group_at_or_after(bytes, bytes.len() / 2)
 }
 
 /// Joins the scans of two halves, or `None` when their tags do not balance (an error whose place
 /// a whole-file scan reports).
-fn merge(mut first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
-    if first.depth + second.min_depth < 0 || first.depth + second.depth != 0 {
+fn merge(first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
+    if first.depth + second.depth != 0 {
         return None;
     }
-    if let (Some((a, _)), Some((b, _))) = (first.sample_geometry, second.sample_geometry)
+    append(first, second, 0).ok()
+}
+
+/// The scan of a part of a file followed by that of the part after it, which starts at byte
+/// `at`: an error when the later part closes elements never opened or draws its frames
+/// differently (with `fg:x`/`fg:w` or without).
+fn append(mut first: scan::Scan, second: scan::Scan, at: u64) -> Result<scan::Scan, ParseError> {
+    if first.depth + second.min_depth < 0 {
+        return Err(ParseError::at_byte(at, "a closing tag that closes nothing"));
+    }
+    if let (Some((a, _)), Some((b, b_at))) = (first.sample_geometry, second.sample_geometry)
         && a != b
     {
-        return None;
+        return Err(ParseError::at_byte(
+            b_at,
+            "a frame <rect> with fg:x/fg:w among frames without them, or the reverse",
+        ));
     }
     let names: Vec<u32> = second
         .names
@@ -153,12 +315,13 @@ fn merge(mut first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
         }));
     }
     first.saw_svg |= second.saw_svg;
+    first.min_depth = first.min_depth.min(first.depth + second.min_depth);
     first.depth += second.depth;
     first.sample_geometry = first.sample_geometry.or(second.sample_geometry);
     first.decimals = first.decimals.max(second.decimals);
     first.untitled += second.untitled;
     first.first_untitled = first.first_untitled.or(second.first_untitled);
-    Some(first)
+    Ok(first)
 }
 
 #[cfg(test)]

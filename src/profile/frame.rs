@@ -2,7 +2,9 @@
 
 use std::hash::BuildHasher;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxBuildHasher;
+
+use super::id_table::IdTable;
 
 /// Index of a [`Frame`] in a [`FrameTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,9 +67,6 @@ pub enum FunctionKey {
     NameFileLine,
 }
 
-/// Marks the end of a chain of ids with one hash.
-const NONE: u32 = u32::MAX;
-
 /// All frames and functions of one loaded file, shared by every profile in it.
 ///
 /// The indices hold ids by the hash of what identifies them and compare against the frames and
@@ -77,12 +76,10 @@ pub struct FrameTable {
     key: FunctionKey,
     frames: Vec<Frame>,
     functions: Vec<Function>,
-    /// The latest frame with each hash of (name, file, line); `frame_next` chains the others.
-    frame_index: FxHashMap<u64, u32>,
-    frame_next: Vec<u32>,
-    /// The same for functions, by (name, file, line as the key has it).
-    func_index: FxHashMap<u64, u32>,
-    func_next: Vec<u32>,
+    /// Frames by the hash of (name, file, line).
+    frame_index: IdTable,
+    /// Functions by the hash of (name, file, line as the key has it).
+    func_index: IdTable,
 }
 
 fn hash(name: &str, file: Option<&str>, line: Option<u32>) -> u64 {
@@ -95,20 +92,16 @@ impl FrameTable {
             key,
             frames: Vec::new(),
             functions: Vec::new(),
-            frame_index: FxHashMap::default(),
-            frame_next: Vec::new(),
-            func_index: FxHashMap::default(),
-            func_next: Vec::new(),
+            frame_index: IdTable::default(),
+            func_index: IdTable::default(),
         }
     }
 
     /// Makes room for `frames` more frames, and as many functions, at once.
     pub fn reserve(&mut self, frames: usize) {
         self.frames.reserve(frames);
-        self.frame_next.reserve(frames);
         self.frame_index.reserve(frames);
         self.functions.reserve(frames);
-        self.func_next.reserve(frames);
         self.func_index.reserve(frames);
     }
 
@@ -119,14 +112,13 @@ impl FrameTable {
     /// Returns the id of the frame (name, file, line), adding it if it is new.
     pub fn intern(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FrameId {
         let hash = hash(name, file, line);
-        let head = self.frame_index.get(&hash).copied().unwrap_or(NONE);
-        let mut at = head;
-        while at != NONE {
-            let frame = &self.frames[at as usize];
-            if frame.line == line && frame.name == name && frame.file.as_deref() == file {
-                return FrameId(at);
-            }
-            at = self.frame_next[at as usize];
+        let frames = &self.frames;
+        let found = self.frame_index.find(hash, |at| {
+            let frame = &frames[at as usize];
+            frame.line == line && frame.name == name && frame.file.as_deref() == file
+        });
+        if let Some(at) = found {
+            return FrameId(at);
         }
         let func = self.intern_function(name, file, line);
         let id = self.frames.len() as u32;
@@ -136,7 +128,6 @@ impl FrameTable {
             line,
             func,
         });
-        self.frame_next.push(head);
         self.frame_index.insert(hash, id);
         FrameId(id)
     }
@@ -147,21 +138,21 @@ impl FrameTable {
             FunctionKey::NameFileLine => line,
         };
         let hash = hash(name, file, key_line);
-        let head = self.func_index.get(&hash).copied().unwrap_or(NONE);
-        let mut at = head;
-        while at != NONE {
-            let function = &mut self.functions[at as usize];
+        let (key, functions) = (self.key, &self.functions);
+        let found = self.func_index.find(hash, |at| {
+            let function = &functions[at as usize];
             // Keyed by line, a function's line is the key's (it is set once, from it).
-            let same_line = self.key == FunctionKey::NameFile || function.line == key_line;
-            if same_line && function.name == name && function.file.as_deref() == file {
-                if let (Some(seen), Some(new)) = (function.line, line) {
-                    function.line = Some(seen.min(new));
-                } else if function.line.is_none() {
-                    function.line = line;
-                }
-                return FuncId(at);
+            let same_line = key == FunctionKey::NameFile || function.line == key_line;
+            same_line && function.name == name && function.file.as_deref() == file
+        });
+        if let Some(at) = found {
+            let function = &mut self.functions[at as usize];
+            if let (Some(seen), Some(new)) = (function.line, line) {
+                function.line = Some(seen.min(new));
+            } else if function.line.is_none() {
+                function.line = line;
             }
-            at = self.func_next[at as usize];
+            return FuncId(at);
         }
         let id = self.functions.len() as u32;
         self.functions.push(Function {
@@ -169,7 +160,6 @@ impl FrameTable {
             file: file.map(str::to_owned),
             line,
         });
-        self.func_next.push(head);
         self.func_index.insert(hash, id);
         FuncId(id)
     }

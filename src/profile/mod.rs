@@ -1,6 +1,7 @@
 //! The in-memory model every importer produces and every view reads. No UI code here.
 
 pub mod frame;
+pub(crate) mod id_table;
 pub mod tree;
 pub mod unit;
 

@@ -497,7 +497,7 @@ impl<'de> Visitor<'de> for StackSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut max = *self.max;
-        while let Some(index) = seq.next_element::<u32>()? {
+        while let Some(FrameIndex(index)) = seq.next_element()? {
             self.bound.check(index, "sample", self.sample)?;
             if max < Some(index) {
                 max = Some(index);
@@ -511,6 +511,56 @@ impl<'de> Visitor<'de> for StackSeed<'_> {
         }
         *self.max = max;
         Ok(())
+    }
+}
+
+/// A frame index in a stack, as speedscope's importer takes it: it looks frames up with
+/// `frameInfos[n]` in JavaScript, where a list of one element stands for that element (`[32]`
+/// becomes the key `"32"`), so `[[32]]` is the stack of frame 32 (perf-to-speedscope converters
+/// write such files). A list of any other length names no frame there, and is refused here.
+struct FrameIndex(u32);
+
+impl<'de> Deserialize<'de> for FrameIndex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FrameIndexVisitor)
+    }
+}
+
+struct FrameIndexVisitor;
+
+impl<'de> Visitor<'de> for FrameIndexVisitor {
+    type Value = FrameIndex;
+
+    // serde's own word for a u32, so that other errors read as they did before lists of one.
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("u32")
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<FrameIndex, E> {
+        u32::try_from(value)
+            .map(FrameIndex)
+            .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(value), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<FrameIndex, E> {
+        u32::try_from(value)
+            .map(FrameIndex)
+            .map_err(|_| E::invalid_value(de::Unexpected::Signed(value), &self))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FrameIndex, A::Error> {
+        const ONE: &str = "a frame index or a list of one frame index";
+        let Some(index) = seq.next_element::<FrameIndex>()? else {
+            return Err(de::Error::invalid_length(0, &ONE));
+        };
+        let mut len = 1;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            len += 1;
+        }
+        if len != 1 {
+            return Err(de::Error::invalid_length(len, &ONE));
+        }
+        Ok(index)
     }
 }
 

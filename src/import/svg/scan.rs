@@ -107,14 +107,30 @@ struct Title<'a> {
 /// content (not inside a comment, CDATA section or tag). Offsets in results and errors are
 /// offsets into `bytes`.
 pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop> {
-    let to_eof = end >= bytes.len();
+    scan_range(bytes, start, end, start == 0, end >= bytes.len())
+}
+
+/// Scans all of `piece`, a part of a file read in pieces that starts at the `<` of a tag at the
+/// top level of the content: the file's start when `first`, its end when `last`. Offsets are
+/// offsets into `piece`.
+pub(super) fn scan_piece(piece: &[u8], first: bool, last: bool) -> Result<Scan, Stop> {
+    scan_range(piece, 0, piece.len(), first, last)
+}
+
+fn scan_range(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    absolute: bool,
+    to_eof: bool,
+) -> Result<Scan, Stop> {
     let bytes = bytes.get(..end).unwrap_or(bytes);
     let mut scanner = Scanner {
         b: bytes,
         pos: start,
         // A scan from the start of the file knows every open element, so a close without an
         // open is an error there; a later part may close what an earlier part opened.
-        absolute: start == 0,
+        absolute,
         to_eof,
         in_group: false,
         group_is_link: false,

@@ -319,6 +319,38 @@ fn two_halves_agree_with_one_pass() {
 }
 
 #[test]
+fn pieces_read_one_after_another_agree_with_one_pass() {
+    let folded = generated(400);
+    let Some(svg) = draw(&folded, &["--minwidth", "0"]) else {
+        return;
+    };
+    let want = oracle(&folded);
+    let whole = scan::scan(&svg, 0, svg.len()).expect("scans");
+    // Pieces from a few frames long to longer than the file, and markup that hides frame-like
+    // text across where pieces are cut, which makes a piece be read again, longer.
+    let text = String::from_utf8(svg.clone()).expect("UTF-8");
+    let at = text.len() / 3 + text[text.len() / 3..].find("<g>").expect("a frame");
+    let fake = "<g><title>fake (99 samples, 1%)</title><rect x=\"0\" y=\"0\" width=\"1\" fg:x=\"0\" fg:w=\"99\"/></g>";
+    let hidden = format!("{}<!--{}-->{}", &text[..at], fake.repeat(300), &text[at..]);
+    for bytes in [svg.as_slice(), hidden.as_bytes()] {
+        for piece in [200, 4096, 50_000, 1 << 24] {
+            let found = scan_stream(bytes, piece).expect("scans in pieces");
+            if bytes.len() == svg.len() {
+                assert_eq!(found.names, whole.names, "piece {piece}");
+                assert_eq!(found.rows, whole.rows, "piece {piece}");
+            }
+            let set = parse_found(found, &mut Vec::new()).expect("parses");
+            assert_same(&imported(&set), &want);
+        }
+    }
+    // A file cut short fails the same way read whole or in pieces.
+    let cut = &svg[..svg.len() - 40];
+    let whole_error = error_of(cut);
+    let piece_error = scan_stream(cut, 4096).expect_err("a truncated file");
+    assert_eq!(piece_error.to_string(), whole_error.to_string());
+}
+
+#[test]
 fn frames_too_narrow_to_draw_leave_their_weight_with_the_caller() {
     // 100,000 + 1 + 2 + 5 = 100,008 samples. inferno's default minimum width (0.01%, about 10
     // samples here) drops `tiny`, `tiny2` and `deeper`; their 3 samples stay in `main`'s self

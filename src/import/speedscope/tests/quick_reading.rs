@@ -168,11 +168,28 @@ fn stacks_read_the_same_in_any_spacing() {
 }
 
 #[test]
+fn an_index_written_as_a_list_of_one_is_that_index() {
+    // speedscope looks frames up as `frameInfos[n]` in JavaScript, where `[1]` and `[[1]]` are
+    // the key "1" (perf-to-speedscope converters write `[[32]]`): the same as plain indices.
+    let plain = format!(
+        r#"{{{FRAMES_ABCD},"profiles":[{{"type":"sampled","unit":"none","samples":[[0],[0,1],[2]],"weights":[1,2,3]}}]}}"#
+    );
+    let listed = plain.replace("[0,1],[2]", "[[0],[[1]]],[[2]]");
+    assert_ne!(plain, listed);
+    let mut warnings = Vec::new();
+    let got = parse(listed.as_bytes(), &mut warnings).expect("read as speedscope reads it");
+    let (want, _) = load(&plain);
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
 fn a_stack_the_quick_reading_refuses_is_reported_where_it_stands() {
     // Each is refused by the merging side, and the exact reading names it, with its line.
     let cases = [
         ("[0, 1e0]", "expected u32"),
-        ("[0,[1]]", "expected u32"),
+        ("[0,[1,2]]", "a list of one frame index"),
+        ("[0,[]]", "a list of one frame index"),
         ("[0,1]]", "expected `,` or `}`"),
         ("[0,\"1\"]", "expected u32"),
         ("[4294967296]", "expected u32"),
