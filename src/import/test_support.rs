@@ -26,3 +26,11 @@ pub fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
 }
+
+/// A small deterministic generator for the tests that mangle files at random.
+pub fn lcg(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state >> 33
+}

@@ -4,12 +4,7 @@
 use super::*;
 
 /// A pseudo-random generator, so that the big test needs no crate and no seed file.
-fn lcg(state: &mut u64) -> u64 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    *state >> 33
-}
+use crate::import::test_support::lcg;
 
 #[test]
 fn many_samples_match_a_naive_count() {
