@@ -77,3 +77,33 @@ fn processed_profiles_as_samply_writes_them_match_the_oracle() {
     assert_eq!(want[&("0x1234".to_owned(), None)].0, 1.0);
     assert_eq!(want[&("main".to_owned(), Some("app.py".to_owned()))].1, 4.0);
 }
+
+/// A real samply file: `samply import` of a perf recording of the fixture program
+/// (`fixtures/regenerate.sh`), against the oracle run now and the one written when the file was
+/// made.
+#[test]
+fn samplys_processed_profile_matches_the_oracle() {
+    let path = common::fixture("program.samply.json.gz");
+    let want = common::assert_matches_python_oracle("firefox", "firefox", &path);
+    let made = common::Json::parse(
+        &std::fs::read_to_string(common::fixtures().join("oracle/program.samply.json.gz.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(common::function_weights(made.get("functions")), want);
+    let got = common::summary_json(&path, &[]);
+    let names: Vec<&str> = got
+        .get("profiles")
+        .array()
+        .iter()
+        .map(|p| p.get("name").str())
+        .collect();
+    let oracle_names: Vec<&str> = made
+        .get("profiles")
+        .array()
+        .iter()
+        .map(|p| p.get("name").str())
+        .collect();
+    assert_eq!(names, oracle_names);
+    assert!(want.len() > 100, "{} functions", want.len());
+}
