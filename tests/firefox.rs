@@ -92,18 +92,14 @@ fn samplys_processed_profile_matches_the_oracle() {
     .unwrap();
     assert_eq!(common::function_weights(made.get("functions")), want);
     let got = common::summary_json(&path, &[]);
-    let names: Vec<&str> = got
-        .get("profiles")
-        .array()
-        .iter()
-        .map(|p| p.get("name").str())
-        .collect();
-    let oracle_names: Vec<&str> = made
-        .get("profiles")
-        .array()
-        .iter()
-        .map(|p| p.get("name").str())
-        .collect();
-    assert_eq!(names, oracle_names);
+    let names = |doc: &common::Json| -> Vec<String> {
+        let profiles = doc.get("profiles");
+        profiles
+            .array()
+            .iter()
+            .map(|p| p.get("name").str().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&got), names(&made));
     assert!(want.len() > 100, "{} functions", want.len());
 }

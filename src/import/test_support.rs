@@ -34,3 +34,19 @@ pub fn lcg(state: &mut u64) -> u64 {
         .wrapping_add(1442695040888963407);
     *state >> 33
 }
+
+/// One or two bytes of `bytes` changed, dropped or doubled with bytes from `alphabet`, at
+/// places `state` picks.
+pub fn mangle(bytes: &mut Vec<u8>, alphabet: &[u8], state: &mut u64) {
+    for _ in 0..1 + lcg(state) % 2 {
+        let at = (lcg(state) as usize) % bytes.len();
+        let byte = alphabet[(lcg(state) as usize) % alphabet.len()];
+        match lcg(state) % 3 {
+            0 => bytes[at] = byte,
+            1 => {
+                bytes.remove(at);
+            }
+            _ => bytes.insert(at, byte),
+        }
+    }
+}

@@ -547,7 +547,7 @@ fn depth(json: &[u8]) -> usize {
 mod tests {
     use super::super::collect::Collector;
     use super::super::parse_with;
-    use crate::import::test_support::lcg;
+    use crate::import::test_support::mangle;
 
     /// Reads `bytes` both ways: the quick reading must take and give what serde_json's does,
     /// errors and warnings included.
@@ -633,17 +633,7 @@ mod tests {
         let mut state = 5;
         for _ in 0..3_000 {
             let mut bytes = GOOD.as_bytes().to_vec();
-            for _ in 0..1 + lcg(&mut state) % 2 {
-                let at = (lcg(&mut state) as usize) % bytes.len();
-                let byte = alphabet[(lcg(&mut state) as usize) % alphabet.len()];
-                match lcg(&mut state) % 3 {
-                    0 => bytes[at] = byte,
-                    1 => {
-                        bytes.remove(at);
-                    }
-                    _ => bytes.insert(at, byte),
-                }
-            }
+            mangle(&mut bytes, alphabet, &mut state);
             same_both_ways(&bytes);
         }
     }
