@@ -5,8 +5,8 @@
 # obol against the named peers in the same run with hyperfine (medians), peak RSS with GNU time.
 #
 # usage: benches/run.sh [folded|pstats|speedscope|svg|trace|pprof|perf ...]   (default: all)
-#        benches/run.sh huge_folded huge_speedscope huge_svg memory   (issue 17's gigabyte inputs,
-#        about 3.5 GB of them, and issue 11's memory cases; not in the default set)
+#        benches/run.sh huge_folded huge_speedscope huge_svg trace_gb memory   (issue 17's
+#        gigabyte inputs, about 4.5 GB of them, and issue 11's memory cases; not in the default set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -95,6 +95,28 @@ run_pprof() {
         "cat $data/big.pprof > /dev/null"
     medians "$data/${FUNCNAME[0]#run_}.json"
     echo "peak RSS KB: obol $(rss $obol summary $data/big.pprof --json)"
+}
+
+run_trace_gb() {
+    # Issue 17's gigabyte: big.trace.json's events ten times over, each copy later in time
+    # (the same 4 threads, ten times as many events each), with `cat` in the same run.
+    [ -s "$data/big.trace.json" ] || python3 "$formats" trace 900000 "$data/big.trace.json"
+    local src=$data/big.trace.json n
+    n=$(wc -l <"$src")
+    [ -s "$data/huge.trace.json" ] || {
+        head -n 5 "$src"
+        for k in 0 1 2 3 4 5 6 7 8 9; do
+            sed -n "6,$((n - 2))p" "$src" |
+                perl -pe "s/\"ts\": ([0-9.]+)/sprintf('\"ts\": %.3f', \$1 + $k * 2000000)/e"
+        done
+        tail -n 2 "$src"
+    } >"$data/huge.trace.json"
+    ls -l "$data/huge.trace.json"
+    hyperfine --warmup 1 --runs 5 --export-json "$data/trace_gb.json" \
+        "$obol summary $data/huge.trace.json --json > /dev/null" \
+        "cat $data/huge.trace.json > /dev/null"
+    medians "$data/${FUNCNAME[0]#run_}.json"
+    echo "peak RSS KB: obol $(rss $obol summary $data/huge.trace.json --json)"
 }
 
 run_perf() {

@@ -26,3 +26,27 @@ pub fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows
 }
+
+/// A small deterministic generator for the tests that mangle files at random.
+pub fn lcg(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+/// One or two bytes of `bytes` changed, dropped or doubled with bytes from `alphabet`, at
+/// places `state` picks.
+pub fn mangle(bytes: &mut Vec<u8>, alphabet: &[u8], state: &mut u64) {
+    for _ in 0..1 + lcg(state) % 2 {
+        let at = (lcg(state) as usize) % bytes.len();
+        let byte = alphabet[(lcg(state) as usize) % alphabet.len()];
+        match lcg(state) % 3 {
+            0 => bytes[at] = byte,
+            1 => {
+                bytes.remove(at);
+            }
+            _ => bytes.insert(at, byte),
+        }
+    }
+}

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::replay::Thread;
+use super::scan::{self, Stop};
 use super::{Edge, Id, MetaArgs, RawEvent, at_event, frame_of};
 use crate::import::cpuprofile::TraceProfiles;
 use crate::import::{ParseError, trace_samples};
@@ -30,9 +30,9 @@ pub(super) struct V8Event<'a> {
 pub(super) struct Collector<'a> {
     pub frames: FrameTable,
     frame_ids: FxHashMap<(String, Option<String>, Option<u32>), FrameId>,
-    /// The frame of each (name, args) as written, so that an event seen before costs one
-    /// lookup and no allocation.
-    frame_of_raw: FxHashMap<(Cow<'a, str>, &'a str), FrameId>,
+    /// The frame and bare name of each (name, args) as written, so that an event seen before
+    /// costs one lookup and no allocation.
+    frame_of_raw: FxHashMap<(Cow<'a, str>, &'a str), (FrameId, u32)>,
     /// Per (pid, tid): begins and ends in file order; X events apart, as speedscope orders
     /// them.
     pub threads: BTreeMap<(Id, Id), Thread>,
@@ -55,7 +55,7 @@ pub(super) enum Failure {
 }
 
 impl<'a> Collector<'a> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Collector {
             frames: FrameTable::new(FunctionKey::NameFile),
             frame_ids: FxHashMap::default(),
@@ -74,9 +74,18 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// Reads a whole trace: a bare array of events, or an object with `traceEvents`.
-    pub(super) fn collect(text: &'a [u8], is_array: bool) -> Result<Self, Failure> {
+    /// Reads a whole trace: a bare array of events, or an object with `traceEvents`; by
+    /// [`scan`] first where `quick`, by serde_json where it is not sure.
+    pub(super) fn collect(text: &'a [u8], is_array: bool, quick: bool) -> Result<Self, Failure> {
         let mut collector = Collector::new();
+        if quick {
+            match scan::collect(text, is_array, &mut collector) {
+                Ok(()) => return Ok(collector),
+                Err(Stop::Event(failure)) => return Err(Failure::Event(failure)),
+                // serde_json's reading is the reference.
+                Err(Stop::Unsure) => collector = Collector::new(),
+            }
+        }
         let mut reader = serde_json::Deserializer::from_slice(text);
         let read = if is_array {
             serde::Deserializer::deserialize_seq(&mut reader, Events(&mut collector))
@@ -91,7 +100,7 @@ impl<'a> Collector<'a> {
         Ok(collector)
     }
 
-    fn take(&mut self, event: RawEvent<'a>) -> Result<(), ParseError> {
+    pub(super) fn take(&mut self, event: RawEvent<'a>) -> Result<(), ParseError> {
         let index = self.index;
         self.index += 1;
         let ph = event.ph.unwrap_or("");
@@ -107,7 +116,7 @@ impl<'a> Collector<'a> {
                 pid: id_text(&event.pid),
                 tid: id_text(&event.tid),
                 id: event.id.as_ref().map(Id::to_string),
-                args: event.args.map(RawValue::get),
+                args: event.args,
             });
             return Ok(());
         }
@@ -115,7 +124,7 @@ impl<'a> Collector<'a> {
         let tid = event.tid.clone().unwrap_or(Id::Number(0));
         if ph == "M" {
             let name = event.args.and_then(|a| {
-                serde_json::from_str::<MetaArgs>(a.get())
+                serde_json::from_str::<MetaArgs>(a)
                     .ok()
                     .and_then(|m| m.name)
             });
@@ -141,17 +150,17 @@ impl<'a> Collector<'a> {
             ));
         };
         let bare = event.name.clone().unwrap_or(Cow::Borrowed("(unnamed)"));
-        let raw = (bare, event.args.map_or("", RawValue::get));
-        let frame = match self.frame_of_raw.get(&raw) {
-            Some(&frame) => frame,
+        let raw = (bare, event.args.unwrap_or(""));
+        let (frame, name) = match self.frame_of_raw.get(&raw) {
+            Some(&known) => known,
             None => {
                 let frame = frame_of(&event, &mut self.frames, &mut self.frame_ids);
-                self.frame_of_raw.insert(raw.clone(), frame);
-                frame
+                let next = self.names.len() as u32;
+                let name = *self.names.entry(raw.0.clone()).or_insert(next);
+                self.frame_of_raw.insert(raw, (frame, name));
+                (frame, name)
             }
         };
-        let next = self.names.len() as u32;
-        let name = *self.names.entry(raw.0).or_insert(next);
         let edge = Edge {
             event: index,
             ts,

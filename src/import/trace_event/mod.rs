@@ -14,15 +14,17 @@
 
 mod collect;
 mod replay;
+mod scan;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use self::collect::{Collector, Failure};
+use self::replay::Thread;
 use super::cpuprofile::TraceProfiles;
 use super::{ParseError, Sniff, trace_samples};
-use crate::profile::{FrameId, FrameTable, ProfileSet};
+use crate::profile::{FrameId, FrameTable, Profile, ProfileSet};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -87,7 +89,7 @@ impl std::fmt::Display for Id {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(super) struct RawEvent<'a> {
     #[serde(default)]
     ph: Option<&'a str>,
@@ -103,11 +105,17 @@ pub(super) struct RawEvent<'a> {
     tid: Option<Id>,
     #[serde(default, borrow)]
     name: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    args: Option<&'a RawValue>,
+    /// The text of the event's `args`, as written.
+    #[serde(default, borrow, deserialize_with = "raw_text")]
+    args: Option<&'a str>,
     /// What ties a V8 profile's chunks to it.
     #[serde(default)]
     id: Option<Id>,
+}
+
+/// A value's text as written (serde_json's `RawValue`), or None for `null`.
+fn raw_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    Option::<&'de RawValue>::deserialize(d).map(|raw| raw.map(RawValue::get))
 }
 
 /// A time: a number, or a number in a string as some writers put it (Chrome's `P` samples).
@@ -185,11 +193,20 @@ pub(super) struct Edge {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    parse_with(bytes, warnings, true)
+}
+
+/// [`parse`], with the hand-written reading of [`scan`] tried first (`quick`) or not.
+fn parse_with(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+    quick: bool,
+) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let is_array = text.trim_ascii_start().starts_with(b"[");
     let json_error = |e: &serde_json::Error| super::speedscope::json_error(e, has_bom);
-    match Collector::collect(text, is_array) {
+    match Collector::collect(text, is_array, quick) {
         Ok(collected) => profiles(collected, warnings),
         // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
         // comma or not.
@@ -197,7 +214,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
             let body = text.trim_ascii_end();
             let body = body.strip_suffix(b",").unwrap_or(body);
             let repaired = [body, b"]"].concat();
-            match Collector::collect(&repaired, true) {
+            match Collector::collect(&repaired, true, quick) {
                 Ok(collected) => profiles(collected, warnings),
                 Err(Failure::Json(_)) => Err(json_error(&e)),
                 Err(Failure::Event(failure)) => Err(failure),
@@ -278,12 +295,57 @@ fn profiles(c: Collector, warnings: &mut Vec<String>) -> Result<ProfileSet, Pars
             "no duration events (ph B, E or X) nor samples: nothing to draw",
         ));
     }
-    let mut profiles = Vec::with_capacity(threads.len());
-    for ((pid, tid), thread) in threads {
-        let name = name_of(&pid.to_string(), &tid.to_string());
-        profiles.push(thread.replay(name, &frames, warnings)?);
+    let named = threads
+        .into_iter()
+        .map(|((pid, tid), thread)| (name_of(&pid.to_string(), &tid.to_string()), thread))
+        .collect();
+    let mut profiles = Vec::new();
+    for (replayed, thread_warnings) in replay_all(named, &frames) {
+        warnings.extend(thread_warnings);
+        profiles.push(replayed?);
     }
     Ok(ProfileSet { frames, profiles })
+}
+
+/// Each thread replayed, on as many cores as there are (the threads are independent), each
+/// with its warnings; in the order given.
+fn replay_all(
+    threads: Vec<(String, Thread)>,
+    frames: &FrameTable,
+) -> Vec<(Result<Profile, ParseError>, Vec<String>)> {
+    let replay = |(name, thread): (String, Thread)| {
+        let mut warnings = Vec::new();
+        (thread.replay(name, frames, &mut warnings), warnings)
+    };
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(threads.len()));
+    if workers <= 1 {
+        return threads.into_iter().map(replay).collect();
+    }
+    // Thread i to worker i % workers.
+    let mut shares: Vec<Vec<(usize, (String, Thread))>> =
+        (0..workers).map(|_| Vec::new()).collect();
+    for (i, thread) in threads.into_iter().enumerate() {
+        shares[i % workers].push((i, thread));
+    }
+    let mut done: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, thread)| (i, replay(thread)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, replayed)| replayed).collect()
 }
 
 /// One warning for the events that are not part of what is drawn.
@@ -319,13 +381,13 @@ pub(super) fn frame_of(
     let name = event.name.as_deref().unwrap_or("(unnamed)");
     let place = event
         .args
-        .and_then(|a| serde_json::from_str::<Place>(a.get()).ok());
+        .and_then(|a| serde_json::from_str::<Place>(a).ok());
     let (name, file, line) = match (place, event.args) {
         (Some(place), _) => (name.to_owned(), Some(place.filename), place.line),
         // Compact, as speedscope's `JSON.stringify` writes them.
-        (None, Some(args)) if args.get().trim() != "{}" => {
-            let compact = serde_json::from_str::<serde_json::Value>(args.get())
-                .map_or_else(|_| args.get().to_owned(), |v| v.to_string());
+        (None, Some(args)) if args.trim() != "{}" => {
+            let compact = serde_json::from_str::<serde_json::Value>(args)
+                .map_or_else(|_| args.to_owned(), |v| v.to_string());
             (format!("{name} {compact}"), None, None)
         }
         _ => match split_place(name) {

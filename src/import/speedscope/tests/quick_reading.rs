@@ -4,12 +4,7 @@
 use super::*;
 
 /// A pseudo-random generator, so that the big test needs no crate and no seed file.
-fn lcg(state: &mut u64) -> u64 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    *state >> 33
-}
+use crate::import::test_support::{lcg, mangle};
 
 #[test]
 fn many_samples_match_a_naive_count() {
@@ -364,17 +359,7 @@ fn mangled_files_read_the_same_quickly_and_exactly() {
     let mut state = 3;
     for _ in 0..3_000 {
         let mut bytes = goods[(lcg(&mut state) % 2) as usize].clone().into_bytes();
-        for _ in 0..1 + lcg(&mut state) % 2 {
-            let at = (lcg(&mut state) as usize) % bytes.len();
-            let byte = alphabet[(lcg(&mut state) as usize) % alphabet.len()];
-            match lcg(&mut state) % 3 {
-                0 => bytes[at] = byte,
-                1 => {
-                    bytes.remove(at);
-                }
-                _ => bytes.insert(at, byte),
-            }
-        }
+        mangle(&mut bytes, alphabet, &mut state);
         let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
         let quick = parse_with(&bytes, &mut quick_warnings, true);
         let exact = parse_with(&bytes, &mut exact_warnings, false);

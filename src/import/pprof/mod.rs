@@ -4,13 +4,13 @@
 //! with others inlined into it, each its own frame; names, files and lines from the string
 //! table. A location with no line keeps its address as its name.
 
+mod samples;
+
 use prost::Message;
 use rustc_hash::FxHashMap;
 
 use super::{ParseError, Sniff};
-use crate::profile::{
-    CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, Unit,
-};
+use crate::profile::{FrameId, FrameTable, FunctionKey, Profile, ProfileSet, Unit};
 
 /// The messages of `profile.proto` that obol reads, declared by hand (no protoc at build time);
 /// tags as in github.com/google/pprof/proto/profile.proto.
@@ -202,7 +202,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     // Each location as its frames, root side first: pprof lists a location's lines with the
     // inlined callee first and the function it was inlined into last.
     let mut frames = FrameTable::new(FunctionKey::NameFile);
-    let mut location_frames: FxHashMap<u64, Vec<FrameId>> = FxHashMap::default();
+    let mut location_frames = samples::LocationFrames::default();
     for location in &profile.location {
         let mut stack = Vec::with_capacity(location.line.len().max(1));
         for line in location.line.iter().rev() {
@@ -231,77 +231,11 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
                 .filter(|f| !f.is_empty());
             stack.push(frames.intern(&format!("{:#x}", location.address), binary, None));
         }
-        location_frames.insert(location.id, stack);
+        location_frames.insert(location.id, &stack);
     }
 
     let types = profile.sample_type.len();
-    let mut builders: Vec<CallTreeBuilder> = (0..types).map(|_| CallTreeBuilder::new()).collect();
-    let mut stack: Vec<FrameId> = Vec::new();
-    let mut short = 0usize;
-    // Each distinct stack by its bytes in the file, with its leaf and its weight so far in
-    // each profile: a sampler records a hot stack many times, and walking the tree frame by
-    // frame for each sample, then writing to a node far away in memory, was most of the time.
-    // The weights go to the tree once, at the end.
-    let mut stack_index: FxHashMap<&[u8], usize> = FxHashMap::default();
-    let mut leaves: Vec<Option<NodeId>> = Vec::new();
-    let mut sums: Vec<f64> = Vec::new();
-    let mut sample = SampleFields::default();
-    let mut n = 0usize;
-    for_each_sample(bytes, |message| {
-        let invalid =
-            || ParseError::at_byte(0, format!("sample {n} is not a valid Sample message"));
-        sample.read(message).ok_or_else(invalid)?;
-        if sample.values.len() != types {
-            short += 1;
-        }
-        let count = types.min(sample.values.len());
-        let Some(key) = sample.packed_ids else {
-            // Not packed (no writer seen does this): straight into the trees.
-            let ids = sample.ids().ok_or_else(invalid)?;
-            stack_of(ids, &location_frames, &mut stack, n)?;
-            for (builder, &value) in builders.iter_mut().zip(&sample.values) {
-                if value != 0 {
-                    builder.add_stack(&stack, value as f64);
-                }
-            }
-            n += 1;
-            return Ok(());
-        };
-        let next = stack_index.len();
-        let entry = *stack_index.entry(key).or_insert(next);
-        let slots = entry * types..(entry + 1) * types;
-        let mut have_stack = entry == next;
-        if have_stack {
-            leaves.resize(slots.end, None);
-            sums.resize(slots.end, 0.0);
-            // Checked the first time, even when every value is 0.
-            let ids = sample.ids().ok_or_else(invalid)?;
-            stack_of(ids, &location_frames, &mut stack, n)?;
-        }
-        for (t, builder) in builders.iter_mut().enumerate().take(count) {
-            let value = sample.values[t];
-            if value == 0 {
-                continue;
-            }
-            let slot = slots.start + t;
-            if leaves[slot].is_none() {
-                if !have_stack {
-                    let ids = sample.ids().ok_or_else(invalid)?;
-                    stack_of(ids, &location_frames, &mut stack, n)?;
-                    have_stack = true;
-                }
-                leaves[slot] = Some(builder.add_stack(&stack, 0.0));
-            }
-            sums[slot] += value as f64;
-        }
-        n += 1;
-        Ok(())
-    })?;
-    for (slot, (leaf, &sum)) in leaves.iter().zip(&sums).enumerate() {
-        if let Some(leaf) = *leaf {
-            builders[slot % types].add_self(leaf, sum);
-        }
-    }
+    let (builders, short) = samples::trees(bytes, types, &location_frames)?;
     if short > 0 {
         warnings.push(format!(
             "{short} sample{} with {} values for {types} sample types: the values present are kept",
@@ -341,33 +275,39 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
 /// A sample's stack, root first, from its location ids (leaf first in the file).
 fn stack_of(
     ids: &[u64],
-    location_frames: &FxHashMap<u64, Vec<FrameId>>,
+    location_frames: &samples::LocationFrames,
     stack: &mut Vec<FrameId>,
-    n: usize,
+    n: u64,
 ) -> Result<(), ParseError> {
     stack.clear();
     for id in ids.iter().rev() {
-        let frames = location_frames.get(id).ok_or_else(|| {
+        let frames = location_frames.get(*id).ok_or_else(|| {
             ParseError::at_byte(
                 0,
                 format!("sample {n} names location {id}, which the profile does not hold"),
             )
         })?;
-        stack.extend_from_slice(frames);
+        // Nearly every location is one frame: a push, not a copy.
+        match frames {
+            [frame] => stack.push(*frame),
+            _ => stack.extend_from_slice(frames),
+        }
     }
     Ok(())
 }
 
-/// Calls `f` with the bytes of each `sample` (field 2) of a `Profile` message, in order. The
+/// Calls `f` with the bytes of each `sample` (field 2) among the fields of a `Profile` message
+/// that start in `fields` (which starts at a field), in order. The
 /// message was checked whole by prost already; a field it could not have held is an error all
 /// the same, never a panic.
 fn for_each_sample<'a>(
     bytes: &'a [u8],
+    fields: std::ops::Range<usize>,
     mut f: impl FnMut(&'a [u8]) -> Result<(), ParseError>,
 ) -> Result<(), ParseError> {
     let broken = |at: usize| ParseError::at_byte(at as u64, "a field of the profile is cut short");
-    let mut at = 0;
-    while at < bytes.len() {
+    let mut at = fields.start;
+    while at < fields.end {
         let (key, next) = varint(bytes, at).ok_or_else(|| broken(at))?;
         at = match key & 7 {
             0 => varint(bytes, next).ok_or_else(|| broken(next))?.1,

@@ -1,0 +1,640 @@
+//! A hand-written reader for the common shape of a trace: an array of flat event objects whose
+//! strings hold no escapes and whose numbers are plain decimals. It reads them as serde_json
+//! would, to the bit, in about a third of the time.
+//!
+//! Whatever it is not sure of, it does not guess: an event it cannot read is read by
+//! serde_json instead, and anything wrong with the JSON around the events (or in an event
+//! serde_json cannot read either) sends the whole file back to serde_json, whose reading
+//! (its errors, and its repair of a cut array) is the reference.
+
+use std::borrow::Cow;
+
+use super::collect::Collector;
+use super::{Id, RawEvent};
+use crate::import::ParseError;
+
+/// Why the fast reading stopped.
+pub(super) enum Stop {
+    /// Something it does not read: the file is read again by serde_json.
+    Unsure,
+    /// An event that is not a profile's (the same error serde_json's reading meets).
+    Event(ParseError),
+}
+
+/// Deeper than this, nesting is left to serde_json, whose recursion limit (128) counts the
+/// levels around the event too.
+const MAX_DEPTH: usize = 64;
+
+struct Scanner<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+/// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
+/// object whose members other than `traceEvents` are plain JSON to skip. The events are read
+/// on this thread and taken by the collector on another, in batches, in file order.
+pub(super) fn collect<'a>(
+    text: &'a [u8],
+    is_array: bool,
+    collector: &mut Collector<'a>,
+) -> Result<(), Stop> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RawEvent<'a>>>(4);
+        let taking = scope.spawn(move || {
+            for batch in receiver {
+                for event in batch {
+                    collector.take(event)?;
+                }
+            }
+            Ok(())
+        });
+        let mut batches = Batches {
+            sender,
+            batch: Vec::with_capacity(BATCH),
+        };
+        let read = read_trace(text, is_array, &mut batches).and_then(|()| batches.flush());
+        // Closes the channel: the collector finishes what it was sent.
+        drop(batches);
+        let taken: Result<(), ParseError> = taking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // An event the collector refused comes before anything the reading met after it.
+        taken.map_err(Stop::Event)?;
+        read
+    })
+}
+
+/// Events in a batch: enough that handing one over costs nothing beside reading it.
+const BATCH: usize = 1024;
+
+/// The events read so far, on their way to the collector.
+struct Batches<'a> {
+    sender: std::sync::mpsc::SyncSender<Vec<RawEvent<'a>>>,
+    batch: Vec<RawEvent<'a>>,
+}
+
+impl<'a> Batches<'a> {
+    fn push(&mut self, event: RawEvent<'a>) -> Result<(), Stop> {
+        self.batch.push(event);
+        if self.batch.len() == BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the batch; when the collector has stopped (it refused an event), so does the
+    /// reading, with an answer that the collector's error overrides.
+    fn flush(&mut self) -> Result<(), Stop> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.sender.send(batch).map_err(|_| Stop::Unsure)
+    }
+}
+
+fn read_trace<'a>(text: &'a [u8], is_array: bool, out: &mut Batches<'a>) -> Result<(), Stop> {
+    let mut s = Scanner { text, at: 0 };
+    s.ws();
+    if is_array {
+        s.events(out)?;
+    } else {
+        s.expect(b'{')?;
+        s.ws();
+        let mut seen_events = false;
+        if s.peek() != Some(b'}') {
+            loop {
+                let key = s.plain_string()?;
+                s.ws();
+                s.expect(b':')?;
+                s.ws();
+                match key {
+                    b"traceEvents" if !seen_events => {
+                        seen_events = true;
+                        s.events(out)?;
+                    }
+                    // Hermes' samples, a second `traceEvents`: serde_json's reading.
+                    b"traceEvents" | b"samples" | b"stackFrames" => return Err(Stop::Unsure),
+                    _ => s.skip_value(1)?,
+                }
+                s.ws();
+                match s.next() {
+                    Some(b',') => s.ws(),
+                    Some(b'}') => break,
+                    _ => return Err(Stop::Unsure),
+                }
+            }
+        } else {
+            s.at += 1;
+        }
+        if !seen_events {
+            return Err(Stop::Unsure);
+        }
+    }
+    s.ws();
+    if s.at == text.len() {
+        Ok(())
+    } else {
+        Err(Stop::Unsure)
+    }
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), Stop> {
+        if self.next() == Some(byte) {
+            Ok(())
+        } else {
+            Err(Stop::Unsure)
+        }
+    }
+
+    /// `[ event, … ]`, each event handed on as it is read.
+    fn events(&mut self, out: &mut Batches<'a>) -> Result<(), Stop> {
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.at += 1;
+            return Ok(());
+        }
+        loop {
+            let start = self.at;
+            let event = match self.event() {
+                Some(event) => event,
+                None => {
+                    self.at = start;
+                    self.event_by_serde()?
+                }
+            };
+            out.push(event)?;
+            self.ws();
+            match self.next() {
+                Some(b',') => self.ws(),
+                Some(b']') => return Ok(()),
+                _ => return Err(Stop::Unsure),
+            }
+        }
+    }
+
+    /// An event serde_json reads from where it starts; its nesting is checked against what
+    /// the recursion limit would have allowed in place.
+    fn event_by_serde(&mut self) -> Result<RawEvent<'a>, Stop> {
+        let rest = &self.text[self.at..];
+        let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<RawEvent<'a>>();
+        let Some(Ok(event)) = stream.next() else {
+            return Err(Stop::Unsure);
+        };
+        let end = self.at + stream.byte_offset();
+        if depth(&self.text[self.at..end]) > MAX_DEPTH {
+            return Err(Stop::Unsure);
+        }
+        self.at = end;
+        Ok(event)
+    }
+
+    /// One event object as serde_json reads it into a [`RawEvent`], or None where this reader
+    /// is not sure it would read it the same (escapes, exponents, other types, repeated keys).
+    fn event(&mut self) -> Option<RawEvent<'a>> {
+        let mut event = RawEvent::default();
+        let mut seen = 0u16;
+        if self.next()? != b'{' {
+            return None;
+        }
+        self.ws();
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(event);
+        }
+        loop {
+            let key = self.plain_string().ok()?;
+            self.ws();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.ws();
+            let bit = match key {
+                b"ph" => {
+                    event.ph = self.nullable(|s| s.plain_str())?;
+                    1
+                }
+                b"ts" => {
+                    event.ts = self.time()?;
+                    2
+                }
+                b"dur" => {
+                    event.dur = self.time()?;
+                    4
+                }
+                b"tdur" => {
+                    event.tdur = self.time()?;
+                    8
+                }
+                b"pid" => {
+                    event.pid = self.nullable(Self::id)?;
+                    16
+                }
+                b"tid" => {
+                    event.tid = self.nullable(Self::id)?;
+                    32
+                }
+                b"name" => {
+                    event.name = self.nullable(|s| s.plain_str().map(Cow::Borrowed))?;
+                    64
+                }
+                b"args" => {
+                    event.args = self.nullable(|s| {
+                        let start = s.at;
+                        s.skip_value(2).ok()?;
+                        // Every string was checked as UTF-8 and the rest is ASCII.
+                        std::str::from_utf8(&s.text[start..s.at]).ok()
+                    })?;
+                    128
+                }
+                b"id" => {
+                    event.id = self.nullable(Self::id)?;
+                    256
+                }
+                _ => {
+                    self.skip_value(2).ok()?;
+                    0
+                }
+            };
+            // serde refuses a field given twice.
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => return Some(event),
+                _ => return None,
+            }
+        }
+    }
+
+    /// `null` as None (as `Option`'s deserializer reads it), else what `read` reads.
+    fn nullable<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.peek()? == b'n' {
+            self.literal(b"null")?;
+            return Some(None);
+        }
+        read(self).map(Some)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.text[self.at..].starts_with(word) {
+            self.at += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A time as `lenient_number` takes it: a number, a number in a string, else none.
+    fn time(&mut self) -> Option<Option<f64>> {
+        match self.peek()? {
+            b'n' => self.literal(b"null").map(|()| None),
+            b't' => self.literal(b"true").map(|()| None),
+            b'f' => self.literal(b"false").map(|()| None),
+            b'"' => Some(self.plain_str()?.trim().parse().ok()),
+            _ => Some(Some(match self.number()? {
+                Number::Unsigned(v) => v as f64,
+                Number::Signed(v) => v as f64,
+                Number::Float(v) => v,
+            })),
+        }
+    }
+
+    /// A pid, tid or id as [`Id`]'s deserializer takes it.
+    fn id(&mut self) -> Option<Id> {
+        if self.peek()? == b'"' {
+            return Some(Id::Text(self.plain_str()?.to_owned()));
+        }
+        Some(match self.number()? {
+            Number::Unsigned(v) => {
+                i64::try_from(v).map_or_else(|_| Id::Text(v.to_string()), Id::Number)
+            }
+            Number::Signed(v) => Id::Number(v),
+            Number::Float(v) => Id::Text(v.to_string()),
+        })
+    }
+
+    /// A number without an exponent whose digits fit a u64, as serde_json computes it (its
+    /// default parsing: the digits as an integer divided by a power of ten); None otherwise.
+    fn number(&mut self) -> Option<Number> {
+        let negative = self.peek()? == b'-';
+        if negative {
+            self.at += 1;
+        }
+        let mut significand: u64 = 0;
+        let int_start = self.at;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            significand = significand
+                .checked_mul(10)?
+                .checked_add(u64::from(c - b'0'))?;
+            self.at += 1;
+        }
+        let int_digits = self.at - int_start;
+        if int_digits == 0 || (int_digits > 1 && self.text[int_start] == b'0') {
+            return None;
+        }
+        let mut fraction_digits = 0usize;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            while let Some(c @ b'0'..=b'9') = self.peek() {
+                significand = significand
+                    .checked_mul(10)?
+                    .checked_add(u64::from(c - b'0'))?;
+                self.at += 1;
+                fraction_digits += 1;
+            }
+            if fraction_digits == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            return None;
+        }
+        if fraction_digits > 0 {
+            let f = significand as f64 / *POW10.get(fraction_digits)?;
+            return Some(Number::Float(if negative { -f } else { f }));
+        }
+        if !negative {
+            return Some(Number::Unsigned(significand));
+        }
+        let neg = (significand as i64).wrapping_neg();
+        // serde_json: a float on underflow, or on `-0`.
+        Some(if neg >= 0 {
+            Number::Float(-(significand as f64))
+        } else {
+            Number::Signed(neg)
+        })
+    }
+
+    /// A string without escapes, as the bytes between its quotes, checked as serde_json
+    /// checks strings (no control characters; UTF-8).
+    fn plain_string(&mut self) -> Result<&'a [u8], Stop> {
+        if self.peek() != Some(b'"') {
+            return Err(Stop::Unsure);
+        }
+        let start = self.at + 1;
+        let len = memchr::memchr2(b'"', b'\\', &self.text[start..]).ok_or(Stop::Unsure)?;
+        let end = start + len;
+        if self.text[end] == b'\\' {
+            return Err(Stop::Unsure);
+        }
+        let body = &self.text[start..end];
+        if body.iter().any(|&b| b < 0x20) {
+            return Err(Stop::Unsure);
+        }
+        if !body.is_ascii() && std::str::from_utf8(body).is_err() {
+            return Err(Stop::Unsure);
+        }
+        self.at = end + 1;
+        Ok(body)
+    }
+
+    fn plain_str(&mut self) -> Option<&'a str> {
+        let body = self.plain_string().ok()?;
+        // Checked in `plain_string`.
+        std::str::from_utf8(body).ok()
+    }
+
+    /// Passes over one value, checking it as serde_json would; `depth` levels are open around
+    /// it.
+    fn skip_value(&mut self, depth: usize) -> Result<(), Stop> {
+        if depth > MAX_DEPTH {
+            return Err(Stop::Unsure);
+        }
+        let unsure = || Stop::Unsure;
+        match self.peek().ok_or(Stop::Unsure)? {
+            b'"' => self.plain_string().map(|_| ()),
+            b'{' => {
+                self.at += 1;
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.at += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.plain_string()?;
+                    self.ws();
+                    self.expect(b':')?;
+                    self.ws();
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.next() {
+                        Some(b',') => self.ws(),
+                        Some(b'}') => return Ok(()),
+                        _ => return Err(Stop::Unsure),
+                    }
+                }
+            }
+            b'[' => {
+                self.at += 1;
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.at += 1;
+                    return Ok(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.next() {
+                        Some(b',') => self.ws(),
+                        Some(b']') => return Ok(()),
+                        _ => return Err(Stop::Unsure),
+                    }
+                }
+            }
+            b't' => self.literal(b"true").ok_or_else(unsure),
+            b'f' => self.literal(b"false").ok_or_else(unsure),
+            b'n' => self.literal(b"null").ok_or_else(unsure),
+            _ => self.skip_number(),
+        }
+    }
+
+    /// A number by JSON's grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    fn skip_number(&mut self) -> Result<(), Stop> {
+        let digits = |s: &mut Self| {
+            let start = s.at;
+            while let Some(b'0'..=b'9') = s.peek() {
+                s.at += 1;
+            }
+            s.at - start
+        };
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        let start = self.at;
+        match digits(self) {
+            0 => return Err(Stop::Unsure),
+            1 => {}
+            _ if self.text[start] == b'0' => return Err(Stop::Unsure),
+            _ => {}
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if digits(self) == 0 {
+                return Err(Stop::Unsure);
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if digits(self) == 0 {
+                return Err(Stop::Unsure);
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+/// serde_json's powers of ten as far as they are exact.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// How deeply arrays and objects nest in a run of valid JSON.
+fn depth(json: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::collect::Collector;
+    use super::super::parse_with;
+    use crate::import::test_support::mangle;
+
+    /// Reads `bytes` both ways: the quick reading must take and give what serde_json's does,
+    /// errors and warnings included.
+    fn same_both_ways(bytes: &[u8]) -> bool {
+        let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
+        let quick = parse_with(bytes, &mut quick_warnings, true);
+        let exact = parse_with(bytes, &mut exact_warnings, false);
+        let text = String::from_utf8_lossy(bytes);
+        match (&quick, &exact) {
+            (Ok(quick), Ok(exact)) => {
+                assert_eq!(format!("{quick:?}"), format!("{exact:?}"), "{text}");
+                assert_eq!(quick_warnings, exact_warnings, "{text}");
+                true
+            }
+            (Err(quick), Err(exact)) => {
+                assert_eq!(quick.location, exact.location, "{text}");
+                assert_eq!(quick.message, exact.message, "{text}");
+                false
+            }
+            _ => panic!(
+                "{text}: quickly {:?} but exactly {:?}",
+                quick.is_ok(),
+                exact.is_ok()
+            ),
+        }
+    }
+
+    /// Most of what traces hold: B/E and X events, names with places, py-spy's `args`, other
+    /// `args`, metadata, instant events, string and float ids, times as strings, escapes,
+    /// exponents, nulls, members to skip, non-ASCII.
+    const GOOD: &str = r#"{"displayTimeUnit":"ns","otherData":{"v":[1,-2.5e3,true,null,"]"]},"traceEvents":[
+ {"ph":"M","name":"thread_name","pid":1,"tid":2,"args":{"name":"Main\u0054hread"}},
+ {"ph":"M","name":"process_name","pid":1,"args":{"name":"py"}},
+ {"ph":"B","name":"main","pid":1,"tid":2,"ts":0,"cat":"x","args":{"filename":"a.py","line":3}},
+ {"ph":"X","name":"fib (/s/fib.py:3)","pid":1,"tid":2,"ts":1.25,"dur":2.5,"tts":null},
+ {"ph":"X","name":"f\u00e9","pid":1,"tid":2,"ts":"4","tdur":1e0},
+ {"ph":"X","name":"g","pid":"1","tid":2.0,"ts":5,"dur":0.125,"args":{"k":[1,{"z":""}]}},
+ {"ph":"i","name":"mark","pid":1,"tid":2,"ts":6,"s":"t"},
+ {"ph":"X","name":"ünï","pid":1,"tid":2,"ts":6.5,"dur":0.5,"args":null},
+ {"ph":"X","name":"h","pid":18446744073709551615,"tid":-3,"ts":-0,"dur":7},
+ {"ph":"E","name":"main","pid":1,"tid":2,"ts":12.000001}
+],"meta":{}}"#;
+
+    #[test]
+    fn the_quick_reading_takes_common_traces_and_reads_them_as_serde_json_does() {
+        assert!(same_both_ways(GOOD.as_bytes()));
+        // viztracer's and py-spy's events are read without serde_json.
+        let common = br#"{"traceEvents":[{"ph":"X","name":"f (a.py:1)","pid":1,"tid":2,"ts":0.5,"dur":2,"cat":"FEE"},
+            {"ph":"B","name":"g","pid":1,"tid":2,"ts":3,"args":{"filename":"b.py","line":7}},
+            {"ph":"E","name":"g","pid":1,"tid":2,"ts":4,"args":{"filename":"b.py","line":7}}],
+            "viztracer_metadata":{"version":"1.0.4","overflow":false}}"#;
+        let mut collector = Collector::new();
+        assert!(super::collect(common, false, &mut collector).is_ok());
+        assert!(same_both_ways(common));
+        let array = GOOD.split_once("\"traceEvents\":").unwrap().1;
+        let array = array.rsplit_once(",\"meta\"").unwrap().0;
+        assert!(same_both_ways(array.as_bytes()));
+        // A tracer stopped mid-write: the array is repaired as serde_json's reading does.
+        assert!(same_both_ways(&array.as_bytes()[..array.len() - 2]));
+        // Duplicate fields, bad numbers, bad UTF-8 and trailing text are serde_json's errors.
+        for bad in [
+            r#"[{"ph":"X","ph":"B","name":"a","ts":1}]"#,
+            r#"[{"ph":"X","name":"a","ts":01,"dur":1}]"#,
+            r#"[{"ph":"X","name":"a","ts":1.,"dur":1}]"#,
+            "[{\"ph\":\"X\",\"name\":\"\u{1}\",\"ts\":1,\"dur\":1}]",
+            r#"[{"ph":"X","name":"a","ts":1,"dur":1}] x"#,
+            r#"[{"ph":"X","name":"a","ts":1,"dur":1},]"#,
+            r#"[{"ph":"X","name":5,"ts":1,"dur":1}]"#,
+            r#"[{"ph":"X","name":"a","ts":1e999,"dur":1}]"#,
+        ] {
+            assert!(!same_both_ways(bad.as_bytes()), "{bad}");
+        }
+        let mut invalid_utf8 = br#"[{"ph":"X","name":"a","ts":1,"dur":1}]"#.to_vec();
+        invalid_utf8[19] = 0xff;
+        assert!(!same_both_ways(&invalid_utf8));
+    }
+
+    #[test]
+    fn mangled_traces_read_the_same_quickly_and_exactly() {
+        // Bytes changed, dropped and doubled at random: the quick reading must never take
+        // what serde_json's refuses, nor read anything differently.
+        let alphabet = b"[]{},:\"\\ 0123456789.e-xnBEX\x01\xff";
+        let mut state = 5;
+        for _ in 0..3_000 {
+            let mut bytes = GOOD.as_bytes().to_vec();
+            mangle(&mut bytes, alphabet, &mut state);
+            same_both_ways(&bytes);
+        }
+    }
+}
