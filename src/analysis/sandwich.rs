@@ -100,12 +100,14 @@ fn preorder_key(tree: &CallTree, node: NodeId) -> Vec<usize> {
     let mut key = Vec::new();
     let mut at = node;
     while let Some(parent) = tree.parent(at) {
-        key.push(
-            tree.children(parent)
-                .iter()
-                .position(|&c| c == at)
-                .unwrap_or(0),
-        );
+        // Children are stored in id order where the tree was built by one builder: a binary
+        // search finds the place then (a node of the 1 GB inputs has thousands of siblings),
+        // and a scan where it does not.
+        let siblings = tree.children(parent);
+        let place = siblings
+            .binary_search(&at)
+            .unwrap_or_else(|_| siblings.iter().position(|&c| c == at).unwrap_or(0));
+        key.push(place);
         at = parent;
     }
     key.reverse();

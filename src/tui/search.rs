@@ -240,20 +240,12 @@ impl App {
             view.shared_tree()
         };
         let whole = self.session.options.focus.is_some().then(|| {
-            let r = self.profile_ref();
-            if self.session.merges() {
-                let current = self.session.profile();
-                let set = self.session.set();
-                (0..set.profiles.len())
-                    .filter(|&i| set.profiles[i].adds_to(current))
-                    .map(|profile| ProfileRef {
-                        file: r.file,
-                        profile,
-                    })
-                    .collect()
-            } else {
-                vec![r]
-            }
+            let file = self.profile_ref().file;
+            let numbers = self.session.shown_profiles();
+            numbers
+                .into_iter()
+                .map(|profile| ProfileRef { file, profile })
+                .collect()
         });
         self.jobs.retain(|j| !matches!(j, Job::Count { .. }));
         self.jobs.push(Job::Count {

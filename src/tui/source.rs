@@ -232,21 +232,6 @@ impl SourceView {
 }
 
 impl App {
-    /// The profiles shown (all of the file with threads merged), by number in their file, for
-    /// pstats' stated edges.
-    fn shown_profiles(&self) -> Vec<usize> {
-        let r = self.profile_ref();
-        if self.session.merges() {
-            let current = self.session.profile();
-            let set = self.session.set();
-            (0..set.profiles.len())
-                .filter(|&i| set.profiles[i].adds_to(current))
-                .collect()
-        } else {
-            vec![r.profile]
-        }
-    }
-
     /// Installs an annotation a worker made, if it is still the one wanted.
     pub(super) fn finish_source(&mut self, generation: u64, figures: SourceFigures) {
         if generation != self.view_generation() || self.source.pending != Some(figures.target) {
@@ -302,7 +287,7 @@ impl App {
             generation: self.view_generation(),
             files: self.session.files.clone(),
             tree,
-            shown: self.shown_profiles(),
+            shown: self.session.shown_profiles(),
             target,
             source_roots: self.session.source_roots.clone(),
         });
