@@ -60,7 +60,7 @@ impl FunctionIndex {
     }
 
     /// Every node of `func`, in id order.
-    fn of(&self, func: FuncId) -> Option<&[NodeId]> {
+    pub fn of(&self, func: FuncId) -> Option<&[NodeId]> {
         let f = func.0 as usize;
         let (&start, &end) = (self.starts.get(f)?, self.starts.get(f + 1)?);
         Some(&self.nodes[start..end])
