@@ -294,3 +294,72 @@ fn e_in_the_demo_opens_the_demo_programs_source() {
         "the demo's sources are removed on quit"
     );
 }
+
+/// A folded file of 150,000 random stacks over 5,000 functions in 200 modules (about 30 MB and
+/// 2.5 million nodes, the shape of `gen_big.py`'s inputs): large enough that loading it and
+/// rewriting its tree take a while in a test build.
+fn big_random_folded(path: &std::path::Path) {
+    let mut rng = Lcg(7);
+    let names: Vec<String> = (0..5_000)
+        .map(|i| {
+            let m = rng.next(200);
+            format!("fn_{i} (pkg{m}/mod{}.py:{})", m % 37, 1 + rng.next(3_000))
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for _ in 0..150_000 {
+        let depth = 5 + rng.next(25) as usize;
+        let stack: Vec<&str> = (0..depth)
+            .map(|_| names[rng.next(5_000) as usize].as_str())
+            .collect();
+        writeln!(out, "{} {}", stack.join(";"), 1 + rng.next(100)).unwrap();
+    }
+}
+
+/// q while a big file loads, and Ctrl-C and SIGHUP while its view is derived again (`r`,
+/// recursion collapsed over the whole tree): obol quits at once each time, the terminal given
+/// back. (The time asserted is loose, for a
+/// shared machine; `benches/ui_keys.py` measures the answer to each key.)
+#[test]
+fn q_ctrl_c_and_sighup_on_a_big_file_while_loading_and_ranking() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.folded");
+    big_random_folded(&path);
+    for (test, how) in [("bigq", "q"), ("bigctrlc", "C-c"), ("bighup", "HUP")] {
+        let Some(tmux) = Tmux::start(test, &[obol(), path.to_str().unwrap()]) else {
+            return;
+        };
+        let pid = obol_pid(&tmux);
+        if how == "q" {
+            tmux.wait_for_text("loading 1 of 1");
+        } else {
+            tmux.wait_for("the first view", |s| s.contains("folded stacks"));
+            tmux.send(&["r"]);
+            tmux.wait_for_text("computing … collapsing recursion");
+        }
+        let asked = Instant::now();
+        if how == "HUP" {
+            let sent = Command::new("kill")
+                .args(["-HUP", &pid.to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        } else {
+            tmux.send(&[how]);
+        }
+        while !exited(pid) {
+            assert!(
+                asked.elapsed() < Duration::from_secs(1),
+                "{how}: still running after a second"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let code = tmux.wait_for_exit(pid);
+        let expected = if how == "HUP" { "129" } else { "0" };
+        assert!(
+            code.as_deref().is_none_or(|c| c == expected),
+            "{how}: {code:?}"
+        );
+        tmux.assert_terminal_restored();
+    }
+}

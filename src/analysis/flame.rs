@@ -5,8 +5,6 @@
 //! and a frame's edges always agree with its parent's. Frames narrower than an eighth of a cell
 //! are not laid out, but the cell they fall in is marked, so no weight vanishes silently.
 
-use std::cmp::Ordering;
-
 use crate::profile::{CallTree, FrameTable, NodeId};
 
 /// Sub-cell resolution: the eighth blocks `▏▎▍▌▋▊▉█`.
@@ -67,31 +65,76 @@ impl FlameLayout {
     }
 }
 
-/// The children of `node` in `order`.
+/// Each frame's place in name order (name, file, line), so that siblings are sorted by a number
+/// rather than by comparing strings: on a tree of tens of millions of nodes the string
+/// comparisons were most of a layout's time. Frames of the same name, file and line share a
+/// place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NameRanks(Vec<u32>);
+
+impl NameRanks {
+    pub fn new(frames: &FrameTable) -> NameRanks {
+        let all = frames.frames();
+        let key = |i: u32| {
+            let f = &all[i as usize];
+            (&f.name, &f.file, f.line)
+        };
+        let mut order: Vec<u32> = (0..all.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
+        let mut ranks = vec![0; all.len()];
+        let mut rank = 0;
+        for (i, &frame) in order.iter().enumerate() {
+            if i > 0 && key(order[i - 1]) != key(frame) {
+                rank = i as u32;
+            }
+            ranks[frame as usize] = rank;
+        }
+        NameRanks(ranks)
+    }
+
+    /// How many frames are ranked: those of the frame table it was made from.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The children of `node` in `order`, ties in stored order: the keys end in the child's place
+/// among its siblings, so an unstable sort gives what a stable one would, and they are read once
+/// rather than at every comparison.
 pub fn ordered_children(
     tree: &CallTree,
-    frames: &FrameTable,
+    ranks: &NameRanks,
     node: NodeId,
     order: ChildOrder,
 ) -> Vec<NodeId> {
-    let mut children = tree.children(node).to_vec();
+    let children = tree.children(node);
+    let rank = |n: NodeId| tree.frame(n).map_or(0, |f| ranks.0[f.0 as usize]);
     match order {
-        ChildOrder::Stored => {}
-        ChildOrder::HeaviestFirst => children.sort_by(|&a, &b| {
-            tree.total_weight(b)
-                .total_cmp(&tree.total_weight(a))
-                .then_with(|| name_order(tree, frames, a, b))
-        }),
-        ChildOrder::Alphabetical => children.sort_by(|&a, &b| name_order(tree, frames, a, b)),
-    }
-    children
-}
-
-fn name_order(tree: &CallTree, frames: &FrameTable, a: NodeId, b: NodeId) -> Ordering {
-    let name = |n: NodeId| tree.frame(n).map(|f| frames.frame(f));
-    match (name(a), name(b)) {
-        (Some(fa), Some(fb)) => (&fa.name, &fa.file, fa.line).cmp(&(&fb.name, &fb.file, fb.line)),
-        _ => a.cmp(&b),
+        ChildOrder::Stored => children.to_vec(),
+        ChildOrder::HeaviestFirst => {
+            let mut keyed: Vec<(f64, u32, u32, NodeId)> = children
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (tree.total_weight(c), rank(c), i as u32, c))
+                .collect();
+            keyed.sort_unstable_by(|a, b| {
+                b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+            });
+            keyed.into_iter().map(|k| k.3).collect()
+        }
+        ChildOrder::Alphabetical => {
+            let mut keyed: Vec<(u32, u32, NodeId)> = children
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (rank(c), i as u32, c))
+                .collect();
+            keyed.sort_unstable();
+            keyed.into_iter().map(|k| k.2).collect()
+        }
     }
 }
 
@@ -101,7 +144,7 @@ fn name_order(tree: &CallTree, frames: &FrameTable, a: NodeId, b: NodeId) -> Ord
 /// `zoom` the root, this is the whole tree.
 pub fn layout(
     tree: &CallTree,
-    frames: &FrameTable,
+    ranks: &NameRanks,
     zoom: NodeId,
     order: ChildOrder,
     width_cells: u16,
@@ -143,7 +186,7 @@ pub fn layout(
     let push_children =
         |stack: &mut Vec<(NodeId, u16, f64)>, node: NodeId, depth: u16, start: f64| {
             let mut offset = start;
-            let children = ordered_children(tree, frames, node, order);
+            let children = ordered_children(tree, ranks, node, order);
             let mut placed = Vec::with_capacity(children.len());
             for child in children {
                 placed.push((child, depth, offset));
@@ -233,7 +276,14 @@ mod tests {
         // Three equal siblings over 10 cells = 80 units: edges at 0, 26, 53, 80 (floor of
         // k·80/3), so the widths differ by a unit but the last edge lands exactly on the end.
         let (t, f) = tree(&[(&["a"], 1.0), (&["b"], 1.0), (&["c"], 1.0)]);
-        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::Alphabetical, 10, 10);
+        let l = layout(
+            &t,
+            &NameRanks::new(&f),
+            NodeId::ROOT,
+            ChildOrder::Alphabetical,
+            10,
+            10,
+        );
         let edges: Vec<(String, u32, u32)> = l
             .rects
             .iter()
@@ -256,7 +306,14 @@ mod tests {
             (&["main", "y"], 6.0),
             (&["main"], 8.0),
         ]);
-        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::HeaviestFirst, 16, 10);
+        let l = layout(
+            &t,
+            &NameRanks::new(&f),
+            NodeId::ROOT,
+            ChildOrder::HeaviestFirst,
+            16,
+            10,
+        );
         let got = placed(&l, &t, &f);
         // 128 units over 16 samples: 8 units a sample; y (6) before x (2), main's own 8 after.
         assert_eq!(
@@ -278,7 +335,14 @@ mod tests {
         // starts at unit 8 and ends at 8.008, so it gets no unit of its own. The root's own
         // 8,999 samples leave its cell otherwise empty, so the cell is marked.
         let (t, f) = tree(&[(&["big"], 1_000.0), (&["tiny"], 1.0), (&[], 8_999.0)]);
-        let l = layout(&t, &f, NodeId::ROOT, ChildOrder::Stored, 10, 10);
+        let l = layout(
+            &t,
+            &NameRanks::new(&f),
+            NodeId::ROOT,
+            ChildOrder::Stored,
+            10,
+            10,
+        );
         assert_eq!(l.rects.len(), 1);
         assert_eq!((l.rects[0].x0, l.rects[0].x1), (0, 8));
         assert_eq!(l.marks, vec![(0, 1)]);
@@ -289,7 +353,7 @@ mod tests {
         let (t, f) = tree(&[(&["a", "b", "c"], 1.0), (&["a", "b"], 1.0), (&["d"], 98.0)]);
         let a = t.children(NodeId::ROOT)[0];
         let b = t.children(a)[0];
-        let l = layout(&t, &f, b, ChildOrder::Stored, 10, 10);
+        let l = layout(&t, &NameRanks::new(&f), b, ChildOrder::Stored, 10, 10);
         // a and b (the zoomed frame) span the width; c, half of b, spans half of it below.
         let got = placed(&l, &t, &f);
         assert_eq!(

@@ -24,25 +24,51 @@ pub fn outermost_nodes(tree: &CallTree, frames: &FrameTable, func: FuncId) -> Ve
 
 /// Every node of each function, so that a function's occurrences are found without walking the
 /// whole tree each time another function is selected.
+///
+/// Kept as one array of nodes in function order and each function's start in it: on a tree of
+/// tens of millions of nodes, one vector per function cost the index most of its time in
+/// growing them.
 #[derive(Debug, Clone, Default)]
 pub struct FunctionIndex {
-    nodes: Vec<Vec<NodeId>>,
+    /// Function `f`'s nodes are `nodes[starts[f]..starts[f + 1]]`, in id order.
+    starts: Vec<usize>,
+    nodes: Vec<NodeId>,
 }
 
 impl FunctionIndex {
     pub fn new(tree: &CallTree, frames: &FrameTable) -> FunctionIndex {
-        let mut nodes = vec![Vec::new(); frames.function_count()];
+        let func_of: Vec<u32> = frames.frames().iter().map(|f| f.func.0).collect();
+        let func = |node: NodeId| tree.frame(node).map(|f| func_of[f.0 as usize] as usize);
+        let mut starts = vec![0usize; frames.function_count() + 1];
         for node in tree.ids() {
-            if let Some(frame) = tree.frame(node) {
-                nodes[frames.func_of(frame).0 as usize].push(node);
+            if let Some(f) = func(node) {
+                starts[f + 1] += 1;
             }
         }
-        FunctionIndex { nodes }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut nodes = vec![NodeId::ROOT; *starts.last().unwrap_or(&0)];
+        for node in tree.ids() {
+            if let Some(f) = func(node) {
+                nodes[next[f]] = node;
+                next[f] += 1;
+            }
+        }
+        FunctionIndex { starts, nodes }
+    }
+
+    /// Every node of `func`, in id order.
+    pub fn of(&self, func: FuncId) -> Option<&[NodeId]> {
+        let f = func.0 as usize;
+        let (&start, &end) = (self.starts.get(f)?, self.starts.get(f + 1)?);
+        Some(&self.nodes[start..end])
     }
 
     /// The same as [`outermost_nodes`]: `func`'s nodes with no ancestor of `func`, in pre-order.
     pub fn outermost(&self, tree: &CallTree, frames: &FrameTable, func: FuncId) -> Vec<NodeId> {
-        let Some(nodes) = self.nodes.get(func.0 as usize) else {
+        let Some(nodes) = self.of(func) else {
             return Vec::new();
         };
         let mut found: Vec<NodeId> = nodes
@@ -74,12 +100,14 @@ fn preorder_key(tree: &CallTree, node: NodeId) -> Vec<usize> {
     let mut key = Vec::new();
     let mut at = node;
     while let Some(parent) = tree.parent(at) {
-        key.push(
-            tree.children(parent)
-                .iter()
-                .position(|&c| c == at)
-                .unwrap_or(0),
-        );
+        // Children are stored in id order where the tree was built by one builder: a binary
+        // search finds the place then (a node of the 1 GB inputs has thousands of siblings),
+        // and a scan where it does not.
+        let siblings = tree.children(parent);
+        let place = siblings
+            .binary_search(&at)
+            .unwrap_or_else(|_| siblings.iter().position(|&c| c == at).unwrap_or(0));
+        key.push(place);
         at = parent;
     }
     key.reverse();

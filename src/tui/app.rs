@@ -22,7 +22,7 @@ use super::side_by_side::SideBySide;
 use super::source::SourceView;
 use super::theme::Theme;
 use super::view::{Compare, Options, View};
-use super::work::{Done, Job};
+use super::work::{Done, Job, Prepared};
 use crate::analysis::flame::ChildOrder;
 use crate::import::{LoadError, Loaded};
 use crate::profile::{CallTree, Profile, ProfileSet};
@@ -65,7 +65,7 @@ pub struct App {
     /// The same for comparisons.
     compare_generation: u64,
     /// Work asked for by the last update, for the event loop to start.
-    jobs: Vec<Job>,
+    pub(super) jobs: Vec<Job>,
     pub pane: Pane,
     /// The flame pane Enter in Sandwich or Priority returns to.
     pub flame_pane: Pane,
@@ -152,6 +152,11 @@ impl App {
     /// The next job for the event loop to start.
     pub fn take_job(&mut self) -> Option<Job> {
         (!self.jobs.is_empty()).then(|| self.jobs.remove(0))
+    }
+
+    /// Which view request the view shown answers: a new view has a new number.
+    pub fn view_generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn files(&self) -> &[Loaded] {
@@ -266,13 +271,14 @@ impl App {
             files: self.session.files.clone(),
             profiles: self.session.profiles.clone(),
             options: self.session.options.clone(),
+            body: self.body(),
         });
     }
 
     /// Installs a finished job's result.
     pub fn finish(&mut self, done: Done) {
         match done {
-            Done::View(generation, view) if generation == self.generation => {
+            Done::View(generation, view, prepared) if generation == self.generation => {
                 self.time_order.order = if view.time_order.is_some() {
                     ChildOrder::Stored
                 } else {
@@ -280,6 +286,12 @@ impl App {
                 };
                 self.time_order.clear();
                 self.left_heavy.clear();
+                let Prepared {
+                    time_order,
+                    left_heavy,
+                } = *prepared;
+                self.time_order.adopt(time_order);
+                self.left_heavy.adopt(left_heavy);
                 let keep_sort = self.sandwich.sort;
                 self.sandwich = SandwichView::new(&view.table);
                 let set = &self.session.files[view.file].set;
@@ -307,7 +319,7 @@ impl App {
                 self.place_selection();
             }
             // For options changed since: not wanted, and freed where it costs the UI nothing.
-            Done::View(_, stale) => drop_elsewhere(stale),
+            Done::View(_, stale, _) => drop_elsewhere(stale),
             Done::Compare(generation, comparison) if generation == self.compare_generation => {
                 self.comparison = *comparison;
                 if self.view.is_some() {
@@ -316,6 +328,8 @@ impl App {
                 self.relayout();
             }
             Done::Compare(_, stale) => drop_elsewhere(stale),
+            Done::Source(generation, figures) => self.finish_source(generation, *figures),
+            Done::Count(counts) => self.finish_counts(*counts),
             Done::Priority(report) => {
                 self.priority = Some(PriorityView::new(*report, &self.session.files));
                 if self.view.is_some() {

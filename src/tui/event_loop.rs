@@ -19,6 +19,7 @@ use super::keymap;
 use super::session::Start;
 use super::terminal;
 use super::theme::Theme;
+use super::timing::{Mark, Timing};
 use super::view::Hidden;
 use crate::import::LoadError;
 
@@ -84,6 +85,7 @@ fn run_until_exit(
     if let Some(sources) = &demo_sources {
         source_roots.push(sources.dir.clone());
     }
+    let mut timing = Timing::from_env();
     let (sender, receiver) = mpsc::channel::<Event>();
     let (tui, guard) = terminal::enter()?;
     // Never dropped: the guard restores the terminal (cursor included), and ratatui's drop
@@ -107,6 +109,7 @@ fn run_until_exit(
             return Ok(exit);
         }
     };
+    timing.note("loaded", None);
     let options = match start.options(&files) {
         Ok(options) => options,
         Err(e) => {
@@ -126,7 +129,14 @@ fn run_until_exit(
     if let Some(pane) = config.pane {
         app.show(pane);
     }
-    let exit = event_loop(&mut tui, &receiver, &sender, &control, &mut app);
+    let exit = event_loop(
+        &mut tui,
+        &receiver,
+        &sender,
+        &control,
+        &mut app,
+        &mut timing,
+    );
     drop(guard);
     // Freeing the trees of a large file takes seconds, and the process is ending: the system
     // takes the memory back at once.
@@ -140,9 +150,12 @@ fn event_loop(
     sender: &Sender<Event>,
     control: &InputControl,
     app: &mut App,
+    timing: &mut Timing,
 ) -> io::Result<Exit> {
     let mut clicks = keymap::Clicks::default();
     let mut dirty = true;
+    // For the timing log: what the next frame drawn answers, and when it came.
+    let mut answering: Option<(String, Mark)> = None;
     loop {
         while let Some(job) = app.take_job() {
             job.spawn(sender.clone());
@@ -150,18 +163,33 @@ fn event_loop(
         if dirty {
             draw(tui, app)?;
             dirty = false;
+            timing.drawn(app.view.is_some());
+            if let Some((what, since)) = answering.take() {
+                timing.note(&what, Some(since));
+            }
         }
         let Ok(event) = receiver.recv() else {
             return Ok(Exit::Quit);
         };
+        let received = timing.mark();
         let action = match event {
-            Event::Terminal(TermEvent::Key(key)) => keymap::action_for(&key, app.prompt.is_some()),
+            Event::Terminal(TermEvent::Key(key)) => {
+                let action = keymap::action_for(&key, app.prompt.is_some());
+                if let Some(action) = action.filter(|_| timing.is_on()) {
+                    let name = format!("{action:?}").replace(' ', "");
+                    answering = Some((format!("key {name}"), received));
+                }
+                action
+            }
             Event::Terminal(TermEvent::Mouse(mouse)) => clicks.action(mouse),
             Event::Terminal(TermEvent::Resize(width, height)) => {
                 Some(Action::Resize { width, height })
             }
             Event::Terminal(_) | Event::Loaded(_) => None,
             Event::Done(done) => {
+                if timing.is_on() {
+                    answering = Some((format!("done {}", done.kind()), received));
+                }
                 app.finish(done);
                 dirty = true;
                 None

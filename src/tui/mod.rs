@@ -19,6 +19,7 @@ pub mod side_by_side;
 pub mod source;
 pub mod terminal;
 pub mod theme;
+pub mod timing;
 pub mod view;
 pub mod work;
 

@@ -5,9 +5,11 @@ use regex::Regex;
 
 use super::action::{Action, Pane};
 use super::app::App;
+use super::session::ProfileRef;
 use super::view::Hidden;
+use super::work::Job;
 use crate::analysis::timeline::count_matches;
-use crate::profile::NodeId;
+use crate::profile::{CallTree, NodeId};
 
 /// What the prompt's text is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +56,57 @@ pub struct Search {
     pub share: f64,
     /// With a function focused: the same weight as a share of the focus's.
     pub focus_share: Option<f64>,
+    /// What the counts were made for: Time Order's tree or not, and which view. Counting walks
+    /// the whole tree, so it is done once per tree (on a worker) rather than at every layout.
+    pub counted_for: Option<CountKey>,
+    /// The counts asked of a worker and not yet back.
+    pub counting: Option<CountKey>,
+}
+
+/// Which tree matches were counted in: Time Order's own (or the merged one), of which view.
+pub type CountKey = (bool, u64);
+
+/// A search's counts, made on a worker.
+pub struct Counts {
+    pub key: CountKey,
+    /// The search counted, so that counts of a search since replaced are dropped.
+    pub regex: String,
+    pub count: usize,
+    pub share: f64,
+    pub focus_share: Option<f64>,
+}
+
+impl Counts {
+    /// Matches in `tree`, their share of `file_total`, and with a focus (`whole`: the profiles'
+    /// own trees) the share of the whole file too.
+    pub fn make(
+        key: CountKey,
+        regex: String,
+        tree: &CallTree,
+        whole: Option<Vec<&CallTree>>,
+        frame_matches: &[bool],
+        file_total: f64,
+    ) -> Counts {
+        let (count, matched) = count_matches(tree, frame_matches);
+        let of = |weight: f64, total: f64| if total > 0.0 { weight / total } else { 0.0 };
+        let (share, focus_share) = match whole {
+            Some(trees) => {
+                let whole: f64 = trees
+                    .iter()
+                    .map(|t| count_matches(t, frame_matches).1)
+                    .sum();
+                (of(whole, file_total), Some(of(matched, tree.total())))
+            }
+            None => (of(matched, file_total), None),
+        };
+        Counts {
+            key,
+            regex,
+            count,
+            share,
+            focus_share,
+        }
+    }
 }
 
 impl Search {
@@ -65,6 +118,12 @@ impl Search {
         } else {
             (self.count, "frames")
         };
+        if self.counting.is_some() && pane != Pane::Sandwich {
+            return format!(
+                "/{}: counting the matches …  (n/N next/previous, Esc clears)",
+                self.regex.as_str()
+            );
+        }
         let matches = if count == 1 { "match" } else { "matches" };
         let focus = self
             .focus_share
@@ -157,6 +216,8 @@ impl App {
             count: 0,
             share: 0.0,
             focus_share: None,
+            counted_for: None,
+            counting: None,
         });
         if self.pane == Pane::Sandwich {
             self.take_sandwich_selection();
@@ -165,45 +226,60 @@ impl App {
     }
 
     /// Match count and share for the tree of the flame pane shown (Left Heavy's otherwise).
+    /// Asks a worker for the search's counts in the tree of the pane shown, unless they are
+    /// known or asked for already.
     pub(super) fn update_search_counts(&mut self) {
-        let pane = if self.pane == Pane::TimeOrder {
-            Pane::TimeOrder
-        } else {
-            Pane::LeftHeavy
-        };
-        let Some(search) = &self.search else {
+        let (Some(search), Some(view)) = (&self.search, &self.view) else {
             return;
         };
-        let Some(tree) = self.tree_for(pane) else {
+        let time_order = self.pane == Pane::TimeOrder && view.time_order.is_some();
+        let key = (time_order, self.view_generation());
+        if search.counted_for == Some(key) || search.counting == Some(key) {
             return;
-        };
-        let (count, matched) = count_matches(tree, &search.frame_matches);
-        let of = |weight: f64, total: f64| if total > 0.0 { weight / total } else { 0.0 };
-        let file_total = self.shown_total();
-        let (share, focus_share) = if self.session.options.focus.is_some() {
-            // The focus's tree holds only the stacks through the focused function: the file's
-            // share is counted on the trees of the whole profiles.
-            let whole: f64 = if self.session.merges() {
-                self.session
-                    .merged_profiles()
-                    .iter()
-                    .map(|p| count_matches(p.tree(), &search.frame_matches).1)
-                    .sum()
-            } else {
-                count_matches(self.session.profile().tree(), &search.frame_matches).1
-            };
-            (of(whole, file_total), Some(of(matched, tree.total())))
+        }
+        let tree = if time_order {
+            view.shared_time_order_tree()
         } else {
-            (of(matched, file_total), None)
+            view.shared_tree()
         };
+        let whole = self.session.options.focus.is_some().then(|| {
+            let file = self.profile_ref().file;
+            let numbers = self.session.shown_profiles();
+            numbers
+                .into_iter()
+                .map(|profile| ProfileRef { file, profile })
+                .collect()
+        });
+        self.jobs.retain(|j| !matches!(j, Job::Count { .. }));
+        self.jobs.push(Job::Count {
+            key,
+            regex: search.regex.as_str().to_owned(),
+            files: self.session.files.clone(),
+            tree,
+            whole,
+            frame_matches: search.frame_matches.clone(),
+            file_total: self.shown_total(),
+        });
         if let Some(search) = &mut self.search {
-            search.count = count;
-            search.share = share;
-            search.focus_share = focus_share;
+            search.counting = Some(key);
         }
     }
 
-    /// Selects the next (or previous) matching frame on screen, top down, left to right.
+    /// Installs counts a worker made, if they are of the search shown and the tree it is in.
+    pub(super) fn finish_counts(&mut self, counts: Counts) {
+        let Some(search) = &mut self.search else {
+            return;
+        };
+        if search.regex.as_str() != counts.regex || search.counting != Some(counts.key) {
+            return;
+        }
+        search.count = counts.count;
+        search.share = counts.share;
+        search.focus_share = counts.focus_share;
+        search.counted_for = Some(counts.key);
+        search.counting = None;
+    }
+
     pub(super) fn jump_to_match(&mut self, forward: bool) {
         let Some(search) = &self.search else {
             return;

@@ -7,6 +7,7 @@ use super::action::{Action, Pane};
 use super::app::{App, Comparison};
 use super::effects::Effect;
 use super::panes::flame::FlameView;
+use crate::analysis::sandwich::FunctionIndex;
 use crate::profile::{CallTree, FrameTable, FuncId, NodeId};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,11 +71,22 @@ fn follow(tree: &CallTree, frames: &FrameTable, path: &[FuncId]) -> Option<NodeI
         .max_by(|a, b| tree.total_weight(*a).total_cmp(&tree.total_weight(*b)))
 }
 
-/// The heaviest node of `func` in `tree`.
-fn heaviest(tree: &CallTree, frames: &FrameTable, func: FuncId) -> Option<NodeId> {
-    tree.ids()
-        .filter(|&n| tree.frame(n).is_some_and(|f| frames.func_of(f) == func))
-        .max_by(|a, b| tree.total_weight(*a).total_cmp(&tree.total_weight(*b)))
+/// The heaviest node of `func` in `tree`: among the nodes `index` lists, where it is the tree's
+/// index, else found by walking the whole tree.
+fn heaviest(
+    tree: &CallTree,
+    frames: &FrameTable,
+    index: Option<&FunctionIndex>,
+    func: FuncId,
+) -> Option<NodeId> {
+    let heavier = |a: &NodeId, b: &NodeId| tree.total_weight(*a).total_cmp(&tree.total_weight(*b));
+    match index.and_then(|i| i.of(func)) {
+        Some(nodes) => nodes.iter().copied().max_by(heavier),
+        None => tree
+            .ids()
+            .filter(|&n| tree.frame(n).is_some_and(|f| frames.func_of(f) == func))
+            .max_by(heavier),
+    }
 }
 
 /// Puts a flame view's cursor on `selection`, leaving the zoom where the node is drawn.
@@ -82,6 +94,7 @@ fn place_in_flame(
     flame: &mut FlameView,
     tree: &CallTree,
     frames: &FrameTable,
+    index: Option<&FunctionIndex>,
     selection: &Selection,
 ) {
     let Some(func) = selection.func else {
@@ -94,7 +107,8 @@ fn place_in_flame(
     {
         return;
     }
-    let Some(node) = follow(tree, frames, &selection.path).or_else(|| heaviest(tree, frames, func))
+    let Some(node) =
+        follow(tree, frames, &selection.path).or_else(|| heaviest(tree, frames, index, func))
     else {
         return;
     };
@@ -132,16 +146,20 @@ impl App {
         let files = &self.session.files;
         let frames = &files[view.file].set.frames;
         match self.pane {
+            // The view's function index is of its merged tree, which Time Order draws too where
+            // the profile has no timeline.
             Pane::TimeOrder => place_in_flame(
                 &mut self.time_order,
                 view.time_order_tree(files),
                 frames,
+                view.time_order.is_none().then_some(&view.index),
                 &self.selection,
             ),
             Pane::LeftHeavy => place_in_flame(
                 &mut self.left_heavy,
                 view.tree(files),
                 frames,
+                Some(&view.index),
                 &self.selection,
             ),
             Pane::Sandwich => {

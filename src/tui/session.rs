@@ -140,6 +140,21 @@ impl Session {
             .collect()
     }
 
+    /// The profiles shown, by number in their file: those `t` merges, with threads merged,
+    /// else the current one.
+    pub fn shown_profiles(&self) -> Vec<usize> {
+        let r = self.profile_ref();
+        if self.merges() {
+            let current = self.profile();
+            let set = self.set();
+            (0..set.profiles.len())
+                .filter(|&i| set.profiles[i].adds_to(current))
+                .collect()
+        } else {
+            vec![r.profile]
+        }
+    }
+
     /// Whether threads are merged in fact (the file has several).
     pub fn merges(&self) -> bool {
         self.options.merges(self.set(), self.profile())

@@ -4,6 +4,7 @@
 //! never while drawing; the file is read then.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use ratatui::layout::Rect;
 
@@ -11,7 +12,9 @@ use super::action::Action;
 use super::app::App;
 use super::selection::Selection;
 use super::session::FunctionRef;
+use super::work::Job;
 use crate::analysis::source_lines::{Annotation, annotate, other_hot_lines};
+use crate::import::Loaded;
 use crate::profile::{CallTree, FuncId, Profile};
 
 /// One row of the pane.
@@ -43,6 +46,43 @@ pub struct SourceView {
     pub hottest: f64,
     /// Functions left by Enter, for Esc.
     pub history: Vec<FuncId>,
+    /// The function whose annotation a worker is making (it walks the whole tree).
+    pub pending: Option<FunctionRef>,
+}
+
+/// A function's annotated source, made on a worker.
+pub struct SourceFigures {
+    pub target: FunctionRef,
+    pub annotation: Annotation,
+    pub others: BTreeMap<u32, f64>,
+}
+
+impl SourceFigures {
+    /// The annotation of `target` over `tree` (whose frames keep their lines), with pstats'
+    /// stated edges from the file's profiles numbered `shown`.
+    pub fn make(
+        files: &[Loaded],
+        tree: &CallTree,
+        shown: &[usize],
+        target: FunctionRef,
+        source_roots: &[PathBuf],
+    ) -> SourceFigures {
+        let set = &files[target.file].set;
+        let profiles: Vec<&Profile> = shown.iter().map(|&i| &set.profiles[i]).collect();
+        let trees = [tree];
+        let annotation = annotate(set, &profiles, &trees, target.func, source_roots);
+        let others = match &set.frames.function(target.func).file {
+            Some(file) if !annotation.stated => {
+                other_hot_lines(&trees, &set.frames, file, target.func)
+            }
+            _ => BTreeMap::new(),
+        };
+        SourceFigures {
+            target,
+            annotation,
+            others,
+        }
+    }
 }
 
 impl SourceView {
@@ -50,6 +90,7 @@ impl SourceView {
     pub fn invalidate(&mut self) {
         self.shown = None;
         self.annotation = None;
+        self.pending = None;
     }
 
     fn load(
@@ -191,13 +232,18 @@ impl SourceView {
 }
 
 impl App {
-    /// The profiles shown (all of the file with threads merged), for pstats' stated edges.
-    fn shown_profiles(&self) -> Vec<&Profile> {
-        if self.session.merges() {
-            self.session.merged_profiles()
-        } else {
-            vec![self.session.profile()]
+    /// Installs an annotation a worker made, if it is still the one wanted.
+    pub(super) fn finish_source(&mut self, generation: u64, figures: SourceFigures) {
+        if generation != self.view_generation() || self.source.pending != Some(figures.target) {
+            return;
         }
+        self.source.pending = None;
+        if self.view.is_some() {
+            self.computing = None;
+        }
+        let body = self.body();
+        self.source
+            .load(figures.annotation, figures.others, figures.target, body);
     }
 
     /// Shows the selected function's source (or the heaviest function's, with nothing
@@ -227,17 +273,24 @@ impl App {
             self.source.layout(self.body());
             return;
         }
-        let files = &self.session.files;
-        let set = &files[view.file].set;
-        let trees: Vec<&CallTree> = view.line_tree(files).into_iter().collect();
-        let profiles = self.shown_profiles();
-        let annotation = annotate(set, &profiles, &trees, func, &self.session.source_roots);
-        let others = match &set.frames.function(func).file {
-            Some(file) if !annotation.stated => other_hot_lines(&trees, &set.frames, file, func),
-            _ => BTreeMap::new(),
+        if self.source.pending == Some(target) {
+            return;
+        }
+        // Annotating walks the whole tree: a worker does it, the pane says so meanwhile.
+        let Some(tree) = view.shared_line_tree() else {
+            return;
         };
-        let body = self.body();
-        self.source.load(annotation, others, target, body);
+        self.source.pending = Some(target);
+        self.computing = Some("reading the function's lines");
+        self.jobs.retain(|j| !matches!(j, Job::Source { .. }));
+        self.jobs.push(Job::Source {
+            generation: self.view_generation(),
+            files: self.session.files.clone(),
+            tree,
+            shown: self.session.shown_profiles(),
+            target,
+            source_roots: self.session.source_roots.clone(),
+        });
     }
 
     pub(super) fn update_source(&mut self, action: Action) {

@@ -98,7 +98,12 @@ impl Theme {
     /// A frame coloured by the package it belongs to; `alternate` distinguishes neighbours
     /// where colour cannot.
     pub fn frame(&self, package: &str, alternate: bool) -> Style {
-        let hash = fnv1a(package.as_bytes());
+        self.frame_hashed(package_hash(package), alternate)
+    }
+
+    /// [`Theme::frame`] of the package whose [`package_hash`] is `hash`: a flame pane hashes
+    /// each frame's package once, not at every frame drawn.
+    pub fn frame_hashed(&self, hash: u64, alternate: bool) -> Style {
         match self.support {
             ColorSupport::TrueColor => {
                 let hue = (hash % 360) as f64;
@@ -277,6 +282,11 @@ pub fn ascii_symbol(symbol: &str) -> &'static str {
 
 /// 64-bit FNV-1a: a hash that stays the same across runs and builds, so a package keeps its
 /// colour.
+/// What a package's colour is picked by.
+pub fn package_hash(package: &str) -> u64 {
+    fnv1a(package.as_bytes())
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

@@ -3,6 +3,8 @@
 //! callers and callees are built from, and the total every percentage divides by all come from
 //! one derivation, made again (off the UI thread) whenever an option changes.
 
+use std::sync::Arc;
+
 use super::session::ProfileRef;
 pub use crate::analysis::filter::Hidden;
 use crate::analysis::filter::{Filters, FrameFilter, filter_tree, hidden_self_share};
@@ -66,10 +68,10 @@ pub struct View {
     pub file: usize,
     /// The merged tree (Left Heavy, Flamegraph, Sandwich's callers and callees), or `None` for
     /// the profile's own tree unchanged: no copy of a large tree is made when nothing asks for
-    /// one.
-    tree: Option<CallTree>,
+    /// one. Shared, so that work on it can run on a worker (see [`SharedTree`]).
+    tree: Option<Arc<CallTree>>,
     /// In recorded order, where the profile keeps one and threads are not merged.
-    pub time_order: Option<CallTree>,
+    pub time_order: Option<Arc<CallTree>>,
     /// The weight every share is of: the profile's, or with threads merged the whole file's.
     pub total: f64,
     /// Share of the total that hidden frames held themselves (given to their callers).
@@ -84,9 +86,26 @@ pub struct View {
     /// Whether the trees hold one frame per function (frames of a function's lines grouped).
     pub grouped: bool,
     /// With frames grouped and `line_figures` asked for: the same tree, frames kept by line.
-    line_tree: Option<CallTree>,
+    line_tree: Option<Arc<CallTree>>,
     /// The directory the file's project sources share, which places are shown from.
     pub root: Option<String>,
+}
+
+/// A tree of a view that a worker can hold: one the view made (shared with it), or a profile's
+/// own, found again in the session's files.
+#[derive(Clone)]
+pub enum SharedTree {
+    Made(Arc<CallTree>),
+    Profile(ProfileRef),
+}
+
+impl SharedTree {
+    pub fn get<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
+        match self {
+            SharedTree::Made(tree) => tree,
+            SharedTree::Profile(r) => files[r.file].set.profiles[r.profile].tree(),
+        }
+    }
 }
 
 impl View {
@@ -100,15 +119,42 @@ impl View {
 
     /// The tree Time Order (or, without a timeline, the Flamegraph) draws.
     pub fn time_order_tree<'a>(&'a self, files: &'a [Loaded]) -> &'a CallTree {
-        self.time_order.as_ref().unwrap_or_else(|| self.tree(files))
+        self.time_order
+            .as_deref()
+            .unwrap_or_else(|| self.tree(files))
     }
 
     /// The tree whose frames keep their lines (the Source pane's), if the view has one.
     pub fn line_tree<'a>(&'a self, files: &'a [Loaded]) -> Option<&'a CallTree> {
         if self.grouped {
-            self.line_tree.as_ref()
+            self.line_tree.as_deref()
         } else {
             Some(self.tree(files))
+        }
+    }
+
+    /// [`View::tree`], for a worker.
+    pub fn shared_tree(&self) -> SharedTree {
+        match &self.tree {
+            Some(tree) => SharedTree::Made(tree.clone()),
+            None => SharedTree::Profile(self.profile),
+        }
+    }
+
+    /// [`View::time_order_tree`], for a worker.
+    pub fn shared_time_order_tree(&self) -> SharedTree {
+        match &self.time_order {
+            Some(tree) => SharedTree::Made(tree.clone()),
+            None => self.shared_tree(),
+        }
+    }
+
+    /// [`View::line_tree`], for a worker.
+    pub fn shared_line_tree(&self) -> Option<SharedTree> {
+        if self.grouped {
+            self.line_tree.clone().map(SharedTree::Made)
+        } else {
+            Some(self.shared_tree())
         }
     }
 
@@ -134,10 +180,8 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
     };
     let total = shown.iter().map(|p| p.total).sum();
     let merged_threads = merges.then(|| merge(&shown.iter().map(|p| p.tree()).collect::<Vec<_>>()));
-    let time_order = match merged_threads {
-        Some(_) => None,
-        None => profile.timeline.as_ref().map(|_| time_order_tree(profile)),
-    };
+    // In recorded order, where the profile keeps one and threads are not merged.
+    let time_order = merged_threads.is_none() && profile.timeline.is_some();
     let base = merged_threads.as_ref().unwrap_or(profile.tree());
     let filter = FrameFilter::new(frames, &options.filters, options.hidden.as_ref());
     let filters = !filter.is_identity();
@@ -177,39 +221,59 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         tree
     };
     let apply = |tree: &CallTree, siblings: Siblings| rewrite(tree, siblings, grouped, false);
-    let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
-    let line_tree = (grouped && options.line_figures).then(|| {
-        if filters || options.collapse_recursion || options.focus.is_some() {
-            rewrite(base, Siblings::Merged, false, true)
-        } else {
-            base.clone()
-        }
+    // The time-order tree (a node per sample where stacks change, the largest tree of a long
+    // recording) is made on the second core while this one makes the rest.
+    let (rewritten, line_tree, table, index, time_order) = std::thread::scope(|scope| {
+        let time_order = time_order.then(|| {
+            scope.spawn(|| {
+                let tree = time_order_tree(profile);
+                if rewrites {
+                    apply(&tree, Siblings::InOrder)
+                } else {
+                    tree
+                }
+            })
+        });
+        let rewritten = rewrites.then(|| apply(base, Siblings::Merged));
+        let line_tree = (grouped && options.line_figures).then(|| {
+            if filters || options.collapse_recursion || options.focus.is_some() {
+                rewrite(base, Siblings::Merged, false, true)
+            } else {
+                base.clone()
+            }
+        });
+        let shown_tree = rewritten.as_ref().unwrap_or(base);
+        // Two passes over the whole tree, on both cores once the time order is made.
+        let (table, index) = std::thread::scope(|inner| {
+            let index = inner.spawn(|| FunctionIndex::new(shown_tree, frames));
+            let table = function_rows(set, &shown, shown_tree, options, filters);
+            (table, joined(index))
+        });
+        let time_order = time_order.map(joined);
+        (rewritten, line_tree, table, index, time_order)
     });
-    let time_order = time_order.map(|t| {
-        if rewrites {
-            apply(&t, Siblings::InOrder)
-        } else {
-            t
-        }
-    });
-    let shown_tree = rewritten.as_ref().unwrap_or(base);
-    let table = function_rows(set, &shown, shown_tree, options, filters);
-    let index = FunctionIndex::new(shown_tree, frames);
-    let tree = rewritten.or(merged_threads);
+    let tree = rewritten.or(merged_threads).map(Arc::new);
     View {
         profile: r,
         file: r.file,
         tree,
-        time_order,
+        time_order: time_order.map(Arc::new),
         total,
         hidden_share,
         table,
         index,
         lines,
         grouped,
-        line_tree,
+        line_tree: line_tree.map(Arc::new),
         root: crate::analysis::place::project_root(frames),
     }
+}
+
+/// A scoped thread's result; a panic there goes on in the thread that waits for it.
+pub(super) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The Sandwich table. The file's own figures (pstats' exact ones, with calls) while the view

@@ -7,9 +7,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 
+use ratatui::layout::Rect;
+
 use super::app::{Comparison, Event};
-use super::session::ProfileRef;
-use super::view::{Compare, Options, View, derive};
+use super::panes::flame::FlameView;
+use super::search::{CountKey, Counts};
+use super::session::{FunctionRef, ProfileRef};
+use super::source::SourceFigures;
+use super::view::{Compare, Options, SharedTree, View, derive, joined};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
 use crate::import::Loaded;
@@ -22,10 +27,33 @@ pub enum Job {
         files: Arc<Vec<Loaded>>,
         profiles: Vec<ProfileRef>,
         options: Options,
+        /// The area the flame panes draw in, for their first layouts.
+        body: Rect,
     },
     Priority {
         files: Arc<Vec<Loaded>>,
         source_roots: Vec<PathBuf>,
+    },
+    /// The Source pane's annotation of a function.
+    Source {
+        /// The view it is made for.
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        tree: SharedTree,
+        shown: Vec<usize>,
+        target: FunctionRef,
+        source_roots: Vec<PathBuf>,
+    },
+    /// A search's matches counted in a tree.
+    Count {
+        key: CountKey,
+        regex: String,
+        files: Arc<Vec<Loaded>>,
+        tree: SharedTree,
+        /// With a focus: the profiles whose whole trees the share of the file is counted in.
+        whole: Option<Vec<ProfileRef>>,
+        frame_matches: Vec<bool>,
+        file_total: f64,
     },
     Compare {
         generation: u64,
@@ -38,9 +66,61 @@ pub enum Job {
 
 /// A job's result.
 pub enum Done {
-    View(u64, Box<View>),
+    View(u64, Box<View>, Box<Prepared>),
     Priority(Box<PriorityReport>),
     Compare(u64, Box<Comparison>),
+    Source(u64, Box<SourceFigures>),
+    Count(Box<Counts>),
+}
+
+/// The flame panes' layouts of a new view's whole trees, made on the worker with the view so that
+/// neither its first frame nor the first switch to the other flame pane lays out a large tree on
+/// the UI thread.
+pub struct Prepared {
+    pub time_order: FlameView,
+    pub left_heavy: FlameView,
+}
+
+impl Prepared {
+    fn of(view: &View, files: &[Loaded], body: Rect) -> Prepared {
+        let frames = &files[view.file].set.frames;
+        let (order, area) = match view.time_order {
+            // The bottom row is Time Order's time axis.
+            Some(_) => (
+                ChildOrder::Stored,
+                Rect::new(body.x, body.y, body.width, body.height.saturating_sub(1)),
+            ),
+            None => (ChildOrder::Alphabetical, body),
+        };
+        // One pane on each core.
+        std::thread::scope(|scope| {
+            let left_heavy = scope.spawn(|| {
+                let mut left_heavy = FlameView::new(ChildOrder::HeaviestFirst);
+                left_heavy.relayout(view.tree(files), frames, body);
+                left_heavy
+            });
+            let mut time_order = FlameView::new(order);
+            time_order.relayout(view.time_order_tree(files), frames, area);
+            let left_heavy = joined(left_heavy);
+            Prepared {
+                time_order,
+                left_heavy,
+            }
+        })
+    }
+}
+
+impl Done {
+    /// Which work this is the result of, for the timing log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Done::View(..) => "view",
+            Done::Priority(_) => "priority",
+            Done::Compare(..) => "compare",
+            Done::Source(..) => "source",
+            Done::Count(_) => "count",
+        }
+    }
 }
 
 impl Job {
@@ -51,7 +131,12 @@ impl Job {
                 files,
                 profiles,
                 options,
-            } => Done::View(generation, Box::new(derive(&files, &profiles, &options))),
+                body,
+            } => {
+                let view = derive(&files, &profiles, &options);
+                let prepared = Prepared::of(&view, &files, body);
+                Done::View(generation, Box::new(view), Box::new(prepared))
+            }
             Job::Priority {
                 files,
                 source_roots,
@@ -67,6 +152,46 @@ impl Job {
                     modules: Vec::new(),
                 });
                 Done::Priority(Box::new(report))
+            }
+            Job::Source {
+                generation,
+                files,
+                tree,
+                shown,
+                target,
+                source_roots,
+            } => Done::Source(
+                generation,
+                Box::new(SourceFigures::make(
+                    &files,
+                    tree.get(&files),
+                    &shown,
+                    target,
+                    &source_roots,
+                )),
+            ),
+            Job::Count {
+                key,
+                regex,
+                files,
+                tree,
+                whole,
+                frame_matches,
+                file_total,
+            } => {
+                let whole = whole.map(|refs| {
+                    refs.iter()
+                        .map(|r| files[r.file].set.profiles[r.profile].tree())
+                        .collect()
+                });
+                Done::Count(Box::new(Counts::make(
+                    key,
+                    regex,
+                    tree.get(&files),
+                    whole,
+                    &frame_matches,
+                    file_total,
+                )))
             }
             Job::Compare {
                 generation,

@@ -236,13 +236,20 @@ pub fn child_pid(tmux: &Tmux) -> u32 {
 /// The pane's process, checked to be obol itself (tmux ran the argv without a shell).
 pub fn obol_pid(tmux: &Tmux) -> u32 {
     let pid: u32 = tmux.display("#{pane_pid}").parse().expect("a pane pid");
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("the pane's process");
-    assert_eq!(
-        exe.file_name(),
-        Path::new(obol()).file_name(),
-        "the pane runs obol directly"
-    );
-    pid
+    // Right after the session starts the pane's process can still be tmux's fork, before it
+    // executes obol: wait for the exec.
+    let start = Instant::now();
+    loop {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("the pane's process");
+        if exe.file_name() == Path::new(obol()).file_name() {
+            return pid;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the pane runs obol directly, not {exe:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 pub fn process_gone(pid: u32) -> bool {

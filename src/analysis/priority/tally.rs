@@ -2,12 +2,12 @@
 //! module of its own charged to its callers), calls, allocated bytes, the calls between modules,
 //! and the hottest path.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::analysis::modules::{ModuleNamer, Owner};
 use crate::analysis::transform::is_library_file;
-use crate::profile::{EdgeStats, FuncId, FunctionStats, NodeId, Profile, ProfileSet};
+use crate::profile::{CallTree, EdgeStats, FuncId, FunctionStats, NodeId, ProfileSet};
 
 /// Which modules are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,6 +43,7 @@ pub(super) fn tally(
     scope: ModuleScope,
 ) -> Tally {
     let mut tally = Tally::default();
+    let mut ids = ModuleIds::default();
     for (set_index, set) in time.iter().enumerate() {
         let owners = owners(set, namer, scope);
         for (owner, function) in owners.iter().zip(set.frames.functions()) {
@@ -50,32 +51,166 @@ pub(super) fn tally(
                 tally.files.entry(m.clone()).or_insert_with(|| file.clone());
             }
         }
-        for profile in &set.profiles {
-            tally_time(&mut tally, set, set_index, profile, &owners);
-        }
-        if let Some(heaviest) = set
+        let module_of_func = ids.number(&owners);
+        let heaviest = set
             .profiles
             .iter()
-            .max_by(|a, b| a.total.total_cmp(&b.total))
-        {
-            for module in hot_path(heaviest, &tree_modules(set, heaviest, &owners)) {
-                tally.hot_path.insert(module);
+            .enumerate()
+            .max_by(|a, b| a.1.total.total_cmp(&b.1.total))
+            .map(|(i, _)| i);
+        for (i, profile) in set.profiles.iter().enumerate() {
+            let counted = profile
+                .function_stats
+                .as_ref()
+                .filter(|stats| stats.iter().any(|s| s.calls.is_some()));
+            let modules = if counted.is_none() || Some(i) == heaviest {
+                tree_modules(set, profile.tree(), &module_of_func)
+            } else {
+                Vec::new()
+            };
+            match counted {
+                Some(stats) => tally_counted(&mut tally, set_index, stats, &owners),
+                None => {
+                    let tree = profile.tree();
+                    tally_tree(
+                        &mut tally,
+                        &ids,
+                        set,
+                        set_index,
+                        tree,
+                        &module_of_func,
+                        &modules,
+                    )
+                }
+            }
+            if Some(i) == heaviest {
+                for module in hot_path(profile.tree(), &modules) {
+                    tally.hot_path.insert(ids.names[module as usize].clone());
+                }
             }
         }
     }
     for set in memory {
         let owners = owners(set, namer, scope);
+        let module_of_func = ids.number(&owners);
         for profile in &set.profiles {
-            let modules = tree_modules(set, profile, &owners);
             let tree = profile.tree();
+            let modules = tree_modules(set, tree, &module_of_func);
+            let mut bytes = Sums::starting_from(&tally.bytes, &ids);
             for node in tree.ids() {
-                if let Some(module) = &modules[node.0 as usize] {
-                    *tally.bytes.entry(module.clone()).or_default() += tree.self_weight(node);
-                }
+                bytes.add(modules[node.0 as usize], tree.self_weight(node));
             }
+            bytes.write_back(&mut tally.bytes, &ids);
         }
     }
     tally
+}
+
+/// No module: the node's code and every caller's is charged to nobody.
+const NO_MODULE: u32 = u32::MAX;
+
+/// Modules by number, for the passes over every node of a tree: a node's module as a `u32`
+/// rather than a `String` makes those passes a load and a compare per node on trees of tens of
+/// millions of nodes.
+#[derive(Default)]
+struct ModuleIds {
+    names: Vec<String>,
+    by_name: HashMap<String, u32>,
+}
+
+impl ModuleIds {
+    /// Each function's module number (`NO_MODULE` for code charged to its callers).
+    fn number(&mut self, owners: &[Owner]) -> Vec<u32> {
+        owners
+            .iter()
+            .map(|owner| match owner {
+                Owner::Module(m) => *self.by_name.entry(m.clone()).or_insert_with(|| {
+                    self.names.push(m.clone());
+                    (self.names.len() - 1) as u32
+                }),
+                Owner::Builtin => NO_MODULE,
+            })
+            .collect()
+    }
+}
+
+/// Per-module sums by number, started from the tally's sums so far so that each module's
+/// weights are added in the same order as one map entry per node would add them.
+struct Sums {
+    sum: Vec<f64>,
+    touched: Vec<bool>,
+}
+
+impl Sums {
+    fn starting_from(map: &BTreeMap<String, f64>, ids: &ModuleIds) -> Sums {
+        Sums {
+            sum: ids
+                .names
+                .iter()
+                .map(|n| map.get(n).copied().unwrap_or(0.0))
+                .collect(),
+            touched: vec![false; ids.names.len()],
+        }
+    }
+
+    fn add(&mut self, module: u32, weight: f64) {
+        if module != NO_MODULE {
+            self.sum[module as usize] += weight;
+            self.touched[module as usize] = true;
+        }
+    }
+
+    fn write_back(self, map: &mut BTreeMap<String, f64>, ids: &ModuleIds) {
+        for (m, sum) in self.sum.into_iter().enumerate() {
+            if self.touched[m] {
+                map.insert(ids.names[m].clone(), sum);
+            }
+        }
+    }
+}
+
+/// The calls between modules seen, as (caller, callee) numbers: a bit matrix while the modules
+/// are few enough for one (every node of a tree tests it), a hash set beyond.
+enum EdgeSet {
+    Dense { modules: usize, bits: Vec<u64> },
+    Sparse(HashSet<(u32, u32)>),
+}
+
+impl EdgeSet {
+    const DENSE_UP_TO: usize = 8192;
+
+    fn new(modules: usize) -> EdgeSet {
+        if modules <= Self::DENSE_UP_TO {
+            EdgeSet::Dense {
+                modules,
+                bits: vec![0; (modules * modules).div_ceil(64)],
+            }
+        } else {
+            EdgeSet::Sparse(HashSet::new())
+        }
+    }
+
+    fn insert(&mut self, from: u32, to: u32) {
+        match self {
+            EdgeSet::Dense { modules, bits } => {
+                let i = from as usize * *modules + to as usize;
+                bits[i / 64] |= 1 << (i % 64);
+            }
+            EdgeSet::Sparse(set) => {
+                set.insert((from, to));
+            }
+        }
+    }
+
+    fn pairs(&self) -> Vec<(u32, u32)> {
+        match self {
+            EdgeSet::Dense { modules, bits } => (0..modules * modules)
+                .filter(|i| bits[i / 64] & (1 << (i % 64)) != 0)
+                .map(|i| ((i / modules) as u32, (i % modules) as u32))
+                .collect(),
+            EdgeSet::Sparse(set) => set.iter().copied().collect(),
+        }
+    }
 }
 
 /// Each function's owner; out of the project scope, library code owns nothing and is charged
@@ -102,83 +237,99 @@ fn module_of(owners: &[Owner], func: FuncId) -> Option<&str> {
     }
 }
 
-/// Each tree node's module: its own function's, or for code charged to callers the nearest
-/// caller's.
-fn tree_modules(set: &ProfileSet, profile: &Profile, owners: &[Owner]) -> Vec<Option<String>> {
-    let tree = profile.tree();
-    let mut modules: Vec<Option<String>> = vec![None; tree.len()];
+/// Each tree node's module number: its own function's, or for code charged to callers the
+/// nearest caller's.
+fn tree_modules(set: &ProfileSet, tree: &CallTree, module_of_func: &[u32]) -> Vec<u32> {
+    let mut modules = vec![NO_MODULE; tree.len()];
     // Parents come before children, so one forward pass sees every caller's module first.
     for node in tree.ids().skip(1) {
-        let own = tree
-            .frame(node)
-            .and_then(|frame| module_of(owners, set.frames.func_of(frame)));
-        modules[node.0 as usize] = match own {
-            Some(m) => Some(m.to_owned()),
-            None => tree
-                .parent(node)
-                .and_then(|p| modules[p.0 as usize].clone()),
+        let own = tree.frame(node).map_or(NO_MODULE, |frame| {
+            module_of_func[set.frames.func_of(frame).0 as usize]
+        });
+        modules[node.0 as usize] = if own != NO_MODULE {
+            own
+        } else {
+            tree.parent(node)
+                .map_or(NO_MODULE, |p| modules[p.0 as usize])
         };
     }
     modules
 }
 
-fn tally_time(
+/// A pstats profile: its exact per-function figures, with code charged to callers split
+/// among them.
+fn tally_counted(tally: &mut Tally, set_index: usize, stats: &[FunctionStats], owners: &[Owner]) {
+    tally.has_call_counts = true;
+    let mut charges = Charges::new(stats, owners);
+    for stat in stats {
+        let own = module_of(owners, stat.func);
+        for (module, share) in charges.of_self(stat.func).iter() {
+            *tally.self_time.entry(module.clone()).or_default() += share * stat.self_weight;
+            *tally.calls.entry(module.clone()).or_default() +=
+                (share * stat.calls.unwrap_or(0) as f64).round() as u64;
+        }
+        if let Some(module) = own {
+            note_heaviest(tally, module, stat.self_weight, set_index, stat.func);
+            for (caller, _) in &stat.callers {
+                if let Some(caller) = module_of(owners, *caller)
+                    && caller != module
+                {
+                    tally
+                        .call_edges
+                        .insert((caller.to_owned(), module.to_owned()));
+                }
+            }
+        }
+    }
+}
+
+/// A sampled profile: every node's self weight to its module (`modules`, by node), the calls
+/// between modules along the tree's edges, and each module's heaviest node of its own code.
+fn tally_tree(
     tally: &mut Tally,
+    ids: &ModuleIds,
     set: &ProfileSet,
     set_index: usize,
-    profile: &Profile,
-    owners: &[Owner],
+    tree: &CallTree,
+    module_of_func: &[u32],
+    modules: &[u32],
 ) {
-    let counted = profile
-        .function_stats
-        .as_ref()
-        .filter(|stats| stats.iter().any(|s| s.calls.is_some()));
-    if let Some(stats) = counted {
-        tally.has_call_counts = true;
-        let mut charges = Charges::new(stats, owners);
-        for stat in stats {
-            let own = module_of(owners, stat.func);
-            for (module, share) in charges.of_self(stat.func).iter() {
-                *tally.self_time.entry(module.clone()).or_default() += share * stat.self_weight;
-                *tally.calls.entry(module.clone()).or_default() +=
-                    (share * stat.calls.unwrap_or(0) as f64).round() as u64;
-            }
-            if let Some(module) = own {
-                note_heaviest(tally, module, stat.self_weight, set_index, stat.func);
-                for (caller, _) in &stat.callers {
-                    if let Some(caller) = module_of(owners, *caller)
-                        && caller != module
-                    {
-                        tally
-                            .call_edges
-                            .insert((caller.to_owned(), module.to_owned()));
-                    }
+    let mut self_time = Sums::starting_from(&tally.self_time, ids);
+    let mut heaviest: Vec<Option<(f64, FuncId)>> = vec![None; ids.names.len()];
+    let mut edges = EdgeSet::new(ids.names.len());
+    for node in tree.ids().skip(1) {
+        let module = modules[node.0 as usize];
+        if module == NO_MODULE {
+            continue;
+        }
+        let weight = tree.self_weight(node);
+        self_time.add(module, weight);
+        if let Some(frame) = tree.frame(node) {
+            let func = set.frames.func_of(frame);
+            if module_of_func[func.0 as usize] == module {
+                // The first of the heaviest, as `note_heaviest` keeps it.
+                let best = &mut heaviest[module as usize];
+                if best.is_none_or(|(w, _)| weight > w) {
+                    *best = Some((weight, func));
                 }
             }
         }
-    } else {
-        let modules = tree_modules(set, profile, owners);
-        let tree = profile.tree();
-        for node in tree.ids().skip(1) {
-            let Some(module) = &modules[node.0 as usize] else {
-                continue;
-            };
-            let weight = tree.self_weight(node);
-            *tally.self_time.entry(module.clone()).or_default() += weight;
-            if let Some(frame) = tree.frame(node) {
-                let func = set.frames.func_of(frame);
-                if module_of(owners, func) == Some(module.as_str()) {
-                    note_heaviest(tally, module, weight, set_index, func);
-                }
-            }
-            if let Some(Some(parent_module)) = tree.parent(node).map(|p| &modules[p.0 as usize])
-                && parent_module != module
-            {
-                tally
-                    .call_edges
-                    .insert((parent_module.clone(), module.clone()));
+        if let Some(parent) = tree.parent(node) {
+            let caller = modules[parent.0 as usize];
+            if caller != NO_MODULE && caller != module {
+                edges.insert(caller, module);
             }
         }
+    }
+    self_time.write_back(&mut tally.self_time, ids);
+    for (module, best) in heaviest.into_iter().enumerate() {
+        if let Some((weight, func)) = best {
+            note_heaviest(tally, &ids.names[module], weight, set_index, func);
+        }
+    }
+    for (from, to) in edges.pairs() {
+        let name = |m: u32| ids.names[m as usize].clone();
+        tally.call_edges.insert((name(from), name(to)));
     }
 }
 
@@ -305,9 +456,9 @@ impl<'a> Charges<'a> {
     }
 }
 
-/// Modules on the heaviest root-to-leaf path: from the root, always the heaviest child.
-fn hot_path(profile: &Profile, modules: &[Option<String>]) -> BTreeSet<String> {
-    let tree = profile.tree();
+/// Modules (by number) on the heaviest root-to-leaf path: from the root, always the heaviest
+/// child.
+fn hot_path(tree: &CallTree, modules: &[u32]) -> BTreeSet<u32> {
     let mut on_path = BTreeSet::new();
     let mut node = NodeId::ROOT;
     while let Some(&next) = tree
@@ -315,8 +466,9 @@ fn hot_path(profile: &Profile, modules: &[Option<String>]) -> BTreeSet<String> {
         .iter()
         .max_by(|a, b| tree.total_weight(**a).total_cmp(&tree.total_weight(**b)))
     {
-        if let Some(m) = &modules[next.0 as usize] {
-            on_path.insert(m.clone());
+        let module = modules[next.0 as usize];
+        if module != NO_MODULE {
+            on_path.insert(module);
         }
         node = next;
     }

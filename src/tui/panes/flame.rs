@@ -6,10 +6,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 
-use crate::analysis::flame::{ChildOrder, FlameLayout, FlameRect, UNITS_PER_CELL, layout};
+use crate::analysis::flame::{
+    ChildOrder, FlameLayout, FlameRect, NameRanks, UNITS_PER_CELL, layout,
+};
 use crate::profile::{CallTree, FrameTable, NodeId};
 use crate::text::escape_control;
-use crate::tui::theme::{Theme, package_of};
+use crate::tui::theme::{Theme, package_hash, package_of};
 
 /// Rows laid out below the zoomed frame; deeper stacks are reached by zooming.
 const MAX_ROWS: u16 = 1024;
@@ -31,7 +33,26 @@ pub struct FlameView {
     pub icicle: bool,
     /// Time Order's time axis, drawn on the row below the area: (column, label) per tick.
     pub axis: Vec<(u16, String)>,
+    /// Sibling order by name, made once per frame table (see [`NameRanks`]).
+    ranks: NameRanks,
+    /// Each frame's package, hashed for its colour: made with `ranks`, so that drawing tens of
+    /// thousands of frames does not look for each one's package in its path again.
+    packages: Vec<u64>,
+    /// The frame table `ranks` and `packages` were made from (its address and size): they
+    /// depend on it alone, so a new tree over the same frames keeps them.
+    ranked: (usize, usize),
+    /// Layouts made for this tree, most recent last, so that going back to a frame laid out
+    /// before (Esc, 0, another pane and back, a badge line toggled) costs no layout of a large
+    /// tree. Forgotten by [`FlameView::clear`], which every change of tree calls.
+    cache: Vec<(LayoutKey, FlameLayout)>,
 }
+
+/// What a layout depends on besides the tree: the zoomed frame, the order, the width, and the
+/// tree's size as a check that the tree is the one laid out.
+type LayoutKey = (NodeId, ChildOrder, u16, usize);
+
+/// Layouts kept per view: the whole tree and a few zoom levels.
+const CACHED_LAYOUTS: usize = 8;
 
 /// Which way to move the selection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +74,10 @@ impl FlameView {
             area: Rect::default(),
             icicle: true,
             axis: Vec::new(),
+            ranks: NameRanks::default(),
+            packages: Vec::new(),
+            ranked: (0, 0),
+            cache: Vec::new(),
         }
     }
 
@@ -63,14 +88,35 @@ impl FlameView {
     /// Recomputes the layout for `area` and keeps the selection on screen.
     pub fn relayout(&mut self, tree: &CallTree, frames: &FrameTable, area: Rect) {
         self.area = area;
-        self.layout = layout(
-            tree,
-            frames,
-            self.zoom_root(),
-            self.order,
-            area.width,
-            MAX_ROWS,
-        );
+        let key = (self.zoom_root(), self.order, area.width, tree.len());
+        if let Some(at) = self.cache.iter().position(|(k, _)| *k == key) {
+            let entry = self.cache.remove(at);
+            self.layout = entry.1.clone();
+            self.cache.push(entry);
+        } else {
+            let table = (std::ptr::from_ref(frames) as usize, frames.frame_count());
+            if self.ranked != table {
+                self.ranked = table;
+                self.ranks = NameRanks::new(frames);
+                self.packages = frames
+                    .frames()
+                    .iter()
+                    .map(|f| package_hash(&package_of(f.file.as_deref(), &f.name)))
+                    .collect();
+            }
+            self.layout = layout(
+                tree,
+                &self.ranks,
+                self.zoom_root(),
+                self.order,
+                area.width,
+                MAX_ROWS,
+            );
+            if self.cache.len() == CACHED_LAYOUTS {
+                self.cache.remove(0);
+            }
+            self.cache.push((key, self.layout.clone()));
+        }
         // Nothing chosen yet: the heaviest frame of the top row, which is on the heaviest
         // path, rather than whatever lies at the left edge (in Time Order, the first import).
         if self.selected.is_none_or(|s| self.layout.find(s).is_none()) {
@@ -168,11 +214,22 @@ impl FlameView {
         self.relayout(tree, frames, self.area);
     }
 
-    /// Forgets zoom and selection: for a different tree.
+    /// Forgets zoom, selection and the layouts made: for a different tree (over the same frames
+    /// or not: `ranked` tells).
     pub fn clear(&mut self) {
         self.zoom.clear();
         self.selected = None;
         self.scroll = 0;
+        self.cache.clear();
+    }
+
+    /// Takes the layouts `prepared` made of the same tree (on a worker, before this view was
+    /// given the tree), so that the first frame needs no layout on the UI thread.
+    pub fn adopt(&mut self, prepared: FlameView) {
+        self.ranks = prepared.ranks;
+        self.packages = prepared.packages;
+        self.ranked = prepared.ranked;
+        self.cache = prepared.cache;
     }
 
     /// The screen row of a depth, if shown.
@@ -288,7 +345,7 @@ pub fn render(view: &FlameView, paint: &Paint<'_>, buf: &mut Buffer) {
             continue;
         };
         let style = frame_style(view, paint, rect, i, total);
-        draw_rect(buf, area, y, rect, style, &label(paint, rect.node));
+        draw_rect(buf, area, y, rect, style, || label(paint, rect.node));
     }
     if !view.axis.is_empty() && area.bottom() < buf.area.bottom() {
         draw_axis(buf, area, area.bottom(), &view.axis, paint.theme);
@@ -336,11 +393,17 @@ fn frame_style(
         let weight = paint.tree.total_weight(rect.node) / total;
         return paint.theme.heat(share * weight.sqrt(), alternate);
     }
-    let package = frame.map_or_else(String::new, |f| {
-        let fr = paint.frames.frame(f);
-        package_of(fr.file.as_deref(), &fr.name)
-    });
-    paint.theme.frame(&package, alternate)
+    let hash = frame.map_or_else(
+        || package_hash(""),
+        |f| match view.packages.get(f.0 as usize) {
+            Some(&hash) => hash,
+            None => {
+                let fr = paint.frames.frame(f);
+                package_hash(&package_of(fr.file.as_deref(), &fr.name))
+            }
+        },
+    );
+    paint.theme.frame_hashed(hash, alternate)
 }
 
 fn label(paint: &Paint<'_>, node: NodeId) -> String {
@@ -351,7 +414,16 @@ fn label(paint: &Paint<'_>, node: NodeId) -> String {
 
 /// Paints one rectangle on row `y`: whole cells in its colour with the label, and the eighths
 /// it covers of the cells at its edges.
-fn draw_rect(buf: &mut Buffer, area: Rect, y: u16, rect: &FlameRect, style: Style, text: &str) {
+/// `text` is asked for only where the frame is wide enough for a label (most frames of a large
+/// tree are slivers).
+fn draw_rect(
+    buf: &mut Buffer,
+    area: Rect,
+    y: u16,
+    rect: &FlameRect,
+    style: Style,
+    text: impl FnOnce() -> String,
+) {
     let (first, last) = rect.cells();
     let last = last.min(u32::from(area.width) - 1);
     let bg = style.bg;
@@ -410,7 +482,7 @@ fn draw_rect(buf: &mut Buffer, area: Rect, y: u16, rect: &FlameRect, style: Styl
     let width = label_end.saturating_sub(label_start) as usize;
     // Two cells would show one letter and an ellipsis: noise rather than a name.
     if width >= 3 {
-        let shown = fit(text, width);
+        let shown = fit(&text(), width);
         buf.set_stringn(area.x + label_start as u16, y, &shown, width, style);
     }
 }

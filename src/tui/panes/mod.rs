@@ -105,6 +105,8 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
                         app.heat,
                         buf,
                     );
+                } else if pane == Pane::Source && app.source.pending.is_some() {
+                    computing(app, buf, "reading the function's lines");
                 } else if pane == Pane::Source {
                     source::render(app, buf);
                 } else if let Some(tree) = app.tree_for(pane) {
