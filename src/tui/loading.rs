@@ -62,7 +62,8 @@ pub fn wait_for_files(
                     return Ok(Err(Exit::Quit));
                 }
             }
-            Ok(Event::Terminal(_) | Event::Done(_)) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Event::Terminal(_) | Event::Done(_) | Event::Live(_))
+            | Err(RecvTimeoutError::Timeout) => {}
         }
     }
     Ok(Ok(files))

@@ -34,6 +34,11 @@ pub enum Job {
         order: ChildOrder,
         by_line: bool,
     },
+    /// A live recording's samples so far (its one file) written to `path` as speedscope JSON.
+    Save {
+        files: Arc<Vec<Loaded>>,
+        path: PathBuf,
+    },
 }
 
 /// A job's result.
@@ -41,6 +46,8 @@ pub enum Done {
     View(u64, Box<View>),
     Priority(Box<PriorityReport>),
     Compare(u64, Box<Comparison>),
+    /// What saving said: the line to show.
+    Saved(String),
 }
 
 impl Job {
@@ -78,6 +85,7 @@ impl Job {
                 generation,
                 Box::new(Comparison::of(&files, compare, order, by_line)),
             ),
+            Job::Save { files, path } => Done::Saved(super::live::save_line(&files, &path)),
         }
     }
 
