@@ -22,7 +22,7 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// A sampling in progress: the thread that samples, and the program `record` started.
 pub struct Live {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Recording>>,
+    thread: Option<JoinHandle<(Recording, String)>>,
     child: Option<Arc<Mutex<Child>>>,
     pub pid: i32,
 }
@@ -77,6 +77,8 @@ pub fn start(
                 let mut recording = Recording::new(options.rate);
                 let ended = sample(sampler, &options, &stop, &mut recording, &path, &mut send);
                 let ended = ended.unwrap_or_else(|| match &child {
+                    // py-spy's ptrace may have collected the status before us: then it is
+                    // unknown.
                     Some(child) => match child.lock().ok().and_then(|mut c| c.wait().ok()) {
                         Some(status) => format!("the program {}", describe_exit(status)),
                         None => "the program exited".into(),
@@ -87,10 +89,10 @@ pub fn start(
                     send(Update {
                         recording: Some(recording.snapshot(path)),
                         progress: recording.progress,
-                        ended: Some(ended),
+                        ended: Some(ended.clone()),
                     });
                 }
-                recording
+                (recording, ended)
             })
             .map_err(|e| LiveError(format!("cannot start the sampling thread: {e}")))?
     };
@@ -184,16 +186,17 @@ impl Live {
     /// then SIGTERM if it is still running a second later; the returned line says how it ended.
     pub fn stop(mut self) -> (Recording, Option<String>) {
         self.stop.store(true, Ordering::SeqCst);
-        let recording = self
+        let (recording, ended) = self
             .thread
             .take()
             .and_then(|t| t.join().ok())
-            .unwrap_or_else(|| Recording::new(1));
-        let ended = self
+            .unwrap_or_else(|| (Recording::new(1), "sampling failed".into()));
+        let stopped = self
             .child
             .take()
             .and_then(|child| stop_child(&child, Duration::from_secs(1)))
             .map(|status| format!("the program {}", describe_exit(status)));
+        let ended = stopped.or((ended != "sampling stopped").then_some(ended));
         (recording, ended)
     }
 
@@ -249,14 +252,21 @@ fn spawn(command: &[OsString], log: &Path) -> Result<Child, LiveError> {
         .stderr(stderr)
         .process_group(0)
         .spawn()
-        .map_err(|e| LiveError(format!("cannot run {shown}: {e}")))
+        .map_err(|e| {
+            // Nothing ran: no log to read.
+            let _ = std::fs::remove_file(log);
+            LiveError(format!(
+                "cannot run {shown}: {e} (obol record -- python prog.py ARGS)"
+            ))
+        })
 }
 
 /// Asks the program's process group to end: SIGINT, then SIGTERM after `patience`; its exit
 /// status if it ended. With no patience, SIGTERM at once (a program py-spy could not read).
 fn stop_child(child: &Mutex<Child>, patience: Duration) -> Option<ExitStatus> {
     let mut child = child.lock().ok()?;
-    if let Ok(Some(status)) = child.try_wait() {
+    // An error: no such child any more (py-spy's ptrace collected it); nothing to stop.
+    if let Some(status) = child.try_wait().ok()? {
         return Some(status);
     }
     let group = child.id() as i32;
@@ -270,7 +280,7 @@ fn stop_child(child: &Mutex<Child>, patience: Duration) -> Option<ExitStatus> {
         unsafe { libc::kill(-group, signal) };
         let deadline = Instant::now() + patience.max(Duration::from_millis(500));
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
+            if let Some(status) = child.try_wait().ok()? {
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(10));
