@@ -51,21 +51,19 @@ pub struct LiveState {
 }
 
 impl LiveState {
-    fn new(start: &LiveStart) -> LiveState {
+    /// The state of a recording at `rate` saved to `output`, the program's output in `log`.
+    pub fn new(rate: u64, output: PathBuf, log: Option<PathBuf>) -> LiveState {
         LiveState {
             progress: Progress {
-                rate: start.options.rate,
+                rate,
                 ..Progress::default()
             },
             frozen: false,
             pending: None,
             shown_samples: 0,
             ended: None,
-            log: match &start.target {
-                Target::Run { log, .. } => Some(log.clone()),
-                Target::Attach(_) => None,
-            },
-            output: start.output.clone(),
+            log,
+            output,
         }
     }
 }
@@ -278,7 +276,15 @@ fn run_ui(
     let size = Rect::new(0, 0, area.width, area.height);
     let mut app = App::with_options(vec![first], theme, size, ViewOptions::default());
     super::event_loop::configure(&mut app, config);
-    app.live = Some(LiveState::new(start));
+    let log = match &start.target {
+        Target::Run { log, .. } => Some(log.clone()),
+        Target::Attach(_) => None,
+    };
+    app.live = Some(LiveState::new(
+        start.options.rate,
+        start.output.clone(),
+        log,
+    ));
     if let Some(update) = ended {
         app.live_update(update);
     }
@@ -352,5 +358,88 @@ fn wait_for_samples(
             }
             Ok(_) | Err(RecvTimeoutError::Timeout) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::{Recording, SampledFrame};
+    use crate::tui::theme::{ColorSupport, Theme};
+
+    fn add(recording: &mut Recording, thread: u64, names: &[&str]) {
+        let frames = names.iter().rev().map(|name| SampledFrame {
+            name,
+            file: "prog.py",
+            line: 1,
+        });
+        recording.add((1, thread), || format!("Thread {thread}"), frames);
+    }
+
+    fn update(recording: &Recording, ended: Option<&str>) -> Update {
+        Update {
+            recording: Some(recording.snapshot("rec.json".into())),
+            progress: recording.progress,
+            ended: ended.map(str::to_owned),
+        }
+    }
+
+    fn app(recording: &Recording) -> App {
+        let mut app = App::new(
+            vec![recording.snapshot("rec.json".into())],
+            Theme::new(ColorSupport::TrueColor),
+            Rect::new(0, 0, 100, 30),
+        );
+        app.live = Some(LiveState::new(100, "rec.json".into(), None));
+        app.settle();
+        app
+    }
+
+    #[test]
+    fn new_samples_and_threads_reach_every_pane_unless_frozen() {
+        let mut recording = Recording::new(100);
+        add(&mut recording, 1, &["main", "hot"]);
+        let mut app = app(&recording);
+        assert!((app.shown_total() - 0.01).abs() < 1e-12);
+        add(&mut recording, 1, &["main", "cold"]);
+        add(&mut recording, 2, &["worker"]);
+        app.live_update(update(&recording, None));
+        app.settle();
+        assert!((app.shown_total() - 0.02).abs() < 1e-12);
+        assert_eq!(app.session.profiles.len(), 2, "the new thread is a profile");
+        assert_eq!(app.view.as_ref().unwrap().table.len(), 3, "main, hot, cold");
+        // Frozen: the view stays, the badge counts on.
+        app.update(Action::Freeze);
+        add(&mut recording, 1, &["main", "hot"]);
+        app.live_update(update(&recording, None));
+        app.settle();
+        assert!((app.shown_total() - 0.02).abs() < 1e-12);
+        assert!(
+            app.badges()
+                .iter()
+                .any(|b| b.contains("frozen (+1 samples)"))
+        );
+        app.update(Action::Freeze);
+        app.settle();
+        assert!((app.shown_total() - 0.03).abs() < 1e-12);
+        // The end: the view stays, with a message naming how to save.
+        app.live_update(update(&recording, Some("the program exited with status 0")));
+        app.settle();
+        assert!(app.badges()[0].starts_with("■ ended 100 Hz · 4 samples"));
+        assert!(app.message.as_deref().unwrap().contains("w saves"));
+    }
+
+    #[test]
+    fn w_saves_the_samples_so_far_as_speedscope() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("saved.json");
+        let mut recording = Recording::new(100);
+        add(&mut recording, 1, &["main", "hot"]);
+        add(&mut recording, 1, &["main", "hot"]);
+        let line = save_line(&[recording.snapshot(path.clone())], &path);
+        assert!(line.starts_with("saved 2 samples"), "{line}");
+        let loaded = crate::import::load_path(&path).unwrap();
+        assert_eq!(loaded.set.profiles.len(), 1);
+        assert!((loaded.set.total() - 0.02).abs() < 1e-12);
     }
 }
