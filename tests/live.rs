@@ -44,7 +44,7 @@ fn oracle(kind: &str, arg: &str) -> Json {
         .arg(common::fixture("live/oracle.py"))
         .args([kind, arg])
         .arg(out.path());
-    if let Some(schema) = speedscope_schema() {
+    if let Some(schema) = common::speedscope_schema() {
         command.env("SCHEMA", schema);
     } else {
         common::skip("speedscope's file-format-schema.json (OBOL_SPEEDSCOPE_SCHEMA)");
@@ -58,19 +58,20 @@ fn oracle(kind: &str, arg: &str) -> Json {
     Json::parse(&std::fs::read_to_string(out.path()).unwrap()).unwrap()
 }
 
-fn speedscope_schema() -> Option<PathBuf> {
-    let path = std::env::var_os("OBOL_SPEEDSCOPE_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/oracle/file-format-schema.json")
-        });
-    path.exists().then_some(path)
-}
-
 /// `hot`'s share (percent) of the time under cProfile, for a 2-second run (made once).
 fn cprofile_share() -> f64 {
     static SHARE: OnceLock<f64> = OnceLock::new();
     *SHARE.get_or_init(|| oracle("cprofile", "2").get("hot_share").f64())
+}
+
+/// What a test that runs Python needs: its turn, the interpreter and a folder for files.
+fn setup() -> Option<(MutexGuard<'static, ()>, String, tempfile::TempDir)> {
+    let turn = serial();
+    let Some(python) = python() else {
+        common::skip("python3");
+        return None;
+    };
+    Some((turn, python, tempfile::tempdir().unwrap()))
 }
 
 /// One test at a time: py-spy samples wall-clock time, and a program that shares its core
@@ -131,12 +132,9 @@ fn check_saved(path: &Path) -> f64 {
 
 #[test]
 fn record_without_a_terminal_saves_a_file_whose_hot_share_is_cprofiles() {
-    let _serial = serial();
-    let Some(python) = python() else {
-        common::skip("python3");
+    let Some((_serial, python, dir)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rec.speedscope.json");
     let hot = hot_py();
     // No terminal (output captured): the recording goes to the file only.
@@ -183,12 +181,9 @@ fn record_without_a_terminal_saves_a_file_whose_hot_share_is_cprofiles() {
 
 #[test]
 fn attach_samples_a_running_program_for_its_duration() {
-    let _serial = serial();
-    let Some(python) = python() else {
-        common::skip("python3");
+    let Some((_serial, python, dir)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("attached.json");
     let mut program = Command::new(&python)
         .args(["-S", hot_py().to_str().unwrap(), "6"])
@@ -261,9 +256,7 @@ fn errors_say_what_to_do() {
 /// says what would give it.
 #[test]
 fn no_permission_says_how_to_get_it() {
-    let _serial = serial();
-    let Some(python) = python() else {
-        common::skip("python3");
+    let Some((_serial, python, dir)) = setup() else {
         return;
     };
     let is_root = Command::new("id")
@@ -275,7 +268,6 @@ fn no_permission_says_how_to_get_it() {
         return;
     }
     // nobody must be able to run the binary: a copy outside the (maybe private) target dir.
-    let dir = tempfile::tempdir().unwrap();
     let copy = Path::new("/tmp").join(format!("obol-live-perm-{}", std::process::id()));
     std::fs::copy(obol(), &copy).unwrap();
     let mut program = Command::new(&python)
@@ -327,12 +319,9 @@ fn badge_samples(screen: &str) -> Option<u64> {
 /// view stays after the program exits; q saves the file and gives the terminal back.
 #[test]
 fn record_in_the_terminal_shows_the_samples_live_and_saves_them_on_q() {
-    let _serial = serial();
-    let Some(python) = python() else {
-        common::skip("python3");
+    let Some((_serial, python, dir)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("live.json");
     let hot = hot_py();
     let Some(tmux) = Tmux::start_sized(
@@ -356,7 +345,16 @@ fn record_in_the_terminal_shows_the_samples_live_and_saves_them_on_q() {
         return;
     };
     let pid = obol_pid(&tmux);
-    tmux.wait_for("the live badge", |s| s.contains("● rec 500 Hz"));
+    let first = tmux.wait_for("the live badge", |s| s.contains("● rec 500 Hz"));
+    // The program's log and the recording's file are named on screen.
+    assert!(
+        first.contains("log ") && first.contains("live.log"),
+        "{first}"
+    );
+    assert!(
+        first.contains("w save") && first.contains("live.json"),
+        "{first}"
+    );
     tmux.send(&["3"]);
     // Two seconds of samples in.
     let screen = tmux.wait_for("2 s sampled", |s| {
@@ -408,12 +406,9 @@ fn record_in_the_terminal_shows_the_samples_live_and_saves_them_on_q() {
 /// has and stops the program it started (SIGINT to its process group).
 #[test]
 fn sigterm_while_recording_saves_and_stops_the_program() {
-    let _serial = serial();
-    let Some(python) = python() else {
-        common::skip("python3");
+    let Some((_serial, python, dir)) = setup() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("term.json");
     let hot = hot_py();
     let Some(tmux) = Tmux::start(

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
 
 use super::action::Action;
 use super::app::{App, Event};
@@ -326,14 +325,7 @@ fn wait_for_samples(
                 started.elapsed().as_secs_f64()
             ),
         };
-        tui.draw(|frame| {
-            let area = frame.area();
-            let line = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
-            frame.render_widget(Paragraph::new(text).style(theme.header()).centered(), line);
-            if theme.ascii {
-                super::panes::asciify(frame.buffer_mut());
-            }
-        })?;
+        super::loading::draw_centered(tui, theme, text)?;
         match receiver.recv_timeout(TICK) {
             Ok(Event::Live(update)) => {
                 let mut update = *update;
