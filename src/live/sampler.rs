@@ -16,8 +16,14 @@ use std::time::{Duration, Instant};
 use super::recording::{Recording, SampledFrame};
 use super::{LiveError, Options, Target, Update};
 
-/// The least time between two copies of the recording handed on.
+/// The least time between two updates handed on (progress, and a copy of the recording).
 pub const TICK: Duration = Duration::from_millis(250);
+
+/// Work done again for each copy of the recording (the copy here, the view derived from it in
+/// the UI) waits this many times its last cost, so that it takes at most 1/PACE of a core
+/// however large the recording grows: four times a second for a small program, less often for
+/// a large tree after a long recording.
+pub const PACE: u32 = 20;
 
 /// A sampling in progress: the thread that samples, and the program `record` started.
 pub struct Live {
@@ -117,6 +123,8 @@ fn sample(
     let started = Instant::now();
     let mut sent_at: Option<Instant> = None;
     let mut sent_samples = u64::MAX;
+    let mut copied_at: Option<Instant> = None;
+    let mut copy_cost = Duration::ZERO;
     for sample in sampler {
         if stop.load(Ordering::SeqCst) {
             return Some("sampling stopped".into());
@@ -165,11 +173,21 @@ fn sample(
         }
         let due = sent_at.is_none_or(|at| at.elapsed() >= TICK);
         if due {
-            let grew = recording.samples() != sent_samples;
-            sent_samples = recording.samples();
             sent_at = Some(Instant::now());
+            // A copy costs time in proportion to the tree: after a long recording of a large
+            // program it is made less often, so that copies take at most 1/PACE of a core.
+            let copy_due = copied_at.is_none_or(|at| at.elapsed() >= TICK.max(copy_cost * PACE));
+            let grew = recording.samples() != sent_samples;
+            let copy = (grew && copy_due).then(|| {
+                let started = Instant::now();
+                let copy = recording.snapshot(path.to_owned());
+                copy_cost = started.elapsed();
+                copied_at = Some(started);
+                sent_samples = recording.samples();
+                copy
+            });
             let update = Update {
-                recording: grew.then(|| recording.snapshot(path.to_owned())),
+                recording: copy,
                 progress: recording.progress,
                 ended: None,
             };

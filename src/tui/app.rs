@@ -98,7 +98,7 @@ pub struct App {
     /// A view is being derived for the latest request.
     pub(super) view_in_flight: bool,
     /// A priority ranking is being computed.
-    priority_in_flight: bool,
+    pub(super) priority_in_flight: bool,
 }
 
 impl App {

@@ -47,7 +47,19 @@ pub struct LiveState {
     /// `record`'s program's output.
     pub log: Option<PathBuf>,
     pub output: PathBuf,
+    /// When the view being derived for new samples was asked for, and when the next may be
+    /// (see [`PACE`]); the same for the priority ranking.
+    view_asked: Option<Instant>,
+    next_view: Option<Instant>,
+    rank_asked: Option<Instant>,
+    next_rank: Option<Instant>,
+    /// Pacing on (see [`PACE`]); benches turn it off to time every refresh.
+    pub paced: bool,
 }
+
+/// Re-deriving the view (and ranking modules) for new samples waits this many times what it
+/// cost last: at most 1/PACE of a core, whatever the size of the recording.
+const PACE: u32 = 20;
 
 impl LiveState {
     /// The state of a recording at `rate` saved to `output`, the program's output in `log`.
@@ -63,6 +75,11 @@ impl LiveState {
             ended: None,
             log,
             output,
+            view_asked: None,
+            next_view: None,
+            rank_asked: None,
+            next_rank: None,
+            paced: true,
         }
     }
 }
@@ -88,12 +105,23 @@ impl App {
         self.show_pending();
     }
 
-    /// Shows the latest samples, if the view may change now.
+    /// Shows the latest samples, if the view may change now: not frozen, no view being
+    /// derived, and the last derivation's cost paced out.
     pub(super) fn show_pending(&mut self) {
         let Some(live) = &mut self.live else {
             return;
         };
-        if live.frozen || self.view_in_flight {
+        let now = Instant::now();
+        if let Some(asked) = live.view_asked.filter(|_| !self.view_in_flight) {
+            live.view_asked = None;
+            live.next_view = Some(now + asked.elapsed() * PACE);
+        }
+        if let Some(asked) = live.rank_asked.filter(|_| !self.priority_in_flight) {
+            live.rank_asked = None;
+            live.next_rank = Some(now + asked.elapsed() * PACE);
+        }
+        let paced = live.paced && live.next_view.is_some_and(|at| now < at);
+        if live.frozen || self.view_in_flight || paced {
             return;
         }
         let Some(files) = live.pending.take() else {
@@ -102,6 +130,9 @@ impl App {
         live.shown_samples = files
             .first()
             .map_or(0, |f| f.set.profiles.iter().map(samples_of).sum());
+        live.view_asked = Some(now);
+        let rank =
+            live.rank_asked.is_none() && (!live.paced || live.next_rank.is_none_or(|at| now >= at));
         let session = &mut self.session;
         let count = files.first().map_or(0, |f| f.set.profiles.len());
         if count != session.profiles.len() {
@@ -112,7 +143,14 @@ impl App {
         }
         session.files = files;
         self.ask_view();
-        self.rerank();
+        if rank {
+            self.rerank();
+            if self.priority_in_flight
+                && let Some(live) = &mut self.live
+            {
+                live.rank_asked = Some(now);
+            }
+        }
     }
 
     pub(super) fn toggle_freeze(&mut self) {
@@ -376,6 +414,18 @@ mod tests {
         }
     }
 
+    /// An update as the event loop takes it; progress-only updates come every 250 ms and show
+    /// what pacing held back: here, until it is shown.
+    fn take(app: &mut App, update: Update) {
+        app.live_update(update);
+        app.settle();
+        while app.live.as_ref().unwrap().pending.is_some() && !app.live.as_ref().unwrap().frozen {
+            std::thread::sleep(Duration::from_millis(5));
+            app.show_pending();
+            app.settle();
+        }
+    }
+
     fn app(recording: &Recording) -> App {
         let mut app = App::new(
             vec![recording.snapshot("rec.json".into())],
@@ -395,8 +445,7 @@ mod tests {
         assert!((app.shown_total() - 0.01).abs() < 1e-12);
         add(&mut recording, 1, &["main", "cold"]);
         add(&mut recording, 2, &["worker"]);
-        app.live_update(update(&recording, None));
-        app.settle();
+        take(&mut app, update(&recording, None));
         assert!((app.shown_total() - 0.02).abs() < 1e-12);
         assert_eq!(app.session.profiles.len(), 2, "the new thread is a profile");
         assert_eq!(app.view.as_ref().unwrap().table.len(), 3, "main, hot, cold");
@@ -413,10 +462,20 @@ mod tests {
         );
         app.update(Action::Freeze);
         app.settle();
+        take(
+            &mut app,
+            Update {
+                recording: None,
+                progress: recording.progress,
+                ended: None,
+            },
+        );
         assert!((app.shown_total() - 0.03).abs() < 1e-12);
         // The end: the view stays, with a message naming how to save.
-        app.live_update(update(&recording, Some("the program exited with status 0")));
-        app.settle();
+        take(
+            &mut app,
+            update(&recording, Some("the program exited with status 0")),
+        );
         assert!(app.badges()[0].starts_with("■ ended 100 Hz · 4 samples"));
         assert!(app.message.as_deref().unwrap().contains("w saves"));
     }
