@@ -5,6 +5,7 @@
 # CPU is user+sys from GNU time over the sampling time; load average printed first.
 #
 # usage: benches/live.sh [SECONDS]       (default 30)
+#        OBOL=path/to/obol benches/live.sh …   (that binary, not a fresh release build)
 #        benches/live.sh long [MINUTES]  the UI attached for MINUTES (default 10), then the time
 #                                        from a key to the screen changing, through tmux
 set -euo pipefail
@@ -12,8 +13,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v tmux >/dev/null || { echo "needs tmux"; exit 1; }
 command -v py-spy >/dev/null || { echo "needs py-spy (pip install py-spy)"; exit 1; }
-cargo build --release --quiet
-obol=$PWD/target/release/obol
+[ -n "${OBOL:-}" ] || cargo build --release --quiet
+obol=${OBOL:-$PWD/target/release/obol}
 python=$(python3 -c 'import sys; print(sys.executable)')
 work=$(mktemp -d)
 trap 'rm -rf "$work"; tmux -L obol-bench kill-server 2>/dev/null || true' EXIT
