@@ -217,6 +217,40 @@ fn attach_samples_a_running_program_for_its_duration() {
     );
 }
 
+/// py-spy's `--threads`: every stack under its thread, `thread (TID)` (and the thread's name
+/// where Python has one) as the outermost frame.
+#[test]
+fn threads_puts_each_stack_under_its_thread() {
+    let Some((_serial, python, dir)) = setup() else {
+        return;
+    };
+    let out = dir.path().join("threads.json");
+    let hot = hot_py();
+    let (output, _) = run_obol([
+        "record",
+        "--threads",
+        "--rate",
+        "200",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        &python,
+        "-S",
+        hot.to_str().unwrap(),
+        "1",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file = oracle("speedscope", out.to_str().unwrap());
+    let roots = file.get("roots").array();
+    assert_eq!(roots.len(), 1, "one thread: {roots:?}");
+    assert!(roots[0].str().starts_with("thread ("), "{roots:?}");
+    check_saved(&out);
+}
+
 fn obol_fails(args: &[&str]) -> String {
     let (output, _) = run_obol(args);
     assert_eq!(output.status.code(), Some(2), "{args:?}");
