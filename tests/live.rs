@@ -130,26 +130,24 @@ fn check_saved(path: &Path) -> f64 {
     share
 }
 
+/// `obol record OPTIONS -o OUT -- python -S hot.py SECONDS`, without a terminal.
+fn record_hot(python: &str, out: &Path, options: &[&str], seconds: &str) -> std::process::Output {
+    let hot = hot_py();
+    let mut args: Vec<&str> = vec!["record"];
+    args.extend(options);
+    args.extend(["-o", out.to_str().unwrap(), "--", python, "-S"]);
+    args.extend([hot.to_str().unwrap(), seconds]);
+    run_obol(args).0
+}
+
 #[test]
 fn record_without_a_terminal_saves_a_file_whose_hot_share_is_cprofiles() {
     let Some((_serial, python, dir)) = setup() else {
         return;
     };
     let out = dir.path().join("rec.speedscope.json");
-    let hot = hot_py();
     // No terminal (output captured): the recording goes to the file only.
-    let (output, _) = run_obol([
-        "record",
-        "--rate",
-        "500",
-        "-o",
-        out.to_str().unwrap(),
-        "--",
-        &python,
-        "-S",
-        hot.to_str().unwrap(),
-        "2",
-    ]);
+    let output = record_hot(&python, &out, &["--rate", "500"], "2");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("saved to"), "{stderr}");
@@ -225,20 +223,7 @@ fn threads_puts_each_stack_under_its_thread() {
         return;
     };
     let out = dir.path().join("threads.json");
-    let hot = hot_py();
-    let (output, _) = run_obol([
-        "record",
-        "--threads",
-        "--rate",
-        "200",
-        "-o",
-        out.to_str().unwrap(),
-        "--",
-        &python,
-        "-S",
-        hot.to_str().unwrap(),
-        "1",
-    ]);
+    let output = record_hot(&python, &out, &["--threads", "--rate", "200"], "1");
     assert!(
         output.status.success(),
         "{}",
