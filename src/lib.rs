@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod live;
 pub mod profile;
 pub mod text;
 pub mod tui;

@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{Json, fixture, fixtures, run_obol};
@@ -215,19 +215,9 @@ fn speedscope_to_folded_is_drawn_by_inferno_with_the_oracles_weights() {
     assert_eq!(sums.len(), functions.len(), "the same functions");
 }
 
-/// speedscope's file-format schema, from its npm package (.ci/run fetches it).
-fn speedscope_schema() -> Option<PathBuf> {
-    let path = std::env::var_os("OBOL_SPEEDSCOPE_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/oracle/file-format-schema.json")
-        });
-    path.exists().then_some(path)
-}
-
 #[test]
 fn folded_to_speedscope_fits_speedscopes_schema_and_keeps_every_weight() {
-    let Some(schema) = speedscope_schema() else {
+    let Some(schema) = common::speedscope_schema() else {
         oracle_missing("speedscope's file-format-schema.json (OBOL_SPEEDSCOPE_SCHEMA)");
         return;
     };
@@ -381,7 +371,7 @@ fn summary_rows(path: &Path) -> std::collections::BTreeMap<(String, String), (f6
 
 #[test]
 fn timed_events_convert_to_evented_speedscope_and_samples_stay_samples() {
-    let Some(schema) = speedscope_schema() else {
+    let Some(schema) = common::speedscope_schema() else {
         oracle_missing("speedscope's file-format-schema.json (OBOL_SPEEDSCOPE_SCHEMA)");
         return;
     };

@@ -5,7 +5,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::{Json, fixture, run_obol};
@@ -54,15 +54,6 @@ fn thread_totals(path: &Path) -> BTreeMap<String, f64> {
     totals
 }
 
-fn speedscope_schema() -> Option<PathBuf> {
-    let path = std::env::var_os("OBOL_SPEEDSCOPE_SCHEMA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/oracle/file-format-schema.json")
-        });
-    path.exists().then_some(path)
-}
-
 #[test]
 fn merged_threads_add_up_by_name_and_the_output_reopens() {
     let dir = tempfile::tempdir().unwrap();
@@ -89,7 +80,7 @@ fn merged_threads_add_up_by_name_and_the_output_reopens() {
     }
     assert_eq!(got, want);
     // speedscope's own schema accepts it.
-    if let Some(schema) = speedscope_schema() {
+    if let Some(schema) = common::speedscope_schema() {
         let status = Command::new("python3")
             .args([
                 "-c",

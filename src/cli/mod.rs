@@ -4,6 +4,8 @@ pub mod convert;
 pub mod diff;
 pub mod edges;
 pub mod filter;
+#[cfg(all(feature = "live", target_os = "linux"))]
+pub mod live;
 pub mod merge;
 pub mod priority;
 pub mod source;
@@ -72,6 +74,13 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Add runs of one program together (threads of one name added, others kept apart).
     Merge(MergeArgs),
+    /// Run a Python program and watch it live, sampled by py-spy: `obol record -- python
+    /// prog.py ARGS`. Saved as speedscope JSON on exit; without a terminal, to the file only.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    Record(live::RecordArgs),
+    /// Sample a running Python process live, as `record` does: `obol attach PID`.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    Attach(live::AttachArgs),
     /// Print a shell completion script: `obol completions bash > /etc/bash_completion.d/obol`.
     Completions {
         #[arg(value_enum)]
@@ -352,7 +361,13 @@ fn report_warnings(loaded: &Loaded) {
 
 /// Runs a parsed command line. Without a subcommand, opens the files in the terminal UI.
 pub fn run(cli: Cli) -> Result<(), CliError> {
-    if cli.command.is_some() {
+    // The live commands stop the sampling and save it on a signal, and the UI restores the
+    // terminal first: they handle signals themselves.
+    #[cfg(all(feature = "live", target_os = "linux"))]
+    let handles_signals = matches!(cli.command, Some(Command::Record(_) | Command::Attach(_)));
+    #[cfg(not(all(feature = "live", target_os = "linux")))]
+    let handles_signals = false;
+    if cli.command.is_some() && !handles_signals {
         exit_on_signals();
     }
     match cli.command {
@@ -364,6 +379,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Source(args)) => source::run(&args),
         Some(Command::Convert(args)) => convert::run(&args),
         Some(Command::Merge(args)) => merge::run(&args),
+        #[cfg(all(feature = "live", target_os = "linux"))]
+        Some(Command::Record(args)) => live::record(args),
+        #[cfg(all(feature = "live", target_os = "linux"))]
+        Some(Command::Attach(args)) => live::attach(args),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             // clap_complete panics on a failed write (`| head`): it writes to memory here, and

@@ -94,6 +94,10 @@ pub enum Action {
     Difference,
     /// With two files open: both in the same flame pane, side by side, and back.
     SideBySide,
+    /// While recording: stop updating the view, sampling goes on; and back.
+    Freeze,
+    /// While recording: save the samples so far (as on exit).
+    SaveRecording,
     /// Scroll up (mouse wheel).
     ScrollUp,
     /// Scroll down (mouse wheel).
@@ -155,6 +159,8 @@ impl Action {
             Action::OpenEditor => "open in $EDITOR",
             Action::Difference => "difference of 2 files",
             Action::SideBySide => "2 files side by side",
+            Action::Freeze => "live: freeze view",
+            Action::SaveRecording => "live: save now",
             Action::ScrollUp => "scroll up",
             Action::ScrollDown => "scroll down",
             Action::Click { .. } => "select",

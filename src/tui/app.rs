@@ -92,6 +92,13 @@ pub struct App {
     pub message: Option<String>,
     /// Left for the event loop by the last update.
     pub effect: Option<Effect>,
+    /// A recording being made (`obol record`, `obol attach`): its progress and what is not
+    /// shown yet.
+    pub live: Option<super::live::LiveState>,
+    /// A view is being derived for the latest request.
+    pub(super) view_in_flight: bool,
+    /// A priority ranking is being computed.
+    pub(super) priority_in_flight: bool,
 }
 
 impl App {
@@ -137,6 +144,9 @@ impl App {
             quit: false,
             message,
             effect: None,
+            live: None,
+            view_in_flight: false,
+            priority_in_flight: false,
         };
         app.rederive();
         app
@@ -254,10 +264,10 @@ impl App {
 
     /// Asks for the view of the current options; the one shown is dropped meanwhile.
     fn rederive(&mut self) {
-        self.generation += 1;
         if let Some(old) = self.view.take() {
             drop_elsewhere(old);
         }
+        self.ask_view();
         self.computing = Some(if self.session.options.collapse_recursion {
             "collapsing recursion"
         } else if self.session.merges() {
@@ -265,6 +275,14 @@ impl App {
         } else {
             "deriving the view"
         });
+    }
+
+    /// Asks for the view of the current options, keeping the one shown until it comes: for
+    /// new samples of a live recording, where blanking the panes four times a second would
+    /// leave nothing to read.
+    pub(super) fn ask_view(&mut self) {
+        self.generation += 1;
+        self.view_in_flight = true;
         self.jobs.retain(|j| !matches!(j, Job::View { .. }));
         self.jobs.push(Job::View {
             generation: self.generation,
@@ -275,10 +293,28 @@ impl App {
         });
     }
 
+    /// Ranks the modules again (live samples came), where the ranking was asked for and none
+    /// is being computed; the ranking shown stays meanwhile.
+    pub(super) fn rerank(&mut self) {
+        if self.priority_asked && !self.priority_in_flight {
+            self.priority_in_flight = true;
+            self.jobs.push(Job::Priority {
+                files: self.session.files.clone(),
+                source_roots: self.session.source_roots.clone(),
+            });
+        }
+    }
+
+    /// Asks for the job left to the event loop, for the live recording's `w`.
+    pub(super) fn push_job(&mut self, job: Job) {
+        self.jobs.push(job);
+    }
+
     /// Installs a finished job's result.
     pub fn finish(&mut self, done: Done) {
         match done {
             Done::View(generation, view, prepared) if generation == self.generation => {
+                self.view_in_flight = false;
                 self.time_order.order = if view.time_order.is_some() {
                     ChildOrder::Stored
                 } else {
@@ -317,6 +353,9 @@ impl App {
                 }
                 self.relayout();
                 self.place_selection();
+                if self.live.is_some() {
+                    self.show_pending();
+                }
             }
             // For options changed since: not wanted, and freed where it costs the UI nothing.
             Done::View(_, stale, _) => drop_elsewhere(stale),
@@ -330,7 +369,9 @@ impl App {
             Done::Compare(_, stale) => drop_elsewhere(stale),
             Done::Source(generation, figures) => self.finish_source(generation, *figures),
             Done::Count(counts) => self.finish_counts(*counts),
+            Done::Saved(line) => self.message = Some(line),
             Done::Priority(report) => {
+                self.priority_in_flight = false;
                 self.priority = Some(PriorityView::new(*report, &self.session.files));
                 if self.view.is_some() {
                     self.computing = None;
@@ -371,6 +412,7 @@ impl App {
                 view.relayout(body);
             } else if !self.priority_asked {
                 self.priority_asked = true;
+                self.priority_in_flight = true;
                 self.computing = Some("ranking modules");
                 self.jobs.push(Job::Priority {
                     files: files.clone(),
@@ -534,6 +576,8 @@ impl App {
             // Esc ends a search first, in every pane; then it zooms back or leaves focus.
             Action::Back if self.search.is_some() => self.apply_search(None),
             Action::SideBySide => self.toggle_compare(Compare::SideBySide),
+            Action::Freeze => self.toggle_freeze(),
+            Action::SaveRecording => self.save_recording(),
             Action::Difference => self.toggle_compare(Compare::Difference),
             _ if self.comparing_in_flame() => match &mut self.comparison {
                 Comparison::SideBySide(sbs) => sbs.update(&self.session.files, action),
@@ -671,4 +715,6 @@ pub enum Event {
     Loaded(Box<Result<Loaded, LoadError>>),
     /// A worker finished.
     Done(Done),
+    /// The live sampler's samples so far and progress.
+    Live(Box<crate::live::Update>),
 }

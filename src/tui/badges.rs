@@ -8,7 +8,8 @@ impl App {
     /// Whether some mode is in force: [`App::badges`] without building them.
     pub fn has_badges(&self) -> bool {
         let o = self.options();
-        self.session.merges()
+        self.live.is_some()
+            || self.session.merges()
             || o.focus.is_some()
             || o.filters.focus.is_some()
             || o.filters.ignore.is_some()
@@ -23,10 +24,10 @@ impl App {
     /// the status line: no message or search can hide that a view leaves something out.
     pub fn badges(&self) -> Vec<String> {
         let o = self.options();
-        let mut badges = Vec::new();
         if !self.has_badges() {
-            return badges;
+            return Vec::new();
         }
+        let mut badges = self.live_badges();
         use super::action::Action;
         use super::keymap::key_label;
         use crate::text::{escape_control, middle_ellipsis};

@@ -121,14 +121,7 @@ fn run_until_exit(
     let size = Rect::new(0, 0, area.width, area.height);
     let mut app = App::with_options(files, theme, size, options);
     app.session.source_roots = source_roots;
-    app.session.editor = config.editor.take();
-    app.heat = config.heat;
-    if let Some(sort) = config.sort {
-        app.sandwich.sort = sort;
-    }
-    if let Some(pane) = config.pane {
-        app.show(pane);
-    }
+    configure(&mut app, config);
     let exit = event_loop(
         &mut tui,
         &receiver,
@@ -144,7 +137,19 @@ fn run_until_exit(
     Ok(exit?)
 }
 
-fn event_loop(
+/// What the config file asks of the app: the editor, heat colours, the table's sort, the pane.
+pub(super) fn configure(app: &mut App, mut config: Config) {
+    app.session.editor = config.editor.take();
+    app.heat = config.heat;
+    if let Some(sort) = config.sort {
+        app.sandwich.sort = sort;
+    }
+    if let Some(pane) = config.pane {
+        app.show(pane);
+    }
+}
+
+pub(super) fn event_loop(
     tui: &mut terminal::Tui,
     receiver: &Receiver<Event>,
     sender: &Sender<Event>,
@@ -191,6 +196,11 @@ fn event_loop(
                     answering = Some((format!("done {}", done.kind()), received));
                 }
                 app.finish(done);
+                dirty = true;
+                None
+            }
+            Event::Live(update) => {
+                app.live_update(*update);
                 dirty = true;
                 None
             }

@@ -97,6 +97,8 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Key::Char('e')], Action::OpenEditor),
     bind(&[Key::Char('d')], Action::Difference),
     bind(&[Key::Char('s')], Action::SideBySide),
+    bind(&[Key::Char('p')], Action::Freeze),
+    bind(&[Key::Char('w')], Action::SaveRecording),
     bind(&[Key::Char('?')], Action::Help),
     bind(&[Key::Char('q'), Key::Ctrl('c')], Action::Quit),
 ];
@@ -165,6 +167,8 @@ pub fn action_name(action: Action) -> Option<&'static str> {
         Action::OpenEditor => "edit",
         Action::Difference => "difference",
         Action::SideBySide => "side-by-side",
+        Action::Freeze => "freeze",
+        Action::SaveRecording => "save-recording",
         Action::Help => "help",
         Action::Quit => "quit",
         _ => return None,

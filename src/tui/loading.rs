@@ -19,6 +19,19 @@ use crate::import::Loaded;
 /// How often the elapsed time is redrawn while loading.
 const TICK: Duration = Duration::from_millis(250);
 
+/// One line of text in the middle of the screen: progress while waiting.
+pub fn draw_centered(tui: &mut Tui, theme: &Theme, text: String) -> std::io::Result<()> {
+    tui.draw(|frame| {
+        let area = frame.area();
+        let line = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
+        frame.render_widget(Paragraph::new(text).style(theme.header()).centered(), line);
+        if theme.ascii {
+            super::panes::asciify(frame.buffer_mut());
+        }
+    })?;
+    Ok(())
+}
+
 /// Waits for `expected` files. `Ok(Err(exit))` when the user quit first, or a signal came.
 pub fn wait_for_files(
     tui: &mut Tui,
@@ -41,14 +54,7 @@ pub fn wait_for_files(
                 expected,
                 elapsed.as_secs_f64()
             );
-            tui.draw(|frame| {
-                let area = frame.area();
-                let line = Rect::new(area.x, area.y + area.height / 2, area.width, 1);
-                frame.render_widget(Paragraph::new(text).style(theme.header()).centered(), line);
-                if theme.ascii {
-                    super::panes::asciify(frame.buffer_mut());
-                }
-            })?;
+            draw_centered(tui, theme, text)?;
         }
         match receiver.recv_timeout(TICK) {
             Ok(Event::Loaded(result)) => {
@@ -62,7 +68,8 @@ pub fn wait_for_files(
                     return Ok(Err(Exit::Quit));
                 }
             }
-            Ok(Event::Terminal(_) | Event::Done(_)) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Event::Terminal(_) | Event::Done(_) | Event::Live(_))
+            | Err(RecvTimeoutError::Timeout) => {}
         }
     }
     Ok(Ok(files))

@@ -10,6 +10,7 @@ pub mod effects;
 pub mod event_loop;
 pub mod input;
 pub mod keymap;
+pub mod live;
 pub mod loading;
 pub mod panes;
 pub mod search;

@@ -62,6 +62,11 @@ pub enum Job {
         order: ChildOrder,
         by_line: bool,
     },
+    /// A live recording's samples so far (its one file) written to `path` as speedscope JSON.
+    Save {
+        files: Arc<Vec<Loaded>>,
+        path: PathBuf,
+    },
 }
 
 /// A job's result.
@@ -71,6 +76,8 @@ pub enum Done {
     Compare(u64, Box<Comparison>),
     Source(u64, Box<SourceFigures>),
     Count(Box<Counts>),
+    /// What saving said: the line to show.
+    Saved(String),
 }
 
 /// The flame panes' layouts of a new view's whole trees, made on the worker with the view so that
@@ -119,6 +126,7 @@ impl Done {
             Done::Compare(..) => "compare",
             Done::Source(..) => "source",
             Done::Count(_) => "count",
+            Done::Saved(_) => "saved",
         }
     }
 }
@@ -203,6 +211,7 @@ impl Job {
                 generation,
                 Box::new(Comparison::of(&files, compare, order, by_line)),
             ),
+            Job::Save { files, path } => Done::Saved(super::live::save_line(&files, &path)),
         }
     }
 

@@ -502,3 +502,13 @@ pub fn assert_matches_python_oracle(kind: &str, format: &str, path: &Path) -> Fu
     assert_same_functions(&what, &function_weights(got.get("functions")), &want);
     want
 }
+
+/// speedscope's file-format schema, from its npm package (.ci/run fetches it).
+pub fn speedscope_schema() -> Option<PathBuf> {
+    let path = std::env::var_os("OBOL_SPEEDSCOPE_SCHEMA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/oracle/file-format-schema.json")
+        });
+    path.exists().then_some(path)
+}
