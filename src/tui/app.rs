@@ -10,6 +10,7 @@ use crossterm::event::Event as TermEvent;
 use ratatui::layout::Rect;
 
 use super::action::{Action, Pane};
+pub use super::comparison::Comparison;
 use super::difference::Difference;
 use super::effects::Effect;
 use super::panes::flame::FlameView;
@@ -31,29 +32,6 @@ use crate::profile::{CallTree, Profile, ProfileSet};
 pub const MIN_WIDTH: u16 = 40;
 pub const MIN_HEIGHT: u16 = 10;
 
-/// The comparison shown, as `Options::compare` asks.
-pub enum Comparison {
-    Off,
-    /// Asked for, and being computed on a worker.
-    Computing,
-    Difference(Box<Difference>),
-    SideBySide(Box<SideBySide>),
-}
-
-impl Comparison {
-    /// The comparison `compare` asks for of the first two files, the flame pane's trees in
-    /// `order`; side by side groups frames by function unless `by_line`.
-    pub fn of(files: &[Loaded], compare: Compare, order: ChildOrder, by_line: bool) -> Comparison {
-        match compare {
-            Compare::Off => Comparison::Off,
-            Compare::Difference => Difference::new(files)
-                .map_or(Comparison::Off, |d| Comparison::Difference(Box::new(d))),
-            Compare::SideBySide => SideBySide::new(files, order, by_line)
-                .map_or(Comparison::Off, |s| Comparison::SideBySide(Box::new(s))),
-        }
-    }
-}
-
 pub struct App {
     pub session: Session,
     /// Derived from the session; `None` while a new one is computed.
@@ -63,7 +41,7 @@ pub struct App {
     /// Counts view requests: a result for an older one is dropped.
     generation: u64,
     /// The same for comparisons.
-    compare_generation: u64,
+    pub(super) compare_generation: u64,
     /// Work asked for by the last update, for the event loop to start.
     pub(super) jobs: Vec<Job>,
     pub pane: Pane,
@@ -609,53 +587,6 @@ impl App {
     pub fn resize(&mut self, width: u16, height: u16) {
         self.size = Rect::new(0, 0, width, height);
         self.relayout();
-    }
-
-    /// Turns a comparison on (the other one off), or off when it is the one shown.
-    fn toggle_compare(&mut self, compare: Compare) {
-        if self.session.options.compare == compare {
-            self.session.options.compare = Compare::Off;
-            // A comparison still being computed is dropped when it arrives.
-            self.compare_generation += 1;
-            self.comparison = Comparison::Off;
-            self.relayout();
-            return;
-        }
-        if self.session.files.len() < 2 {
-            self.message = Some(match compare {
-                Compare::SideBySide => "side by side needs two files: obol BASE NEW".into(),
-                _ => "the difference view needs two files: obol BASE NEW".into(),
-            });
-            return;
-        }
-        if !matches!(self.pane, Pane::TimeOrder | Pane::LeftHeavy) {
-            self.pane = Pane::LeftHeavy;
-        }
-        self.session.options.compare = compare;
-        self.ask_comparison();
-    }
-
-    /// Asks a worker for the comparison the options ask for, in the flame pane's order.
-    pub(super) fn ask_comparison(&mut self) {
-        let options = &self.session.options;
-        if options.compare == Compare::Off {
-            self.comparison = Comparison::Off;
-            return;
-        }
-        self.compare_generation += 1;
-        self.comparison = Comparison::Computing;
-        self.computing = Some("comparing the two files");
-        self.jobs.push(Job::Compare {
-            generation: self.compare_generation,
-            files: self.session.files.clone(),
-            compare: options.compare,
-            order: if self.pane == Pane::TimeOrder {
-                ChildOrder::Alphabetical
-            } else {
-                ChildOrder::HeaviestFirst
-            },
-            by_line: options.by_line,
-        });
     }
 
     pub(super) fn show(&mut self, pane: Pane) {

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 mod badges;
+mod comparison;
 pub mod config;
 pub mod difference;
 pub mod effects;
