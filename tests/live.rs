@@ -23,6 +23,14 @@ use tmux::{Tmux, exited, obol, obol_pid};
 /// 1,000 samples, whose share of `hot` (~75%) has a standard error of 1.4 points.
 const TOLERANCE: f64 = 5.0;
 
+/// `hot`'s share, `how` it was measured, within [`TOLERANCE`] of cProfile's `expected`.
+fn assert_near_cprofile(share: f64, expected: f64, how: &str) {
+    assert!(
+        (share - expected).abs() <= TOLERANCE,
+        "hot: {share:.1} % {how}, {expected:.1} % under cProfile"
+    );
+}
+
 fn hot_py() -> PathBuf {
     common::fixture("live/hot.py")
 }
@@ -163,10 +171,7 @@ fn record_without_a_terminal_saves_a_file_whose_hot_share_is_cprofiles() {
     );
     let share = check_saved(&out);
     let expected = cprofile_share();
-    assert!(
-        (share - expected).abs() <= TOLERANCE,
-        "hot: {share:.1} % recorded, {expected:.1} % under cProfile"
-    );
+    assert_near_cprofile(share, expected, "recorded");
     // Sampled for about the program's 2 s at 500 Hz (loaded machines sample late, not less).
     let samples: f64 = oracle("speedscope", out.to_str().unwrap())
         .get("profiles")
@@ -209,10 +214,7 @@ fn attach_samples_a_running_program_for_its_duration() {
     let _ = program.kill();
     let _ = program.wait();
     let expected = cprofile_share();
-    assert!(
-        (share - expected).abs() <= TOLERANCE,
-        "hot: {share:.1} % attached, {expected:.1} % under cProfile"
-    );
+    assert_near_cprofile(share, expected, "attached");
 }
 
 /// py-spy's `--threads`: every stack under its thread, `thread (TID)` (and the thread's name
@@ -410,15 +412,9 @@ fn record_in_the_terminal_shows_the_samples_live_and_saves_them_on_q() {
     }
     tmux.assert_terminal_restored();
     let expected = cprofile_share();
-    assert!(
-        (live - expected).abs() <= TOLERANCE,
-        "hot: {live:.1} % live in Sandwich, {expected:.1} % under cProfile"
-    );
+    assert_near_cprofile(live, expected, "live in Sandwich");
     let saved = check_saved(&out);
-    assert!(
-        (saved - expected).abs() <= TOLERANCE,
-        "hot: {saved:.1} % saved, {expected:.1} % under cProfile"
-    );
+    assert_near_cprofile(saved, expected, "saved");
 }
 
 /// SIGTERM (and q) while sampling: obol ends at once, gives the terminal back, saves what it

@@ -241,19 +241,7 @@ fn pstats_shows_callee_edges_under_their_lines() {
 /// the heaviest callee's source and Esc comes back; q quits.
 #[test]
 fn source_pane_by_keys_in_a_real_terminal() {
-    let path = common::fixture("program.folded");
-    let roots = common::fixture("program");
-    let Some(tmux) = tmux::Tmux::start_sized(
-        "source",
-        120,
-        40,
-        &[
-            tmux::obol(),
-            path.to_str().unwrap(),
-            "--source-root",
-            roots.to_str().unwrap(),
-        ],
-    ) else {
+    let Some(tmux) = program_folded_in_tmux("source") else {
         return;
     };
     tmux.wait_for_text("folded stacks: samples");
@@ -283,7 +271,6 @@ fn source_pane_by_keys_in_a_real_terminal() {
 #[test]
 fn source_after_a_search_in_sandwich_shows_the_row_found() {
     let path = common::fixture("program.folded");
-    let roots = common::fixture("program");
     let text = std::fs::read_to_string(&path).unwrap();
     let file = text
         .split([';', '\n'])
@@ -291,17 +278,7 @@ fn source_after_a_search_in_sandwich_shows_the_row_found() {
         .and_then(|rest| rest.split(':').next())
         .unwrap()
         .to_owned();
-    let Some(tmux) = tmux::Tmux::start_sized(
-        "sourcesearch",
-        120,
-        40,
-        &[
-            tmux::obol(),
-            path.to_str().unwrap(),
-            "--source-root",
-            roots.to_str().unwrap(),
-        ],
-    ) else {
+    let Some(tmux) = program_folded_in_tmux("sourcesearch") else {
         return;
     };
     tmux.wait_for_text("folded stacks: samples");
@@ -316,4 +293,21 @@ fn source_after_a_search_in_sandwich_shows_the_row_found() {
     tmux.wait_for_text(&format!("format_line  {file}"));
     tmux.send(&["q"]);
     tmux.wait_for("obol to quit", |_| tmux.display("#{pane_dead}") == "1");
+}
+
+/// `program.folded` in obol at 120×40 in tmux, its sources found under `fixtures/program`.
+fn program_folded_in_tmux(test: &str) -> Option<tmux::Tmux> {
+    let path = common::fixture("program.folded");
+    let roots = common::fixture("program");
+    tmux::Tmux::start_sized(
+        test,
+        120,
+        40,
+        &[
+            tmux::obol(),
+            path.to_str().unwrap(),
+            "--source-root",
+            roots.to_str().unwrap(),
+        ],
+    )
 }
