@@ -24,7 +24,11 @@ fn module<'a>(report: &'a PriorityReport, name: &str) -> &'a ModuleScore {
 fn namer(sets: &[&ProfileSet]) -> ModuleNamer {
     let files: Vec<String> = sets
         .iter()
-        .flat_map(|s| s.frames.functions().iter().filter_map(|f| f.file.clone()))
+        .flat_map(|s| {
+            s.frames
+                .functions()
+                .filter_map(|f| f.file.map(str::to_owned))
+        })
         .collect();
     ModuleNamer::new(&[], files.iter().map(String::as_str))
 }
@@ -168,7 +172,6 @@ fn pstats_model_with_sources_a_cycle_and_a_builtin() {
     let frame_of = |name: &str| {
         frames
             .frames()
-            .iter()
             .position(|fr| fr.name == name)
             .map(|i| obol::profile::FrameId(i as u32))
             .unwrap()

@@ -21,7 +21,7 @@ fn by_function(loaded: &Loaded) -> HashMap<String, (f64, f64)> {
     function_table(&loaded.set, &profiles, SortKey::SelfWeight)
         .into_iter()
         .map(|row| {
-            let name = loaded.set.frames.function(row.func).name.clone();
+            let name = loaded.set.frames.function(row.func).name.to_owned();
             (name, (row.self_weight, row.total_weight))
         })
         .collect()

@@ -119,7 +119,7 @@ fn frames_on_one_side_only_stay_in_the_picture() {
         while let Some(node) = at {
             if let Some(frame) = d.diff.tree.frame(node) {
                 let f = d.diff.frames.frame(frame);
-                names.push((f.name.clone(), f.file.clone().unwrap_or_default()));
+                names.push((f.name.to_owned(), f.file.unwrap_or_default().to_owned()));
             }
             at = d.diff.tree.parent(node);
         }
@@ -260,7 +260,7 @@ fn names_to(ui: &Ui, base: bool, node: obol::profile::NodeId) -> Vec<(String, St
     while let Some(n) = at {
         if let Some(frame) = side.tree.frame(n) {
             let f = frames.frame(frame);
-            names.push((f.name.clone(), f.file.clone().unwrap_or_default()));
+            names.push((f.name.to_owned(), f.file.unwrap_or_default().to_owned()));
         }
         at = side.tree.parent(n);
     }

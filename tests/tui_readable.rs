@@ -41,7 +41,7 @@ fn the_status_line_keeps_its_figures_whole_down_to_60_columns() {
                 .sandwich
                 .selected_function(&wide.app.view.as_ref().unwrap().table)
                 .unwrap();
-            let file = wide.app.set().frames.function(selected).file.clone();
+            let file = wide.app.set().frames.function(selected).file;
             let has_place = file.is_some_and(|f| !f.is_empty() && f != "~");
             // Self and total whole; the calls too, or none of them.
             let whole = figures(&wide_status, has_place);

@@ -330,8 +330,8 @@ fn entities(input: &DiffInput<'_>, grouping: Grouping) -> Vec<Entity> {
             .map(|row| {
                 let f = frames.function(row.func);
                 Entity {
-                    name: f.name.clone(),
-                    file: f.file.clone(),
+                    name: f.name.to_owned(),
+                    file: f.file.map(str::to_owned),
                     line: f.line,
                     side: Side {
                         self_weight: row.self_weight,
@@ -342,14 +342,10 @@ fn entities(input: &DiffInput<'_>, grouping: Grouping) -> Vec<Entity> {
             })
             .collect(),
         Grouping::Module => {
-            let namer = ModuleNamer::new(
-                &[],
-                frames.functions().iter().filter_map(|f| f.file.as_deref()),
-            );
+            let namer = ModuleNamer::new(&[], frames.functions().filter_map(|f| f.file));
             let groups: Vec<Option<String>> = frames
                 .functions()
-                .iter()
-                .map(|f| match namer.owner(f.file.as_deref(), &f.name) {
+                .map(|f| match namer.owner(f.file, f.name) {
                     Owner::Module(m) => Some(m),
                     Owner::Builtin => None,
                 })
@@ -360,9 +356,8 @@ fn entities(input: &DiffInput<'_>, grouping: Grouping) -> Vec<Entity> {
             let namer = ModuleNamer::default();
             let groups: Vec<Option<String>> = frames
                 .functions()
-                .iter()
-                .map(|f| match namer.owner(f.file.as_deref(), &f.name) {
-                    Owner::Module(_) => f.file.clone(),
+                .map(|f| match namer.owner(f.file, f.name) {
+                    Owner::Module(_) => f.file.map(str::to_owned),
                     Owner::Builtin => None,
                 })
                 .collect();

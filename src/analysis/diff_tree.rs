@@ -72,7 +72,7 @@ pub fn diff_tree(base: (&ProfileSet, &CallTree), new: (&ProfileSet, &CallTree)) 
             let merged = *mapped.entry(frame).or_insert_with(|| {
                 let function = set.frames.function(set.frames.func_of(frame));
                 let line = if with_line { function.line } else { None };
-                frames.intern(&function.name, function.file.as_deref(), line)
+                frames.intern(function.name, function.file, line)
             });
             let copy = builder.child(parent, merged);
             add(copy, tree.self_weight(node) / total);

@@ -193,7 +193,7 @@ mod tests {
     fn named(set: &ProfileSet, rows: &[Edge]) -> Vec<(String, f64, f64)> {
         rows.iter()
             .map(|e| {
-                let name = set.frames.function(e.func).name.clone();
+                let name = set.frames.function(e.func).name.to_owned();
                 (name, e.self_weight, e.total_weight)
             })
             .collect()
@@ -204,7 +204,7 @@ mod tests {
         let set = recursion();
         let profiles: Vec<&Profile> = set.profiles.iter().collect();
         let func = |n: &str| {
-            let i = set.frames.functions().iter().position(|f| f.name == n);
+            let i = set.frames.functions().position(|f| f.name == n);
             FuncId(i.unwrap() as u32)
         };
         // b is called by a in stacks 3-5 (outermost b at depth 2), by nothing in stack 2.

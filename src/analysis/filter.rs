@@ -42,12 +42,12 @@ impl Filters {
 /// `obol callers NAME` matches.
 pub fn frame_matches(frames: &FrameTable, regex: &Regex, frame: FrameId) -> bool {
     let f = frames.frame(frame);
-    regex.is_match(&f.name) || regex.is_match(&frames.function(f.func).pstats_label())
+    regex.is_match(f.name) || regex.is_match(&frames.function(f.func).pstats_label())
 }
 
 pub fn is_hidden(frames: &FrameTable, hidden: &Hidden, frame: FrameId) -> bool {
     match hidden {
-        Hidden::Library => is_library_file(frames.frame(frame).file.as_deref()),
+        Hidden::Library => is_library_file(frames.frame(frame).file),
         Hidden::Matching(regex) => frame_matches(frames, regex, frame),
     }
 }

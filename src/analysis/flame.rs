@@ -76,8 +76,8 @@ impl NameRanks {
     pub fn new(frames: &FrameTable) -> NameRanks {
         let all = frames.frames();
         let key = |i: u32| {
-            let f = &all[i as usize];
-            (&f.name, &f.file, f.line)
+            let f = frames.frame(crate::profile::FrameId(i));
+            (f.name, f.file, f.line)
         };
         let mut order: Vec<u32> = (0..all.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)));
@@ -260,7 +260,7 @@ mod tests {
     }
 
     fn name(tree: &CallTree, frames: &FrameTable, r: &FlameRect) -> String {
-        frames.frame(tree.frame(r.node).unwrap()).name.clone()
+        frames.frame(tree.frame(r.node).unwrap()).name.to_owned()
     }
 
     /// (name, depth, x0, x1) of every rectangle, in layout order.

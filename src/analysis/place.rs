@@ -12,7 +12,7 @@ pub fn project_root(frames: &FrameTable) -> Option<String> {
     let mut root: Option<&str> = None;
     let mut relative = false;
     for f in frames.functions() {
-        let Some(file) = f.file.as_deref() else {
+        let Some(file) = f.file else {
             continue;
         };
         if !file.starts_with('/') {

@@ -41,13 +41,9 @@ pub fn priority_report_in(
     if time.is_empty() {
         return Err(NoTimeProfile);
     }
-    let files = loaded.iter().flat_map(|l| {
-        l.set
-            .frames
-            .functions()
-            .iter()
-            .filter_map(|f| f.file.as_deref())
-    });
+    let files = loaded
+        .iter()
+        .flat_map(|l| l.set.frames.functions().filter_map(|f| f.file));
     let input = PriorityInput {
         time,
         memory,

@@ -35,7 +35,7 @@ pub fn add_runs(sets: &[&ProfileSet]) -> Result<ProfileSet, String> {
                 FunctionKey::NameFileLine => function.line,
                 FunctionKey::NameFile => frame.line,
             };
-            let id = frames.intern(&frame.name, frame.file.as_deref(), line);
+            let id = frames.intern(frame.name, frame.file, line);
             func_map[frame.func.0 as usize] = frames.func_of(id);
             frame_map.push(id);
         }

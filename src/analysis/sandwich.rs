@@ -37,7 +37,7 @@ pub struct FunctionIndex {
 
 impl FunctionIndex {
     pub fn new(tree: &CallTree, frames: &FrameTable) -> FunctionIndex {
-        let func_of: Vec<u32> = frames.frames().iter().map(|f| f.func.0).collect();
+        let func_of: Vec<u32> = frames.frames().map(|f| f.func.0).collect();
         let func = |node: NodeId| tree.frame(node).map(|f| func_of[f.0 as usize] as usize);
         let mut starts = vec![0usize; frames.function_count() + 1];
         for node in tree.ids() {
@@ -120,7 +120,6 @@ fn rooted_at(frames: &FrameTable, func: FuncId) -> (CallTreeBuilder, Option<Node
     let mut builder = CallTreeBuilder::new();
     let frame = frames
         .frames()
-        .iter()
         .position(|f| f.func == func)
         .map(|i| FrameId(i as u32));
     let top = frame.map(|f| builder.child(NodeId::ROOT, f));
@@ -192,7 +191,7 @@ mod tests {
             .iter()
             .map(|&c| {
                 (
-                    frames.frame(tree.frame(c).unwrap()).name.clone(),
+                    frames.frame(tree.frame(c).unwrap()).name.to_owned(),
                     tree.total_weight(c),
                 )
             })

@@ -116,7 +116,7 @@ pub fn other_hot_lines(
                 continue;
             };
             if frame.func != except
-                && frame.file.as_deref() == Some(file)
+                && frame.file == Some(file)
                 && let Some(line) = frame.line
                 && tree.self_weight(node) > 0.0
             {
@@ -206,7 +206,7 @@ pub fn annotate(
     source_roots: &[PathBuf],
 ) -> Annotation {
     let function = set.frames.function(func);
-    let file = function.file.clone().filter(|f| !f.is_empty());
+    let file = function.file.filter(|f| !f.is_empty()).map(str::to_owned);
     let (path, text, missing) = match &file {
         None => (
             None,
@@ -236,7 +236,7 @@ pub fn annotate(
     };
     let near = lines.keys().next().copied().or(function.line);
     let extent = match near {
-        Some(near) if !text.is_empty() => function_extent(&text, &function.name, near),
+        Some(near) if !text.is_empty() => function_extent(&text, function.name, near),
         _ => None,
     };
     let mut unplaced = Vec::new();

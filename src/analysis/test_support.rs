@@ -22,7 +22,7 @@ pub fn shape(tree: &CallTree, frames: &FrameTable) -> Vec<(usize, String, f64, f
     tree.preorder()
         .skip(1)
         .map(|n| {
-            let name = frames.frame(tree.frame(n).unwrap()).name.clone();
+            let name = frames.frame(tree.frame(n).unwrap()).name.to_owned();
             (
                 tree.depth(n),
                 name,

@@ -90,7 +90,7 @@ pub fn collapse_recursion(tree: &CallTree, frames: &FrameTable, siblings: Siblin
 /// The first frame of each function, which stands for all its frames when they are grouped.
 pub fn function_frames(frames: &FrameTable) -> Vec<FrameId> {
     let mut first = vec![None; frames.function_count()];
-    for (i, frame) in frames.frames().iter().enumerate() {
+    for (i, frame) in frames.frames().enumerate() {
         first[frame.func.0 as usize].get_or_insert(FrameId(i as u32));
     }
     first.into_iter().map(|f| f.unwrap_or(FrameId(0))).collect()

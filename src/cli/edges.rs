@@ -52,7 +52,7 @@ pub(super) fn load_matching(
         .into_iter()
         .filter(|row| {
             let f = set.frames.function(row.func);
-            pattern.is_match(&f.name) || pattern.is_match(&f.pstats_label())
+            pattern.is_match(f.name) || pattern.is_match(&f.pstats_label())
         })
         .collect();
     if matched.is_empty() {
@@ -183,8 +183,8 @@ fn write_json(
     let figures = |func: FuncId, calls, primitive_calls, self_weight, total| {
         let f = set.frames.function(func);
         JsonFigures {
-            name: &f.name,
-            file: f.file.as_deref(),
+            name: f.name,
+            file: f.file,
             line: f.line,
             calls,
             primitive_calls,

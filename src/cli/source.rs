@@ -36,7 +36,7 @@ pub fn run(args: &SourceArgs) -> Result<(), CliError> {
                 io::stderr(),
                 "obol: note: {}: source of {} {reason}; its sampled lines are listed without text",
                 escape_control(file),
-                escape_control(&set.frames.function(a.func).name),
+                escape_control(set.frames.function(a.func).name),
             );
         }
     }
@@ -106,7 +106,7 @@ fn write_text(
         writeln!(
             out,
             "\nROUTINE {} in {}\n  self {} ({})  total {} ({}) of {}",
-            escape_control(&f.name),
+            escape_control(f.name),
             escape_control(&place),
             unit.format_weight(row.self_weight),
             percent(row.self_weight, total).trim(),
@@ -238,8 +238,8 @@ struct JsonSource<'a> {
 fn json_edge<'a>(set: &'a ProfileSet, edge: &Edge) -> JsonCallee<'a> {
     let f = set.frames.function(edge.func);
     JsonCallee {
-        name: &f.name,
-        file: f.file.as_deref(),
+        name: f.name,
+        file: f.file,
         line: f.line,
         weight: None,
         calls: edge.calls,
@@ -269,8 +269,8 @@ fn json_function<'a>(
             callees.extend(figures.iter().flat_map(|f| &f.callees).map(|&(func, w)| {
                 let c = set.frames.function(func);
                 JsonCallee {
-                    name: &c.name,
-                    file: c.file.as_deref(),
+                    name: c.name,
+                    file: c.file,
                     line: c.line,
                     weight: Some(w),
                     calls: None,
@@ -289,8 +289,8 @@ fn json_function<'a>(
         })
         .collect();
     JsonFunction {
-        name: &f.name,
-        file: f.file.as_deref(),
+        name: f.name,
+        file: f.file,
         path: a.path.as_ref().map(|p| p.display().to_string()),
         self_weight: row.self_weight,
         total: row.total_weight,

@@ -100,8 +100,8 @@ impl Serialize for JsonFunctions<'_> {
         serializer.collect_seq(self.rows.iter().map(|row| {
             let f = self.frames.function(row.func);
             JsonFunction {
-                name: &f.name,
-                file: f.file.as_deref(),
+                name: f.name,
+                file: f.file,
                 line: f.line,
                 self_weight: row.self_weight,
                 total: row.total_weight,
@@ -263,7 +263,7 @@ fn write_row(
         unit.format_weight(row.self_weight),
         unit.format_weight(row.total_weight),
     );
-    let name = escape_control(&f.name);
+    let name = escape_control(f.name);
     let Some(width) = width else {
         return writeln!(out, "{figures}{name}{place}");
     };

@@ -79,7 +79,7 @@ pub fn write(set: &ProfileSet, profiles: &[&Profile], interval: f64) -> Vec<u8> 
     w.dict_start();
     for func in funcs {
         let entry = &entries[&func];
-        key(&mut w, set.frames.function(func));
+        key(&mut w, &set.frames.function(func));
         w.tuple(5);
         w.int(entry.primitive_calls);
         w.int(entry.calls);
@@ -89,7 +89,7 @@ pub fn write(set: &ProfileSet, profiles: &[&Profile], interval: f64) -> Vec<u8> 
         let mut callers: Vec<_> = entry.callers.iter().collect();
         callers.sort_by_key(|(caller, _)| **caller);
         for (caller, figures) in callers {
-            key(&mut w, set.frames.function(*caller));
+            key(&mut w, &set.frames.function(*caller));
             match *figures {
                 CallerFigures::Stated(calls, primitive, tt, ct) => {
                     w.tuple(4);
@@ -111,9 +111,9 @@ pub fn write(set: &ProfileSet, profiles: &[&Profile], interval: f64) -> Vec<u8> 
 /// them (`('~', 0, name)`).
 fn key(w: &mut Writer, f: &Function) {
     w.tuple(3);
-    w.str(f.file.as_deref().unwrap_or("~"));
+    w.str(f.file.unwrap_or("~"));
     w.int(u64::from(f.line.unwrap_or(0)));
-    w.str(&f.name);
+    w.str(f.name);
 }
 
 fn add_stated(entries: &mut FxHashMap<FuncId, Entry>, stats: &[crate::profile::FunctionStats]) {

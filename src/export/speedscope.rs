@@ -100,10 +100,9 @@ pub fn write(
     let frames = set
         .frames
         .frames()
-        .iter()
         .map(|f| Frame {
-            name: &f.name,
-            file: f.file.as_deref(),
+            name: f.name,
+            file: f.file,
             line: f.line,
         })
         .collect();

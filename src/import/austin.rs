@@ -189,12 +189,9 @@ P7;T0:7 10\n\n# duration: 560\n";
         assert_eq!(set.profiles[0].total, 510.0);
         assert_eq!(set.profiles[0].unit, Unit::Microseconds);
         let work = function_named(&set, "work");
-        assert_eq!(
-            (work.file.as_deref(), work.line),
-            (Some("main.py"), Some(4))
-        );
+        assert_eq!((work.file, work.line), (Some("main.py"), Some(4)));
         let looped = function_named(&set, "loop");
-        assert_eq!(looped.file.as_deref(), Some("C:\\app\\w.py"));
+        assert_eq!(looped.file, Some("C:\\app\\w.py"));
     }
 
     #[test]

@@ -494,12 +494,7 @@ mod tests {
     use crate::import::test_support::function_named;
 
     fn stats<'a>(set: &'a ProfileSet, profile: usize, name: &str) -> &'a FunctionStats {
-        let func = set
-            .frames
-            .functions()
-            .iter()
-            .position(|f| f.name == name)
-            .unwrap();
+        let func = set.frames.functions().position(|f| f.name == name).unwrap();
         &set.profiles[profile].function_stats.as_ref().unwrap()[func]
     }
 
@@ -537,10 +532,7 @@ fl=(2)\nfn=(3)\n20 700\n";
             (func2.self_weight, func2.total_weight, func2.calls),
             (700.0, 700.0, Some(5))
         );
-        assert_eq!(
-            function_named(&set, "func2").file.as_deref(),
-            Some("file2.c")
-        );
+        assert_eq!(function_named(&set, "func2").file, Some("file2.c"));
         assert_eq!(function_named(&set, "main").line, Some(16));
     }
 
@@ -559,10 +551,7 @@ fl=(2)\nfn=(3)\n20 700\n";
 fl=(1) /app/x.py\nfn=(1) work /app/x.py:12\n\nfl=(1)\nfn=(1)\n12 250\n";
         let set = parse(text.as_bytes(), &mut Vec::new()).unwrap();
         let work = function_named(&set, "work");
-        assert_eq!(
-            (work.file.as_deref(), work.line),
-            (Some("/app/x.py"), Some(12))
-        );
+        assert_eq!((work.file, work.line), (Some("/app/x.py"), Some(12)));
         assert_eq!(set.profiles[0].unit, Unit::Microseconds);
     }
 

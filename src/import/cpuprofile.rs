@@ -357,7 +357,7 @@ mod tests {
         let names = |n| {
             tree.stack(n)
                 .iter()
-                .map(|&f| set.frames.frame(f).name.clone())
+                .map(|&f| set.frames.frame(f).name.to_owned())
                 .collect::<Vec<_>>()
                 .join(";")
         };

@@ -130,10 +130,7 @@ tid:8;threading.py:_bootstrap:1012;w.py:loop:2 12\n";
         assert_eq!(names, ["thread 7", "thread 8"]);
         assert_eq!((set.profiles[0].total, set.profiles[1].total), (35.0, 12.0));
         let work = function_named(&set, "work");
-        assert_eq!(
-            (work.file.as_deref(), work.line),
-            (Some("main.py"), Some(4))
-        );
+        assert_eq!((work.file, work.line), (Some("main.py"), Some(4)));
         assert_eq!(function_named(&set, "<GC>").file, None);
         assert_eq!(
             weights(&set, 0),

@@ -516,7 +516,7 @@ python3 100/100 [001] 10.100000:    3000 cpu-clock:ppp: \n\
         );
         assert_eq!((main.start_value, main.end_value), (Some(10.1), Some(10.5)));
         let work = function_named(&set, "work");
-        assert_eq!(work.file.as_deref(), Some("/app/shop.py"));
+        assert_eq!(work.file, Some("/app/shop.py"));
         assert_eq!(
             weights(&set, 0),
             [

@@ -120,10 +120,7 @@ mod tests {
             [0.25, 0.125, 0.0625]
         );
         let work = function_named(&set, "work");
-        assert_eq!(
-            (work.file.as_deref(), work.line),
-            (Some("main.py"), Some(3))
-        );
+        assert_eq!((work.file, work.line), (Some("main.py"), Some(3)));
         assert_eq!(
             weights(&set, 0),
             [

@@ -3,10 +3,9 @@
 use crate::profile::{Function, ProfileSet};
 
 /// The function named `name`; panics when the file has none, as a test can do nothing else.
-pub fn function_named<'a>(set: &'a ProfileSet, name: &str) -> &'a Function {
+pub fn function_named<'a>(set: &'a ProfileSet, name: &str) -> Function<'a> {
     set.frames
         .functions()
-        .iter()
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no function named {name}"))
 }
@@ -18,10 +17,9 @@ pub fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
     let mut rows: Vec<_> = set
         .frames
         .functions()
-        .iter()
         .enumerate()
         .filter(|(i, _)| total[*i] != 0.0)
-        .map(|(i, f)| (f.name.clone(), own[i], total[i]))
+        .map(|(i, f)| (f.name.to_owned(), own[i], total[i]))
         .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     rows

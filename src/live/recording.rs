@@ -184,7 +184,7 @@ mod tests {
                 let stack = main.tree().stack(s.leaf);
                 stack
                     .iter()
-                    .map(|&f| set.frames.frame(f).name.clone())
+                    .map(|&f| set.frames.frame(f).name.to_owned())
                     .collect::<Vec<_>>()
                     .join(";")
             })

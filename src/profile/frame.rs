@@ -14,35 +14,35 @@ pub struct FrameId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FuncId(pub u32);
 
-/// One distinct (name, file, line) as the profiler recorded it.
+/// One distinct (name, file, line) as the profiler recorded it, as a [`FrameTable`] lends it.
 ///
 /// For sampled formats the line is the line executing when the sample was taken, so several
 /// frames share one [`Function`]; for pstats the line is the function's definition line and
 /// frame and function coincide.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
-    pub name: String,
-    pub file: Option<String>,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame<'a> {
+    pub name: &'a str,
+    pub file: Option<&'a str>,
     pub line: Option<u32>,
     pub func: FuncId,
 }
 
 /// A function as the format identifies it: pstats by (file, definition line, name), sampled
 /// formats by (name, file).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Function {
-    pub name: String,
-    pub file: Option<String>,
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Function<'a> {
+    pub name: &'a str,
+    pub file: Option<&'a str>,
     /// pstats: the definition line. Sampled formats: the lowest line sampled in the function,
     /// the closest thing to its definition that the file records.
     pub line: Option<u32>,
 }
 
-impl Function {
+impl Function<'_> {
     /// The function as pstats names it: `file:line(name)`, `{name}` for a built-in (pstats'
     /// `~` file), or the bare name when it has no file.
     pub fn pstats_label(&self) -> String {
-        if self.file.as_deref() == Some("~")
+        if self.file == Some("~")
             && let Some(inner) = self
                 .name
                 .strip_prefix('<')
@@ -50,10 +50,10 @@ impl Function {
         {
             return format!("{{{inner}}}");
         }
-        match (&self.file, self.line) {
+        match (self.file, self.line) {
             (Some(file), Some(line)) => format!("{file}:{line}({})", self.name),
             (Some(file), None) => format!("{file}({})", self.name),
-            _ => self.name.clone(),
+            _ => self.name.to_owned(),
         }
     }
 }
@@ -67,15 +67,71 @@ pub enum FunctionKey {
     NameFileLine,
 }
 
+/// Every name and file of a table, end to end in one string: a million distinct names cost
+/// their bytes and an offset each, not an allocation each.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    text: String,
+    ends: Vec<usize>,
+}
+
+/// Marks a frame or function without a file.
+const NO_FILE: u32 = u32::MAX;
+
+impl Names {
+    fn push(&mut self, text: &str) -> u32 {
+        let id = self.ends.len();
+        assert!(id < NO_FILE as usize, "more names than a FrameTable holds");
+        self.text.push_str(text);
+        self.ends.push(self.text.len());
+        id as u32
+    }
+
+    fn push_file(&mut self, file: Option<&str>) -> u32 {
+        file.map_or(NO_FILE, |f| self.push(f))
+    }
+
+    #[inline]
+    fn get(&self, id: u32) -> &str {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    #[inline]
+    fn file(&self, id: u32) -> Option<&str> {
+        (id != NO_FILE).then(|| self.get(id))
+    }
+}
+
+/// A frame as stored: its name and file as ids into [`Names`].
+#[derive(Debug, Clone, Copy)]
+struct FrameEntry {
+    name: u32,
+    file: u32,
+    line: Option<u32>,
+    func: FuncId,
+}
+
+/// A function as stored; a frame of it shares its name and file ids.
+#[derive(Debug, Clone, Copy)]
+struct FunctionEntry {
+    name: u32,
+    file: u32,
+    line: Option<u32>,
+}
+
 /// All frames and functions of one loaded file, shared by every profile in it.
 ///
 /// The indices hold ids by the hash of what identifies them and compare against the frames and
-/// functions themselves, so that a lookup allocates nothing and the names are stored once.
+/// functions themselves, so that a lookup allocates nothing; a function's name and file are
+/// stored once, in [`Names`], and its frames point at them.
 #[derive(Debug, Clone)]
 pub struct FrameTable {
     key: FunctionKey,
-    frames: Vec<Frame>,
-    functions: Vec<Function>,
+    names: Names,
+    frames: Vec<FrameEntry>,
+    functions: Vec<FunctionEntry>,
     /// Frames by the hash of (name, file, line).
     frame_index: IdTable,
     /// Functions by the hash of (name, file, line as the key has it).
@@ -90,6 +146,7 @@ impl FrameTable {
     pub fn new(key: FunctionKey) -> Self {
         FrameTable {
             key,
+            names: Names::default(),
             frames: Vec::new(),
             functions: Vec::new(),
             frame_index: IdTable::default(),
@@ -112,19 +169,20 @@ impl FrameTable {
     /// Returns the id of the frame (name, file, line), adding it if it is new.
     pub fn intern(&mut self, name: &str, file: Option<&str>, line: Option<u32>) -> FrameId {
         let hash = hash(name, file, line);
-        let frames = &self.frames;
+        let (frames, names) = (&self.frames, &self.names);
         let found = self.frame_index.find(hash, |at| {
             let frame = &frames[at as usize];
-            frame.line == line && frame.name == name && frame.file.as_deref() == file
+            frame.line == line && names.get(frame.name) == name && names.file(frame.file) == file
         });
         if let Some(at) = found {
             return FrameId(at);
         }
         let func = self.intern_function(name, file, line);
+        let function = self.functions[func.0 as usize];
         let id = self.frames.len() as u32;
-        self.frames.push(Frame {
-            name: name.to_owned(),
-            file: file.map(str::to_owned),
+        self.frames.push(FrameEntry {
+            name: function.name,
+            file: function.file,
             line,
             func,
         });
@@ -138,12 +196,12 @@ impl FrameTable {
             FunctionKey::NameFileLine => line,
         };
         let hash = hash(name, file, key_line);
-        let (key, functions) = (self.key, &self.functions);
+        let (key, functions, names) = (self.key, &self.functions, &self.names);
         let found = self.func_index.find(hash, |at| {
             let function = &functions[at as usize];
             // Keyed by line, a function's line is the key's (it is set once, from it).
             let same_line = key == FunctionKey::NameFile || function.line == key_line;
-            same_line && function.name == name && function.file.as_deref() == file
+            same_line && names.get(function.name) == name && names.file(function.file) == file
         });
         if let Some(at) = found {
             let function = &mut self.functions[at as usize];
@@ -155,21 +213,36 @@ impl FrameTable {
             return FuncId(at);
         }
         let id = self.functions.len() as u32;
-        self.functions.push(Function {
-            name: name.to_owned(),
-            file: file.map(str::to_owned),
-            line,
-        });
+        let name = self.names.push(name);
+        let file = self.names.push_file(file);
+        self.functions.push(FunctionEntry { name, file, line });
         self.func_index.insert(hash, id);
         FuncId(id)
     }
 
-    pub fn frame(&self, id: FrameId) -> &Frame {
-        &self.frames[id.0 as usize]
+    fn lend_frame(&self, frame: &FrameEntry) -> Frame<'_> {
+        Frame {
+            name: self.names.get(frame.name),
+            file: self.names.file(frame.file),
+            line: frame.line,
+            func: frame.func,
+        }
     }
 
-    pub fn function(&self, id: FuncId) -> &Function {
-        &self.functions[id.0 as usize]
+    fn lend_function(&self, function: &FunctionEntry) -> Function<'_> {
+        Function {
+            name: self.names.get(function.name),
+            file: self.names.file(function.file),
+            line: function.line,
+        }
+    }
+
+    pub fn frame(&self, id: FrameId) -> Frame<'_> {
+        self.lend_frame(&self.frames[id.0 as usize])
+    }
+
+    pub fn function(&self, id: FuncId) -> Function<'_> {
+        self.lend_function(&self.functions[id.0 as usize])
     }
 
     /// The function a frame belongs to.
@@ -177,12 +250,18 @@ impl FrameTable {
         self.frames[id.0 as usize].func
     }
 
-    pub fn frames(&self) -> &[Frame] {
-        &self.frames
+    /// Every frame, by id.
+    pub fn frames(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Frame<'_>> + DoubleEndedIterator + Clone + '_ {
+        self.frames.iter().map(|f| self.lend_frame(f))
     }
 
-    pub fn functions(&self) -> &[Function] {
-        &self.functions
+    /// Every function, by id.
+    pub fn functions(
+        &self,
+    ) -> impl ExactSizeIterator<Item = Function<'_>> + DoubleEndedIterator + Clone + '_ {
+        self.functions.iter().map(|f| self.lend_function(f))
     }
 
     pub fn frame_count(&self) -> usize {

@@ -185,7 +185,7 @@ impl ProfileSet {
         match (&frame.file, frame.line) {
             (Some(file), Some(line)) => format!("{} ({file}:{line})", frame.name),
             (Some(file), None) => format!("{} ({file})", frame.name),
-            _ => frame.name.clone(),
+            _ => frame.name.to_owned(),
         }
     }
 }

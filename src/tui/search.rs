@@ -209,8 +209,7 @@ impl App {
             frame_matches: set
                 .frames
                 .frames()
-                .iter()
-                .map(|f| is_match(&regex, &f.name, f.file.as_deref()))
+                .map(|f| is_match(&regex, f.name, f.file))
                 .collect(),
             regex,
             count: 0,

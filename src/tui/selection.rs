@@ -354,7 +354,7 @@ impl App {
         };
         let place = match (&function.file, line) {
             (Some(file), Some(line)) => format!("{file}:{line}"),
-            (Some(file), None) => file.clone(),
+            (Some(file), None) => file.to_string(),
             _ => String::new(),
         };
         self.effect = match (action, &function.file) {
@@ -365,7 +365,7 @@ impl App {
                     .into_owned(),
             )),
             (_, Some(file)) if !file.is_empty() => Some(Effect::Edit {
-                file: file.clone(),
+                file: file.to_string(),
                 line,
                 source_roots: self.session.source_roots.clone(),
                 editor: self.session.editor.clone(),

@@ -35,7 +35,11 @@ fn identity(frames: &FrameTable, tree: &CallTree, node: NodeId) -> Option<Identi
         crate::profile::FunctionKey::NameFileLine => function.line,
         crate::profile::FunctionKey::NameFile => None,
     };
-    Some((function.name.clone(), function.file.clone(), line))
+    Some((
+        function.name.to_owned(),
+        function.file.map(str::to_owned),
+        line,
+    ))
 }
 
 /// The identities from the root's child down to `node`.

@@ -75,18 +75,14 @@ fn mouse_click_selects_double_click_zooms_and_e_asks_for_the_editor() {
         .app
         .tree_for(Pane::LeftHeavy)
         .expect("the view is derived");
-    let frame = ui
-        .app
-        .set()
-        .frames
-        .frame(tree.frame(rect.node).unwrap())
-        .clone();
+    let frame = ui.app.set().frames.frame(tree.frame(rect.node).unwrap());
+    let (file, line) = (frame.file.unwrap().to_owned(), frame.line);
     ui.chars("e");
     assert_eq!(
         ui.app.effect,
         Some(Effect::Edit {
-            file: frame.file.unwrap(),
-            line: frame.line,
+            file,
+            line,
             source_roots: Vec::new(),
             editor: None,
         })

@@ -291,7 +291,7 @@ fn assert_labels_whole(ui: &Ui, what: &str) {
             .iter()
             .collect();
         let label = cells.trim_matches(|c| BLOCKS.contains(&c));
-        let whole = label == name.as_str();
+        let whole = label == *name;
         let cut = label
             .strip_suffix('…')
             .is_some_and(|prefix| !prefix.is_empty() && name.starts_with(prefix));

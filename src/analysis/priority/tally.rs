@@ -48,7 +48,10 @@ pub(super) fn tally(
         let owners = owners(set, namer, scope);
         for (owner, function) in owners.iter().zip(set.frames.functions()) {
             if let (Owner::Module(m), Some(file)) = (owner, &function.file) {
-                tally.files.entry(m.clone()).or_insert_with(|| file.clone());
+                tally
+                    .files
+                    .entry(m.clone())
+                    .or_insert_with(|| file.to_string());
             }
         }
         let module_of_func = ids.number(&owners);
@@ -218,13 +221,12 @@ impl EdgeSet {
 fn owners(set: &ProfileSet, namer: &ModuleNamer, scope: ModuleScope) -> Vec<Owner> {
     set.frames
         .functions()
-        .iter()
         .map(|f| {
-            let file = f.file.as_deref();
+            let file = f.file;
             if scope == ModuleScope::Project && is_library_file(file) {
                 Owner::Builtin
             } else {
-                namer.owner(file, &f.name)
+                namer.owner(file, f.name)
             }
         })
         .collect()

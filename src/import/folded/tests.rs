@@ -69,10 +69,10 @@ fn empty_stack_counts_toward_the_total() {
 #[test]
 fn py_spy_frames_are_split() {
     let (set, _) = load(b"<module> (app.py:3);work (app.py:10) 7\n");
-    let frames = set.frames.frames();
-    assert_eq!(frames[1].name, "work");
-    assert_eq!(frames[1].file.as_deref(), Some("app.py"));
-    assert_eq!(frames[1].line, Some(10));
+    let frame = set.frames.frame(crate::profile::FrameId(1));
+    assert_eq!(frame.name, "work");
+    assert_eq!(frame.file, Some("app.py"));
+    assert_eq!(frame.line, Some(10));
     assert_eq!(split_frame("f (x.py)"), ("f", Some("x.py"), None));
     assert_eq!(split_frame("foo(int)"), ("foo(int)", None, None));
     assert_eq!(split_frame("a (b:c:12)"), ("a", Some("b:c"), Some(12)));
@@ -139,10 +139,5 @@ fn differential_lines_and_thread_frames() {
     let names: Vec<&str> = set.profiles.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["Thread 7 \"main\"", "Thread 0x1f \"w\""]);
     assert_eq!(set.profiles[0].total, 5.0);
-    assert!(
-        set.frames
-            .frames()
-            .iter()
-            .all(|f| !f.name.starts_with("thread"))
-    );
+    assert!(set.frames.frames().all(|f| !f.name.starts_with("thread")));
 }

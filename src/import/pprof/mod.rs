@@ -548,7 +548,7 @@ mod tests {
         let stack: Vec<&str> = tree
             .stack(leaf)
             .iter()
-            .map(|&f| set.frames.frame(f).name.as_str())
+            .map(|&f| set.frames.frame(f).name)
             .collect();
         assert_eq!(stack, ["main", "work", "helper"]);
     }

@@ -117,8 +117,7 @@ fn func_named(set: &ProfileSet, file: &Json, line: &Json, name: &Json) -> FuncId
     let at = set
         .frames
         .functions()
-        .iter()
-        .position(|f| (f.name.clone(), f.file.clone(), f.line) == key)
+        .position(|f| (f.name, f.file, f.line) == (key.0.as_str(), key.1.as_deref(), key.2))
         .unwrap_or_else(|| panic!("no function {key:?}"));
     FuncId(at as u32)
 }
@@ -193,7 +192,7 @@ fn check_tree(name: &str, set: &ProfileSet, oracle: &Json) {
     let mut root_names: Vec<&str> = tree
         .children(NodeId::ROOT)
         .iter()
-        .map(|&n| set.frames.frame(tree.frame(n).unwrap()).name.as_str())
+        .map(|&n| set.frames.frame(tree.frame(n).unwrap()).name)
         .collect();
     root_names.sort_unstable();
     assert_eq!(

@@ -100,7 +100,7 @@ fn node(set: &ProfileSet, path: &[&str]) -> (f64, f64) {
         at = *tree
             .children(at)
             .iter()
-            .find(|&&c| tree.frame(c).map(|f| set.frames.frame(f).name.as_str()) == Some(name))
+            .find(|&&c| tree.frame(c).map(|f| set.frames.frame(f).name) == Some(name))
             .unwrap_or_else(|| panic!("no {name} on the way to {path:?}"));
     }
     (tree.self_weight(at), tree.total_weight(at))
@@ -174,14 +174,14 @@ fn figures_are_kept_as_the_file_states_them() {
     let stats = profile.function_stats.as_ref().unwrap();
     let f = &stats[0];
     assert_eq!(set.frames.function(f.func).name, "f");
-    assert_eq!(set.frames.function(f.func).file.as_deref(), Some("a.py"));
+    assert_eq!(set.frames.function(f.func).file, Some("a.py"));
     assert_eq!(set.frames.function(f.func).line, Some(1));
     // The function tuple is (primitive, calls, ...): 7 calls of which 3 primitive.
     assert_eq!((f.calls, f.primitive_calls), (Some(7), Some(3)));
     assert_eq!((f.self_weight, f.total_weight), (0.5, 1.5));
     let len = set.frames.function(stats[1].func);
     // Built-ins keep cProfile's `~` file and line 0.
-    assert_eq!((len.file.as_deref(), len.line), (Some("~"), Some(0)));
+    assert_eq!((len.file, len.line), (Some("~"), Some(0)));
     // The caller tuple is (calls, primitive, ...), the other way round.
     let (caller, edge) = stats[1].callers[0];
     assert_eq!(caller, f.func);
@@ -335,7 +335,7 @@ fn time_no_recorded_caller_accounts_for_is_a_root() {
     assert_node(&set, &["main", "f"], 4.0, 4.0);
     assert_node(&set, &["f"], 6.0, 6.0);
     // `outside` is known as a caller but has no figures, so no row in the table.
-    assert!(set.frames.functions().iter().any(|f| f.name == "outside"));
+    assert!(set.frames.functions().any(|f| f.name == "outside"));
     let profiles: Vec<&Profile> = set.profiles.iter().collect();
     let rows = crate::analysis::summary::function_table(&set, &profiles, Default::default());
     assert_eq!(rows.len(), 2);

@@ -451,12 +451,12 @@ pub(super) fn estimate_within(
     warnings: &mut Vec<String>,
 ) -> CallTree {
     let mut frame_of_func = vec![FrameId(0); table.function_count()];
-    for (i, frame) in table.frames().iter().enumerate().rev() {
+    for (i, frame) in table.frames().enumerate().rev() {
         if let Some(slot) = frame_of_func.get_mut(frame.func.0 as usize) {
             *slot = FrameId(i as u32);
         }
     }
-    let name_of = |func: FuncId| table.function(func).name.as_str();
+    let name_of = |func: FuncId| table.function(func).name;
     estimate_for(
         table.function_count(),
         &frame_of_func,

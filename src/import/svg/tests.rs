@@ -64,7 +64,7 @@ fn imported(set: &ProfileSet) -> Weights {
         .map(|row| {
             let f = set.frames.function(row.func);
             (
-                (f.name.clone(), f.file.clone()),
+                (f.name.to_owned(), f.file.map(str::to_owned)),
                 (row.self_weight, row.total_weight),
             )
         })
@@ -202,12 +202,7 @@ fn escaped_and_unicode_names_in_an_inverted_drawing() {
         assert!(text.contains("&lt;module&gt;") && text.contains("a&amp;b"));
         let (set, _) = load(&svg);
         assert_same(&imported(&set), &oracle(folded));
-        let names: Vec<&str> = set
-            .frames
-            .frames()
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
+        let names: Vec<&str> = set.frames.frames().map(|f| f.name).collect();
         for name in [
             "<module>",
             "a&b",
@@ -221,7 +216,6 @@ fn escaped_and_unicode_names_in_an_inverted_drawing() {
         let lines: Vec<_> = set
             .frames
             .frames()
-            .iter()
             .filter(|f| f.name == "a&b")
             .map(|f| f.line)
             .collect();

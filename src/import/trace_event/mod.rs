@@ -468,15 +468,9 @@ mod tests {
         )
         .unwrap();
         let work = function_named(&set, "work");
-        assert_eq!(
-            (work.file.as_deref(), work.line),
-            (Some("main.py"), Some(4))
-        );
+        assert_eq!((work.file, work.line), (Some("main.py"), Some(4)));
         let fib = function_named(&set, "fib");
-        assert_eq!(
-            (fib.file.as_deref(), fib.line),
-            (Some("/src/fib.py"), Some(3))
-        );
+        assert_eq!((fib.file, fib.line), (Some("/src/fib.py"), Some(3)));
         assert_eq!(set.profiles[0].name, "MainThread (pid 7, tid 9)");
         assert_eq!(set.profiles[0].total, 10.0);
     }

@@ -58,7 +58,7 @@ impl Thread {
             }
             last_ts = Some(last_ts.map_or(to, |l: f64| l.max(to)));
         };
-        let frame_name = |f: FrameId| frames.frame(f).name.as_str();
+        let frame_name = |f: FrameId| frames.frame(f).name;
         while b < self.begins.len() || e < self.ends.len() {
             // Of the ends at the time of the next one, the one closing the innermost open
             // frame first: by frame, else by name. None closes it: the ends wait for the

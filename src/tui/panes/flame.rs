@@ -100,8 +100,7 @@ impl FlameView {
                 self.ranks = NameRanks::new(frames);
                 self.packages = frames
                     .frames()
-                    .iter()
-                    .map(|f| package_hash(&package_of(f.file.as_deref(), &f.name)))
+                    .map(|f| package_hash(&package_of(f.file, f.name)))
                     .collect();
             }
             self.layout = layout(
@@ -399,7 +398,7 @@ fn frame_style(
             Some(&hash) => hash,
             None => {
                 let fr = paint.frames.frame(f);
-                package_hash(&package_of(fr.file.as_deref(), &fr.name))
+                package_hash(&package_of(fr.file, fr.name))
             }
         },
     );
@@ -408,7 +407,7 @@ fn frame_style(
 
 fn label(paint: &Paint<'_>, node: NodeId) -> String {
     paint.tree.frame(node).map_or_else(String::new, |f| {
-        escape_control(&paint.frames.frame(f).name).into_owned()
+        escape_control(paint.frames.frame(f).name).into_owned()
     })
 }
 

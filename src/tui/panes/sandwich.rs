@@ -183,7 +183,7 @@ impl SandwichView {
         let mut names = std::collections::HashSet::with_capacity(table.len());
         let repeated_names = !table
             .iter()
-            .all(|r| names.insert(frames.function(r.func).name.as_str()));
+            .all(|r| names.insert(frames.function(r.func).name));
         self.facts = TableFacts {
             value_width,
             calls_width,
@@ -223,7 +223,7 @@ impl SandwichView {
             .filter(|&i| {
                 filter.is_none_or(|re| {
                     let f = set.frames.function(table[i].func);
-                    crate::tui::search::is_match(re, &f.name, f.file.as_deref())
+                    crate::tui::search::is_match(re, f.name, f.file)
                 })
             })
             .collect();
@@ -415,7 +415,7 @@ pub fn render(
             let calls = calls_column(row.calls, row.primitive_calls);
             text.push_str(&format!("{calls:>w$} "));
         }
-        let name = escape_control(&function.name);
+        let name = escape_control(function.name);
         text.push_str(&format!(
             "{:<nw$}",
             middle_ellipsis(&name, c.name),
@@ -423,7 +423,7 @@ pub fn render(
         ));
         if let Some(w) = c.file {
             // pstats' built-ins (`~`) have no place.
-            let file = function.file.as_deref().filter(|f| *f != "~");
+            let file = function.file.filter(|f| *f != "~");
             let place = match (file, shown.lines_of(row.func), function.line) {
                 (Some(file), Some((lo, _)), _) | (Some(file), None, Some(lo))
                     if !file.is_empty() =>

@@ -299,7 +299,6 @@ fn selection_text(app: &App, width: usize) -> String {
                 let frame = d.diff.frames.frame(d.diff.tree.frame(node)?);
                 let place = frame
                     .file
-                    .as_deref()
                     .filter(|f| !f.is_empty())
                     .map_or_else(String::new, |f| format!(" {f}"));
                 Some(
@@ -362,10 +361,8 @@ fn selection_text(app: &App, width: usize) -> String {
             let f = app.files()[view.file].set.frames.frame(frame);
             describe(
                 app,
-                &f.name,
-                f.file
-                    .as_deref()
-                    .map(|file| (file, lines_text(app, f.func, f.line))),
+                f.name,
+                f.file.map(|file| (file, lines_text(app, f.func, f.line))),
                 tree.self_weight(node),
                 tree.total_weight(node),
                 calls_of(app, f.func),
@@ -382,10 +379,8 @@ fn selection_text(app: &App, width: usize) -> String {
             let f = app.files()[view.file].set.frames.function(row.func);
             describe(
                 app,
-                &f.name,
-                f.file
-                    .as_deref()
-                    .map(|file| (file, lines_text(app, row.func, f.line))),
+                f.name,
+                f.file.map(|file| (file, lines_text(app, row.func, f.line))),
                 row.self_weight,
                 row.total_weight,
                 (row.calls, row.primitive_calls),

@@ -62,7 +62,7 @@ fn timeline(set: &ProfileSet, profile: &Profile) -> Vec<(String, f64)> {
                 .tree()
                 .stack(s.leaf)
                 .into_iter()
-                .map(|f| set.frames.frame(f).name.as_str())
+                .map(|f| set.frames.frame(f).name)
                 .collect();
             (names.join(";"), s.weight)
         })
@@ -170,10 +170,10 @@ fn frames_keep_file_and_line_and_functions_group_by_name_and_file() {
         {"name":"odd","file":"x.py","line":2.5}]},
       "profiles":[{"type":"sampled","unit":"seconds","samples":[[2,0],[2,1],[3]],"weights":[1,1,1]}]}"#;
     let (set, warnings) = load(json);
-    let frames = set.frames.frames();
-    assert_eq!(frames[0].file.as_deref(), Some("app.py"));
+    let frames: Vec<_> = set.frames.frames().collect();
+    assert_eq!(frames[0].file, Some("app.py"));
     assert_eq!((frames[0].line, frames[1].line), (Some(12), Some(10)));
-    assert_eq!((frames[2].file.as_deref(), frames[2].line), (None, None));
+    assert_eq!((frames[2].file, frames[2].line), (None, None));
     assert_eq!(frames[3].line, None);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(
