@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{CliError, SortArg, SummaryArgs};
 use crate::analysis::place::short_file;
 pub use crate::analysis::summary::calls_column;
-use crate::analysis::summary::{FunctionRow, SortKey, function_table_top};
+use crate::analysis::summary::{FunctionRow, SortKey, function_table_top, take_rows, top_rows};
 use crate::import::Loaded;
 use crate::profile::Profile;
 use crate::text::{escape_control, fit_path, middle_ellipsis};
@@ -23,7 +23,13 @@ impl From<SortArg> for SortKey {
 }
 
 pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
-    let loaded = args.filters.load(&args.file, true)?;
+    let mut loaded = args.filters.load(&args.file, true)?;
+    // A file of one profile with figures of its own: the rows are made in their place.
+    let function_count = loaded.set.frames.function_count();
+    let rows = match loaded.set.profiles.as_mut_slice() {
+        [only] => take_rows(only, function_count),
+        _ => None,
+    };
     let profiles = select_profiles(&loaded);
     let stdout = io::stdout();
     // On a terminal, rows fit its width (names cut in the middle); into a pipe or a file they
@@ -34,12 +40,18 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
         .map(|(columns, _)| usize::from(columns));
     let mut out = BufWriter::new(stdout.lock());
     if args.json {
-        write_json(&mut out, &loaded, &profiles, args.sort.into(), args.top)?;
+        write_json(
+            &mut out,
+            &loaded,
+            (&profiles, rows),
+            args.sort.into(),
+            args.top,
+        )?;
     } else {
         print_table(
             &mut out,
             &loaded,
-            &profiles,
+            (&profiles, rows),
             args.sort.into(),
             (Some(args.top.unwrap_or(30)), width),
         )?;
@@ -132,16 +144,30 @@ struct JsonFunction<'a> {
     primitive_calls: Option<u64>,
 }
 
+/// The rows of `profiles`, sorted, the first `top`, and how many there are: from `taken` (see
+/// [`take_rows`]) where given.
+fn shown_rows(
+    set: &crate::profile::ProfileSet,
+    (profiles, taken): (&[&Profile], Option<Vec<FunctionRow>>),
+    sort: SortKey,
+    top: usize,
+) -> (Vec<FunctionRow>, usize) {
+    match taken {
+        Some(rows) => top_rows(rows, set, sort, top),
+        None => function_table_top(set, profiles, sort, top),
+    }
+}
+
 pub fn write_json(
     out: &mut impl Write,
     loaded: &Loaded,
-    profiles: &[&Profile],
+    (profiles, taken): (&[&Profile], Option<Vec<FunctionRow>>),
     sort: SortKey,
     top: Option<usize>,
 ) -> Result<(), CliError> {
     let set = &loaded.set;
     // Without --top, every row: the whole table, sorted.
-    let (rows, _) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
+    let (rows, _) = shown_rows(set, (profiles, taken), sort, top.unwrap_or(usize::MAX));
     let functions = JsonFunctions {
         rows: &rows,
         frames: &set.frames,
@@ -183,14 +209,14 @@ fn unit_of(loaded: &Loaded, profiles: &[&Profile]) -> crate::profile::Unit {
 pub fn print_table(
     out: &mut impl Write,
     loaded: &Loaded,
-    profiles: &[&Profile],
+    (profiles, taken): (&[&Profile], Option<Vec<FunctionRow>>),
     sort: SortKey,
     (top, width): (Option<usize>, Option<usize>),
 ) -> Result<(), CliError> {
     let set = &loaded.set;
     let unit = unit_of(loaded, profiles);
     let total: f64 = profiles.iter().map(|p| p.total).sum();
-    let (rows, count) = function_table_top(set, profiles, sort, top.unwrap_or(usize::MAX));
+    let (rows, count) = shown_rows(set, (profiles, taken), sort, top.unwrap_or(usize::MAX));
     writeln!(
         out,
         "{}: {}, {} profile{}, total {} ({}), {} functions",

@@ -21,8 +21,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 use super::{ParseError, Sniff};
 use crate::profile::id_table::IdTable;
 use crate::profile::{
-    CallTreeBuilder, FrameId, FrameTable, FunctionKey, FunctionStats, NodeId, Profile, ProfileSet,
-    Unit,
+    CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId, Profile,
+    ProfileSet, Unit,
 };
 use lines::{Line, classify, trim_cr};
 use threads::{Thread, thread_frame};
@@ -162,13 +162,13 @@ struct Stack {
 struct Batch {
     ids: Vec<u32>,
     stacks: Vec<Stack>,
-    new_frames: Vec<Box<[u8]>>,
+    /// The text of the frames first seen in this batch, end to end (one allocation, not one a
+    /// frame: a file of a million distinct names hands on a million of them).
+    new_frames: FrameText,
 }
 
-/// What the reader thread found besides stacks: line counts for warnings and errors, the
-/// threads, and each function's self and total weight, which it tallies from the lines while
-/// the other thread builds the tree (the figures are exact, and it saves a walk of the whole
-/// tree afterwards; they are used for files of one profile).
+/// What the reader thread found besides stacks: line counts for warnings and errors, and the
+/// threads.
 #[derive(Default)]
 struct LineReport {
     lines: u64,
@@ -176,8 +176,6 @@ struct LineReport {
     invalid: u64,
     first_invalid: Option<u64>,
     error: Option<ParseError>,
-    /// Per local function: one local frame id of it, self weight, total weight.
-    functions: Vec<(u32, f64, f64)>,
     /// Whether the first stack line had two counts, and the first line that broke the rule.
     differential: Option<bool>,
     mixed_counts: Option<u64>,
@@ -196,13 +194,18 @@ fn build<R: Read + Send>(
     let mut builders = vec![CallTreeBuilder::new()];
     let mut base_builders: Vec<CallTreeBuilder> = Vec::new();
     let mut local_to_frame: Vec<FrameId> = Vec::new();
+    let mut local_to_func: Vec<u32> = Vec::new();
+    let mut tally = FunctionTally::default();
 
     let report = std::thread::scope(|scope| {
         let reader_thread = scope.spawn(move || Tokenizer::default().run(reader, first, sender));
         for batch in receiver {
-            for raw in &batch.new_frames {
-                local_to_frame.push(intern_raw(&mut table, raw));
+            for raw in batch.new_frames.iter() {
+                let frame = intern_raw(&mut table, raw);
+                local_to_frame.push(frame);
+                local_to_func.push(table.func_of(frame).0);
             }
+            tally.grow(table.function_count());
             let mut start = 0usize;
             for stack in &batch.stacks {
                 let ids = &batch.ids[start..stack.end as usize];
@@ -212,6 +215,7 @@ fn build<R: Read + Send>(
                     builders.resize_with(p + 1, CallTreeBuilder::new);
                 }
                 add_stack(&mut builders[p], ids, &local_to_frame, stack.count);
+                tally.add(ids, &local_to_func, stack.count);
                 if let Some(first) = stack.first {
                     if base_builders.len() < builders.len() {
                         base_builders.resize_with(builders.len(), CallTreeBuilder::new);
@@ -245,15 +249,12 @@ fn build<R: Read + Send>(
     let mut profiles = finish_profiles(builders, &names);
     let base_profiles = finish_profiles(base_builders, &names);
     if profiles.len() == 1 && !differential {
-        let stats = report
-            .functions
+        let stats = tally
+            .weights
             .iter()
-            .map(|&(frame, self_weight, total_weight)| {
-                FunctionStats::sampled(
-                    table.func_of(local_to_frame[frame as usize]),
-                    self_weight,
-                    total_weight,
-                )
+            .enumerate()
+            .map(|(func, &(self_weight, total_weight))| {
+                FunctionStats::sampled(FuncId(func as u32), self_weight, total_weight)
             })
             .collect();
         profiles[0].function_stats = Some(stats);
@@ -282,6 +283,41 @@ fn finish_profiles(mut builders: Vec<CallTreeBuilder>, names: &[Option<String>])
             Some(Profile::from_tree(name, Unit::Samples, builder.finish()))
         })
         .collect()
+}
+
+/// Each function's self and total weight, tallied from the stacks as they are merged (the
+/// figures are exact, and it saves a walk of the whole tree afterwards; they are used for files
+/// of one profile). Done on the merging thread, which has less to do than the reader.
+#[derive(Default)]
+struct FunctionTally {
+    /// Per function: self weight, total weight.
+    weights: Vec<(f64, f64)>,
+    /// Per function: the stack it was last counted in, so that recursion counts once.
+    counted_in: Vec<u64>,
+    stacks: u64,
+}
+
+impl FunctionTally {
+    fn grow(&mut self, functions: usize) {
+        self.weights.resize(functions, (0.0, 0.0));
+        self.counted_in.resize(functions, 0);
+    }
+
+    fn add(&mut self, ids: &[u32], local_to_func: &[u32], count: f64) {
+        self.stacks += 1;
+        let mut last = None;
+        for &local in ids {
+            let func = local_to_func[local as usize] as usize;
+            if self.counted_in[func] != self.stacks {
+                self.counted_in[func] = self.stacks;
+                self.weights[func].1 += count;
+            }
+            last = Some(func);
+        }
+        if let Some(func) = last {
+            self.weights[func].0 += count;
+        }
+    }
 }
 
 fn add_stack(builder: &mut CallTreeBuilder, ids: &[u32], frames: &[FrameId], count: f64) {
@@ -328,7 +364,7 @@ fn profile_names(report: &LineReport) -> Vec<Option<String>> {
     names
 }
 
-/// The reader thread's state: splits lines, interns frames, tallies functions.
+/// The reader thread's state: splits lines, interns frames.
 #[derive(Default)]
 struct Tokenizer {
     report: LineReport,
@@ -336,12 +372,6 @@ struct Tokenizer {
     /// Local frames by the hash of their text, which is kept in `frame_text`.
     frames: IdTable,
     frame_text: FrameText,
-    /// Local frame id → local function id.
-    frame_func: Vec<u32>,
-    /// Local functions by the hash of (name, file); `report.functions` holds a frame of each.
-    functions: IdTable,
-    /// Per local function: the line it was last counted on, so recursion counts once.
-    counted_on_line: Vec<u64>,
     /// Thread id → index in `report.threads`.
     thread_index: FxHashMap<Box<[u8]>, u32>,
 }
@@ -384,11 +414,14 @@ impl Tokenizer {
                     continue;
                 }
             };
+            // A newline is ASCII, so the lines are all UTF-8 when the piece is: one check of
+            // the piece in place of one a line, which are then checked only when it fails.
+            let utf8 = std::str::from_utf8(&buf[..cut]).is_ok();
             let mut start = 0;
             while start < cut {
                 let end = memchr::memchr(b'\n', &buf[start..cut]).map_or(cut, |i| start + i + 1);
                 let raw = &buf[start..end];
-                self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)));
+                self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)), utf8);
                 start = end;
             }
             if self.report.error.is_some() {
@@ -409,11 +442,13 @@ impl Tokenizer {
         }
     }
 
-    fn line(&mut self, line: &[u8]) {
+    /// One line; `utf8` says it is known to be UTF-8.
+    fn line(&mut self, line: &[u8], utf8: bool) {
         self.report.lines += 1;
-        let parsed = match std::str::from_utf8(line) {
-            Ok(_) => classify(line),
-            Err(_) => Line::Invalid,
+        let parsed = if utf8 || std::str::from_utf8(line).is_ok() {
+            classify(line)
+        } else {
+            Line::Invalid
         };
         match parsed {
             Line::Blank | Line::Comment => {}
@@ -463,50 +498,49 @@ impl Tokenizer {
     }
 
     fn stack(&mut self, frames: &[u8], count: f64, first: Option<f64>) {
-        let line = self.report.lines;
-        let depth = memchr::memchr_iter(b';', frames).count() + 1;
-        if depth > MAX_DEPTH {
-            self.report.error.get_or_insert_with(|| {
-                ParseError::at_line(
-                    line,
-                    format!(
-                        "a stack {depth} frames deep; obol reads stacks up to {MAX_DEPTH} frames \
-                         deep"
-                    ),
-                )
-            });
-            return;
-        }
+        let whole = frames;
         let (profile, frames) = if frames.starts_with(b"thread (") {
             self.profile_of(frames)
         } else {
             self.report.unthreaded = true;
             (0, frames)
         };
-        let mut last_func = None;
         if !frames.is_empty() {
+            let before = self.batch.ids.len();
             let mut start = 0;
             let ends = memchr_iter(b';', frames).chain(std::iter::once(frames.len()));
             for end in ends {
                 let id = self.frame_id(&frames[start..end]);
                 start = end + 1;
                 self.batch.ids.push(id);
-                let func = self.frame_func[id as usize] as usize;
-                if self.counted_on_line[func] != line {
-                    self.counted_on_line[func] = line;
-                    self.report.functions[func].2 += count;
+                if self.batch.ids.len() - before >= MAX_DEPTH {
+                    // Counted here rather than before, in a pass of its own over every line.
+                    let depth = memchr::memchr_iter(b';', whole).count() + 1;
+                    if depth > MAX_DEPTH {
+                        self.batch.ids.truncate(before);
+                        self.too_deep(depth);
+                        return;
+                    }
                 }
-                last_func = Some(func);
             }
-        }
-        if let Some(func) = last_func {
-            self.report.functions[func].1 += count;
         }
         self.batch.stacks.push(Stack {
             end: self.batch.ids.len() as u32,
             profile,
             count,
             first,
+        });
+    }
+
+    fn too_deep(&mut self, depth: usize) {
+        let line = self.report.lines;
+        self.report.error.get_or_insert_with(|| {
+            ParseError::at_line(
+                line,
+                format!(
+                    "a stack {depth} frames deep; obol reads stacks up to {MAX_DEPTH} frames deep"
+                ),
+            )
         });
     }
 
@@ -519,28 +553,7 @@ impl Tokenizer {
         let id = self.frame_text.len() as u32;
         self.frame_text.push(raw);
         self.frames.insert(hash, id);
-        self.batch.new_frames.push(raw.into());
-        // Lines are checked to be UTF-8 before their frames are taken.
-        let text = String::from_utf8_lossy(raw);
-        let (name, file, _) = split_frame(&text);
-        let func_hash = FxBuildHasher.hash_one((name, file));
-        let (functions, frame_text) = (&self.report.functions, &self.frame_text);
-        let found = self.functions.find(func_hash, |func| {
-            let other = String::from_utf8_lossy(frame_text.get(functions[func as usize].0));
-            let (other_name, other_file, _) = split_frame(&other);
-            other_name == name && other_file == file
-        });
-        let func = match found {
-            Some(func) => func,
-            None => {
-                let func = self.report.functions.len() as u32;
-                self.functions.insert(func_hash, func);
-                self.report.functions.push((id, 0.0, 0.0));
-                self.counted_on_line.push(0);
-                func
-            }
-        };
-        self.frame_func.push(func);
+        self.batch.new_frames.push(raw);
         id
     }
 }
@@ -566,6 +579,10 @@ impl FrameText {
         let i = id as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.bytes[start..self.ends[i]]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len() as u32).map(|id| self.get(id))
     }
 }
 

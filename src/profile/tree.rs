@@ -1,8 +1,7 @@
 //! The merged call tree: a flat arena of nodes addressed by [`NodeId`].
 
-use rustc_hash::FxHashMap;
-
 use super::frame::FrameId;
+use super::id_table::IdTable;
 
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -200,8 +199,17 @@ pub struct CallTreeBuilder {
     next_sibling: Vec<u32>,
     /// Children per node, saturating at [`WIDE`], or [`UNINDEXED`].
     child_count: Vec<u8>,
-    /// (parent, frame) packed into one key, for the children of wide nodes only.
-    wide_index: FxHashMap<u64, u32>,
+    /// The children of wide nodes only, by the hash of (parent, frame), compared through
+    /// `parents` and `frames`: 8 bytes a slot where a map holding the keys took twice that.
+    wide_index: IdTable,
+}
+
+/// The hash a wide node's child is indexed by.
+#[inline]
+fn wide_key(parent: NodeId, frame: FrameId) -> u64 {
+    let packed = (u64::from(parent.0) << 32) | u64::from(frame.0);
+    // One multiply mixes both halves into the high bits, which `IdTable` folds down.
+    packed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A node with this many children is looked up by hash instead of by scanning.
@@ -226,7 +234,7 @@ impl CallTreeBuilder {
             first_child: vec![NO_NODE],
             next_sibling: vec![NO_NODE],
             child_count: vec![0],
-            wide_index: FxHashMap::default(),
+            wide_index: IdTable::default(),
         }
     }
 
@@ -247,13 +255,17 @@ impl CallTreeBuilder {
     #[inline]
     pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
         let p = parent.0 as usize;
-        let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
+        let key = wide_key(parent, frame);
         if self.child_count[p] == UNINDEXED {
             self.index_children(parent);
             self.child_count[p] = WIDE;
         }
         if self.child_count[p] >= WIDE {
-            if let Some(&id) = self.wide_index.get(&key) {
+            let (parents, frames) = (&self.parents, &self.frames);
+            let found = self.wide_index.find(key, |id| {
+                parents[id as usize] == parent && frames[id as usize] == frame
+            });
+            if let Some(id) = found {
                 return NodeId(id);
             }
         } else {
@@ -297,10 +309,7 @@ impl CallTreeBuilder {
         let id = self.push_child(parent, frame);
         let count = &mut self.child_count[p];
         match *count {
-            WIDE => {
-                let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
-                self.wide_index.insert(key, id);
-            }
+            WIDE => self.wide_index.insert(wide_key(parent, frame), id),
             UNINDEXED => {}
             n if n + 1 >= WIDE => *count = UNINDEXED,
             n => *count = n + 1,
@@ -340,8 +349,7 @@ impl CallTreeBuilder {
         let mut at = self.first_child[parent.0 as usize];
         while at != NO_NODE {
             let frame = self.frames[at as usize];
-            let key = (u64::from(parent.0) << 32) | u64::from(frame.0);
-            self.wide_index.insert(key, at);
+            self.wide_index.insert(wide_key(parent, frame), at);
             at = self.next_sibling[at as usize];
         }
     }
