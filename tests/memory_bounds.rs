@@ -81,9 +81,9 @@ fn a_million_distinct_names_stay_within_bounds() {
         writeln!(out, "main;pkg.fn_{i:07} 1").unwrap();
     }
     drop(out);
-    // Issue 11 asks for 16×, which is not reached: each distinct name costs about 400 bytes (a
-    // frame and a function, each with its own strings, their indices, the function's figures
-    // and its summary row), 19× this file in a release build and 20× in a debug one (30× before
-    // the frame tables and trees were made smaller). This bound keeps what was reached.
+    // Each distinct name costs about 280 bytes at the peak: 13.1× this file in a release build,
+    // 13.6× in a debug one (20× before names shared one string and the summary's rows took the
+    // place of the figures). Shorter lines cost more per byte: `main;f_NNNNNN 1` (16 MB) reaches
+    // 17×, over the bound; see the README's Performance section.
     assert_within(&path, 16);
 }
