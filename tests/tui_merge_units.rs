@@ -84,7 +84,9 @@ fn the_difference_view_compares_one_event_of_each_callgrind_file() {
             assert!(value <= 100.0, "a share above 100%: {line}\n{screen}");
         }
         for weight in &fields[6..8] {
-            let value: u64 = weight.parse().unwrap();
+            let value: u64 = weight
+                .parse()
+                .unwrap_or_else(|e| panic!("{weight:?} is not a weight ({e}): {line}\n{screen}"));
             assert!(
                 value <= limit,
                 "{value} passes the first event's total {limit}: {line}"
