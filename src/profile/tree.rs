@@ -199,17 +199,14 @@ pub struct CallTreeBuilder {
     next_sibling: Vec<u32>,
     /// Children per node, saturating at [`WIDE`], or [`UNINDEXED`].
     child_count: Vec<u8>,
-    /// The children of wide nodes only, by the hash of (parent, frame), compared through
-    /// `parents` and `frames`: 8 bytes a slot where a map holding the keys took twice that.
+    /// Wide nodes' children by the hash of (parent, frame), keys read from `parents`/`frames`.
     wide_index: IdTable,
 }
 
-/// The hash a wide node's child is indexed by.
-#[inline]
+/// The hash a wide node's child is indexed by: one multiply mixes both halves into the high
+/// bits, which `IdTable` folds down.
 fn wide_key(parent: NodeId, frame: FrameId) -> u64 {
-    let packed = (u64::from(parent.0) << 32) | u64::from(frame.0);
-    // One multiply mixes both halves into the high bits, which `IdTable` folds down.
-    packed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    ((u64::from(parent.0) << 32) | u64::from(frame.0)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A node with this many children is looked up by hash instead of by scanning.
