@@ -23,7 +23,7 @@ impl From<SortArg> for SortKey {
 }
 
 pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
-    let loaded = args.filters.load(&args.file, true)?;
+    let loaded = args.filters.load_for_summary(&args.file)?;
     let profiles = select_profiles(&loaded);
     let stdout = io::stdout();
     // On a terminal, rows fit its width (names cut in the middle); into a pipe or a file they
