@@ -93,11 +93,13 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
         // So are perf script files, as long as their recordings.
         let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());
         perf_script::parse_reader(reader, &mut warnings).map(|s| (s, None))
-    } else if let Some(mapped) = (format == Format::Speedscope && input.size.is_some())
-        .then(|| source::Mapped::open(path))
-        .flatten()
+    } else if let Some(mapped) = (matches!(format, Format::Speedscope | Format::TraceEvent)
+        && input.size.is_some())
+    .then(|| source::Mapped::open(path))
+    .flatten()
     {
-        // speedscope files on disk are mapped rather than read (see `source::Mapped`).
+        // speedscope and trace files on disk are mapped rather than read (see
+        // `source::Mapped`).
         if input.size.is_some_and(|size| size >= LARGE_READ_FROM)
             && let Some(hook) = BEFORE_LARGE_READ.get()
         {
@@ -105,8 +107,14 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
         }
         drop(input);
         let release = |at| mapped.release_before(at);
-        speedscope::parse_mapped(mapped.bytes(), &release, figures_only, &mut warnings)
-            .map(|s| (s, None))
+        let bytes = mapped.bytes();
+        match format {
+            Format::Speedscope => {
+                speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
+            }
+            _ => trace_event::parse_mapped(bytes, &release, &mut warnings),
+        }
+        .map(|s| (s, None))
     } else {
         if input.size.is_none_or(|size| size >= LARGE_READ_FROM)
             && let Some(hook) = BEFORE_LARGE_READ.get()
