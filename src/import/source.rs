@@ -107,6 +107,36 @@ impl Mapped {
     }
 }
 
+/// A reading's way of telling a mapping's [`Mapped::release_before`] how far it has gone: now
+/// and then, not at every step.
+pub(crate) struct Progress<'r> {
+    release: &'r dyn Fn(usize),
+    /// What `release` was last told.
+    told: usize,
+}
+
+/// Bytes read between two calls of `release` (a few in unit tests, to call it often).
+#[cfg(not(test))]
+const RELEASE_STEP: usize = 8 << 20;
+#[cfg(test)]
+const RELEASE_STEP: usize = 16;
+
+impl<'r> Progress<'r> {
+    pub fn new(release: &'r dyn Fn(usize)) -> Self {
+        Progress { release, told: 0 }
+    }
+
+    /// The reading will not come back to the bytes before `at` (or only rarely: they are read
+    /// again from the file then).
+    #[inline]
+    pub fn left_behind(&mut self, at: usize) {
+        if at >= self.told + RELEASE_STEP {
+            (self.release)(at);
+            self.told = at;
+        }
+    }
+}
+
 /// Whether `path` names standard input.
 pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN

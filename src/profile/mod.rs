@@ -135,17 +135,8 @@ impl Profile {
         function_stats: Vec<FunctionStats>,
     ) -> Profile {
         Profile {
-            name: name.into(),
-            unit,
-            total,
-            tree: None,
-            timeline: None,
-            evented: false,
-            start_value: None,
-            end_value: None,
-            function_stats: Some(function_stats),
-            event: None,
             estimated_tree: false,
+            ..Profile::without_tree(name, unit, total, function_stats)
         }
     }
 

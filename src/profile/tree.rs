@@ -99,12 +99,11 @@ impl CallTree {
 
     /// The frame at `node`, or `None` for the root.
     pub fn frame(&self, node: NodeId) -> Option<FrameId> {
-        let frame = self.frames[node.0 as usize];
-        (frame != NO_FRAME).then_some(frame)
+        frame_at(&self.frames, node)
     }
 
     pub fn parent(&self, node: NodeId) -> Option<NodeId> {
-        (node != NodeId::ROOT).then(|| self.parents[node.0 as usize])
+        parent_at(&self.parents, node)
     }
 
     pub fn children(&self, node: NodeId) -> &[NodeId] {
@@ -170,6 +169,17 @@ impl CallTree {
             .copied()
             .find(|&c| self.frames[c.0 as usize] == frame)
     }
+}
+
+/// The frame of `node` in a tree's frames, or `None` for the root.
+fn frame_at(frames: &[FrameId], node: NodeId) -> Option<FrameId> {
+    let frame = frames[node.0 as usize];
+    (frame != NO_FRAME).then_some(frame)
+}
+
+/// The parent of `node` in a tree's parents, or `None` for the root.
+fn parent_at(parents: &[NodeId], node: NodeId) -> Option<NodeId> {
+    (node != NodeId::ROOT).then(|| parents[node.0 as usize])
 }
 
 /// Depth-first pre-order walk; see [`CallTree::preorder`].

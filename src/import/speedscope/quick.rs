@@ -18,6 +18,7 @@ use serde::de::{DeserializeSeed, IgnoredAny};
 
 use super::de::{Context, Fields, FrameBound, Kind, RawFile, RawProfile, SamplesRead, Shared};
 use super::events::EventsSeed;
+use crate::import::source::Progress;
 
 /// Reads `json` with `context`; `None` where the exact reading has to be asked. `release(n)` is
 /// told, now and then, that the reading has left the first n bytes behind for good (the exact
@@ -30,38 +31,21 @@ pub(super) fn read<'a>(
     let mut reader = Reader {
         json,
         at: 0,
-        release,
-        released: 0,
+        progress: Progress::new(release),
     };
     let file = reader.file(context)?;
     reader.space();
     (reader.at == json.len()).then_some(file)
 }
 
-/// Bytes read between two calls of `release` (a few, in unit tests, to call it often).
-#[cfg(not(test))]
-const RELEASE_STEP: usize = 8 << 20;
-#[cfg(test)]
-const RELEASE_STEP: usize = 16;
-
 struct Reader<'a, 'r> {
     json: &'a [u8],
     at: usize,
-    release: &'r dyn Fn(usize),
-    /// What `release` was last told.
-    released: usize,
+    /// Told how far the reading has gone (see `parse_mapped`).
+    progress: Progress<'r>,
 }
 
 impl<'a> Reader<'a, '_> {
-    /// Tells `release` that the bytes before `at` are behind, once that is a step further.
-    #[inline]
-    fn left_behind(&mut self, at: usize) {
-        if at >= self.released + RELEASE_STEP {
-            (self.release)(at);
-            self.released = at;
-        }
-    }
-
     fn file(&mut self, context: &mut Context) -> Option<RawFile<'a>> {
         let mut frames = None;
         let mut profiles: Option<Vec<RawProfile>> = None;
@@ -194,7 +178,7 @@ impl<'a> Reader<'a, '_> {
         } else {
             loop {
                 let start = at;
-                self.left_behind(previous.start);
+                self.progress.left_behind(previous.start);
                 let before = json.get(previous.clone()).unwrap_or_default();
                 let same = common_prefix(before, json.get(start..)?);
                 if same == before.len() && same > 0 {
@@ -298,7 +282,7 @@ impl<'a> Reader<'a, '_> {
             self.eat(b':')?;
             self.space();
             each(self, key)?;
-            self.left_behind(self.at);
+            self.progress.left_behind(self.at);
             self.space();
             match self.next()? {
                 b',' => {}

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
+use crate::import::source::Progress;
 
 /// Why the fast reading stopped.
 pub(super) enum Stop {
@@ -28,17 +29,9 @@ const MAX_DEPTH: usize = 64;
 struct Scanner<'a, 'r> {
     text: &'a [u8],
     at: usize,
-    /// Told now and then how many bytes the reading has left behind (see `parse_mapped`).
-    release: &'r dyn Fn(usize),
-    /// What `release` was last told.
-    released: usize,
+    /// Told how far the reading has gone (see `parse_mapped`).
+    progress: Progress<'r>,
 }
-
-/// Bytes read between two calls of `release` (a few, in unit tests, to call it often).
-#[cfg(not(test))]
-const RELEASE_STEP: usize = 8 << 20;
-#[cfg(test)]
-const RELEASE_STEP: usize = 16;
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
 /// object whose members other than `traceEvents` are plain JSON to skip. The events are read
@@ -110,8 +103,7 @@ fn read_trace<'a>(
     let mut s = Scanner {
         text,
         at: 0,
-        release,
-        released: 0,
+        progress: Progress::new(release),
     };
     s.ws();
     if is_array {
@@ -158,15 +150,6 @@ fn read_trace<'a>(
 }
 
 impl<'a> Scanner<'a, '_> {
-    /// Tells `release` that the bytes before `at` are behind, once that is a step further.
-    #[inline]
-    fn left_behind(&mut self, at: usize) {
-        if at >= self.released + RELEASE_STEP {
-            (self.release)(at);
-            self.released = at;
-        }
-    }
-
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -201,7 +184,7 @@ impl<'a> Scanner<'a, '_> {
         }
         loop {
             let start = self.at;
-            self.left_behind(start);
+            self.progress.left_behind(start);
             let event = match self.event() {
                 Some(event) => event,
                 None => {

@@ -1,6 +1,6 @@
 //! Finishing a built tree: child rows, then totals (see [`CallTreeBuilder::shape`]).
 
-use super::{CallTree, CallTreeBuilder, FrameId, NO_FRAME, NodeId, SparseWeights};
+use super::{CallTree, CallTreeBuilder, FrameId, NodeId, SparseWeights, frame_at, parent_at};
 
 /// A tree whose nodes are all made (see [`CallTreeBuilder::shape`]): what is left of finishing
 /// it is adding self weights and summing totals. Its child rows are in place, or left to be
@@ -189,13 +189,12 @@ impl SummedTree {
 
     /// As [`CallTree::frame`].
     pub fn frame(&self, node: NodeId) -> Option<FrameId> {
-        let frame = self.frames[node.0 as usize];
-        (frame != NO_FRAME).then_some(frame)
+        frame_at(&self.frames, node)
     }
 
     /// As [`CallTree::parent`].
     pub fn parent(&self, node: NodeId) -> Option<NodeId> {
-        (node != NodeId::ROOT).then(|| self.parents[node.0 as usize])
+        parent_at(&self.parents, node)
     }
 
     pub fn self_weight(&self, node: NodeId) -> f64 {
