@@ -92,6 +92,19 @@ impl FilterArgs {
         Ok(loaded)
     }
 
+    /// [`Filters::load`] for `obol summary`: when nothing rewrites or merges the trees, a format
+    /// that counts its function figures while reading keeps no call tree
+    /// (`import::load_path_for_summary`).
+    pub fn load_for_summary(&self, path: &Path) -> Result<Loaded, CliError> {
+        if self.rewrites_trees() || self.merge_threads {
+            return self.load(path, true);
+        }
+        let filters = self.filters()?;
+        let mut loaded = super::load_for_summary(path)?;
+        self.apply(&mut loaded, &filters)?;
+        Ok(loaded)
+    }
+
     /// The profiles of `loaded` narrowed to `--thread`, merged by `--merge-threads`, and their
     /// trees filtered. A differential file's base is filtered the same way.
     pub fn apply(&self, loaded: &mut Loaded, filters: &Filters) -> Result<(), CliError> {

@@ -346,6 +346,13 @@ pub fn load_for_table(path: &Path) -> Result<Loaded, CliError> {
     Ok(loaded)
 }
 
+/// [`load_for_table`] for `obol summary`, which reads only function figures and totals.
+pub fn load_for_summary(path: &Path) -> Result<Loaded, CliError> {
+    let loaded = import::load_path_for_summary(path)?;
+    report_warnings(&loaded);
+    Ok(loaded)
+}
+
 fn report_warnings(loaded: &Loaded) {
     let mut stderr = io::stderr().lock();
     for warning in &loaded.warnings {

@@ -23,7 +23,7 @@ impl From<SortArg> for SortKey {
 }
 
 pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
-    let mut loaded = args.filters.load(&args.file, true)?;
+    let mut loaded = args.filters.load_for_summary(&args.file)?;
     // A file of one profile with figures of its own: the rows are made in their place.
     let function_count = loaded.set.frames.function_count();
     let rows = match loaded.set.profiles.as_mut_slice() {

@@ -68,6 +68,18 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 /// [`load_path`], but a call tree that has to be estimated (pstats') is left until it is asked
 /// for, for commands that read only the function table.
 pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
+    load_reading(path, false)
+}
+
+/// [`load_path_lazily`] for `obol summary`, which reads each profile's function figures and
+/// total and nothing else: a format that counts those figures while reading (speedscope's
+/// sampled profiles) keeps no call tree or timeline for them (`Profile::figures_only`). Not
+/// for commands that filter, merge or walk trees.
+pub fn load_path_for_summary(path: &Path) -> Result<Loaded, LoadError> {
+    load_reading(path, true)
+}
+
+fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
     let input = source::open(path)?;
     let format = detect_or_fail(path, &input.head)?;
     let mut warnings = Vec::new();
@@ -81,6 +93,28 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
         // So are perf script files, as long as their recordings.
         let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());
         perf_script::parse_reader(reader, &mut warnings).map(|s| (s, None))
+    } else if let Some(mapped) = (matches!(format, Format::Speedscope | Format::TraceEvent)
+        && input.size.is_some())
+    .then(|| source::Mapped::open(path))
+    .flatten()
+    {
+        // speedscope and trace files on disk are mapped rather than read (see
+        // `source::Mapped`).
+        if input.size.is_some_and(|size| size >= LARGE_READ_FROM)
+            && let Some(hook) = BEFORE_LARGE_READ.get()
+        {
+            hook();
+        }
+        drop(input);
+        let release = |at| mapped.release_before(at);
+        let bytes = mapped.bytes();
+        match format {
+            Format::Speedscope => {
+                speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
+            }
+            _ => trace_event::parse_mapped(bytes, &release, &mut warnings),
+        }
+        .map(|s| (s, None))
     } else {
         if input.size.is_none_or(|size| size >= LARGE_READ_FROM)
             && let Some(hook) = BEFORE_LARGE_READ.get()

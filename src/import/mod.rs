@@ -28,7 +28,9 @@ use std::path::{Path, PathBuf};
 
 use crate::profile::ProfileSet;
 
-pub use detect::{before_large_read, load_bytes, load_path, load_path_lazily};
+pub use detect::{
+    before_large_read, load_bytes, load_path, load_path_for_summary, load_path_lazily,
+};
 
 /// The formats obol reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

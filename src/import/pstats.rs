@@ -87,7 +87,8 @@ pub fn estimate_trees(set: &mut ProfileSet) -> Vec<String> {
     let mut warnings = Vec::new();
     let frames = &set.frames;
     for profile in &mut set.profiles {
-        if profile.has_tree() {
+        // A profile read for its figures only (`Profile::figures_only`) has no tree to estimate.
+        if profile.has_tree() || !profile.estimated_tree {
             continue;
         }
         let Some(stats) = &profile.function_stats else {

@@ -48,6 +48,95 @@ impl Input {
     }
 }
 
+/// A regular file mapped into memory, for a reader that takes the whole file as bytes but goes
+/// through it once, front to back: the pages it has left behind are let go as it goes
+/// ([`Mapped::release_before`]), so the file never sits in memory whole, and a page read again
+/// later (an error's place found by a second reading) is read again from the file.
+///
+/// The one risk of a mapping: should another program cut the file short while it is read,
+/// reading past the new end stops the process (SIGBUS), where a `read` would see the file end.
+pub struct Mapped {
+    map: memmap2::Mmap,
+    /// The bytes before this have been let go.
+    released: std::cell::Cell<usize>,
+}
+
+impl Mapped {
+    /// Maps the regular file at `path`; `None` when it cannot be mapped (the caller reads it
+    /// instead).
+    pub fn open(path: &Path) -> Option<Mapped> {
+        let file = File::open(path).ok()?;
+        if !file.metadata().ok()?.is_file() {
+            return None;
+        }
+        // SAFETY: the mapping is read-only and private, and nothing here writes the file. Its
+        // bytes change only if another program writes the file meanwhile, which gives a
+        // reader odd bytes, never unsound ones: they are read as `u8`s and checked as input.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        // Read ahead, and pages read need not stay.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Some(Mapped {
+            map,
+            released: std::cell::Cell::new(0),
+        })
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Lets go of the pages wholly before byte `at`: they leave the process's memory, and are
+    /// read again from the file if they are read again.
+    pub fn release_before(&self, at: usize) {
+        const PAGE: usize = 4096;
+        let from = self.released.get();
+        let to = (at.min(self.map.len()) / PAGE) * PAGE;
+        if to <= from {
+            return;
+        }
+        // SAFETY: MADV_DONTNEED on a private mapping that was never written drops pages that
+        // the file gives back unchanged when they are read again: no byte a slice of the
+        // mapping shows changes.
+        let done = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
+        };
+        if done.is_ok() {
+            self.released.set(to);
+        }
+    }
+}
+
+/// A reading's way of telling a mapping's [`Mapped::release_before`] how far it has gone: now
+/// and then, not at every step.
+pub(crate) struct Progress<'r> {
+    release: &'r dyn Fn(usize),
+    /// What `release` was last told.
+    told: usize,
+}
+
+/// Bytes read between two calls of `release` (a few in unit tests, to call it often).
+#[cfg(not(test))]
+const RELEASE_STEP: usize = 8 << 20;
+#[cfg(test)]
+const RELEASE_STEP: usize = 16;
+
+impl<'r> Progress<'r> {
+    pub fn new(release: &'r dyn Fn(usize)) -> Self {
+        Progress { release, told: 0 }
+    }
+
+    /// The reading will not come back to the bytes before `at` (or only rarely: they are read
+    /// again from the file then).
+    #[inline]
+    pub fn left_behind(&mut self, at: usize) {
+        if at >= self.told + RELEASE_STEP {
+            (self.release)(at);
+            self.told = at;
+        }
+    }
+}
+
 /// Whether `path` names standard input.
 pub fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == STDIN

@@ -76,15 +76,33 @@ fn names_speedscope_schema(text: &[u8]) -> bool {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    read_all(bytes, warnings, true)?.build(warnings)
+    read_all(bytes, warnings, Reading::default())?.build(false, warnings)
 }
 
 /// [`parse`] for a file handed over whole: it is freed as soon as it has been read, before the
 /// trees are finished, which lowers the peak of memory by the file's size.
 pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    let read = read_all(&bytes, warnings, true)?;
+    let read = read_all(&bytes, warnings, Reading::default())?;
     drop(bytes);
-    read.build(warnings)
+    read.build(false, warnings)
+}
+
+/// [`parse`] for a file mapped into memory: `release(n)` is told as the reading leaves the
+/// first n bytes behind, to let their pages go (they are read again should they be needed).
+/// With `figures_only`, sampled profiles keep only their function figures and totals, not
+/// their call trees and timelines (see [`crate::import::load_path_for_summary`]).
+pub fn parse_mapped(
+    bytes: &[u8],
+    release: &dyn Fn(usize),
+    figures_only: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    let reading = Reading {
+        quickly: true,
+        rows: !figures_only,
+        release: Some(release),
+    };
+    read_all(bytes, warnings, reading)?.build(figures_only, warnings)
 }
 
 /// [`parse`], with or without trying the quick reading first.
@@ -94,7 +112,32 @@ fn parse_with(
     warnings: &mut Vec<String>,
     quickly: bool,
 ) -> Result<ProfileSet, ParseError> {
-    read_all(bytes, warnings, quickly)?.build(warnings)
+    let reading = Reading {
+        quickly,
+        ..Reading::default()
+    };
+    read_all(bytes, warnings, reading)?.build(false, warnings)
+}
+
+/// How a file is read.
+#[derive(Clone, Copy)]
+struct Reading<'r> {
+    /// The quick reading is tried first.
+    quickly: bool,
+    /// The trees of sampled profiles get their child rows.
+    rows: bool,
+    /// Told how much of the file the quick reading has left behind.
+    release: Option<&'r dyn Fn(usize)>,
+}
+
+impl Default for Reading<'_> {
+    fn default() -> Self {
+        Reading {
+            quickly: true,
+            rows: true,
+            release: None,
+        }
+    }
 }
 
 /// Everything read from a file, none of it borrowed from the file.
@@ -105,24 +148,44 @@ struct ReadFile {
 }
 
 impl ReadFile {
-    fn build(self, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-        build::build(self.profiles, self.merged, self.interned, warnings)
-            .map_err(|message| ParseError::at_byte(0, message))
+    fn build(
+        self,
+        figures_only: bool,
+        warnings: &mut Vec<String>,
+    ) -> Result<ProfileSet, ParseError> {
+        build::build(
+            self.profiles,
+            self.merged,
+            self.interned,
+            figures_only,
+            warnings,
+        )
+        .map_err(|message| ParseError::at_byte(0, message))
     }
 }
 
 fn read_all(
     bytes: &[u8],
     warnings: &mut Vec<String>,
-    quickly: bool,
+    reading: Reading,
 ) -> Result<ReadFile, ParseError> {
     let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let has_bom = json.len() != bytes.len();
+    let skipped = bytes.len() - json.len();
+    let release = |at: usize| {
+        if let Some(release) = reading.release {
+            release(at + skipped);
+        }
+    };
     // The quick reading takes the common case; anything else is read again the exact way.
-    let quick = quickly.then(|| read_merging(|context| quick::read(json, context).ok_or(())));
+    let quick = reading.quickly.then(|| {
+        read_merging(reading.rows, |context| {
+            quick::read(json, context, &release).ok_or(())
+        })
+    });
     let (first, merged) = match quick {
         Some((Some(Ok(read)), Ok(merged))) => (Some(Ok(read)), Ok(merged)),
-        _ => read_merging(|context| read(json, context)),
+        _ => read_merging(reading.rows, |context| read(json, context)),
     };
     if let Some(Err(e)) = &first {
         return Err(json_error(e, has_bom));
@@ -185,6 +248,7 @@ type Read<'a> = (
 /// `None` if the thread could not be started.
 #[allow(clippy::type_complexity)]
 fn read_merging<'a, E>(
+    rows: bool,
     reading: impl FnOnce(&mut de::Context) -> Result<de::RawFile<'a>, E>,
 ) -> (
     Option<Result<Read<'a>, E>>,
@@ -194,7 +258,7 @@ fn read_merging<'a, E>(
         let (sender, receiver) = mpsc::sync_channel(4);
         let merging = std::thread::Builder::new()
             .name("speedscope merge".to_owned())
-            .spawn_scoped(scope, move || stacks::merge(receiver));
+            .spawn_scoped(scope, move || stacks::merge(receiver, rows));
         let merging = match merging {
             Ok(handle) => handle,
             Err(e) => return (None, Err(format!("cannot start a thread: {e}"))),

@@ -8,7 +8,7 @@ pub mod unit;
 use std::sync::LazyLock;
 
 pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
-pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree};
+pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree, SummedTree};
 pub use unit::Unit;
 
 /// One sample or interval in the order the profiler recorded it, as a leaf of the merged tree
@@ -123,6 +123,20 @@ impl Profile {
             function_stats: Some(function_stats),
             event: None,
             estimated_tree: true,
+        }
+    }
+
+    /// A profile read for its function figures and total only (`obol summary` of a format that
+    /// counts them while reading): it has no call tree, and none can be estimated for it.
+    pub fn figures_only(
+        name: impl Into<String>,
+        unit: Unit,
+        total: f64,
+        function_stats: Vec<FunctionStats>,
+    ) -> Profile {
+        Profile {
+            estimated_tree: false,
+            ..Profile::without_tree(name, unit, total, function_stats)
         }
     }
 

@@ -3,6 +3,10 @@
 use super::frame::FrameId;
 use super::id_table::IdTable;
 
+mod shaped;
+
+pub use shaped::{ShapedTree, SummedTree};
+
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);
@@ -94,12 +98,11 @@ impl CallTree {
 
     /// The frame at `node`, or `None` for the root.
     pub fn frame(&self, node: NodeId) -> Option<FrameId> {
-        let frame = self.frames[node.0 as usize];
-        (frame != NO_FRAME).then_some(frame)
+        frame_at(&self.frames, node)
     }
 
     pub fn parent(&self, node: NodeId) -> Option<NodeId> {
-        (node != NodeId::ROOT).then(|| self.parents[node.0 as usize])
+        parent_at(&self.parents, node)
     }
 
     pub fn children(&self, node: NodeId) -> &[NodeId] {
@@ -167,6 +170,17 @@ impl CallTree {
     }
 }
 
+/// The frame of `node` in a tree's frames, or `None` for the root.
+fn frame_at(frames: &[FrameId], node: NodeId) -> Option<FrameId> {
+    let frame = frames[node.0 as usize];
+    (frame != NO_FRAME).then_some(frame)
+}
+
+/// The parent of `node` in a tree's parents, or `None` for the root.
+fn parent_at(parents: &[NodeId], node: NodeId) -> Option<NodeId> {
+    (node != NodeId::ROOT).then(|| parents[node.0 as usize])
+}
+
 /// Depth-first pre-order walk; see [`CallTree::preorder`].
 pub struct Preorder<'a> {
     tree: &'a CallTree,
@@ -227,7 +241,7 @@ impl CallTreeBuilder {
         CallTreeBuilder {
             frames: vec![NO_FRAME],
             parents: vec![NodeId::ROOT],
-            self_weights: vec![0.0],
+            self_weights: Vec::new(),
             first_child: vec![NO_NODE],
             next_sibling: vec![NO_NODE],
             child_count: vec![0],
@@ -241,7 +255,6 @@ impl CallTreeBuilder {
         let more = nodes.saturating_sub(1);
         builder.frames.reserve(more);
         builder.parents.reserve(more);
-        builder.self_weights.reserve(more);
         builder.first_child.reserve(more);
         builder.next_sibling.reserve(more);
         builder.child_count.reserve(more);
@@ -334,7 +347,6 @@ impl CallTreeBuilder {
         let id = self.frames.len() as u32;
         self.frames.push(frame);
         self.parents.push(parent);
-        self.self_weights.push(0.0);
         self.first_child.push(NO_NODE);
         self.child_count.push(0);
         self.next_sibling.push(self.first_child[p]);
@@ -365,7 +377,13 @@ impl CallTreeBuilder {
     /// Adds self weight to a node already created with [`CallTreeBuilder::child`].
     #[inline]
     pub fn add_self(&mut self, node: NodeId, weight: f64) {
-        self.self_weights[node.0 as usize] += weight;
+        let i = node.0 as usize;
+        if i >= self.self_weights.len() {
+            // Self weights are kept only as far as a node was given one: a reader that weighs
+            // its nodes once they are all made (speedscope's) never holds them while building.
+            self.self_weights.resize(self.frames.len().max(i + 1), 0.0);
+        }
+        self.self_weights[i] += weight;
     }
 
     pub fn len(&self) -> usize {
@@ -379,132 +397,6 @@ impl CallTreeBuilder {
     /// Computes totals and child rows. Children keep the order they were first seen in.
     pub fn finish(self) -> CallTree {
         self.shape().finish()
-    }
-}
-
-/// A tree whose nodes are all made and whose child rows are in place (see
-/// [`CallTreeBuilder::shape`]): what is left of finishing it is adding self weights and summing
-/// totals.
-#[derive(Debug, Clone)]
-pub struct ShapedTree {
-    frames: Vec<FrameId>,
-    parents: Vec<NodeId>,
-    self_weights: Vec<f64>,
-    child_start: Vec<u32>,
-    child_list: Vec<NodeId>,
-}
-
-impl CallTreeBuilder {
-    /// The part of [`CallTreeBuilder::finish`] that does not depend on weights: the child rows,
-    /// children in the order they were first seen. Made while weights are still being read (on
-    /// another thread), it leaves only the totals for [`ShapedTree::finish`]. No node can be
-    /// added afterwards; self weights still can.
-    pub fn shape(self) -> ShapedTree {
-        let CallTreeBuilder {
-            frames,
-            parents,
-            self_weights,
-            first_child,
-            next_sibling,
-            child_count,
-            wide_index,
-        } = self;
-        drop((child_count, wide_index));
-        let len = frames.len();
-        // The sibling-list buffers become the child rows: reusing them rather than allocating
-        // afresh saves the page faults of ~8 bytes a node on large trees.
-        let mut child_start = first_child;
-        child_start.clear();
-        child_start.resize(len + 1, 0);
-        for parent in &parents[1..] {
-            child_start[parent.0 as usize + 1] += 1;
-        }
-        for i in 1..child_start.len() {
-            child_start[i] += child_start[i - 1];
-        }
-        // Filled back to front, each parent's end moving down to its start; walking the nodes in
-        // reverse keeps every row in creation order. Afterwards `child_start[p + 1]` holds p's
-        // start, so the array is shifted back by one.
-        let mut child_list = next_sibling;
-        child_list.truncate(len.saturating_sub(1));
-        for i in (1..len).rev() {
-            let end = &mut child_start[parents[i].0 as usize + 1];
-            *end -= 1;
-            child_list[*end as usize] = i as u32;
-        }
-        child_start.remove(0);
-        child_start.push(child_list.len() as u32);
-        // NodeId is a transparent u32 wrapper; the rows are stored as plain u32.
-        let child_list = child_list.into_iter().map(NodeId).collect();
-        ShapedTree {
-            frames,
-            parents,
-            self_weights,
-            child_start,
-            child_list,
-        }
-    }
-}
-
-impl ShapedTree {
-    pub fn len(&self) -> usize {
-        self.frames.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.frames.len() <= 1
-    }
-
-    /// As [`CallTreeBuilder::add_self`].
-    #[inline]
-    pub fn add_self(&mut self, node: NodeId, weight: f64) {
-        self.self_weights[node.0 as usize] += weight;
-    }
-
-    /// Computes totals: the tree [`CallTreeBuilder::finish`] would have made.
-    pub fn finish(self) -> CallTree {
-        self.finish_visiting(|_, _, _, _| {})
-    }
-
-    /// [`ShapedTree::finish`], calling `visit(node, frame, self weight, total weight)` for every
-    /// node but the root as soon as its total is known (children before parents), for figures
-    /// gathered in the same pass.
-    pub fn finish_visiting(self, mut visit: impl FnMut(NodeId, FrameId, f64, f64)) -> CallTree {
-        let ShapedTree {
-            frames,
-            parents,
-            self_weights,
-            child_start,
-            child_list,
-        } = self;
-        // The sparse weights are made, and the dense ones freed, before the totals exist, so
-        // the two arrays of eight bytes a node are never held at once.
-        let sparse = SparseWeights::from_dense(&self_weights);
-        drop(self_weights);
-        let mut totals = vec![0.0f64; frames.len()];
-        let mut next_value = sparse.values.len();
-        for i in (0..frames.len()).rev() {
-            let self_weight = if sparse.bits[i / 64] >> (i % 64) & 1 != 0 {
-                next_value -= 1;
-                sparse.values[next_value]
-            } else {
-                0.0
-            };
-            totals[i] += self_weight;
-            if i != 0 {
-                let total = totals[i];
-                visit(NodeId(i as u32), frames[i], self_weight, total);
-                totals[parents[i].0 as usize] += total;
-            }
-        }
-        CallTree {
-            frames,
-            parents,
-            totals,
-            self_weights: sparse,
-            child_start,
-            child_list,
-        }
     }
 }
 

@@ -4,7 +4,7 @@ use super::de::{Body, RawFrame, RawProfile};
 use super::stacks::SampledTree;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId,
-    Profile, ProfileSet, ShapedTree, TimelineSample,
+    Profile, ProfileSet, ShapedTree, SummedTree, TimelineSample,
 };
 
 /// The file's frames, interned: `ids[i]` is frame index i's frame.
@@ -40,11 +40,14 @@ pub(super) fn intern_frames(raw: &[RawFrame<'_>]) -> Interned {
 }
 
 /// Maps every profile's tree onto the interned frames; `merged` holds the trees of the sampled
-/// profiles. Frame indices must already have been checked against the frames.
+/// profiles. Frame indices must already have been checked against the frames. With
+/// `figures_only`, a sampled profile whose function figures were counted keeps no call tree and
+/// no timeline, only those figures and its total (for `obol summary`).
 pub(super) fn build(
     raw_profiles: Vec<RawProfile>,
     merged: Vec<SampledTree>,
     interned: Interned,
+    figures_only: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, String> {
     let mut merged: Vec<Option<SampledTree>> = merged.into_iter().map(Some).collect();
@@ -75,7 +78,8 @@ pub(super) fn build(
                     .ok_or_else(|| {
                         format!("internal error: the stacks of profile {index} went astray")
                     })?;
-                let timeline = sampled.weigh(&weights);
+                let timeline = sampled.weigh(&weights, !figures_only);
+                drop(weights);
                 let walk = match (sampled.outermost, sampled.kept) {
                     (Some(outermost), _) => Walk::Marked(outermost),
                     (None, Some(kept)) => Walk::Replay {
@@ -86,20 +90,30 @@ pub(super) fn build(
                 };
                 (sampled.tree, timeline, walk)
             }
-            Body::Evented { tree, timeline } => (tree.shape(), timeline, Walk::Unknown),
+            Body::Evented { tree, timeline } => (tree.shape(), Some(timeline), Walk::Unknown),
         };
         let (tree, function_stats, has_empty_nodes) = finish(tree, &walk, &ids, &frames);
-        let (tree, timeline) = if identity && !has_empty_nodes {
-            (tree, timeline)
-        } else {
-            remap(&tree, &ids, timeline)?
+        let as_read = identity && !has_empty_nodes;
+        let mut built = match function_stats {
+            // The total of a remapped tree is summed again, in its own order.
+            Some(stats) if figures_only && as_read => {
+                Profile::figures_only(profile.name, profile.unit, tree.total(), stats)
+            }
+            function_stats => {
+                let (tree, timeline) = if as_read {
+                    (tree.into_call_tree(), timeline)
+                } else {
+                    remap(&tree, &ids, timeline)?
+                };
+                let mut built = Profile::from_tree(profile.name, profile.unit, tree);
+                built.timeline = timeline;
+                built.function_stats = function_stats;
+                built
+            }
         };
-        let mut built = Profile::from_tree(profile.name, profile.unit, tree);
-        built.timeline = Some(timeline);
         built.evented = evented;
         built.start_value = profile.start_value;
         built.end_value = profile.end_value;
-        built.function_stats = function_stats;
         profiles.push(built);
     }
     Ok(ProfileSet { frames, profiles })
@@ -137,14 +151,14 @@ fn finish(
     walk: &Walk,
     ids: &[FrameId],
     frames: &FrameTable,
-) -> (CallTree, Option<Vec<FunctionStats>>, bool) {
+) -> (SummedTree, Option<Vec<FunctionStats>>, bool) {
     let mut has_empty_nodes = false;
     let funcs: Vec<u32> = ids.iter().map(|&id| frames.func_of(id).0).collect();
     let mut weights = vec![(0.0, 0.0); frames.function_count()];
     let tree = match walk {
         // A function's total is the sum of the totals of its outermost nodes, taken in the pass
         // that sums the totals.
-        Walk::Marked(outermost) => tree.finish_visiting(|node, frame, self_weight, total| {
+        Walk::Marked(outermost) => tree.sum_visiting(|node, frame, self_weight, total| {
             has_empty_nodes |= total == 0.0;
             let Some(func) = funcs
                 .get(frame.0 as usize)
@@ -158,7 +172,7 @@ fn finish(
             }
         }),
         Walk::Replay { .. } | Walk::Unknown => {
-            tree.finish_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0)
+            tree.sum_visiting(|_, _, _, total| has_empty_nodes |= total == 0.0)
         }
     };
     let counted = match walk {
@@ -188,7 +202,7 @@ fn finish(
 /// where a walk of the whole tree jumps across all of it. `false` if the record does not fit the
 /// tree, which cannot happen short of a bug; the figures are then left to a walk of the tree.
 fn replay(
-    tree: &CallTree,
+    tree: &SummedTree,
     leaves: &[NodeId],
     kept: &[u32],
     funcs: &[u32],
@@ -245,10 +259,10 @@ fn replay(
 /// Rebuilds `tree` with interned frame ids, merging siblings whose frames turned out to be one
 /// and dropping weightless nodes.
 fn remap(
-    tree: &CallTree,
+    tree: &SummedTree,
     ids: &[FrameId],
-    timeline: Vec<TimelineSample>,
-) -> Result<(CallTree, Vec<TimelineSample>), String> {
+    timeline: Option<Vec<TimelineSample>>,
+) -> Result<(CallTree, Option<Vec<TimelineSample>>), String> {
     let mut builder = CallTreeBuilder::new();
     let mut new_id = vec![NodeId::ROOT; tree.len()];
     builder.add_self(NodeId::ROOT, tree.self_weight(NodeId::ROOT));
@@ -273,15 +287,17 @@ fn remap(
             *slot = mapped;
         }
     }
-    let timeline = timeline
-        .into_iter()
-        .map(|sample| TimelineSample {
-            leaf: new_id
-                .get(sample.leaf.0 as usize)
-                .copied()
-                .unwrap_or(NodeId::ROOT),
-            weight: sample.weight,
-        })
-        .collect();
+    let timeline = timeline.map(|timeline| {
+        timeline
+            .into_iter()
+            .map(|sample| TimelineSample {
+                leaf: new_id
+                    .get(sample.leaf.0 as usize)
+                    .copied()
+                    .unwrap_or(NodeId::ROOT),
+                weight: sample.weight,
+            })
+            .collect()
+    });
     Ok((builder.finish(), timeline))
 }

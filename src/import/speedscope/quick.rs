@@ -18,21 +18,34 @@ use serde::de::{DeserializeSeed, IgnoredAny};
 
 use super::de::{Context, Fields, FrameBound, Kind, RawFile, RawProfile, SamplesRead, Shared};
 use super::events::EventsSeed;
+use crate::import::source::Progress;
 
-/// Reads `json` with `context`; `None` where the exact reading has to be asked.
-pub(super) fn read<'a>(json: &'a [u8], context: &mut Context) -> Option<RawFile<'a>> {
-    let mut reader = Reader { json, at: 0 };
+/// Reads `json` with `context`; `None` where the exact reading has to be asked. `release(n)` is
+/// told, now and then, that the reading has left the first n bytes behind for good (the exact
+/// reading may still read them again).
+pub(super) fn read<'a>(
+    json: &'a [u8],
+    context: &mut Context,
+    release: &dyn Fn(usize),
+) -> Option<RawFile<'a>> {
+    let mut reader = Reader {
+        json,
+        at: 0,
+        progress: Progress::new(release),
+    };
     let file = reader.file(context)?;
     reader.space();
     (reader.at == json.len()).then_some(file)
 }
 
-struct Reader<'a> {
+struct Reader<'a, 'r> {
     json: &'a [u8],
     at: usize,
+    /// Told how far the reading has gone (see `parse_mapped`).
+    progress: Progress<'r>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn file(&mut self, context: &mut Context) -> Option<RawFile<'a>> {
         let mut frames = None;
         let mut profiles: Option<Vec<RawProfile>> = None;
@@ -165,6 +178,7 @@ impl<'a> Reader<'a> {
         } else {
             loop {
                 let start = at;
+                self.progress.left_behind(previous.start);
                 let before = json.get(previous.clone()).unwrap_or_default();
                 let same = common_prefix(before, json.get(start..)?);
                 if same == before.len() && same > 0 {
@@ -268,6 +282,7 @@ impl<'a> Reader<'a> {
             self.eat(b':')?;
             self.space();
             each(self, key)?;
+            self.progress.left_behind(self.at);
             self.space();
             match self.next()? {
                 b',' => {}

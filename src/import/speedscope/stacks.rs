@@ -151,22 +151,26 @@ impl SampledTree {
             .is_some_and(|word| word >> (i % 64) & 1 != 0)
     }
 
-    /// Puts each sample's weight on its leaf, in file order. Weightless samples are dropped, as
-    /// speedscope drops them; their nodes, left weightless, are dropped when the tree is mapped.
-    pub fn weigh(&mut self, weights: &[f64]) -> Vec<TimelineSample> {
-        let mut timeline = Vec::with_capacity(self.leaves.len());
+    /// Puts each sample's weight on its leaf, in file order, and gives the timeline if `keep`.
+    /// Weightless samples are dropped, as speedscope drops them; their nodes, left weightless,
+    /// are dropped when the tree is mapped.
+    pub fn weigh(&mut self, weights: &[f64], keep: bool) -> Option<Vec<TimelineSample>> {
+        let mut timeline = Vec::with_capacity(if keep { self.leaves.len() } else { 0 });
         for (&leaf, &weight) in self.leaves.iter().zip(weights) {
             if weight != 0.0 {
                 self.tree.add_self(leaf, weight);
-                timeline.push(TimelineSample { leaf, weight });
+                if keep {
+                    timeline.push(TimelineSample { leaf, weight });
+                }
             }
         }
-        timeline
+        keep.then_some(timeline)
     }
 }
 
-/// The merging side: one tree per `samples` list, in order.
-pub(super) fn merge(receiver: Receiver<Message>) -> Vec<SampledTree> {
+/// The merging side: one tree per `samples` list, in order, with its child rows made unless
+/// only figures are wanted.
+pub(super) fn merge(receiver: Receiver<Message>, rows: bool) -> Vec<SampledTree> {
     let mut done = Vec::new();
     let mut funcs: Option<Vec<u32>> = None;
     let mut current = Merger::new(None);
@@ -187,7 +191,11 @@ pub(super) fn merge(receiver: Receiver<Message>) -> Vec<SampledTree> {
             Message::End => {
                 let merger = std::mem::replace(&mut current, Merger::new(funcs.as_deref()));
                 done.push(SampledTree {
-                    tree: merger.tree.shape(),
+                    tree: if rows {
+                        merger.tree.shape()
+                    } else {
+                        merger.tree.shape_without_rows()
+                    },
                     leaves: merger.leaves,
                     outermost: funcs.is_some().then_some(merger.outermost),
                     kept: funcs.is_none().then_some(merger.kept),

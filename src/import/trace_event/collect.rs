@@ -76,10 +76,16 @@ impl<'a> Collector<'a> {
 
     /// Reads a whole trace: a bare array of events, or an object with `traceEvents`; by
     /// [`scan`] first where `quick`, by serde_json where it is not sure.
-    pub(super) fn collect(text: &'a [u8], is_array: bool, quick: bool) -> Result<Self, Failure> {
+    /// `release` is told as the quick reading leaves bytes behind (see `parse_mapped`).
+    pub(super) fn collect(
+        text: &'a [u8],
+        is_array: bool,
+        quick: bool,
+        release: &dyn Fn(usize),
+    ) -> Result<Self, Failure> {
         let mut collector = Collector::new();
         if quick {
-            match scan::collect(text, is_array, &mut collector) {
+            match scan::collect(text, is_array, &mut collector, release) {
                 Ok(()) => return Ok(collector),
                 Err(Stop::Event(failure)) => return Err(Failure::Event(failure)),
                 // serde_json's reading is the reference.

@@ -193,7 +193,19 @@ pub(super) struct Edge {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true)
+    parse_with(bytes, warnings, true, &|_| {})
+}
+
+/// [`parse`] for a file mapped into memory: `release(n)` is told as the reading leaves the
+/// first n bytes behind, to let their pages go (they are read again should they be needed:
+/// the first event of each name, which the collector's tables point into, and everything on a
+/// second reading).
+pub fn parse_mapped(
+    bytes: &[u8],
+    release: &dyn Fn(usize),
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    parse_with(bytes, warnings, true, release)
 }
 
 /// [`parse`], with the hand-written reading of [`scan`] tried first (`quick`) or not.
@@ -201,12 +213,15 @@ fn parse_with(
     bytes: &[u8],
     warnings: &mut Vec<String>,
     quick: bool,
+    release: &dyn Fn(usize),
 ) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let skipped = bytes.len() - text.len();
+    let release = |at: usize| release(at + skipped);
     let is_array = text.trim_ascii_start().starts_with(b"[");
     let json_error = |e: &serde_json::Error| super::speedscope::json_error(e, has_bom);
-    match Collector::collect(text, is_array, quick) {
+    match Collector::collect(text, is_array, quick, &release) {
         Ok(collected) => profiles(collected, warnings),
         // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
         // comma or not.
@@ -214,7 +229,7 @@ fn parse_with(
             let body = text.trim_ascii_end();
             let body = body.strip_suffix(b",").unwrap_or(body);
             let repaired = [body, b"]"].concat();
-            match Collector::collect(&repaired, true, quick) {
+            match Collector::collect(&repaired, true, quick, &|_| {}) {
                 Ok(collected) => profiles(collected, warnings),
                 Err(Failure::Json(_)) => Err(json_error(&e)),
                 Err(Failure::Event(failure)) => Err(failure),

@@ -12,6 +12,7 @@ use std::borrow::Cow;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
+use crate::import::source::Progress;
 
 /// Why the fast reading stopped.
 pub(super) enum Stop {
@@ -25,9 +26,11 @@ pub(super) enum Stop {
 /// levels around the event too.
 const MAX_DEPTH: usize = 64;
 
-struct Scanner<'a> {
+struct Scanner<'a, 'r> {
     text: &'a [u8],
     at: usize,
+    /// Told how far the reading has gone (see `parse_mapped`).
+    progress: Progress<'r>,
 }
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
@@ -37,6 +40,7 @@ pub(super) fn collect<'a>(
     text: &'a [u8],
     is_array: bool,
     collector: &mut Collector<'a>,
+    release: &dyn Fn(usize),
 ) -> Result<(), Stop> {
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RawEvent<'a>>>(4);
@@ -52,7 +56,7 @@ pub(super) fn collect<'a>(
             sender,
             batch: Vec::with_capacity(BATCH),
         };
-        let read = read_trace(text, is_array, &mut batches).and_then(|()| batches.flush());
+        let read = read_trace(text, is_array, &mut batches, release).and_then(|()| batches.flush());
         // Closes the channel: the collector finishes what it was sent.
         drop(batches);
         let taken: Result<(), ParseError> = taking
@@ -90,8 +94,17 @@ impl<'a> Batches<'a> {
     }
 }
 
-fn read_trace<'a>(text: &'a [u8], is_array: bool, out: &mut Batches<'a>) -> Result<(), Stop> {
-    let mut s = Scanner { text, at: 0 };
+fn read_trace<'a>(
+    text: &'a [u8],
+    is_array: bool,
+    out: &mut Batches<'a>,
+    release: &dyn Fn(usize),
+) -> Result<(), Stop> {
+    let mut s = Scanner {
+        text,
+        at: 0,
+        progress: Progress::new(release),
+    };
     s.ws();
     if is_array {
         s.events(out)?;
@@ -136,7 +149,7 @@ fn read_trace<'a>(text: &'a [u8], is_array: bool, out: &mut Batches<'a>) -> Resu
     }
 }
 
-impl<'a> Scanner<'a> {
+impl<'a> Scanner<'a, '_> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.at).copied()
     }
@@ -171,6 +184,7 @@ impl<'a> Scanner<'a> {
         }
         loop {
             let start = self.at;
+            self.progress.left_behind(start);
             let event = match self.event() {
                 Some(event) => event,
                 None => {
@@ -550,11 +564,17 @@ mod tests {
     use crate::import::test_support::mangle;
 
     /// Reads `bytes` both ways: the quick reading must take and give what serde_json's does,
-    /// errors and warnings included.
+    /// errors and warnings included. The quick reading lets go of what it leaves behind as a
+    /// mapped file's reading does, which must change nothing.
     fn same_both_ways(bytes: &[u8]) -> bool {
         let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
-        let quick = parse_with(bytes, &mut quick_warnings, true);
-        let exact = parse_with(bytes, &mut exact_warnings, false);
+        let released = std::cell::Cell::new(0);
+        let release = |at: usize| {
+            assert!(at > released.get() && at <= bytes.len(), "{at}");
+            released.set(at);
+        };
+        let quick = parse_with(bytes, &mut quick_warnings, true, &release);
+        let exact = parse_with(bytes, &mut exact_warnings, false, &|_| {});
         let text = String::from_utf8_lossy(bytes);
         match (&quick, &exact) {
             (Ok(quick), Ok(exact)) => {
@@ -600,7 +620,7 @@ mod tests {
             {"ph":"E","name":"g","pid":1,"tid":2,"ts":4,"args":{"filename":"b.py","line":7}}],
             "viztracer_metadata":{"version":"1.0.4","overflow":false}}"#;
         let mut collector = Collector::new();
-        assert!(super::collect(common, false, &mut collector).is_ok());
+        assert!(super::collect(common, false, &mut collector, &|_| {}).is_ok());
         assert!(same_both_ways(common));
         let array = GOOD.split_once("\"traceEvents\":").unwrap().1;
         let array = array.rsplit_once(",\"meta\"").unwrap().0;

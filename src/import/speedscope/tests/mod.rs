@@ -20,9 +20,71 @@ fn load(json: &str) -> (ProfileSet, Vec<String>) {
 fn quick_takes(json: &[u8]) -> bool {
     let json = json.strip_prefix(BOM).unwrap_or(json);
     matches!(
-        read_merging(|context| quick::read(json, context).ok_or(())),
+        read_merging(true, |context| quick::read(json, context, &|_| {})
+            .ok_or(())),
         (Some(Ok(_)), Ok(_))
     )
+}
+
+/// Reads `bytes` as a mapped file is read, checking what the reading lets go: the same places
+/// only further on, never past the end.
+fn parse_released(
+    bytes: &[u8],
+    figures_only: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    let released = std::cell::Cell::new(0);
+    let release = |at: usize| {
+        assert!(at > released.get() && at <= bytes.len(), "{at}");
+        released.set(at);
+    };
+    parse_mapped(bytes, &release, figures_only, warnings)
+}
+
+/// What `obol summary` shows of a set: each profile's name, unit and total, and the function
+/// table, every number to the bit.
+fn summary_of(set: &ProfileSet) -> String {
+    use crate::analysis::summary::{SortKey, function_table};
+    let profiles: Vec<&Profile> = set.profiles.iter().collect();
+    let mut text = String::new();
+    for p in &profiles {
+        text += &format!("{:?} {:?} {:x}\n", p.name, p.unit, p.total.to_bits());
+    }
+    for row in function_table(set, &profiles, SortKey::SelfWeight) {
+        text += &format!(
+            "{:?} {:x} {:x}\n",
+            set.frames.function(row.func),
+            row.self_weight.to_bits(),
+            row.total_weight.to_bits()
+        );
+    }
+    text
+}
+
+/// Checks that `bytes`, read as a mapped file with and without trees, gives `expected` (the
+/// answer of [`parse`]): the same profiles with trees, the same summary without.
+fn check_mapped_readings(bytes: &[u8], expected: &Result<ProfileSet, ParseError>, what: &str) {
+    for figures_only in [false, true] {
+        let mut warnings = Vec::new();
+        let got = parse_released(bytes, figures_only, &mut warnings);
+        match (&got, expected) {
+            (Ok(got), Ok(expected)) if figures_only => {
+                assert_eq!(summary_of(got), summary_of(expected), "{what}");
+            }
+            (Ok(got), Ok(expected)) => {
+                assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{what}");
+            }
+            (Err(got), Err(expected)) => {
+                assert_eq!(got.location, expected.location, "{what}");
+                assert_eq!(got.message, expected.message, "{what}");
+            }
+            _ => panic!(
+                "{what}: mapped {:?}, read {:?}",
+                got.is_ok(),
+                expected.is_ok()
+            ),
+        }
+    }
 }
 
 fn fail(json: &[u8]) -> ParseError {

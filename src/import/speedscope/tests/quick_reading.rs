@@ -313,6 +313,7 @@ fn files_at_hand_read_the_same_quickly_and_exactly() {
         let (mut quick_warnings, mut exact_warnings) = (Vec::new(), Vec::new());
         let quick = parse_with(&bytes, &mut quick_warnings, true);
         let exact = parse_with(&bytes, &mut exact_warnings, false);
+        check_mapped_readings(&bytes, &quick, &format!("{path:?}"));
         match (&quick, &exact) {
             (Ok(quick), Ok(exact)) => {
                 assert_eq!(format!("{quick:?}"), format!("{exact:?}"), "{path:?}");
@@ -364,6 +365,7 @@ fn mangled_files_read_the_same_quickly_and_exactly() {
         let quick = parse_with(&bytes, &mut quick_warnings, true);
         let exact = parse_with(&bytes, &mut exact_warnings, false);
         let text = String::from_utf8_lossy(&bytes);
+        check_mapped_readings(&bytes, &quick, &text);
         match (&quick, &exact) {
             (Ok(quick), Ok(exact)) => {
                 assert_eq!(format!("{quick:?}"), format!("{exact:?}"), "{text}");
