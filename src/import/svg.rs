@@ -78,7 +78,7 @@ fn parse_with(
 /// pieces of about [`PIECE`] bytes, cut at `<g` tags, two scanned at a time on two threads,
 /// each piece's frames appended to those before (as the two halves of [`scan_file`] are).
 pub fn parse_reader(
-    reader: impl Read,
+    reader: impl Read + Send,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
     parse_found(scan_stream(reader, PIECE)?, warnings)
@@ -99,24 +99,22 @@ fn parse_found(found: scan::Scan, warnings: &mut Vec<String>) -> Result<ProfileS
 
 /// Reads and scans the file piece by piece; see [`parse_reader`]. A piece whose end falls inside
 /// markup (a `<g` inside a comment or CDATA section) is read again, twice as long.
-fn scan_stream(mut reader: impl Read, piece: usize) -> Result<scan::Scan, ParseError> {
+///
+/// Each round holds two pieces and a quarter of one more, so that the second piece finds the `<g`
+/// that ends it; while the two are scanned, a third thread reads the next round's bytes into a
+/// second buffer (after the few bytes the round leaves over), and the buffers swap.
+fn scan_stream(mut reader: impl Read + Send, piece: usize) -> Result<scan::Scan, ParseError> {
     // The bytes not scanned yet, from file offset `base` on.
     let mut pending: Vec<u8> = Vec::new();
+    let mut spare: Vec<u8> = Vec::new();
     let mut base = 0u64;
     let mut eof = false;
     let mut found: Option<scan::Scan> = None;
     let mut piece_len = piece;
+    let round = |piece_len: usize| 2 * piece_len + piece_len / 4;
     loop {
-        while !eof && pending.len() < 2 * piece_len {
-            let want = (2 * piece_len - pending.len()) as u64;
-            let read = (&mut reader)
-                .take(want)
-                .read_to_end(&mut pending)
-                .map_err(|e| {
-                    let at = base + pending.len() as u64;
-                    ParseError::at_byte(at, format!("read failed: {e}"))
-                })?;
-            eof = (read as u64) < want;
+        if !eof && pending.len() < round(piece_len) {
+            eof = fill(&mut reader, &mut pending, round(piece_len), base)?;
         }
         // Up to two pieces, each ending at a `<g` tag (or the end of the file).
         let mut ends = Vec::with_capacity(2);
@@ -129,23 +127,31 @@ fn scan_stream(mut reader: impl Read, piece: usize) -> Result<scan::Scan, ParseE
             }
             from = *ends.last().unwrap_or(&from);
         }
-        if ends.is_empty() {
+        let Some(&scanned) = ends.last() else {
             if eof {
                 break;
             }
-            // No `<g` in twice a piece: read further before cutting.
+            // No `<g` in a round: read further before cutting.
             piece_len *= 2;
             continue;
-        }
+        };
         let first = base == 0;
-        let last = |end: usize| eof && end == pending.len();
-        let (one, two) = std::thread::scope(|scope| {
+        let at_end = eof;
+        let last = |end: usize| at_end && end == pending.len();
+        spare.clear();
+        spare.extend_from_slice(&pending[scanned..]);
+        let (one, two, read) = std::thread::scope(|scope| {
+            let read = (!at_end).then(|| {
+                let (reader, spare) = (&mut reader, &mut spare);
+                let at = base + scanned as u64;
+                scope.spawn(move || fill(reader, spare, round(piece), at))
+            });
             let two = ends.get(1).map(|&end| {
                 let bytes = &pending[ends[0]..end];
                 scope.spawn(move || scan::scan_piece(bytes, false, last(end)))
             });
             let one = scan::scan_piece(&pending[..ends[0]], first, last(ends[0]));
-            (one, two.map(|handle| handle.join()))
+            (one, two.map(|handle| handle.join()), read.map(|h| h.join()))
         });
         let mut consumed = 0;
         for (start, result) in [(0, Some(Ok(one))), (ends[0], two)] {
@@ -168,14 +174,22 @@ fn scan_stream(mut reader: impl Read, piece: usize) -> Result<scan::Scan, ParseE
                 Err(stop) => return Err(shifted(stop.into_error(), base + start as u64)),
             }
         }
-        if consumed == 0 {
-            piece_len *= 2;
-            continue;
+        if let Some(read) = read {
+            eof = read.map_err(|_| {
+                ParseError::at_byte(base + scanned as u64, "the reading thread failed")
+            })??;
         }
-        piece_len = piece;
-        let done = eof && consumed == pending.len();
-        pending.drain(..consumed);
+        let done = at_end && consumed == pending.len();
+        // What is left of this round goes before the bytes read ahead: nearly always only those
+        // already in `spare`.
+        if consumed < scanned {
+            let mut rest = pending[consumed..scanned].to_vec();
+            rest.extend_from_slice(&spare);
+            spare = rest;
+        }
+        std::mem::swap(&mut pending, &mut spare);
         base += consumed as u64;
+        piece_len = if consumed == 0 { piece_len * 2 } else { piece };
         if done {
             break;
         }
@@ -193,6 +207,27 @@ fn scan_stream(mut reader: impl Read, piece: usize) -> Result<scan::Scan, ParseE
     }
     found.depth = 0;
     Ok(found)
+}
+
+/// Reads from `reader` until `buffer` holds `len` bytes or the input ends (then true); `base`
+/// is the file offset of `buffer`'s first byte.
+fn fill(
+    reader: &mut impl Read,
+    buffer: &mut Vec<u8>,
+    len: usize,
+    base: u64,
+) -> Result<bool, ParseError> {
+    while buffer.len() < len {
+        let want = (len - buffer.len()) as u64;
+        let read = reader.take(want).read_to_end(buffer).map_err(|e| {
+            let at = base + buffer.len() as u64;
+            ParseError::at_byte(at, format!("read failed: {e}"))
+        })?;
+        if (read as u64) < want {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The first `<g>` or `<g ...>` at or after `from`.

@@ -5,6 +5,7 @@
 //! table. A location with no line keeps its address as its name.
 
 mod samples;
+mod stacks;
 
 use prost::Message;
 use rustc_hash::FxHashMap;
@@ -202,7 +203,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     // Each location as its frames, root side first: pprof lists a location's lines with the
     // inlined callee first and the function it was inlined into last.
     let mut frames = FrameTable::new(FunctionKey::NameFile);
-    let mut location_frames = samples::LocationFrames::default();
+    let mut location_frames = samples::LocationFrames::new(profile.location.len());
     for location in &profile.location {
         let mut stack = Vec::with_capacity(location.line.len().max(1));
         for line in location.line.iter().rev() {
