@@ -77,6 +77,8 @@ pub struct App {
     pub(super) view_in_flight: bool,
     /// A priority ranking is being computed.
     pub(super) priority_in_flight: bool,
+    /// Sandwich's callers and callees being made: for which view and function.
+    pub(super) sandwich_in_flight: Option<(u64, crate::profile::FuncId)>,
 }
 
 impl App {
@@ -125,6 +127,7 @@ impl App {
             live: None,
             view_in_flight: false,
             priority_in_flight: false,
+            sandwich_in_flight: None,
         };
         app.rederive();
         app
@@ -346,6 +349,7 @@ impl App {
             }
             Done::Compare(_, stale) => drop_elsewhere(stale),
             Done::Source(generation, figures) => self.finish_source(generation, *figures),
+            Done::Sandwich(generation, made) => self.finish_sandwich(generation, *made),
             Done::Count(counts) => self.finish_counts(*counts),
             Done::Saved(line) => self.message = Some(line),
             Done::Priority(report) => {
@@ -421,8 +425,8 @@ impl App {
                 if let Comparison::Difference(_) = self.comparison {
                     return;
                 }
-                self.sandwich
-                    .relayout(&view.table, view.tree(files), &view.index, frames, body)
+                self.sandwich.relayout(&view.table, frames, body);
+                self.ask_sandwich();
             }
             Pane::Priority => {}
             Pane::Source => self.source.layout(body),

@@ -152,27 +152,23 @@ impl App {
                 &mut self.time_order,
                 view.time_order_tree(files),
                 frames,
-                view.time_order.is_none().then_some(&view.index),
+                view.time_order.is_none().then_some(&*view.index),
                 &self.selection,
             ),
             Pane::LeftHeavy => place_in_flame(
                 &mut self.left_heavy,
                 view.tree(files),
                 frames,
-                Some(&view.index),
+                Some(&*view.index),
                 &self.selection,
             ),
             Pane::Sandwich => {
                 if let Some(func) = self.selection.func {
                     self.sandwich.select_function(&view.table, func);
                 }
-                self.sandwich.relayout(
-                    &view.table,
-                    view.tree(files),
-                    &view.index,
-                    frames,
-                    self.body(),
-                );
+                let body = self.body();
+                self.sandwich.relayout(&view.table, frames, body);
+                self.ask_sandwich();
             }
             Pane::Priority | Pane::Source => {}
         }

@@ -79,7 +79,7 @@ pub struct View {
     /// The Sandwich table: every function of the view, by self weight.
     pub table: Vec<FunctionRow>,
     /// Each function's nodes in the tree, for Sandwich's callers and callees.
-    pub index: FunctionIndex,
+    pub index: Arc<FunctionIndex>,
     /// Frames grouped by function: per function, the lines its frames were sampled at (lowest,
     /// highest), for the status line. Empty when frames are shown by line.
     pub lines: Vec<Option<(u32, u32)>>,
@@ -261,7 +261,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         total,
         hidden_share,
         table,
-        index,
+        index: Arc::new(index),
         lines,
         grouped,
         line_tree: line_tree.map(Arc::new),

@@ -10,6 +10,7 @@ use std::sync::mpsc::Sender;
 use ratatui::layout::Rect;
 
 use super::app::{Comparison, Event};
+use super::callers::{SandwichRequest, SandwichTrees};
 use super::panes::flame::FlameView;
 use super::search::{CountKey, Counts};
 use super::session::{FunctionRef, ProfileRef};
@@ -62,6 +63,13 @@ pub enum Job {
         order: ChildOrder,
         by_line: bool,
     },
+    /// Sandwich's callers and callees of a function.
+    Sandwich {
+        /// The view they are made for.
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        request: Box<SandwichRequest>,
+    },
     /// A live recording's samples so far (its one file) written to `path` as speedscope JSON.
     Save {
         files: Arc<Vec<Loaded>>,
@@ -75,6 +83,7 @@ pub enum Done {
     Priority(Box<PriorityReport>),
     Compare(u64, Box<Comparison>),
     Source(u64, Box<SourceFigures>),
+    Sandwich(u64, Box<SandwichTrees>),
     Count(Box<Counts>),
     /// What saving said: the line to show.
     Saved(String),
@@ -125,6 +134,7 @@ impl Done {
             Done::Priority(_) => "priority",
             Done::Compare(..) => "compare",
             Done::Source(..) => "source",
+            Done::Sandwich(..) => "sandwich",
             Done::Count(_) => "count",
             Done::Saved(_) => "saved",
         }
@@ -211,6 +221,11 @@ impl Job {
                 generation,
                 Box::new(Comparison::of(&files, compare, order, by_line)),
             ),
+            Job::Sandwich {
+                generation,
+                files,
+                request,
+            } => Done::Sandwich(generation, Box::new(SandwichTrees::make(&files, *request))),
             Job::Save { files, path } => Done::Saved(super::live::save_line(&files, &path)),
         }
     }
