@@ -325,6 +325,14 @@ impl App {
                 while self.sandwich.sort != keep_sort {
                     self.sandwich.cycle_sort(&view.table, set);
                 }
+                if let Some(tree) = &view.time_order {
+                    self.jobs.push(Job::TimeIndex {
+                        generation,
+                        files: self.session.files.clone(),
+                        file: view.file,
+                        tree: tree.clone(),
+                    });
+                }
                 self.view = Some(*view);
                 self.source.invalidate();
                 self.computing = None;
@@ -350,6 +358,11 @@ impl App {
             Done::Compare(_, stale) => drop_elsewhere(stale),
             Done::Source(generation, figures) => self.finish_source(generation, *figures),
             Done::Sandwich(generation, made) => self.finish_sandwich(generation, *made),
+            Done::TimeIndex(generation, index) => {
+                if let Some(view) = self.view.as_mut().filter(|_| generation == self.generation) {
+                    view.time_index = Some(*index);
+                }
+            }
             Done::Count(counts) => self.finish_counts(*counts),
             Done::Saved(line) => self.message = Some(line),
             Done::Priority(report) => {
@@ -648,8 +661,8 @@ pub enum Event {
     /// The terminal went away (input failed).
     Hangup,
     Loaded(Box<Result<Loaded, LoadError>>),
-    /// A worker finished.
-    Done(Done),
+    /// A worker finished, after working for so long (for the timing log).
+    Done(Done, std::time::Duration),
     /// The live sampler's samples so far and progress.
     Live(Box<crate::live::Update>),
 }

@@ -147,12 +147,15 @@ impl App {
         let frames = &files[view.file].set.frames;
         match self.pane {
             // The view's function index is of its merged tree, which Time Order draws too where
-            // the profile has no timeline.
+            // the profile has no timeline; a timeline's tree has its own once made.
             Pane::TimeOrder => place_in_flame(
                 &mut self.time_order,
                 view.time_order_tree(files),
                 frames,
-                view.time_order.is_none().then_some(&*view.index),
+                match view.time_order {
+                    None => Some(&*view.index),
+                    Some(_) => view.time_index.as_ref(),
+                },
                 &self.selection,
             ),
             Pane::LeftHeavy => place_in_flame(

@@ -72,6 +72,9 @@ pub struct View {
     tree: Option<Arc<CallTree>>,
     /// In recorded order, where the profile keeps one and threads are not merged.
     pub time_order: Option<Arc<CallTree>>,
+    /// Each function's nodes in `time_order`, for placing a function chosen in a table: made on
+    /// a worker after the view is shown (`None` until then; the tree is walked meanwhile).
+    pub time_index: Option<FunctionIndex>,
     /// The weight every share is of: the profile's, or with threads merged the whole file's.
     pub total: f64,
     /// Share of the total that hidden frames held themselves (given to their callers).
@@ -258,6 +261,7 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         file: r.file,
         tree,
         time_order: time_order.map(Arc::new),
+        time_index: None,
         total,
         hidden_share,
         table,

@@ -18,6 +18,7 @@ use super::source::SourceFigures;
 use super::view::{Compare, Options, SharedTree, View, derive, joined};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
+use crate::analysis::sandwich::FunctionIndex;
 use crate::import::Loaded;
 
 /// A computation asked for by `App::update`, started by the event loop.
@@ -63,6 +64,13 @@ pub enum Job {
         order: ChildOrder,
         by_line: bool,
     },
+    /// The function index of a view's time-order tree.
+    TimeIndex {
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        file: usize,
+        tree: Arc<crate::profile::CallTree>,
+    },
     /// Sandwich's callers and callees of a function.
     Sandwich {
         /// The view they are made for.
@@ -84,6 +92,7 @@ pub enum Done {
     Compare(u64, Box<Comparison>),
     Source(u64, Box<SourceFigures>),
     Sandwich(u64, Box<SandwichTrees>),
+    TimeIndex(u64, Box<FunctionIndex>),
     Count(Box<Counts>),
     /// What saving said: the line to show.
     Saved(String),
@@ -135,6 +144,7 @@ impl Done {
             Done::Compare(..) => "compare",
             Done::Source(..) => "source",
             Done::Sandwich(..) => "sandwich",
+            Done::TimeIndex(..) => "time-index",
             Done::Count(_) => "count",
             Done::Saved(_) => "saved",
         }
@@ -221,6 +231,15 @@ impl Job {
                 generation,
                 Box::new(Comparison::of(&files, compare, order, by_line)),
             ),
+            Job::TimeIndex {
+                generation,
+                files,
+                file,
+                tree,
+            } => Done::TimeIndex(
+                generation,
+                Box::new(FunctionIndex::new(&tree, &files[file].set.frames)),
+            ),
             Job::Sandwich {
                 generation,
                 files,
@@ -233,8 +252,10 @@ impl Job {
     /// Runs the job on a thread of its own; the result comes back on the loop's channel.
     pub fn spawn(self, sender: Sender<Event>) {
         std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let done = self.run();
             // The loop may have quit meanwhile: nobody left to tell.
-            let _ = sender.send(Event::Done(self.run()));
+            let _ = sender.send(Event::Done(done, start.elapsed()));
         });
     }
 }
