@@ -13,6 +13,7 @@ mod tmux;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use common::Lcg;
 use tmux::*;
 
 const GROUPS: u64 = 20;
@@ -31,18 +32,6 @@ const CALLEES_ROOT: usize = 20;
 const CALLEE_ROW: usize = 21;
 /// The first status line: the selected row's function first.
 const STATUS: usize = HEIGHT as usize - 2;
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
-    }
-}
 
 /// `n_*;c_i;f_i W` and `n_*;c_i;f_i;d_i 1`, 6,000 random prefixes per group (6 MB in all):
 /// f_i's self weight puts the f rows first in the table (by self), the d rows next.
