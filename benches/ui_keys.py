@@ -7,7 +7,7 @@ frame with the view, each key (from the key read to its frame drawn) and each wo
 Keys are sent one at a time through tmux, each once the previous one's frame is in the log (and,
 for keys that start work on a worker, once that work's frame is too). Prints, per file, the
 first frame, each key's time (median and worst), the Priority pane's time from its key to the
-ranked modules drawn, and wall, user+sys and peak RSS of the whole run (GNU time).
+ranked modules drawn, the same for Sandwich's callers and callees (made on a worker), and wall, user+sys and peak RSS of the whole run (GNU time).
 
 usage: benches/ui_keys.py [FILE...]   (default: bench-data/huge.folded bench-data/huge.speedscope.json)
 Needs the release binary (cargo build --release) and tmux.
@@ -23,6 +23,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OBOL = os.environ.get("OBOL_BIN", os.path.join(ROOT, "target", "release", "obol"))
 SOCKET = f"obol-ui-keys-{os.getpid()}"
 
+# Sandwich's callers and callees of the selected function, made on a worker.
+SANDWICH = "done sandwich"
+
 # (tmux key, what its frame waits for besides the key's own line): pane switches, selection
 # moves, zoom and back, search (typed, submitted, next, previous, left), sort, threads.
 KEYS = [
@@ -32,8 +35,8 @@ KEYS = [
     ("i", None), ("i", None),
     ("/", None), ("f", None), ("n", None), ("_", None), ("1", None), ("2", None),
     ("Enter", None), ("n", None), ("N", None), ("Escape", None),
-    ("3", None), ("j", None), ("j", None), ("PageDown", None), ("o", None), ("o", None),
-    ("o", None), ("k", None),
+    ("3", SANDWICH), ("j", SANDWICH), ("j", SANDWICH), ("PageDown", SANDWICH), ("o", None),
+    ("o", None), ("o", None), ("k", SANDWICH),
     ("4", "done priority"), ("j", None), ("j", None), ("k", None),
     ("Tab", None), ("BTab", None), ("t", None), ("1", None), ("c", None), ("c", None),
 ]
@@ -69,7 +72,7 @@ def run(path):
     tmux("new-session", "-d", "-x", "120", "-y", "40", cmd)
     first = float(wait(log, lambda l: l[1] == "first-frame", 600)[0][0])
     time.sleep(0.5)
-    per_key, priority = {}, None
+    per_key, priority, worked = {}, None, {}
     for key, also in KEYS:
         before = len(lines(log))
         tmux("send-keys", key)
@@ -80,13 +83,22 @@ def run(path):
             done = also is None or any(" ".join(l[1:3]) == also for l in new)
             if keyline and done:
                 break
+            # A binary from before Sandwich's worker draws its callers and callees with the key.
+            if keyline and also == SANDWICH and time.time() > end - 115:
+                also = None
+                break
             if time.time() > end:
                 raise SystemExit(f"{path}: no frame for {key}")
             time.sleep(0.005)
         per_key.setdefault(f"{key} ({keyline[2]})", []).append((float(keyline[3]), float(keyline[4])))
-        if also == "done priority":
+        if also is not None:
+            # From the key read to the frame drawn with the worker's result.
             ready = next(l for l in new if " ".join(l[1:3]) == also)
-            priority = float(ready[0]) - float(keyline[0]) + float(ready[3]) / 1e3
+            after = float(ready[0]) - float(keyline[0]) + float(keyline[3]) / 1e3
+            if also == "done priority":
+                priority = after
+            else:
+                worked.setdefault(also, []).append((after, float(ready[4])))
         time.sleep(0.05)
     tmux("send-keys", "q")
     end = time.time() + 30
@@ -110,6 +122,11 @@ def run(path):
           f" {sum(c > 16 for c in all_cpu)} over 16 ms")
     if priority is not None:
         print(f"  Priority pane: ranked modules drawn {priority:.3f} s after its key")
+    for what, got in worked.items():
+        after, cpu = [a for a, _ in got], [c for _, c in got]
+        print(f"  {what}: drawn {statistics.median(after) * 1e3:.1f} ms after its key (median of"
+              f" {len(got)}, worst {max(after) * 1e3:.1f} ms); UI thread CPU to install and draw it:"
+              f" median {statistics.median(cpu):.2f} ms, worst {max(cpu):.2f} ms")
     print(f"  whole run: wall {wall} s, user {user} s, sys {sys_} s, peak RSS {int(rss) // 1024} MB")
 
 

@@ -377,10 +377,14 @@ fn record_in_the_terminal_shows_the_samples_live_and_saves_them_on_q() {
         "{first}"
     );
     tmux.send(&["3"]);
-    // Two seconds of samples in.
+    // Two seconds of samples in. The status line names a live recording, not the format it is
+    // kept in.
     let screen = tmux.wait_for("2 s sampled", |s| {
-        badge_samples(s).is_some_and(|n| n >= 1000) && sandwich_share(s).is_some()
+        badge_samples(s).is_some_and(|n| n >= 1000)
+            && sandwich_share(s).is_some()
+            && s.contains("py-spy live: seconds")
     });
+    assert!(!screen.contains("speedscope JSON"), "{screen}");
     let live = sandwich_share(&screen).unwrap();
     // Frozen: the table stays while the badge counts on.
     tmux.send(&["p"]);

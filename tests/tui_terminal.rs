@@ -12,6 +12,7 @@ use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::Lcg;
 use tmux::*;
 
 fn status_line(tmux: &Tmux, height: usize) -> String {
@@ -91,19 +92,6 @@ fn the_editor_gets_every_key_and_obol_none() {
     tmux.send(&["q"]);
     let code = tmux.wait_for_exit(pid);
     assert!(code.as_deref().is_none_or(|c| c == "0"), "{code:?}");
-}
-
-/// A small random generator, so that a failure can be replayed.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
 }
 
 /// Resizing in a loop while random keys arrive, on every fixture: obol never panics (a panic

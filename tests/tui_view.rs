@@ -343,8 +343,9 @@ fn regex_escape(text: &str) -> String {
 fn check_selected(tmux: &Tmux, samples: &Samples, func: &(String, String), of: f64) {
     let expected = samples.describe(func, of);
     // Sandwich's status line and its callees' title: a flame pane may show the same status.
+    // The title ends in `…` while the callers and callees are made (on a worker).
     let screen = tmux.wait_for("the status line", |s| {
-        s.contains(&expected) && s.contains("callees ▼")
+        s.contains(&expected) && s.contains("callees ▼") && !s.contains("callees ▼ …")
     });
     let (callers, callees) = samples.neighbours(func);
     let (above, below) = neighbour_rows(&screen);
@@ -522,7 +523,9 @@ fn r_collapses_recursion_in_sandwich_callees_too() {
     tmux.wait_for_text("r recursion collapsed");
     // Function figures do not change (recursion is counted once either way); the tree does.
     wait_for_table(&tmux, &main.table(main.total()));
-    let screen = tmux.wait_for("the callees rebuilt", |s| s.contains("callees ▼"));
+    let screen = tmux.wait_for("the callees rebuilt", |s| {
+        s.contains("callees ▼") && !s.contains("callees ▼ …")
+    });
     assert!(
         !callees(&screen).iter().any(|row| shows(row, "discount")),
         "{screen}"

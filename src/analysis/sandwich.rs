@@ -66,52 +66,63 @@ impl FunctionIndex {
         Some(&self.nodes[start..end])
     }
 
-    /// The same as [`outermost_nodes`]: `func`'s nodes with no ancestor of `func`, in pre-order.
-    pub fn outermost(&self, tree: &CallTree, frames: &FrameTable, func: FuncId) -> Vec<NodeId> {
-        let Some(nodes) = self.of(func) else {
-            return Vec::new();
-        };
-        let mut found: Vec<NodeId> = nodes
-            .iter()
-            .copied()
-            .filter(|&node| {
-                let mut at = tree.parent(node);
-                while let Some(ancestor) = at {
-                    if tree
-                        .frame(ancestor)
-                        .is_some_and(|f| frames.func_of(f) == func)
-                    {
-                        return false;
-                    }
-                    at = tree.parent(ancestor);
+    /// The callers and the callees of `func` (as [`callers`] and [`callees`] give them), from
+    /// the function's nodes this index lists: each node's ancestors are read once, to tell
+    /// whether the node is outermost, to order the occurrences as a walk of the tree meets them
+    /// and to make the callers' chain. Nothing else of the tree is visited.
+    pub fn callers_and_callees(
+        &self,
+        tree: &CallTree,
+        frames: &FrameTable,
+        func: FuncId,
+    ) -> (CallTree, CallTree) {
+        let nodes = self.of(func).unwrap_or_default();
+        // Each outermost occurrence's path, from the node up to the root's child, one after the
+        // other in `chains`; `ends[i]` closes occurrence i's.
+        let mut chains: Vec<NodeId> = Vec::new();
+        let mut ends: Vec<usize> = Vec::with_capacity(nodes.len());
+        'nodes: for &node in nodes {
+            let start = chains.len();
+            chains.push(node);
+            let mut at = tree.parent(node);
+            while let Some(ancestor) = at {
+                let Some(frame) = tree.frame(ancestor) else {
+                    break;
+                };
+                if frames.func_of(frame) == func {
+                    chains.truncate(start);
+                    continue 'nodes;
                 }
-                true
-            })
-            .collect();
-        // Ids follow creation, not pre-order; sort by the path from the root so the merged
-        // trees come out in the order a walk of the tree would give.
-        found.sort_by_cached_key(|&n| preorder_key(tree, n));
-        found
+                chains.push(ancestor);
+                at = tree.parent(ancestor);
+            }
+            ends.push(chains.len());
+        }
+        let chain = |i: usize| &chains[if i == 0 { 0 } else { ends[i - 1] }..ends[i]];
+        // Children are stored in id order (as first seen), so comparing the paths from the
+        // root by id at the first place they part compares siblings by place: pre-order. No
+        // occurrence lies under another, so no path is a prefix of another.
+        let mut order: Vec<usize> = (0..ends.len()).collect();
+        order.sort_unstable_by(|&a, &b| chain(a).iter().rev().cmp(chain(b).iter().rev()));
+        let (mut up, top_up) = rooted_at(frames, func);
+        let (mut down, top_down) = rooted_at(frames, func);
+        if let (Some(top_up), Some(top_down)) = (top_up, top_down) {
+            for i in order {
+                let path = chain(i);
+                let occurrence = path[0];
+                let mut caller = top_up;
+                for &ancestor in &path[1..] {
+                    if let Some(frame) = tree.frame(ancestor) {
+                        caller = up.child(caller, frame);
+                    }
+                }
+                up.add_self(caller, tree.total_weight(occurrence));
+                down.add_self(top_down, tree.self_weight(occurrence));
+                copy_below(&mut down, tree, occurrence, top_down);
+            }
+        }
+        (up.finish(), down.finish())
     }
-}
-
-/// A node's position among its siblings at each level, from the root: sorts in pre-order.
-fn preorder_key(tree: &CallTree, node: NodeId) -> Vec<usize> {
-    let mut key = Vec::new();
-    let mut at = node;
-    while let Some(parent) = tree.parent(at) {
-        // Children are stored in id order where the tree was built by one builder: a binary
-        // search finds the place then (a node of the 1 GB inputs has thousands of siblings),
-        // and a scan where it does not.
-        let siblings = tree.children(parent);
-        let place = siblings
-            .binary_search(&at)
-            .unwrap_or_else(|_| siblings.iter().position(|&c| c == at).unwrap_or(0));
-        key.push(place);
-        at = parent;
-    }
-    key.reverse();
-    key
 }
 
 /// A builder whose root has one child standing for `func`: the function's first frame (none if
@@ -225,10 +236,7 @@ mod tests {
         );
 
         let index = FunctionIndex::new(&tree, &frames);
-        assert_eq!(
-            index.outermost(&tree, &frames, func),
-            outermost_nodes(&tree, &frames, func)
-        );
+        assert_same_sandwich(&tree, &frames, &index, func);
 
         let up = callers(&tree, &frames, func);
         let top = up.children(NodeId::ROOT)[0];
@@ -236,6 +244,71 @@ mod tests {
         assert_eq!(
             names(&up, &frames, top),
             vec![("main".into(), 5.0), ("other".into(), 5.0)]
+        );
+    }
+
+    /// Each node in pre-order, as its depth, frame and weights: equal for trees that differ in
+    /// nothing but where they are stored.
+    fn outline(tree: &CallTree) -> Vec<(usize, Option<FrameId>, f64, f64)> {
+        tree.preorder()
+            .map(|n| {
+                (
+                    tree.depth(n),
+                    tree.frame(n),
+                    tree.self_weight(n),
+                    tree.total_weight(n),
+                )
+            })
+            .collect()
+    }
+
+    fn assert_same_sandwich(
+        tree: &CallTree,
+        frames: &FrameTable,
+        index: &FunctionIndex,
+        func: FuncId,
+    ) {
+        let (up, down) = index.callers_and_callees(tree, frames, func);
+        assert_eq!(outline(&up), outline(&callers(tree, frames, func)));
+        assert_eq!(outline(&down), outline(&callees(tree, frames, func)));
+        // Stored order too: siblings come out in the order a walk of the tree meets them.
+        assert_eq!(
+            up.preorder().collect::<Vec<_>>(),
+            callers(tree, frames, func).preorder().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            down.preorder().collect::<Vec<_>>(),
+            callees(tree, frames, func).preorder().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn occurrences_made_out_of_walk_order_merge_in_walk_order() {
+        // f under main;b is made after other;f, though a walk meets it first; under main;a
+        // it is called recursively, and it is the stack's root in `f;x`.
+        let mut frames = FrameTable::new(FunctionKey::NameFile);
+        let [main, a, b, f, x, y, other] =
+            ["main", "a", "b", "f", "x", "y", "other"].map(|n| frames.intern(n, None, None));
+        let mut builder = CallTreeBuilder::new();
+        builder.add_stack(&[main, a, f, y], 1.0);
+        builder.add_stack(&[other, f, x], 2.0);
+        builder.add_stack(&[main, b, f, x], 4.0);
+        builder.add_stack(&[main, a, f, f, x], 8.0);
+        builder.add_stack(&[f, x], 16.0);
+        builder.add_stack(&[main, b, y], 32.0);
+        builder.add_stack(&[main, a, f], 64.0);
+        let tree = builder.finish();
+        let index = FunctionIndex::new(&tree, &frames);
+        for func in [f, x, y, main, a].map(|frame| frames.func_of(frame)) {
+            assert_same_sandwich(&tree, &frames, &index, func);
+        }
+        let (up, _) = index.callers_and_callees(&tree, &frames, frames.func_of(f));
+        let top = up.children(NodeId::ROOT)[0];
+        // f's direct callers: a (1 + 8 + 64, the recursion counted once), b, other, in the
+        // order a walk meets them, not the order their nodes were made in.
+        assert_eq!(
+            names(&up, &frames, top),
+            vec![("a".into(), 73.0), ("b".into(), 4.0), ("other".into(), 2.0)]
         );
     }
 }

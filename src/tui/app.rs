@@ -77,6 +77,8 @@ pub struct App {
     pub(super) view_in_flight: bool,
     /// A priority ranking is being computed.
     pub(super) priority_in_flight: bool,
+    /// Sandwich's callers and callees being made: for which view and function.
+    pub(super) sandwich_in_flight: Option<(u64, crate::profile::FuncId)>,
 }
 
 impl App {
@@ -125,6 +127,7 @@ impl App {
             live: None,
             view_in_flight: false,
             priority_in_flight: false,
+            sandwich_in_flight: None,
         };
         app.rederive();
         app
@@ -322,6 +325,14 @@ impl App {
                 while self.sandwich.sort != keep_sort {
                     self.sandwich.cycle_sort(&view.table, set);
                 }
+                if let Some(tree) = &view.time_order {
+                    self.jobs.push(Job::TimeIndex {
+                        generation,
+                        files: self.session.files.clone(),
+                        file: view.file,
+                        tree: tree.clone(),
+                    });
+                }
                 self.view = Some(*view);
                 self.source.invalidate();
                 self.computing = None;
@@ -346,6 +357,12 @@ impl App {
             }
             Done::Compare(_, stale) => drop_elsewhere(stale),
             Done::Source(generation, figures) => self.finish_source(generation, *figures),
+            Done::Sandwich(generation, made) => self.finish_sandwich(generation, *made),
+            Done::TimeIndex(generation, index) => {
+                if let Some(view) = self.view.as_mut().filter(|_| generation == self.generation) {
+                    view.time_index = Some(*index);
+                }
+            }
             Done::Count(counts) => self.finish_counts(*counts),
             Done::Saved(line) => self.message = Some(line),
             Done::Priority(report) => {
@@ -421,8 +438,8 @@ impl App {
                 if let Comparison::Difference(_) = self.comparison {
                     return;
                 }
-                self.sandwich
-                    .relayout(&view.table, view.tree(files), &view.index, frames, body)
+                self.sandwich.relayout(&view.table, frames, body);
+                self.ask_sandwich();
             }
             Pane::Priority => {}
             Pane::Source => self.source.layout(body),
@@ -644,8 +661,8 @@ pub enum Event {
     /// The terminal went away (input failed).
     Hangup,
     Loaded(Box<Result<Loaded, LoadError>>),
-    /// A worker finished.
-    Done(Done),
+    /// A worker finished, after working for so long (for the timing log).
+    Done(Done, std::time::Duration),
     /// The live sampler's samples so far and progress.
     Live(Box<crate::live::Update>),
 }

@@ -109,7 +109,7 @@ fn run_until_exit(
             return Ok(exit);
         }
     };
-    timing.note("loaded", None);
+    timing.note("loaded", None, "");
     let options = match start.options(&files) {
         Ok(options) => options,
         Err(e) => {
@@ -160,7 +160,7 @@ pub(super) fn event_loop(
     let mut clicks = keymap::Clicks::default();
     let mut dirty = true;
     // For the timing log: what the next frame drawn answers, and when it came.
-    let mut answering: Option<(String, Mark)> = None;
+    let mut answering: Option<(String, Mark, String)> = None;
     loop {
         while let Some(job) = app.take_job() {
             job.spawn(sender.clone());
@@ -169,8 +169,8 @@ pub(super) fn event_loop(
             draw(tui, app)?;
             dirty = false;
             timing.drawn(app.view.is_some());
-            if let Some((what, since)) = answering.take() {
-                timing.note(&what, Some(since));
+            if let Some((what, since, more)) = answering.take() {
+                timing.note(&what, Some(since), &more);
             }
         }
         let Ok(event) = receiver.recv() else {
@@ -182,7 +182,7 @@ pub(super) fn event_loop(
                 let action = keymap::action_for(&key, app.prompt.is_some());
                 if let Some(action) = action.filter(|_| timing.is_on()) {
                     let name = format!("{action:?}").replace(' ', "");
-                    answering = Some((format!("key {name}"), received));
+                    answering = Some((format!("key {name}"), received, String::new()));
                 }
                 action
             }
@@ -191,9 +191,13 @@ pub(super) fn event_loop(
                 Some(Action::Resize { width, height })
             }
             Event::Terminal(_) | Event::Loaded(_) => None,
-            Event::Done(done) => {
+            Event::Done(done, worked) => {
                 if timing.is_on() {
-                    answering = Some((format!("done {}", done.kind()), received));
+                    answering = Some((
+                        format!("done {}", done.kind()),
+                        received,
+                        format!(" worker {:.3}", worked.as_secs_f64() * 1e3),
+                    ));
                 }
                 app.finish(done);
                 dirty = true;

@@ -68,7 +68,7 @@ pub fn wait_for_files(
                     return Ok(Err(Exit::Quit));
                 }
             }
-            Ok(Event::Terminal(_) | Event::Done(_) | Event::Live(_))
+            Ok(Event::Terminal(_) | Event::Done(..) | Event::Live(_))
             | Err(RecvTimeoutError::Timeout) => {}
         }
     }

@@ -147,32 +147,31 @@ impl App {
         let frames = &files[view.file].set.frames;
         match self.pane {
             // The view's function index is of its merged tree, which Time Order draws too where
-            // the profile has no timeline.
+            // the profile has no timeline; a timeline's tree has its own once made.
             Pane::TimeOrder => place_in_flame(
                 &mut self.time_order,
                 view.time_order_tree(files),
                 frames,
-                view.time_order.is_none().then_some(&view.index),
+                match view.time_order {
+                    None => Some(&*view.index),
+                    Some(_) => view.time_index.as_ref(),
+                },
                 &self.selection,
             ),
             Pane::LeftHeavy => place_in_flame(
                 &mut self.left_heavy,
                 view.tree(files),
                 frames,
-                Some(&view.index),
+                Some(&*view.index),
                 &self.selection,
             ),
             Pane::Sandwich => {
                 if let Some(func) = self.selection.func {
                     self.sandwich.select_function(&view.table, func);
                 }
-                self.sandwich.relayout(
-                    &view.table,
-                    view.tree(files),
-                    &view.index,
-                    frames,
-                    self.body(),
-                );
+                let body = self.body();
+                self.sandwich.relayout(&view.table, frames, body);
+                self.ask_sandwich();
             }
             Pane::Priority | Pane::Source => {}
         }

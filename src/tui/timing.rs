@@ -2,7 +2,8 @@
 //! naming a file, one line per event, `SECONDS WHAT [MILLISECONDS]`, seconds counted from the
 //! UI's start: `loaded`, `first-frame` (the first frame with the view drawn), `key ACTION MS
 //! CPU_MS` (from the key read to its frame drawn, and the UI thread's CPU time in that span) and
-//! `done JOB MS CPU_MS` (the same from a worker's result arriving). The CPU time says what the
+//! `done JOB MS CPU_MS worker WORKER_MS` (the same from a worker's result arriving, and the wall
+//! time the worker took). The CPU time says what the
 //! wall time would be on an idle machine when other work shares the cores. Without the
 //! variable nothing is measured or written.
 
@@ -56,8 +57,8 @@ impl Timing {
         }
     }
 
-    /// Writes one line, at once: the bench reads the log while obol runs.
-    pub fn note(&mut self, what: &str, since: Option<Mark>) {
+    /// Writes one line, at once: the bench reads the log while obol runs. `more` ends the line.
+    pub fn note(&mut self, what: &str, since: Option<Mark>, more: &str) {
         let Some(out) = &mut self.out else {
             return;
         };
@@ -65,11 +66,11 @@ impl Timing {
         let _ = match since {
             Some(since) => writeln!(
                 out,
-                "{at:.4} {what} {:.3} {:.3}",
+                "{at:.4} {what} {:.3} {:.3}{more}",
                 since.at.elapsed().as_secs_f64() * 1e3,
                 thread_cpu_ns().saturating_sub(since.cpu_ns) as f64 / 1e6
             ),
-            None => writeln!(out, "{at:.4} {what}"),
+            None => writeln!(out, "{at:.4} {what}{more}"),
         };
         let _ = out.flush();
     }
@@ -78,7 +79,7 @@ impl Timing {
     pub fn drawn(&mut self, with_view: bool) {
         if with_view && !self.first_frame_seen {
             self.first_frame_seen = true;
-            self.note("first-frame", None);
+            self.note("first-frame", None, "");
         }
     }
 }

@@ -72,6 +72,9 @@ pub struct View {
     tree: Option<Arc<CallTree>>,
     /// In recorded order, where the profile keeps one and threads are not merged.
     pub time_order: Option<Arc<CallTree>>,
+    /// Each function's nodes in `time_order`, for placing a function chosen in a table: made on
+    /// a worker after the view is shown (`None` until then; the tree is walked meanwhile).
+    pub time_index: Option<FunctionIndex>,
     /// The weight every share is of: the profile's, or with threads merged the whole file's.
     pub total: f64,
     /// Share of the total that hidden frames held themselves (given to their callers).
@@ -79,7 +82,7 @@ pub struct View {
     /// The Sandwich table: every function of the view, by self weight.
     pub table: Vec<FunctionRow>,
     /// Each function's nodes in the tree, for Sandwich's callers and callees.
-    pub index: FunctionIndex,
+    pub index: Arc<FunctionIndex>,
     /// Frames grouped by function: per function, the lines its frames were sampled at (lowest,
     /// highest), for the status line. Empty when frames are shown by line.
     pub lines: Vec<Option<(u32, u32)>>,
@@ -258,10 +261,11 @@ pub fn derive(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> V
         file: r.file,
         tree,
         time_order: time_order.map(Arc::new),
+        time_index: None,
         total,
         hidden_share,
         table,
-        index,
+        index: Arc::new(index),
         lines,
         grouped,
         line_tree: line_tree.map(Arc::new),

@@ -10,6 +10,7 @@ use std::sync::mpsc::Sender;
 use ratatui::layout::Rect;
 
 use super::app::{Comparison, Event};
+use super::callers::{SandwichRequest, SandwichTrees};
 use super::panes::flame::FlameView;
 use super::search::{CountKey, Counts};
 use super::session::{FunctionRef, ProfileRef};
@@ -17,6 +18,7 @@ use super::source::SourceFigures;
 use super::view::{Compare, Options, SharedTree, View, derive, joined};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
+use crate::analysis::sandwich::FunctionIndex;
 use crate::import::Loaded;
 
 /// A computation asked for by `App::update`, started by the event loop.
@@ -62,6 +64,20 @@ pub enum Job {
         order: ChildOrder,
         by_line: bool,
     },
+    /// The function index of a view's time-order tree.
+    TimeIndex {
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        file: usize,
+        tree: Arc<crate::profile::CallTree>,
+    },
+    /// Sandwich's callers and callees of a function.
+    Sandwich {
+        /// The view they are made for.
+        generation: u64,
+        files: Arc<Vec<Loaded>>,
+        request: Box<SandwichRequest>,
+    },
     /// A live recording's samples so far (its one file) written to `path` as speedscope JSON.
     Save {
         files: Arc<Vec<Loaded>>,
@@ -75,6 +91,8 @@ pub enum Done {
     Priority(Box<PriorityReport>),
     Compare(u64, Box<Comparison>),
     Source(u64, Box<SourceFigures>),
+    Sandwich(u64, Box<SandwichTrees>),
+    TimeIndex(u64, Box<FunctionIndex>),
     Count(Box<Counts>),
     /// What saving said: the line to show.
     Saved(String),
@@ -125,6 +143,8 @@ impl Done {
             Done::Priority(_) => "priority",
             Done::Compare(..) => "compare",
             Done::Source(..) => "source",
+            Done::Sandwich(..) => "sandwich",
+            Done::TimeIndex(..) => "time-index",
             Done::Count(_) => "count",
             Done::Saved(_) => "saved",
         }
@@ -211,6 +231,20 @@ impl Job {
                 generation,
                 Box::new(Comparison::of(&files, compare, order, by_line)),
             ),
+            Job::TimeIndex {
+                generation,
+                files,
+                file,
+                tree,
+            } => Done::TimeIndex(
+                generation,
+                Box::new(FunctionIndex::new(&tree, &files[file].set.frames)),
+            ),
+            Job::Sandwich {
+                generation,
+                files,
+                request,
+            } => Done::Sandwich(generation, Box::new(SandwichTrees::make(&files, *request))),
             Job::Save { files, path } => Done::Saved(super::live::save_line(&files, &path)),
         }
     }
@@ -218,8 +252,10 @@ impl Job {
     /// Runs the job on a thread of its own; the result comes back on the loop's channel.
     pub fn spawn(self, sender: Sender<Event>) {
         std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            let done = self.run();
             // The loop may have quit meanwhile: nobody left to tell.
-            let _ = sender.send(Event::Done(self.run()));
+            let _ = sender.send(Event::Done(done, start.elapsed()));
         });
     }
 }

@@ -2,6 +2,8 @@
 //! zoom history, selection and the layout, which is computed on update and only read when
 //! drawing, so that drawing and mouse hits use the same rectangles.
 
+use std::sync::Arc;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -33,11 +35,12 @@ pub struct FlameView {
     pub icicle: bool,
     /// Time Order's time axis, drawn on the row below the area: (column, label) per tick.
     pub axis: Vec<(u16, String)>,
-    /// Sibling order by name, made once per frame table (see [`NameRanks`]).
-    ranks: NameRanks,
+    /// Sibling order by name, made once per frame table (see [`NameRanks`]); shared with the
+    /// views made from this one by [`FlameView::fresh`].
+    ranks: Arc<NameRanks>,
     /// Each frame's package, hashed for its colour: made with `ranks`, so that drawing tens of
     /// thousands of frames does not look for each one's package in its path again.
-    packages: Vec<u64>,
+    packages: Arc<Vec<u64>>,
     /// The frame table `ranks` and `packages` were made from (its address and size): they
     /// depend on it alone, so a new tree over the same frames keeps them.
     ranked: (usize, usize),
@@ -74,8 +77,8 @@ impl FlameView {
             area: Rect::default(),
             icicle: true,
             axis: Vec::new(),
-            ranks: NameRanks::default(),
-            packages: Vec::new(),
+            ranks: Arc::default(),
+            packages: Arc::default(),
             ranked: (0, 0),
             cache: Vec::new(),
         }
@@ -97,11 +100,13 @@ impl FlameView {
             let table = (std::ptr::from_ref(frames) as usize, frames.frame_count());
             if self.ranked != table {
                 self.ranked = table;
-                self.ranks = NameRanks::new(frames);
-                self.packages = frames
-                    .frames()
-                    .map(|f| package_hash(&package_of(f.file, f.name)))
-                    .collect();
+                self.ranks = Arc::new(NameRanks::new(frames));
+                self.packages = Arc::new(
+                    frames
+                        .frames()
+                        .map(|f| package_hash(&package_of(f.file, f.name)))
+                        .collect(),
+                );
             }
             self.layout = layout(
                 tree,
@@ -211,6 +216,18 @@ impl FlameView {
     pub fn reset(&mut self, tree: &CallTree, frames: &FrameTable) {
         self.zoom.clear();
         self.relayout(tree, frames, self.area);
+    }
+
+    /// A view in the same order and orientation, with nothing laid out, sharing the name order
+    /// and colours made for the frame table: for a worker to lay a new tree out in.
+    pub fn fresh(&self) -> FlameView {
+        FlameView {
+            icicle: self.icicle,
+            ranks: self.ranks.clone(),
+            packages: self.packages.clone(),
+            ranked: self.ranked,
+            ..FlameView::new(self.order)
+        }
     }
 
     /// Forgets zoom, selection and the layouts made: for a different tree (over the same frames

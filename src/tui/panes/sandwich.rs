@@ -8,7 +8,6 @@ use ratatui::style::Style;
 use super::flame::{FlameView, Paint, fit};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::place::short_file;
-use crate::analysis::sandwich::{FunctionIndex, callees_of, callers_of};
 use crate::analysis::summary::calls_column;
 use crate::analysis::summary::{FunctionRow, SortKey, sort_rows};
 use crate::profile::{CallTree, FrameTable, FuncId, ProfileSet, Unit};
@@ -48,11 +47,13 @@ pub struct SandwichView {
     /// First visible row shown.
     pub offset: usize,
     pub table_area: Rect,
+    /// The callers and callees shown, of [`SandwichView::built_for`]: made on a worker (see
+    /// `tui/callers.rs`) and drawn only while that function is the one selected.
     pub caller_tree: CallTree,
     pub callee_tree: CallTree,
     pub callers: FlameView,
     pub callees: FlameView,
-    /// The function the two trees were built for.
+    /// The function the two trees were made for.
     built_for: Option<FuncId>,
     filter: Option<regex::Regex>,
     /// What the table's columns need, from the whole table (see [`SandwichView::measure`]).
@@ -277,16 +278,38 @@ impl SandwichView {
         }
     }
 
-    /// Lays the pane out in `area` and rebuilds the callers and callees for the selection,
-    /// from the view's tree.
-    pub fn relayout(
+    /// Whether the callers and callees held are the selected function's: they are drawn only
+    /// then, never under another function's row.
+    pub fn shows_trees(&self, table: &[FunctionRow]) -> bool {
+        self.built_for.is_some() && self.built_for == self.selected_function(table)
+    }
+
+    /// The selected function, where its callers and callees are still to be made.
+    pub fn wanted(&self, table: &[FunctionRow]) -> Option<FuncId> {
+        self.selected_function(table)
+            .filter(|&f| self.built_for != Some(f))
+    }
+
+    /// Takes the callers and callees made for `func` (with their first layouts, made beside
+    /// them), keeping the name order and colours the flame views had made.
+    pub fn install(
         &mut self,
-        table: &[FunctionRow],
-        tree: &CallTree,
-        index: &FunctionIndex,
-        frames: &FrameTable,
-        area: Rect,
+        func: FuncId,
+        (caller_tree, callee_tree): (CallTree, CallTree),
+        (callers, callees): (FlameView, FlameView),
     ) {
+        self.built_for = Some(func);
+        self.caller_tree = caller_tree;
+        self.callee_tree = callee_tree;
+        for (mine, made) in [(&mut self.callers, callers), (&mut self.callees, callees)] {
+            mine.clear();
+            mine.adopt(made);
+        }
+    }
+
+    /// Lays the pane out in `area`: the table, and the callers and callees where they are the
+    /// selected function's.
+    pub fn relayout(&mut self, table: &[FunctionRow], frames: &FrameTable, area: Rect) {
         // Narrow terminals give the table more: below 60 columns all of it, callers and
         // callees being reached by Enter in a flame pane.
         let table_width = if area.width < 60 {
@@ -316,22 +339,12 @@ impl SandwichView {
             right.width,
             right.height.saturating_sub(upper.height + 2),
         );
-        let func = self.selected_function(table);
-        if func != self.built_for {
-            self.built_for = func;
-            let empty = || crate::profile::CallTreeBuilder::new().finish();
-            let occurrences = func
-                .map(|f| index.outermost(tree, frames, f))
-                .unwrap_or_default();
-            self.caller_tree =
-                func.map_or_else(empty, |f| callers_of(tree, frames, f, &occurrences));
-            self.callee_tree =
-                func.map_or_else(empty, |f| callees_of(tree, frames, f, &occurrences));
-            self.callers.clear();
-            self.callees.clear();
+        self.callers.area = upper;
+        self.callees.area = lower;
+        if self.shows_trees(table) {
+            self.callers.relayout(&self.caller_tree, frames, upper);
+            self.callees.relayout(&self.callee_tree, frames, lower);
         }
-        self.callers.relayout(&self.caller_tree, frames, upper);
-        self.callees.relayout(&self.callee_tree, frames, lower);
         let rows = usize::from(self.table_area.height.saturating_sub(1)).max(1);
         if self.selected < self.offset {
             self.offset = self.selected;
@@ -459,15 +472,26 @@ pub fn render(
             theme.dimmed(),
         );
     }
+    // Another function's callers and callees are never drawn under this one's row: while the
+    // selected one's are made, the titles say so.
+    let ready = view.shows_trees(table);
     for (title, flame, tree, y) in [
         (
-            "callers ▲",
+            if ready {
+                "callers ▲"
+            } else {
+                "callers ▲ …"
+            },
             &view.callers,
             &view.caller_tree,
             view.callers.area.y.saturating_sub(1),
         ),
         (
-            "callees ▼",
+            if ready {
+                "callees ▼"
+            } else {
+                "callees ▼ …"
+            },
             &view.callees,
             &view.callee_tree,
             view.callees.area.y.saturating_sub(1),
@@ -476,6 +500,9 @@ pub fn render(
         let a = flame.area.intersection(buf.area);
         if a.width > 0 && y < buf.area.bottom() {
             buf.set_stringn(a.x, y, title, usize::from(a.width), theme.header());
+        }
+        if !ready {
+            continue;
         }
         let paint = Paint {
             tree,

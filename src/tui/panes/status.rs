@@ -171,9 +171,15 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
         // stacks the flame panes draw are an estimate, which should not pass for a measurement.
         let estimated =
             profile.estimated_tree && matches!(app.pane, Pane::TimeOrder | Pane::LeftHeavy);
+        // A recording being made is kept as speedscope JSON, but is no file read.
+        let source = if app.live.is_some() {
+            "py-spy live"
+        } else {
+            app.loaded().format.description()
+        };
         format!(
             "{}: {} · total {} · {} frames{}",
-            app.loaded().format.description(),
+            source,
             profile.unit,
             profile.unit.format_weight(app.shown_total()),
             app.set().frames.frame_count(),
