@@ -95,7 +95,7 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
         perf_script::parse_reader(reader, &mut warnings).map(|s| (s, None))
     } else if let Some(mapped) = (matches!(format, Format::Speedscope | Format::TraceEvent)
         && input.size.is_some())
-    .then(|| source::Mapped::open(path))
+    .then(|| source::Mapped::open(path, format.description()))
     .flatten()
     {
         // speedscope and trace files on disk are mapped rather than read (see

@@ -4,6 +4,7 @@
 //! turn without consuming input, so a file is never judged by its extension.
 
 pub mod austin;
+pub mod bus_error;
 pub mod callgrind;
 pub mod cpuprofile;
 pub mod cpython_collapsed;

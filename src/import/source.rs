@@ -54,9 +54,12 @@ impl Input {
 /// later (an error's place found by a second reading) is read again from the file.
 ///
 /// The one risk of a mapping: should another program cut the file short while it is read,
-/// reading past the new end stops the process (SIGBUS), where a `read` would see the file end.
+/// reading past the new end raises SIGBUS, where a `read` would see the file end. While a
+/// mapping lives, SIGBUS ends obol as bad input does ([`super::bus_error`]).
 pub struct Mapped {
     map: memmap2::Mmap,
+    /// While it lives, SIGBUS (the file cut short) ends obol with a line naming the file.
+    _cut_short: super::bus_error::Reading,
     /// The bytes before this have been let go.
     released: std::cell::Cell<usize>,
 }
@@ -64,7 +67,8 @@ pub struct Mapped {
 impl Mapped {
     /// Maps the regular file at `path`; `None` when it cannot be mapped (the caller reads it
     /// instead).
-    pub fn open(path: &Path) -> Option<Mapped> {
+    /// `format` names what the file is read as, for the line printed should it be cut short.
+    pub fn open(path: &Path, format: &str) -> Option<Mapped> {
         let file = File::open(path).ok()?;
         if !file.metadata().ok()?.is_file() {
             return None;
@@ -75,8 +79,14 @@ impl Mapped {
         let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
         // Read ahead, and pages read need not stay.
         let _ = map.advise(memmap2::Advice::Sequential);
+        let message = format!(
+            "{}: read as {format}: the file was cut short by another program while obol read it",
+            path.display()
+        );
+        let line = crate::text::one_line("obol: error: ", &message) + "\n";
         Some(Mapped {
             map,
+            _cut_short: super::bus_error::while_reading(line),
             released: std::cell::Cell::new(0),
         })
     }

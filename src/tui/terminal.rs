@@ -40,6 +40,8 @@ pub fn check_usable() -> Result<(), String> {
 /// [`restore`] or when the returned guard drops.
 pub fn enter() -> io::Result<(Tui, RestoreGuard)> {
     install_panic_hook();
+    save_terminal_mode();
+    crate::import::bus_error::set_before_exit(restore_in_signal_handler);
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = RestoreGuard;
@@ -57,6 +59,47 @@ pub fn restore() {
         let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, Show);
         let _ = disable_raw_mode();
         let _ = out.flush();
+    }
+}
+
+/// The terminal's mode before raw mode, for [`restore_in_signal_handler`], which cannot ask
+/// crossterm (it takes a lock).
+static SAVED_MODE: std::sync::OnceLock<libc::termios> = std::sync::OnceLock::new();
+
+fn save_terminal_mode() {
+    // SAFETY: tcgetattr only fills the zeroed struct it is given.
+    let mut mode: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(libc::STDOUT_FILENO, &mut mode) } == 0 {
+        let _ = SAVED_MODE.set(mode);
+    }
+}
+
+/// [`restore`] from inside a signal handler (a mapped file cut short: `import::bus_error`),
+/// with only async-signal-safe calls. The UI thread may be drawing meanwhile, and a frame
+/// written after the restore would hide the cursor again, so standard output is first pointed
+/// at /dev/null and the restore written to a copy of it. The escapes are those of
+/// `DisableMouseCapture`, `LeaveAlternateScreen` and `Show`.
+fn restore_in_signal_handler() {
+    if !ACTIVE.load(Ordering::SeqCst) {
+        return;
+    }
+    const ESCAPES: &[u8] =
+        b"\x1b[?1006l\x1b[?1015l\x1b[?1003l\x1b[?1002l\x1b[?1000l\x1b[?1049l\x1b[?25h";
+    // SAFETY: dup, open, dup2, write and tcsetattr on descriptors and a NUL-terminated path;
+    // ESCAPES is a live buffer of its length; SAVED_MODE, once set, is never written.
+    unsafe {
+        let terminal = libc::dup(libc::STDOUT_FILENO);
+        if terminal < 0 {
+            return;
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if null >= 0 {
+            libc::dup2(null, libc::STDOUT_FILENO);
+        }
+        let _ = libc::write(terminal, ESCAPES.as_ptr().cast(), ESCAPES.len());
+        if let Some(mode) = SAVED_MODE.get() {
+            let _ = libc::tcsetattr(terminal, libc::TCSANOW, mode);
+        }
     }
 }
 

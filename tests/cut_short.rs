@@ -1,0 +1,152 @@
+//! A large speedscope file is mapped, not read (`import::source::Mapped`). When another program
+//! cuts it short while obol reads it, the kernel raises SIGBUS at the first page past the new
+//! end; obol must end as for any bad input: one line naming the file and the format, exit 2,
+//! and in the UI the terminal put back.
+
+mod common;
+#[path = "common/tmux.rs"]
+mod tmux;
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tmux::{Tmux, child_pid, obol, through_shell};
+
+/// A sampled speedscope profile of about 40 MB: big enough to be mapped, and for its reading
+/// (in a debug build) to last well past the moment the test cuts it.
+fn big_speedscope(dir: &Path) -> PathBuf {
+    let path = dir.join("big.speedscope.json");
+    let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
+    write!(
+        out,
+        r#"{{"$schema":"https://www.speedscope.app/file-format-schema.json","shared":{{"frames":["#
+    )
+    .unwrap();
+    for i in 0..1000 {
+        let comma = if i == 0 { "" } else { "," };
+        write!(
+            out,
+            r#"{comma}{{"name":"f{i}","file":"m{i}.py","line":{i}}}"#
+        )
+        .unwrap();
+    }
+    let samples = 1_000_000u64;
+    write!(
+        out,
+        r#"]}},"profiles":[{{"type":"sampled","name":"t","unit":"none","startValue":0,"endValue":{samples},"samples":["#
+    )
+    .unwrap();
+    let mut seed = 7u64;
+    for i in 0..samples {
+        let comma = if i == 0 { "" } else { "," };
+        write!(out, "{comma}[").unwrap();
+        for depth in 0..10 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let frame = (seed >> 33) % 1000;
+            let comma = if depth == 0 { "" } else { "," };
+            write!(out, "{comma}{frame}").unwrap();
+        }
+        write!(out, "]").unwrap();
+    }
+    write!(out, r#"],"weights":["#).unwrap();
+    for i in 0..samples {
+        let comma = if i == 0 { "" } else { "," };
+        write!(out, "{comma}1").unwrap();
+    }
+    writeln!(out, "]}}]}}").unwrap();
+    out.into_inner().unwrap().sync_all().unwrap();
+    path
+}
+
+/// Waits until process `pid` has `path` mapped, then cuts the file to 100 bytes.
+fn cut_once_mapped(pid: u32, path: &Path) {
+    let start = Instant::now();
+    let name = path.to_str().unwrap();
+    loop {
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+        if maps.contains(name) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "obol never mapped {name}"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.set_len(100).unwrap();
+}
+
+fn assert_one_line_naming(text: &str, path: &Path) {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {text:?}");
+    let line = lines[0];
+    assert!(
+        line.chars().count() <= 300,
+        "at most 300 characters: {line}"
+    );
+    for part in [
+        path.to_str().unwrap(),
+        "read as speedscope JSON",
+        "cut short",
+    ] {
+        assert!(line.contains(part), "{part:?} in {line:?}");
+    }
+}
+
+#[test]
+fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_speedscope(dir.path());
+    let child = Command::new(obol())
+        .args(["summary", path.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    cut_once_mapped(child.id(), &path);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_one_line_naming(&stderr, &path);
+}
+
+#[test]
+fn a_mapped_file_cut_short_while_the_ui_loads_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_speedscope(dir.path());
+    let argv = through_shell(&[path.to_str().unwrap()]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let Some(tmux) = Tmux::start("cut-short", &argv) else {
+        return;
+    };
+    let pid = child_pid(&tmux);
+    cut_once_mapped(pid, &path);
+    let screen = tmux.wait_for_text("obol exited with");
+    assert!(screen.contains("obol exited with 2"), "{screen}");
+    // The line (which tmux may wrap), then the terminal as obol found it: main screen, mouse
+    // reporting off, cursor shown, and out of raw mode.
+    let joined = screen.replace('\n', "");
+    assert!(
+        joined.contains("read as speedscope JSON") && joined.contains("cut short"),
+        "{screen}"
+    );
+    tmux.assert_terminal_restored();
+    tmux.assert_cursor_shown();
+    let tty = tmux.display("#{pane_tty}");
+    let stty = Command::new("stty")
+        .args(["-F", &tty, "-a"])
+        .output()
+        .unwrap();
+    let modes = String::from_utf8_lossy(&stty.stdout);
+    for mode in ["icanon", "echo", "icrnl"] {
+        assert!(
+            modes.split_whitespace().any(|m| m == mode),
+            "{mode} back on after raw mode: {modes}"
+        );
+    }
+}
