@@ -29,6 +29,9 @@ use threads::{Thread, thread_frame};
 
 const CHUNK: usize = 1 << 20;
 
+/// Frame ids in a batch before it is handed on.
+const BATCH_IDS: usize = 1 << 16;
+
 /// The deepest stack read. Real stacks are thousands of frames deep at most; one of millions is
 /// a hostile file, whose every frame would be a node of the tree (some 32 bytes each, from one
 /// byte of text when frames are empty).
@@ -167,6 +170,15 @@ struct Batch {
     new_frames: FrameText,
 }
 
+impl Batch {
+    fn with_capacity(ids: usize) -> Batch {
+        Batch {
+            ids: Vec::with_capacity(ids),
+            ..Batch::default()
+        }
+    }
+}
+
 /// What the reader thread found besides stacks: line counts for warnings and errors, and the
 /// threads.
 #[derive(Default)]
@@ -230,6 +242,10 @@ fn build<R: Read + Send>(
         })
     });
 
+    // Nothing is looked up by its text from here on: free what only the reading needed before
+    // the trees are finished and the figures made, the peak for a file of many names.
+    table.release_index();
+    let weights = tally.into_weights();
     if let Some(error) = report.error {
         return Err(error);
     }
@@ -249,8 +265,7 @@ fn build<R: Read + Send>(
     let mut profiles = finish_profiles(builders, &names);
     let base_profiles = finish_profiles(base_builders, &names);
     if profiles.len() == 1 && !differential {
-        let stats = tally
-            .weights
+        let stats = weights
             .iter()
             .enumerate()
             .map(|(func, &(self_weight, total_weight))| {
@@ -301,6 +316,11 @@ impl FunctionTally {
     fn grow(&mut self, functions: usize) {
         self.weights.resize(functions, (0.0, 0.0));
         self.counted_in.resize(functions, 0);
+    }
+
+    /// Per function: self weight, total weight.
+    fn into_weights(self) -> Vec<(f64, f64)> {
+        self.weights
     }
 
     fn add(&mut self, ids: &[u32], local_to_func: &[u32], count: f64) {
@@ -423,6 +443,11 @@ impl Tokenizer {
                 let raw = &buf[start..end];
                 self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)), utf8);
                 start = end;
+                // Handed on as soon as it is full, not at the end of the piece: a piece of short
+                // lines makes batches of several megabytes, and the channel holds four.
+                if self.batch.ids.len() >= BATCH_IDS && !self.hand_on(&sender) {
+                    return self.report;
+                }
             }
             if self.report.error.is_some() {
                 return self.report;
@@ -430,16 +455,17 @@ impl Tokenizer {
             offset += cut as u64;
             buf.copy_within(cut..filled, 0);
             filled -= cut;
-            let done = eof && filled == 0;
-            if (self.batch.ids.len() > 1 << 16 || done)
-                && sender.send(std::mem::take(&mut self.batch)).is_err()
-            {
-                return self.report;
-            }
-            if done {
+            if eof && filled == 0 {
+                self.hand_on(&sender);
                 return self.report;
             }
         }
+    }
+
+    /// Sends the batch to the merging thread; false when it has stopped listening.
+    fn hand_on(&mut self, sender: &mpsc::SyncSender<Batch>) -> bool {
+        let batch = std::mem::replace(&mut self.batch, Batch::with_capacity(BATCH_IDS));
+        sender.send(batch).is_ok()
     }
 
     /// One line; `utf8` says it is known to be UTF-8.

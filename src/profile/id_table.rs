@@ -17,7 +17,6 @@ fn fold(hash: u64) -> u32 {
 }
 
 impl IdTable {
-    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.len
     }
