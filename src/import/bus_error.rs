@@ -23,7 +23,8 @@ pub fn set_before_exit(hook: fn()) {
 }
 
 /// While the returned guard lives, SIGBUS ends obol with `line` (which ends in a newline) and
-/// exit status 2.
+/// exit status 2. One mapping is read at a time (the UI's loader and the commands read their
+/// files one after another); a second reading while one is under way would take over the line.
 pub(crate) fn while_reading(line: String) -> Reading {
     INSTALL.call_once(|| {
         // SAFETY: the action calls only async-signal-safe functions (see `on_bus_error`).
@@ -31,7 +32,9 @@ pub(crate) fn while_reading(line: String) -> Reading {
             unsafe { signal_hook::low_level::register(signal_hook::consts::SIGBUS, on_bus_error) };
     });
     let line = Box::into_raw(Box::new(line.into_bytes().into_boxed_slice()));
-    free(MESSAGE.swap(line, Ordering::SeqCst));
+    let previous = MESSAGE.swap(line, Ordering::SeqCst);
+    debug_assert!(previous.is_null(), "mapped readings do not nest");
+    free(previous);
     Reading(())
 }
 
