@@ -112,7 +112,7 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
             Format::Speedscope => {
                 speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
             }
-            _ => trace_event::parse_mapped(bytes, &release, &mut warnings),
+            _ => trace_event::parse_mapped(bytes, &release, !figures_only, &mut warnings),
         }
         .map(|s| (s, None))
     } else {

@@ -573,8 +573,8 @@ mod tests {
             assert!(at > released.get() && at <= bytes.len(), "{at}");
             released.set(at);
         };
-        let quick = parse_with(bytes, &mut quick_warnings, true, &release);
-        let exact = parse_with(bytes, &mut exact_warnings, false, &|_| {});
+        let quick = parse_with(bytes, &mut quick_warnings, true, true, &release);
+        let exact = parse_with(bytes, &mut exact_warnings, false, true, &|_| {});
         let text = String::from_utf8_lossy(bytes);
         match (&quick, &exact) {
             (Ok(quick), Ok(exact)) => {
