@@ -193,21 +193,23 @@ pub(super) struct Edge {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true, true, &|_| {})
+    parse_with(bytes, warnings, true, true, &|_| {}, &|_, _| {})
 }
 
 /// [`parse`] for a file mapped into memory: `release(n)` is told as the reading leaves the
 /// first n bytes behind, to let their pages go (they are read again should they be needed:
 /// the first event of each name, which the collector's tables point into, and everything on a
-/// second reading). Without `timelines` (`obol summary`), the profiles of duration events
+/// second reading); `release_range(from, to)` as a reading of the second half on a thread of
+/// its own leaves `from..to` behind. Without `timelines` (`obol summary`), the profiles of duration events
 /// keep their trees and no timeline.
 pub fn parse_mapped(
     bytes: &[u8],
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
     timelines: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true, timelines, release)
+    parse_with(bytes, warnings, true, timelines, release, release_range)
 }
 
 /// [`parse`], with the hand-written reading of [`scan`] tried first (`quick`) or not.
@@ -217,14 +219,16 @@ fn parse_with(
     quick: bool,
     timelines: bool,
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let skipped = bytes.len() - text.len();
     let release = |at: usize| release(at + skipped);
+    let release_range = |from: usize, to: usize| release_range(from + skipped, to + skipped);
     let is_array = text.trim_ascii_start().starts_with(b"[");
     let json_error = |e: &serde_json::Error| super::speedscope::json_error(e, has_bom);
-    match Collector::collect(text, is_array, quick, &release) {
+    match Collector::collect(text, is_array, quick, &release, &release_range) {
         Ok(collected) => profiles(collected, timelines, warnings),
         // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
         // comma or not.
@@ -232,7 +236,7 @@ fn parse_with(
             let body = text.trim_ascii_end();
             let body = body.strip_suffix(b",").unwrap_or(body);
             let repaired = [body, b"]"].concat();
-            match Collector::collect(&repaired, true, quick, &|_| {}) {
+            match Collector::collect(&repaired, true, quick, &|_| {}, &|_, _| {}) {
                 Ok(collected) => profiles(collected, timelines, warnings),
                 Err(Failure::Json(_)) => Err(json_error(&e)),
                 Err(Failure::Event(failure)) => Err(failure),
