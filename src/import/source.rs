@@ -86,8 +86,8 @@ impl Mapped {
         );
         let line = crate::text::one_line("obol: error: ", &message) + "\n";
         Some(Mapped {
+            _cut_short: super::bus_error::while_reading(&map, line),
             map,
-            _cut_short: super::bus_error::while_reading(line),
             released: std::sync::atomic::AtomicUsize::new(0),
         })
     }
