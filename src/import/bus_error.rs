@@ -8,10 +8,32 @@
 //! `_exit` (and the hook, which must keep to such calls too).
 
 use std::sync::Once;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
-/// The line to print, leaked while a mapping is read (null otherwise).
-static MESSAGE: AtomicPtr<Box<[u8]>> = AtomicPtr::new(std::ptr::null_mut());
+/// A mapping being read: its addresses and the line to print should a read there fault.
+struct Slot {
+    /// Taken by a reading (set before the rest, cleared after).
+    taken: AtomicBool,
+    start: AtomicUsize,
+    end: AtomicUsize,
+    /// The line, leaked while the mapping is read (null otherwise); set last, cleared first.
+    line: AtomicPtr<Box<[u8]>>,
+}
+
+/// As many mappings as may be read at once: one in the program (the UI's loader and the
+/// commands read their files one after another), several in the tests, which load files on
+/// many threads of one process. Past that many, a reading has no line: SIGBUS then stops
+/// obol as it would have without this module.
+const SLOTS: usize = 32;
+
+#[allow(clippy::declare_interior_mutable_const)]
+const FREE: Slot = Slot {
+    taken: AtomicBool::new(false),
+    start: AtomicUsize::new(0),
+    end: AtomicUsize::new(0),
+    line: AtomicPtr::new(std::ptr::null_mut()),
+};
+static READINGS: [Slot; SLOTS] = [FREE; SLOTS];
 /// What to run before the line: an `fn()` as a pointer (null when none).
 static BEFORE_EXIT: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 static INSTALL: Once = Once::new();
@@ -22,55 +44,81 @@ pub fn set_before_exit(hook: fn()) {
     BEFORE_EXIT.store(hook as *mut (), Ordering::SeqCst);
 }
 
-/// While the returned guard lives, SIGBUS ends obol with `line` (which ends in a newline) and
-/// exit status 2. One mapping is read at a time (the UI's loader and the commands read their
-/// files one after another); a second reading while one is under way would take over the line.
-pub(crate) fn while_reading(line: String) -> Reading {
+/// While the returned guard lives, SIGBUS at an address of `mapping` ends obol with `line`
+/// (which ends in a newline) and exit status 2. Readings of several mappings at once each have
+/// their own line: the faulting address tells which.
+pub(crate) fn while_reading(mapping: &[u8], line: String) -> Reading {
     INSTALL.call_once(|| {
         // SAFETY: the action calls only async-signal-safe functions (see `on_bus_error`).
-        let _ =
-            unsafe { signal_hook::low_level::register(signal_hook::consts::SIGBUS, on_bus_error) };
+        let _ = unsafe {
+            signal_hook_registry::register_sigaction(signal_hook::consts::SIGBUS, on_bus_error)
+        };
     });
+    let Some(slot) = READINGS.iter().position(|slot| {
+        slot.taken
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }) else {
+        return Reading(None);
+    };
+    let at = &READINGS[slot];
+    let start = mapping.as_ptr() as usize;
+    at.start.store(start, Ordering::SeqCst);
+    at.end.store(start + mapping.len(), Ordering::SeqCst);
     let line = Box::into_raw(Box::new(line.into_bytes().into_boxed_slice()));
-    let previous = MESSAGE.swap(line, Ordering::SeqCst);
-    debug_assert!(previous.is_null(), "mapped readings do not nest");
-    free(previous);
-    Reading(())
+    at.line.store(line, Ordering::SeqCst);
+    Reading(Some(slot))
 }
 
 /// Ends the SIGBUS handling of [`while_reading`] when dropped.
-pub(crate) struct Reading(());
+pub(crate) struct Reading(Option<usize>);
 
 impl Drop for Reading {
     fn drop(&mut self) {
-        free(MESSAGE.swap(std::ptr::null_mut(), Ordering::SeqCst));
+        if let Some(slot) = self.0 {
+            let at = &READINGS[slot];
+            free(at.line.swap(std::ptr::null_mut(), Ordering::SeqCst));
+            at.taken.store(false, Ordering::SeqCst);
+        }
     }
 }
 
 fn free(line: *mut Box<[u8]>) {
     if !line.is_null() {
         // SAFETY: `line` came from `Box::into_raw` in `while_reading`, and swapping it out of
-        // MESSAGE made this the only place that still holds it.
+        // its slot made this the only place that still holds it.
         drop(unsafe { Box::from_raw(line) });
     }
 }
 
-fn on_bus_error() {
-    let line = MESSAGE.load(Ordering::SeqCst);
-    if line.is_null() {
+/// The line of the reading whose mapping holds `address`, if any.
+fn line_at(address: usize) -> Option<&'static [u8]> {
+    READINGS.iter().find_map(|slot| {
+        let line = slot.line.load(Ordering::SeqCst);
+        let (start, end) = (
+            slot.start.load(Ordering::SeqCst),
+            slot.end.load(Ordering::SeqCst),
+        );
+        // SAFETY: a slot's line lives until its guard is dropped, and the guard lives as long
+        // as the mapping whose reading faulted at `address`, which is inside it.
+        (!line.is_null() && (start..end).contains(&address)).then(|| unsafe { &**line })
+    })
+}
+
+fn on_bus_error(info: &libc::siginfo_t) {
+    // SAFETY: SIGBUS's siginfo carries the faulting address.
+    let address = unsafe { info.si_addr() } as usize;
+    let Some(line) = line_at(address) else {
         // Not a mapped file's doing: SIGBUS's own default, the process stopped.
         let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGBUS);
         return;
-    }
+    };
     let hook = BEFORE_EXIT.load(Ordering::SeqCst);
     if !hook.is_null() {
         // SAFETY: only `set_before_exit` stores here, and it stores an `fn()`.
         let hook: fn() = unsafe { std::mem::transmute::<*mut (), fn()>(hook) };
         hook();
     }
-    // SAFETY: MESSAGE holds a live box until a guard's drop swaps it out, and a guard lives
-    // as long as the mapping whose reading can raise SIGBUS.
-    let line: &[u8] = unsafe { &*line };
     let mut at = 0;
     while at < line.len() {
         // SAFETY: `at < line.len()`, so `line.len() - at` bytes from `at` are readable.
@@ -87,4 +135,25 @@ fn on_bus_error() {
 unsafe fn write_stderr(bytes: *const u8, len: usize) -> isize {
     // SAFETY: the caller gives `len` readable bytes at `bytes`.
     unsafe { libc::write(2, bytes.cast(), len) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_at_once_each_keep_their_line() {
+        let (a, b) = (vec![0u8; 64], vec![0u8; 64]);
+        let first = while_reading(&a, "a\n".into());
+        let second = while_reading(&b, "b\n".into());
+        let at = |v: &[u8], i: usize| v.as_ptr() as usize + i;
+        assert_eq!(line_at(at(&a, 0)), Some(&b"a\n"[..]));
+        assert_eq!(line_at(at(&a, 63)), Some(&b"a\n"[..]));
+        assert_eq!(line_at(at(&b, 10)), Some(&b"b\n"[..]));
+        drop(first);
+        assert_eq!(line_at(at(&a, 0)), None);
+        assert_eq!(line_at(at(&b, 63)), Some(&b"b\n"[..]));
+        drop(second);
+        assert_eq!(line_at(at(&b, 0)), None);
+    }
 }

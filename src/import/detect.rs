@@ -112,7 +112,16 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
             Format::Speedscope => {
                 speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
             }
-            _ => trace_event::parse_mapped(bytes, &release, &mut warnings),
+            _ => {
+                let release_range = |from, to| mapped.release_range(from, to);
+                trace_event::parse_mapped(
+                    bytes,
+                    &release,
+                    &release_range,
+                    !figures_only,
+                    &mut warnings,
+                )
+            }
         }
         .map(|s| (s, None))
     } else {

@@ -60,8 +60,9 @@ pub struct Mapped {
     map: memmap2::Mmap,
     /// While it lives, SIGBUS (the file cut short) ends obol with a line naming the file.
     _cut_short: super::bus_error::Reading,
-    /// The bytes before this have been let go.
-    released: std::cell::Cell<usize>,
+    /// The bytes before this have been let go (atomic so that a reading on another thread can
+    /// let go of a stretch of its own, [`Mapped::release_range`]).
+    released: std::sync::atomic::AtomicUsize,
 }
 
 impl Mapped {
@@ -85,9 +86,9 @@ impl Mapped {
         );
         let line = crate::text::one_line("obol: error: ", &message) + "\n";
         Some(Mapped {
+            _cut_short: super::bus_error::while_reading(&map, line),
             map,
-            _cut_short: super::bus_error::while_reading(line),
-            released: std::cell::Cell::new(0),
+            released: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -98,24 +99,40 @@ impl Mapped {
     /// Lets go of the pages wholly before byte `at`: they leave the process's memory, and are
     /// read again from the file if they are read again.
     pub fn release_before(&self, at: usize) {
-        const PAGE: usize = 4096;
-        let from = self.released.get();
+        use std::sync::atomic::Ordering::Relaxed;
+        let from = self.released.load(Relaxed);
         let to = (at.min(self.map.len()) / PAGE) * PAGE;
-        if to <= from {
-            return;
+        if to > from && self.let_go(from, to) {
+            self.released.store(to, Relaxed);
         }
+    }
+
+    /// Lets go of the pages wholly within bytes `from..to`, for a reading of a stretch of the
+    /// file on a thread of its own; [`Mapped::release_before`] is the one reading from the
+    /// start.
+    pub fn release_range(&self, from: usize, to: usize) {
+        let from = from.div_ceil(PAGE) * PAGE;
+        let to = (to.min(self.map.len()) / PAGE) * PAGE;
+        if to > from {
+            self.let_go(from, to);
+        }
+    }
+
+    /// Whether the pages of `from..to` (whole pages) were let go.
+    fn let_go(&self, from: usize, to: usize) -> bool {
         // SAFETY: MADV_DONTNEED on a private mapping that was never written drops pages that
         // the file gives back unchanged when they are read again: no byte a slice of the
         // mapping shows changes.
-        let done = unsafe {
+        unsafe {
             self.map
                 .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, to - from)
-        };
-        if done.is_ok() {
-            self.released.set(to);
         }
+        .is_ok()
     }
 }
+
+/// Pages, as `madvise` counts them.
+const PAGE: usize = 4096;
 
 /// A reading's way of telling a mapping's [`Mapped::release_before`] how far it has gone: now
 /// and then, not at every step.

@@ -193,19 +193,23 @@ pub(super) struct Edge {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true, &|_| {})
+    parse_with(bytes, warnings, true, true, &|_| {}, &|_, _| {})
 }
 
 /// [`parse`] for a file mapped into memory: `release(n)` is told as the reading leaves the
 /// first n bytes behind, to let their pages go (they are read again should they be needed:
 /// the first event of each name, which the collector's tables point into, and everything on a
-/// second reading).
+/// second reading); `release_range(from, to)` as a reading of the second half on a thread of
+/// its own leaves `from..to` behind. Without `timelines` (`obol summary`), the profiles of duration events
+/// keep their trees and no timeline.
 pub fn parse_mapped(
     bytes: &[u8],
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    timelines: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    parse_with(bytes, warnings, true, release)
+    parse_with(bytes, warnings, true, timelines, release, release_range)
 }
 
 /// [`parse`], with the hand-written reading of [`scan`] tried first (`quick`) or not.
@@ -213,24 +217,27 @@ fn parse_with(
     bytes: &[u8],
     warnings: &mut Vec<String>,
     quick: bool,
+    timelines: bool,
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<ProfileSet, ParseError> {
     let has_bom = bytes.starts_with(BOM);
     let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let skipped = bytes.len() - text.len();
     let release = |at: usize| release(at + skipped);
+    let release_range = |from: usize, to: usize| release_range(from + skipped, to + skipped);
     let is_array = text.trim_ascii_start().starts_with(b"[");
     let json_error = |e: &serde_json::Error| super::speedscope::json_error(e, has_bom);
-    match Collector::collect(text, is_array, quick, &release) {
-        Ok(collected) => profiles(collected, warnings),
+    match Collector::collect(text, is_array, quick, &release, &release_range) {
+        Ok(collected) => profiles(collected, timelines, warnings),
         // The format lets a trace end without its `]` (a tracer stopped mid-write), after a
         // comma or not.
         Err(Failure::Json(e)) if is_array && e.is_eof() => {
             let body = text.trim_ascii_end();
             let body = body.strip_suffix(b",").unwrap_or(body);
             let repaired = [body, b"]"].concat();
-            match Collector::collect(&repaired, true, quick, &|_| {}) {
-                Ok(collected) => profiles(collected, warnings),
+            match Collector::collect(&repaired, true, quick, &|_| {}, &|_, _| {}) {
+                Ok(collected) => profiles(collected, timelines, warnings),
                 Err(Failure::Json(_)) => Err(json_error(&e)),
                 Err(Failure::Event(failure)) => Err(failure),
             }
@@ -242,7 +249,11 @@ fn parse_with(
 
 /// The profiles a trace's events add up to: V8's profiles if it has any, else its samples if
 /// it has any, else one per thread of duration events.
-fn profiles(c: Collector, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+fn profiles(
+    c: Collector,
+    timelines: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
     let Collector {
         mut frames,
         threads,
@@ -315,7 +326,7 @@ fn profiles(c: Collector, warnings: &mut Vec<String>) -> Result<ProfileSet, Pars
         .map(|((pid, tid), thread)| (name_of(&pid.to_string(), &tid.to_string()), thread))
         .collect();
     let mut profiles = Vec::new();
-    for (replayed, thread_warnings) in replay_all(named, &frames) {
+    for (replayed, thread_warnings) in replay_all(named, &frames, timelines) {
         warnings.extend(thread_warnings);
         profiles.push(replayed?);
     }
@@ -327,10 +338,14 @@ fn profiles(c: Collector, warnings: &mut Vec<String>) -> Result<ProfileSet, Pars
 fn replay_all(
     threads: Vec<(String, Thread)>,
     frames: &FrameTable,
+    timelines: bool,
 ) -> Vec<(Result<Profile, ParseError>, Vec<String>)> {
     let replay = |(name, thread): (String, Thread)| {
         let mut warnings = Vec::new();
-        (thread.replay(name, frames, &mut warnings), warnings)
+        (
+            thread.replay(name, frames, timelines, &mut warnings),
+            warnings,
+        )
     };
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(threads.len()));
     if workers <= 1 {

@@ -7,8 +7,12 @@
 //! serde_json cannot read either) sends the whole file back to serde_json, whose reading
 //! (its errors, and its repair of a cut array) is the reference.
 
-use std::borrow::Cow;
+mod halves;
 
+use std::borrow::Cow;
+use std::sync::atomic::AtomicBool;
+
+use self::halves::Halves;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
@@ -41,13 +45,18 @@ pub(super) fn collect<'a>(
     is_array: bool,
     collector: &mut Collector<'a>,
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(), Stop> {
-    std::thread::scope(|scope| {
+    let stop_tail = AtomicBool::new(false);
+    let taker = &mut *collector;
+    let tail = std::thread::scope(|scope| {
+        // A large trace's second half is read from a guess meanwhile (see `halves`).
+        let mut halves = halves::start(scope, text, &stop_tail, release_range);
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RawEvent<'a>>>(4);
         let taking = scope.spawn(move || {
             for batch in receiver {
                 for event in batch {
-                    collector.take(event)?;
+                    taker.take(event)?;
                 }
             }
             Ok(())
@@ -55,8 +64,10 @@ pub(super) fn collect<'a>(
         let mut batches = Batches {
             sender,
             batch: Vec::with_capacity(BATCH),
+            taken: 0,
         };
-        let read = read_trace(text, is_array, &mut batches, release).and_then(|()| batches.flush());
+        let read = read_trace(text, is_array, &mut batches, release, halves.as_mut())
+            .and_then(|()| batches.flush());
         // Closes the channel: the collector finishes what it was sent.
         drop(batches);
         let taken: Result<(), ParseError> = taking
@@ -64,8 +75,12 @@ pub(super) fn collect<'a>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         // An event the collector refused comes before anything the reading met after it.
         taken.map_err(Stop::Event)?;
-        read
-    })
+        read.map(|()| halves.and_then(|mut h| h.tail.take()))
+    })?;
+    if let Some(tail) = tail {
+        collector.append(tail);
+    }
+    Ok(())
 }
 
 /// Events in a batch: enough that handing one over costs nothing beside reading it.
@@ -75,10 +90,13 @@ const BATCH: usize = 1024;
 struct Batches<'a> {
     sender: std::sync::mpsc::SyncSender<Vec<RawEvent<'a>>>,
     batch: Vec<RawEvent<'a>>,
+    /// Events pushed so far.
+    taken: usize,
 }
 
 impl<'a> Batches<'a> {
     fn push(&mut self, event: RawEvent<'a>) -> Result<(), Stop> {
+        self.taken += 1;
         self.batch.push(event);
         if self.batch.len() == BATCH {
             self.flush()?;
@@ -99,6 +117,7 @@ fn read_trace<'a>(
     is_array: bool,
     out: &mut Batches<'a>,
     release: &dyn Fn(usize),
+    mut halves: Option<&mut Halves<'_, 'a>>,
 ) -> Result<(), Stop> {
     let mut s = Scanner {
         text,
@@ -107,7 +126,7 @@ fn read_trace<'a>(
     };
     s.ws();
     if is_array {
-        s.events(out)?;
+        s.events(out, halves)?;
     } else {
         s.expect(b'{')?;
         s.ws();
@@ -121,7 +140,7 @@ fn read_trace<'a>(
                 match key {
                     b"traceEvents" if !seen_events => {
                         seen_events = true;
-                        s.events(out)?;
+                        s.events(out, halves.take())?;
                     }
                     // Hermes' samples, a second `traceEvents`: serde_json's reading.
                     b"traceEvents" | b"samples" | b"stackFrames" => return Err(Stop::Unsure),
@@ -174,8 +193,13 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    /// `[ event, … ]`, each event handed on as it is read.
-    fn events(&mut self, out: &mut Batches<'a>) -> Result<(), Stop> {
+    /// `[ event, … ]`, each event handed on as it is read; from the second half's start on,
+    /// the second half's reading if its start is confirmed (see `halves`).
+    fn events(
+        &mut self,
+        out: &mut Batches<'a>,
+        mut halves: Option<&mut Halves<'_, 'a>>,
+    ) -> Result<(), Stop> {
         self.expect(b'[')?;
         self.ws();
         if self.peek() == Some(b']') {
@@ -183,21 +207,35 @@ impl<'a> Scanner<'a, '_> {
             return Ok(());
         }
         loop {
-            let start = self.at;
-            self.progress.left_behind(start);
-            let event = match self.event() {
-                Some(event) => event,
-                None => {
-                    self.at = start;
-                    self.event_by_serde()?
-                }
-            };
+            if let Some(halves) = halves.as_deref_mut()
+                && halves.ahead(self.at)
+                // The first half's events all with the collector first: its errors come first.
+                && let () = out.flush()?
+                && let Some(end) = halves.land(self.at, out.taken)?
+            {
+                self.at = end;
+                return Ok(());
+            }
+            let event = self.one_event()?;
             out.push(event)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
                 Some(b']') => return Ok(()),
                 _ => return Err(Stop::Unsure),
+            }
+        }
+    }
+
+    /// The event that starts here: by this reader, else by serde_json.
+    fn one_event(&mut self) -> Result<RawEvent<'a>, Stop> {
+        let start = self.at;
+        self.progress.left_behind(start);
+        match self.event() {
+            Some(event) => Ok(event),
+            None => {
+                self.at = start;
+                self.event_by_serde()
             }
         }
     }
@@ -573,8 +611,18 @@ mod tests {
             assert!(at > released.get() && at <= bytes.len(), "{at}");
             released.set(at);
         };
-        let quick = parse_with(bytes, &mut quick_warnings, true, &release);
-        let exact = parse_with(bytes, &mut exact_warnings, false, &|_| {});
+        let release_range = |from: usize, to: usize| {
+            assert!(from <= to && to <= bytes.len(), "{from}..{to}");
+        };
+        let quick = parse_with(
+            bytes,
+            &mut quick_warnings,
+            true,
+            true,
+            &release,
+            &release_range,
+        );
+        let exact = parse_with(bytes, &mut exact_warnings, false, true, &|_| {}, &|_, _| {});
         let text = String::from_utf8_lossy(bytes);
         match (&quick, &exact) {
             (Ok(quick), Ok(exact)) => {
@@ -620,7 +668,7 @@ mod tests {
             {"ph":"E","name":"g","pid":1,"tid":2,"ts":4,"args":{"filename":"b.py","line":7}}],
             "viztracer_metadata":{"version":"1.0.4","overflow":false}}"#;
         let mut collector = Collector::new();
-        assert!(super::collect(common, false, &mut collector, &|_| {}).is_ok());
+        assert!(super::collect(common, false, &mut collector, &|_| {}, &|_, _| {}).is_ok());
         assert!(same_both_ways(common));
         let array = GOOD.split_once("\"traceEvents\":").unwrap().1;
         let array = array.rsplit_once(",\"meta\"").unwrap().0;
@@ -643,6 +691,41 @@ mod tests {
         let mut invalid_utf8 = br#"[{"ph":"X","name":"a","ts":1,"dur":1}]"#.to_vec();
         invalid_utf8[19] = 0xff;
         assert!(!same_both_ways(&invalid_utf8));
+    }
+
+    #[test]
+    fn halves_read_as_one_whether_the_guess_holds_or_not() {
+        // Every trace from 64 bytes on is read in halves in these tests (`halves::SPLIT_FROM`):
+        // GOOD's guess is an event's start; here it falls inside strings, then inside `args`.
+        let event = |i: usize, name: &str| {
+            format!(
+                r#"{{"ph":"X","name":"{name}","pid":1,"tid":{},"ts":{i},"dur":0.5}}"#,
+                i % 3
+            )
+        };
+        let tricky = [r#"x\"},{\"ph\":\"B"#, "},{", r#"},{\"ph\":\"E"#];
+        for trick in tricky {
+            for at in 0..12 {
+                let events: Vec<String> = (0..12)
+                    .map(|i| event(i, if i == at { trick } else { "f" }))
+                    .collect();
+                let text = format!("[{}]", events.join(","));
+                assert!(same_both_ways(text.as_bytes()), "{text}");
+            }
+        }
+        let nested = r#"{"ph":"X","name":"n","ts":1,"dur":1,"args":{"k":[{"a":1},{"b":2},{"c":3},{"d":4},{"e":5},{"f":6},{"g":7},{"h":8}]}}"#;
+        let trace = format!(
+            r#"{{"traceEvents":[{},{nested},{}]}}"#,
+            event(0, "a"),
+            event(2, "b")
+        );
+        assert!(same_both_ways(trace.as_bytes()));
+        // An event refused in the second half is named by its place in the whole array.
+        let mut events: Vec<String> = (0..12).map(|i| event(i, "f")).collect();
+        events[10] = r#"{"ph":"X","name":"late","pid":1,"tid":1}"#.into();
+        assert!(!same_both_ways(
+            format!("[{}]", events.join(",\n")).as_bytes()
+        ));
     }
 
     #[test]
