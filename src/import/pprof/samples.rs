@@ -65,24 +65,24 @@ const NONE: u64 = u64::MAX;
 
 /// What a run of samples adds up to.
 #[derive(Default)]
-struct Tally<'a> {
+pub(super) struct Tally<'a> {
     /// Each distinct stack's entry by its packed location ids.
     stacks: Stacks,
     /// Each entry's key where the file holds it, in the order first seen.
-    keys: Vec<&'a [u8]>,
+    pub(super) keys: Vec<&'a [u8]>,
     /// Per entry and type: the sample that first gave it a value, and the sum of its values.
-    sums: Vec<Sum>,
+    pub(super) sums: Vec<Sum>,
     /// Samples whose ids are not one packed field (no writer seen does this): each goes to
     /// the trees on its own, with its number.
-    unpacked: Vec<(u64, &'a [u8])>,
+    pub(super) unpacked: Vec<(u64, &'a [u8])>,
     /// Samples with more or fewer values than there are sample types.
-    short: usize,
+    pub(super) short: usize,
 }
 
 #[derive(Clone, Copy)]
-struct Sum {
+pub(super) struct Sum {
     first: u64,
-    sum: i128,
+    pub(super) sum: i128,
 }
 
 const NO_SUM: Sum = Sum {
@@ -141,7 +141,7 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// The samples among the fields of `range`; `n` numbers them from the first.
-fn tally<'a>(
+pub(super) fn tally<'a>(
     bytes: &'a [u8],
     range: Range<usize>,
     n: u64,
@@ -168,6 +168,49 @@ fn tally<'a>(
     })?;
     batch.add_to(&mut t)?;
     Ok(t)
+}
+
+/// Where a second reading of the samples can start so that the two share them about evenly:
+/// the sample nearest past the middle of the samples' bytes with a whole number of batches
+/// before it (each reading then batches its samples as one reading from the start does, and
+/// meets what is wrong in the same order), and the number of samples before it. `None` when
+/// there are too few samples, or the fields cannot be gone through (one reading then meets
+/// what is wrong, as it would have).
+pub(super) fn halfway(bytes: &[u8]) -> Option<(usize, u64)> {
+    // The start of every BATCH-th sample, with the samples before it.
+    let mut marks = Vec::new();
+    let (mut first, mut last) = (None, 0);
+    let mut samples = 0u64;
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        let (key, next) = super::varint(bytes, at)?;
+        at = match key & 7 {
+            0 => super::varint(bytes, next)?.1,
+            1 => next.checked_add(8)?,
+            5 => next.checked_add(4)?,
+            2 => {
+                let (len, body) = super::varint(bytes, next)?;
+                body.checked_add(usize::try_from(len).ok()?)?
+            }
+            _ => return None,
+        };
+        if key == (2 << 3) | 2 {
+            if samples.is_multiple_of(BATCH as u64) {
+                marks.push((start, samples));
+            }
+            first.get_or_insert(start);
+            last = at;
+            samples += 1;
+        }
+    }
+    if at != bytes.len() {
+        return None;
+    }
+    let middle = first? + (last - first?) / 2;
+    marks
+        .into_iter()
+        .find(|&(start, n)| n > 0 && start >= middle)
 }
 
 /// A stack's packed location ids and their hash.
