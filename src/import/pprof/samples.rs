@@ -261,9 +261,12 @@ impl<'a> Batch<'a, '_> {
         }
         for (key, _) in &self.found {
             if let Some(entry) = key.and_then(|(_, hash)| t.stacks.prefetch_key(hash))
-                && let Some(sum) = t.sums.get(entry * types)
+                && let Some(sums) = t.sums.get(entry * types..(entry + 1) * types)
             {
-                stacks::prefetch(sum);
+                // An entry's sums (two types' are 64 bytes) most often span two cache lines.
+                let (bytes, last) = (sums.as_ptr().cast::<u8>(), size_of_val(sums));
+                stacks::prefetch(bytes);
+                stacks::prefetch(bytes.wrapping_add(last.saturating_sub(1)));
             }
         }
         for (i, (key, values)) in self.found.iter().enumerate() {
