@@ -85,16 +85,10 @@ fn cut_once_mapped(pid: u32, path: &Path) {
 /// An uncompressed pprof profile of about 40 MB: a million samples of 32 locations, each of
 /// one function (the wire format written by hand).
 fn big_pprof(dir: &Path) -> PathBuf {
-    fn varint(out: &mut Vec<u8>, mut n: u64) {
-        while n >= 0x80 {
-            out.push(n as u8 | 0x80);
-            n >>= 7;
-        }
-        out.push(n as u8);
-    }
+    use prost::encoding::encode_varint;
     fn field(out: &mut Vec<u8>, number: u64, body: &[u8]) {
-        varint(out, number << 3 | 2);
-        varint(out, body.len() as u64);
+        encode_varint(number << 3 | 2, out);
+        encode_varint(body.len() as u64, out);
         out.extend_from_slice(body);
     }
     let path = dir.join("big.pprof");
@@ -123,7 +117,7 @@ fn big_pprof(dir: &Path) -> PathBuf {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            varint(&mut ids, 1 + (seed >> 33) % functions);
+            encode_varint(1 + (seed >> 33) % functions, &mut ids);
         }
         let mut sample = Vec::new();
         field(&mut sample, 1, &ids);
@@ -136,11 +130,7 @@ fn big_pprof(dir: &Path) -> PathBuf {
     path
 }
 
-fn assert_one_line_naming(text: &str, path: &Path) {
-    assert_one_line_naming_format(text, path, "read as speedscope JSON");
-}
-
-fn assert_one_line_naming_format(text: &str, path: &Path, read_as: &str) {
+fn assert_one_line_naming(text: &str, path: &Path, read_as: &str) {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line: {text:?}");
     let line = lines[0];
@@ -153,38 +143,34 @@ fn assert_one_line_naming_format(text: &str, path: &Path, read_as: &str) {
     }
 }
 
-#[test]
-fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = big_speedscope(dir.path());
+/// `obol summary FILE` with the file cut short once obol has it mapped: exit 2 and one line
+/// naming the file, `read_as` and the cut.
+fn assert_summary_cut_short_is_one_line(path: &Path, read_as: &str) {
     let child = Command::new(obol())
         .args(["summary", path.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    cut_once_mapped(child.id(), &path);
+    cut_once_mapped(child.id(), path);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_one_line_naming(&stderr, &path);
+    assert_one_line_naming(&stderr, path, read_as);
+}
+
+#[test]
+fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_speedscope(dir.path());
+    assert_summary_cut_short_is_one_line(&path, "read as speedscope JSON");
 }
 
 #[test]
 fn a_mapped_pprof_file_cut_short_while_summarised_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let path = big_pprof(dir.path());
-    let child = Command::new(obol())
-        .args(["summary", path.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    cut_once_mapped(child.id(), &path);
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_one_line_naming_format(&stderr, &path, "read as pprof profile.proto");
+    assert_summary_cut_short_is_one_line(&path, "read as pprof profile.proto");
 }
 
 #[test]

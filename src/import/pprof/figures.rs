@@ -211,24 +211,18 @@ struct Walk<'f> {
 mod tests {
     use std::collections::HashMap;
 
-    use super::super::proto::{Function, Line, Location, Tables, ValueType};
+    use super::super::proto::{Line, Location};
+    use super::super::samples::tests::two_types;
     use crate::profile::{FuncId, ProfileSet};
     use prost::Message;
+    use prost::encoding::encode_varint as varint;
 
     /// A sample's location ids (leaf first) and its values.
     type Drawn = (Vec<u64>, Vec<i64>);
 
-    fn varint(out: &mut Vec<u8>, mut n: u64) {
-        while n >= 0x80 {
-            out.push(n as u8 | 0x80);
-            n >>= 7;
-        }
-        out.push(n as u8);
-    }
-
     fn field(out: &mut Vec<u8>, number: u64, body: &[u8]) {
-        varint(out, number << 3 | 2);
-        varint(out, body.len() as u64);
+        varint(number << 3 | 2, out);
+        varint(body.len() as u64, out);
         out.extend_from_slice(body);
     }
 
@@ -236,60 +230,40 @@ mod tests {
     /// location i is function i, location 7 is f3 inlined into f2. Every third sample's ids
     /// are written unpacked, one field each.
     fn file(samples: &[Drawn]) -> Vec<u8> {
-        let mut strings: Vec<String> = ["", "cpu", "nanoseconds", "alloc", "bytes", "a.py"]
-            .map(String::from)
-            .to_vec();
-        strings.extend((1..=5).map(|i| format!("f{i}")));
-        let tables = Tables {
-            sample_type: vec![
-                ValueType { r#type: 1, unit: 2 },
-                ValueType { r#type: 3, unit: 4 },
-            ],
-            mapping: vec![],
-            location: (1..=7u64)
-                .map(|id| Location {
-                    id,
-                    mapping_id: 0,
-                    address: 0,
-                    line: match id {
-                        7 => vec![3, 2],
-                        _ => vec![id],
-                    }
-                    .into_iter()
-                    .map(|function_id| Line {
-                        function_id,
-                        line: 1,
-                    })
-                    .collect(),
+        let names: Vec<String> = (1..=5).map(|i| format!("f{i}")).collect();
+        let location = (1..=7u64)
+            .map(|id| Location {
+                id,
+                mapping_id: 0,
+                address: 0,
+                line: match id {
+                    7 => vec![3, 2],
+                    _ => vec![id],
+                }
+                .into_iter()
+                .map(|function_id| Line {
+                    function_id,
+                    line: 1,
                 })
                 .collect(),
-            function: (1..=6u64)
-                .map(|id| Function {
-                    id,
-                    name: 5 + id.min(5) as i64,
-                    system_name: 0,
-                    filename: 5,
-                    start_line: 1,
-                })
-                .collect(),
-            string_table: strings,
-            default_sample_type: 0,
-        };
+            })
+            .collect();
+        let tables = two_types(&names, location, 6, |id| id.min(5) as usize - 1);
         let mut bytes = tables.encode_to_vec();
         for (i, (ids, values)) in samples.iter().enumerate() {
             let mut sample = Vec::new();
             if i % 3 == 2 {
                 for &id in ids {
                     sample.push(0x08);
-                    varint(&mut sample, id);
+                    varint(id, &mut sample);
                 }
             } else {
                 let mut packed = Vec::new();
-                ids.iter().for_each(|&id| varint(&mut packed, id));
+                ids.iter().for_each(|&id| varint(id, &mut packed));
                 field(&mut sample, 1, &packed);
             }
             let mut packed = Vec::new();
-            values.iter().for_each(|&v| varint(&mut packed, v as u64));
+            values.iter().for_each(|&v| varint(v as u64, &mut packed));
             field(&mut sample, 2, &packed);
             field(&mut bytes, 2, &sample);
         }

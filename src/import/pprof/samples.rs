@@ -398,9 +398,43 @@ fn shape(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::proto::{Function, Line, Location, Sample, Tables, ValueType};
     use prost::Message;
+
+    /// The tables of a profile of two sample types (cpu in nanoseconds, alloc in bytes) over
+    /// `locations` and functions 1 to `functions` in one file, function `id` named
+    /// `names[name_of(id)]`.
+    pub(in super::super) fn two_types(
+        names: &[String],
+        location: Vec<Location>,
+        functions: u64,
+        name_of: impl Fn(u64) -> usize,
+    ) -> Tables {
+        let mut strings: Vec<String> = ["", "cpu", "nanoseconds", "alloc", "bytes", "a.py"]
+            .map(String::from)
+            .to_vec();
+        strings.extend_from_slice(names);
+        Tables {
+            sample_type: vec![
+                ValueType { r#type: 1, unit: 2 },
+                ValueType { r#type: 3, unit: 4 },
+            ],
+            mapping: vec![],
+            location,
+            function: (1..=functions)
+                .map(|id| Function {
+                    id,
+                    name: 6 + name_of(id) as i64,
+                    system_name: 0,
+                    filename: 5,
+                    start_line: 1,
+                })
+                .collect(),
+            string_table: strings,
+            default_sample_type: 0,
+        }
+    }
 
     /// A sample's location ids and its values of the two types.
     type Drawn = (Vec<u64>, [i64; 2]);
@@ -409,41 +443,21 @@ mod tests {
     /// values drawn from a fixed sequence; `zeros` lets a type's value be 0 where the other's
     /// is not, so that the types' trees differ in shape.
     fn profile(n: usize, zeros: bool) -> (Vec<u8>, Vec<Drawn>) {
-        let mut strings: Vec<String> = ["", "cpu", "nanoseconds", "alloc", "bytes", "a.py"]
-            .map(String::from)
-            .to_vec();
-        strings.extend((0..8).map(|i| format!("f{i}")));
-        let tables = Tables {
-            sample_type: vec![
-                ValueType { r#type: 1, unit: 2 },
-                ValueType { r#type: 3, unit: 4 },
-            ],
-            mapping: vec![],
-            location: (1..=8u64)
-                .map(|id| Location {
-                    id,
-                    mapping_id: 0,
-                    address: 0,
-                    line: (0..1 + (id == 8) as u64)
-                        .map(|k| Line {
-                            function_id: id - k,
-                            line: id as i64,
-                        })
-                        .collect(),
-                })
-                .collect(),
-            function: (1..=8u64)
-                .map(|id| Function {
-                    id,
-                    name: 5 + id as i64,
-                    system_name: 0,
-                    filename: 5,
-                    start_line: 1,
-                })
-                .collect(),
-            string_table: strings,
-            default_sample_type: 0,
-        };
+        let names: Vec<String> = (0..8).map(|i| format!("f{i}")).collect();
+        let location = (1..=8u64)
+            .map(|id| Location {
+                id,
+                mapping_id: 0,
+                address: 0,
+                line: (0..1 + (id == 8) as u64)
+                    .map(|k| Line {
+                        function_id: id - k,
+                        line: id as i64,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let tables = two_types(&names, location, 8, |id| id as usize - 1);
         let mut bytes = tables.encode_to_vec();
         let mut state = 7u64;
         let mut next = |below: u64| {
