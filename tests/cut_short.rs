@@ -1,4 +1,5 @@
-//! A large speedscope file is mapped, not read (`import::source::Mapped`). When another program
+//! A large speedscope (or uncompressed pprof) file is mapped, not read
+//! (`import::source::Mapped`). When another program
 //! cuts it short while obol reads it, the kernel raises SIGBUS at the first page past the new
 //! end; obol must end as for any bad input: one line naming the file and the format, exit 2,
 //! and in the UI the terminal put back.
@@ -81,7 +82,55 @@ fn cut_once_mapped(pid: u32, path: &Path) {
     file.set_len(100).unwrap();
 }
 
-fn assert_one_line_naming(text: &str, path: &Path) {
+/// An uncompressed pprof profile of about 40 MB: a million samples of 32 locations, each of
+/// one function (the wire format written by hand).
+fn big_pprof(dir: &Path) -> PathBuf {
+    use prost::encoding::encode_varint;
+    fn field(out: &mut Vec<u8>, number: u64, body: &[u8]) {
+        encode_varint(number << 3 | 2, out);
+        encode_varint(body.len() as u64, out);
+        out.extend_from_slice(body);
+    }
+    let path = dir.join("big.pprof");
+    let mut out = Vec::new();
+    // Sample type cpu/nanoseconds; strings "", "cpu", "nanoseconds", then one per function.
+    field(&mut out, 1, &[0x08, 1, 0x10, 2]);
+    let functions = 100u64;
+    for id in 1..=functions {
+        let mut location = vec![0x08, id as u8];
+        field(&mut location, 4, &[0x08, id as u8]);
+        field(&mut out, 4, &location);
+        field(&mut out, 5, &[0x08, id as u8, 0x10, 2 + id as u8]);
+    }
+    for text in ["", "cpu", "nanoseconds"] {
+        field(&mut out, 6, text.as_bytes());
+    }
+    for id in 1..=functions {
+        field(&mut out, 6, format!("f{id}").as_bytes());
+    }
+    let mut seed = 7u64;
+    let mut file = BufWriter::new(std::fs::File::create(&path).unwrap());
+    file.write_all(&out).unwrap();
+    for _ in 0..1_000_000 {
+        let mut ids = Vec::new();
+        for _ in 0..32 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            encode_varint(1 + (seed >> 33) % functions, &mut ids);
+        }
+        let mut sample = Vec::new();
+        field(&mut sample, 1, &ids);
+        field(&mut sample, 2, &[1]);
+        let mut bytes = Vec::new();
+        field(&mut bytes, 2, &sample);
+        file.write_all(&bytes).unwrap();
+    }
+    file.into_inner().unwrap().sync_all().unwrap();
+    path
+}
+
+fn assert_one_line_naming(text: &str, path: &Path, read_as: &str) {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line: {text:?}");
     let line = lines[0];
@@ -89,30 +138,39 @@ fn assert_one_line_naming(text: &str, path: &Path) {
         line.chars().count() <= 300,
         "at most 300 characters: {line}"
     );
-    for part in [
-        path.to_str().unwrap(),
-        "read as speedscope JSON",
-        "cut short",
-    ] {
+    for part in [path.to_str().unwrap(), read_as, "cut short"] {
         assert!(line.contains(part), "{part:?} in {line:?}");
     }
 }
 
-#[test]
-fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = big_speedscope(dir.path());
+/// `obol summary FILE` with the file cut short once obol has it mapped: exit 2 and one line
+/// naming the file, `read_as` and the cut.
+fn assert_summary_cut_short_is_one_line(path: &Path, read_as: &str) {
     let child = Command::new(obol())
         .args(["summary", path.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    cut_once_mapped(child.id(), &path);
+    cut_once_mapped(child.id(), path);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
-    assert_one_line_naming(&stderr, &path);
+    assert_one_line_naming(&stderr, path, read_as);
+}
+
+#[test]
+fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_speedscope(dir.path());
+    assert_summary_cut_short_is_one_line(&path, "read as speedscope JSON");
+}
+
+#[test]
+fn a_mapped_pprof_file_cut_short_while_summarised_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_pprof(dir.path());
+    assert_summary_cut_short_is_one_line(&path, "read as pprof profile.proto");
 }
 
 #[test]

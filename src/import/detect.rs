@@ -93,13 +93,15 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
         // So are perf script files, as long as their recordings.
         let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());
         perf_script::parse_reader(reader, &mut warnings).map(|s| (s, None))
-    } else if let Some(mapped) = (matches!(format, Format::Speedscope | Format::TraceEvent)
-        && input.size.is_some())
+    } else if let Some(mapped) = (matches!(
+        format,
+        Format::Speedscope | Format::TraceEvent | Format::Pprof
+    ) && input.size.is_some())
     .then(|| source::Mapped::open(path, format.description()))
     .flatten()
     {
-        // speedscope and trace files on disk are mapped rather than read (see
-        // `source::Mapped`).
+        // speedscope, trace and (uncompressed) pprof files on disk are mapped rather than
+        // read (see `source::Mapped`).
         if input.size.is_some_and(|size| size >= LARGE_READ_FROM)
             && let Some(hook) = BEFORE_LARGE_READ.get()
         {
@@ -112,6 +114,10 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
             Format::Speedscope => {
                 speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
             }
+            // pprof's samples are read where they lie until the profiles are made: nothing is
+            // released before.
+            Format::Pprof if figures_only => pprof::parse_for_summary(bytes, &mut warnings),
+            Format::Pprof => pprof::parse(bytes, &mut warnings),
             _ => {
                 let release_range = |from, to| mapped.release_range(from, to);
                 trace_event::parse_mapped(
@@ -134,6 +140,9 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
         // Handed over so that the bytes are freed once read, before the trees are finished.
         match format {
             Format::Speedscope => speedscope::parse_owned(bytes, &mut warnings).map(|s| (s, None)),
+            Format::Pprof if figures_only => {
+                pprof::parse_for_summary(&bytes, &mut warnings).map(|s| (s, None))
+            }
             _ => parse_as(format, &bytes, &mut warnings),
         }
     };

@@ -4,6 +4,7 @@
 //! with others inlined into it, each its own frame; names, files and lines from the string
 //! table. A location with no line keeps its address as its name.
 
+mod figures;
 mod samples;
 mod stacks;
 
@@ -170,6 +171,30 @@ fn varint(bytes: &[u8], mut at: usize) -> Option<(u64, usize)> {
 }
 
 pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    read(bytes, false, warnings)
+}
+
+/// [`parse`] for `obol summary`: each sample type's profile holds its total and function
+/// figures only, no call tree (`Profile::figures_only`), counted as the tree would count
+/// them (see [`figures`]).
+pub fn parse_for_summary(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    read(bytes, true, warnings)
+}
+
+/// Each sample type's weights, as read.
+enum Weights {
+    Trees(std::vec::IntoIter<crate::profile::CallTreeBuilder>),
+    Figures(figures::Figures),
+}
+
+fn read(
+    bytes: &[u8],
+    figures_only: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
     // prost checks every length against the bytes left before it allocates for it.
     let profile = proto::Tables::decode(bytes)
         .map_err(|e| ParseError::at_byte(0, format!("not a valid profile.proto message: {e}")))?;
@@ -236,7 +261,19 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     }
 
     let types = profile.sample_type.len();
-    let (builders, short) = samples::trees(bytes, types, &location_frames)?;
+    let figures = if figures_only {
+        figures::of_samples(bytes, types, &location_frames, &frames)?
+    } else {
+        (None, 0)
+    };
+    let (mut weights, short) = match figures {
+        (Some(figures), short) => (Weights::Figures(figures), short),
+        // Figures that might not be the trees' to the bit: the trees.
+        (None, _) => {
+            let (builders, short) = samples::trees(bytes, types, &location_frames)?;
+            (Weights::Trees(builders.into_iter()), short)
+        }
+    };
     if short > 0 {
         warnings.push(format!(
             "{short} sample{} with {} values for {types} sample types: the values present are kept",
@@ -249,7 +286,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         ));
     }
     let mut profiles = Vec::with_capacity(types);
-    for (value_type, builder) in profile.sample_type.iter().zip(builders) {
+    for (t, value_type) in profile.sample_type.iter().enumerate() {
         let kind = string(value_type.r#type, "a sample type")?;
         let unit_name = string(value_type.unit, "a sample type's unit")?;
         let unit = unit_of(unit_name);
@@ -258,7 +295,13 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
         } else {
             format!("{kind} ({unit_name})")
         };
-        profiles.push(Profile::from_tree(name, unit, builder.finish()));
+        profiles.push(match &mut weights {
+            Weights::Trees(builders) => {
+                let builder = builders.next().unwrap_or_default();
+                Profile::from_tree(name, unit, builder.finish())
+            }
+            Weights::Figures(figures) => figures.profile(t, name, unit),
+        });
     }
     // The profile the file says to show first, first.
     if let Ok(wanted) = string(profile.default_sample_type, "the default sample type")
