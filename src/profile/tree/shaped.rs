@@ -15,15 +15,15 @@ pub struct ShapedTree {
 
 /// Children in compressed rows: `child_list[child_start[n]..child_start[n + 1]]` are n's.
 #[derive(Debug, Clone)]
-struct ChildRows {
-    child_start: Vec<u32>,
-    child_list: Vec<NodeId>,
+pub(super) struct ChildRows {
+    pub(super) child_start: Vec<u32>,
+    pub(super) child_list: Vec<NodeId>,
 }
 
 impl ChildRows {
     /// The rows of the tree whose node `i` has parent `parents[i]`, children in id order (the
     /// order they were made in). `start` and `list` are buffers to reuse.
-    fn from_parents(parents: &[NodeId], start: Vec<u32>, list: Vec<u32>) -> ChildRows {
+    pub(super) fn from_parents(parents: &[NodeId], start: Vec<u32>, list: Vec<u32>) -> ChildRows {
         let len = parents.len();
         let mut child_start = start;
         child_start.clear();
