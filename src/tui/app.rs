@@ -288,7 +288,9 @@ impl App {
             profiles: self.session.profiles.clone(),
             options: self.session.options.clone(),
             body: self.body(),
-            two_steps: self.live.is_none(),
+            // The first view only (the file just loaded): a view asked for later shows what
+            // it is computing, in place of the one before.
+            two_steps: self.live.is_none() && self.generation == 1,
         });
     }
 

@@ -33,8 +33,8 @@ pub enum Job {
         /// The area the flame panes draw in, for their first layouts.
         body: Rect,
         /// The table may come first, on its own, where the trees take a while (see
-        /// [`super::view::derive_table`]); not for a live recording's refreshes, which keep the
-        /// view shown until the next one is whole.
+        /// [`super::view::derive_table`]): for the first view of a file; not for a live
+        /// recording's refreshes, which keep the view shown until the next one is whole.
         two_steps: bool,
     },
     Priority {
