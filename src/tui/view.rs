@@ -201,11 +201,7 @@ pub fn derive_table(files: &[Loaded], profiles: &[ProfileRef], options: &Options
     let set = &files[r.file].set;
     let profile = &set.profiles[r.profile];
     let merges = options.merges(set, profile);
-    let shown: Vec<&Profile> = if merges {
-        set.profiles.iter().filter(|p| p.adds_to(profile)).collect()
-    } else {
-        vec![profile]
-    };
+    let shown = shown_profiles(set, profile, merges);
     let size: usize = shown
         .iter()
         .map(|p| p.tree().len() + p.timeline.as_ref().map_or(0, Vec::len))
@@ -249,12 +245,7 @@ pub fn derive_telling(
     let frames = &set.frames;
     let profile = &set.profiles[r.profile];
     let merges = options.merges(set, profile);
-    // Only the profiles that add up with the current one: same unit, same event.
-    let shown: Vec<&Profile> = if merges {
-        set.profiles.iter().filter(|p| p.adds_to(profile)).collect()
-    } else {
-        vec![profile]
-    };
+    let shown = shown_profiles(set, profile, merges);
     let total = shown.iter().map(|p| p.total).sum();
     let merged_threads = merges.then(|| merge(&shown.iter().map(|p| p.tree()).collect::<Vec<_>>()));
     // In recorded order, where the profile keeps one and threads are not merged.
@@ -359,6 +350,16 @@ pub fn derive_telling(
         line_tree: line_tree.map(Arc::new),
         root: crate::analysis::place::project_root(frames),
         building: false,
+    }
+}
+
+/// The profiles a view shows: with threads merged, those that add up with the current one (same
+/// unit, same event), else the current one.
+fn shown_profiles<'a>(set: &'a ProfileSet, profile: &'a Profile, merges: bool) -> Vec<&'a Profile> {
+    if merges {
+        set.profiles.iter().filter(|p| p.adds_to(profile)).collect()
+    } else {
+        vec![profile]
     }
 }
 

@@ -101,18 +101,12 @@ impl OrderedTreeBuilder {
                 totals[parents[i].0 as usize] += totals[i];
             }
         }
-        let ChildRows {
-            child_start,
-            child_list,
-        } = ChildRows::from_parents(&parents, last_child, Vec::new());
-        CallTree {
+        ChildRows::from_parents(&parents, last_child, Vec::new()).into_tree(
             frames,
             parents,
             totals,
             self_weights,
-            child_start,
-            child_list,
-        }
+        )
     }
 }
 
