@@ -67,7 +67,7 @@ first_frame() {
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-out=$data/first_frame.txt
+out=${FIRST_FRAME_OUT:-$data/first_frame.txt}
 : > "$out"
 for file in "${files[@]}"; do
     file=$(realpath "$file")

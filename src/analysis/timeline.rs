@@ -1,17 +1,23 @@
 //! Trees derived from a profile for the views: its timeline in recorded order, and how much of
 //! a tree a search matches.
 
-use crate::profile::{CallTree, CallTreeBuilder, NodeId, Profile};
+use crate::profile::{CallTree, NodeId, OrderedTreeBuilder, Profile};
 
 /// The timeline as a tree in recorded order: consecutive samples sharing a stack prefix share
 /// frames, as speedscope's Time Order draws them.
 pub fn time_order_tree(profile: &Profile) -> CallTree {
+    time_order_tree_telling(profile, &|_| {})
+}
+
+/// [`time_order_tree`], telling `walked` how many samples are walked now and then (every 65,536),
+/// for a UI that says how far the tree is.
+pub fn time_order_tree_telling(profile: &Profile, walked: &(dyn Fn(usize) + Sync)) -> CallTree {
     let Some(timeline) = &profile.timeline else {
-        return CallTreeBuilder::new().finish();
+        return OrderedTreeBuilder::default().finish();
     };
     let merged = profile.tree();
     // Every merged node is on some sample's path: the time-order tree has at least as many.
-    let mut builder = CallTreeBuilder::with_capacity(merged.len());
+    let mut builder = OrderedTreeBuilder::with_capacity(merged.len());
     // The previous sample's path: its merged-tree nodes (marked in `on_path`), and the nodes
     // made for them (after the root). A sample's path is walked up only to where it meets the
     // previous one; the nodes above are shared, and the last children of their parents.
@@ -22,7 +28,10 @@ pub fn time_order_tree(profile: &Profile) -> CallTree {
     let flip = |on_path: &mut [u64], n: NodeId| on_path[n.0 as usize / 64] ^= 1 << (n.0 % 64);
     let mut fresh: Vec<NodeId> = Vec::new();
     let mut last_leaf = None;
-    for sample in timeline {
+    for (i, sample) in timeline.iter().enumerate() {
+        if i % (1 << 16) == 0 {
+            walked(i);
+        }
         // A sampler repeats a stack while it runs: nothing to walk.
         if last_leaf != Some(sample.leaf) {
             last_leaf = Some(sample.leaf);
@@ -88,7 +97,7 @@ pub fn count_matches(tree: &CallTree, frame_matches: &[bool]) -> (usize, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{FrameId, TimelineSample, Unit};
+    use crate::profile::{CallTreeBuilder, FrameId, TimelineSample, Unit};
 
     /// The definition: each sample's stack from the root, every frame the last child of its
     /// parent where that child has the frame, else a new one.

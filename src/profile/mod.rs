@@ -8,7 +8,7 @@ pub mod unit;
 use std::sync::LazyLock;
 
 pub use frame::{Frame, FrameId, FrameTable, FuncId, Function, FunctionKey};
-pub use tree::{CallTree, CallTreeBuilder, NodeId, ShapedTree, SummedTree};
+pub use tree::{CallTree, CallTreeBuilder, NodeId, OrderedTreeBuilder, ShapedTree, SummedTree};
 pub use unit::Unit;
 
 /// One sample or interval in the order the profiler recorded it, as a leaf of the merged tree

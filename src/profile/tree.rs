@@ -3,8 +3,10 @@
 use super::frame::FrameId;
 use super::id_table::IdTable;
 
+mod ordered;
 mod shaped;
 
+pub use ordered::OrderedTreeBuilder;
 pub use shaped::{ShapedTree, SummedTree};
 
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.

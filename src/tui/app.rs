@@ -15,7 +15,7 @@ use super::difference::Difference;
 use super::effects::Effect;
 use super::panes::flame::FlameView;
 use super::panes::priority::PriorityView;
-use super::panes::sandwich::{SandwichView, SortColumn};
+use super::panes::sandwich::SandwichView;
 use super::search::{Prompt, PromptKind, Search};
 use super::selection::Selection;
 use super::session::{FunctionRef, ProfileRef, Session};
@@ -23,7 +23,7 @@ use super::side_by_side::SideBySide;
 use super::source::SourceView;
 use super::theme::Theme;
 use super::view::{Compare, Options, View};
-use super::work::{Done, Job, Prepared};
+use super::work::{Done, Job};
 use crate::analysis::flame::ChildOrder;
 use crate::import::{LoadError, Loaded};
 use crate::profile::{CallTree, Profile, ProfileSet};
@@ -79,6 +79,8 @@ pub struct App {
     pub(super) priority_in_flight: bool,
     /// Sandwich's callers and callees being made: for which view and function.
     pub(super) sandwich_in_flight: Option<(u64, crate::profile::FuncId)>,
+    /// How far the trees of a view shown as its table alone are made, in percent.
+    pub tree_progress: u8,
 }
 
 impl App {
@@ -128,15 +130,30 @@ impl App {
             view_in_flight: false,
             priority_in_flight: false,
             sandwich_in_flight: None,
+            tree_progress: 0,
         };
         app.rederive();
         app
     }
 
-    /// Runs the work asked for here and now, as the tests and benches want it.
+    /// Runs the work asked for here and now, as the tests and benches want it; what a job
+    /// says early is installed first, as the event loop would.
     pub fn settle(&mut self) {
         while let Some(job) = self.take_job() {
-            self.finish(job.run());
+            let early = std::sync::Mutex::new(Vec::new());
+            let done = job.run(&|said| {
+                early
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(said)
+            });
+            let early = early
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for said in early {
+                self.finish(said);
+            }
+            self.finish(done);
         }
     }
 
@@ -189,7 +206,7 @@ impl App {
 
     /// The tree a flame pane shows (`None` while the view is computed).
     pub fn tree_for(&self, pane: Pane) -> Option<&CallTree> {
-        let view = self.view.as_ref()?;
+        let view = self.view.as_ref().filter(|v| !v.building)?;
         Some(match pane {
             Pane::TimeOrder => view.time_order_tree(&self.session.files),
             _ => view.tree(&self.session.files),
@@ -271,6 +288,9 @@ impl App {
             profiles: self.session.profiles.clone(),
             options: self.session.options.clone(),
             body: self.body(),
+            // The first view only (the file just loaded): a view asked for later shows what
+            // it is computing, in place of the one before.
+            two_steps: self.live.is_none() && self.generation == 1,
         });
     }
 
@@ -295,55 +315,17 @@ impl App {
     pub fn finish(&mut self, done: Done) {
         match done {
             Done::View(generation, view, prepared) if generation == self.generation => {
-                self.view_in_flight = false;
-                self.time_order.order = if view.time_order.is_some() {
-                    ChildOrder::Stored
-                } else {
-                    ChildOrder::Alphabetical
-                };
-                self.time_order.clear();
-                self.left_heavy.clear();
-                let Prepared {
-                    time_order,
-                    left_heavy,
-                } = *prepared;
-                self.time_order.adopt(time_order);
-                self.left_heavy.adopt(left_heavy);
-                let keep_sort = self.sandwich.sort;
-                self.sandwich = SandwichView::new(&view.table);
-                let set = &self.session.files[view.file].set;
-                let unit = set.profiles[view.profile.profile].unit;
-                self.sandwich.measure(&view.table, &set.frames, unit);
-                // Another file may count no calls: its table cannot be sorted by them.
-                let keep_sort = if keep_sort == SortColumn::Calls
-                    && self.sandwich.facts.calls_width.is_none()
-                {
-                    SortColumn::SelfWeight
-                } else {
-                    keep_sort
-                };
-                while self.sandwich.sort != keep_sort {
-                    self.sandwich.cycle_sort(&view.table, set);
-                }
-                if let Some(tree) = &view.time_order {
-                    self.jobs.push(Job::TimeIndex {
-                        generation,
-                        files: self.session.files.clone(),
-                        file: view.file,
-                        tree: tree.clone(),
-                    });
-                }
-                self.view = Some(*view);
-                self.source.invalidate();
-                self.computing = None;
-                if let Some(search) = &self.search {
-                    let regex = search.regex.clone();
-                    self.apply_search(Some(regex));
-                }
-                self.relayout();
-                self.place_selection();
-                if self.live.is_some() {
-                    self.show_pending();
+                self.install_view(generation, *view, *prepared);
+            }
+            Done::ViewTable(generation, view)
+                if generation == self.generation && self.view.is_none() =>
+            {
+                self.install_table(*view);
+            }
+            Done::ViewTable(_, stale) => drop_elsewhere(stale),
+            Done::Building(generation, percent) => {
+                if generation == self.generation {
+                    self.tree_progress = percent;
                 }
             }
             // For options changed since: not wanted, and freed where it costs the UI nothing.
@@ -419,6 +401,9 @@ impl App {
         let Some(view) = &self.view else {
             return;
         };
+        if self.waits_for_trees(self.pane) {
+            return;
+        }
         let frames = &files[view.file].set.frames;
         match self.pane {
             Pane::TimeOrder if view.time_order.is_some() => {
@@ -591,6 +576,12 @@ impl App {
             _ if self.view.is_none() && self.pane != Pane::Priority => {
                 self.message = Some("still computing: q quits".into());
             }
+            _ if self.waits_for_trees(self.pane) => {
+                self.message = Some(format!(
+                    "the call tree is {}% made: the table (3) is ready now; q quits",
+                    self.tree_progress
+                ));
+            }
             _ => match self.pane {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
                 Pane::Sandwich => self.update_sandwich(action),
@@ -649,7 +640,7 @@ impl App {
 
 /// Frees `value` on a thread of its own: a large file's trees take a while to free, which the
 /// UI thread should not wait for.
-fn drop_elsewhere<T: Send + 'static>(value: T) {
+pub(super) fn drop_elsewhere<T: Send + 'static>(value: T) {
     std::thread::spawn(move || drop(value));
 }
 

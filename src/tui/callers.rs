@@ -61,7 +61,8 @@ impl App {
     /// Asks for the selected function's callers and callees where Sandwich lacks them and
     /// none are being made for this view.
     pub(super) fn ask_sandwich(&mut self) {
-        let Some(view) = &self.view else {
+        // Without the trees yet, the titles say the callers and callees are being made.
+        let Some(view) = self.view.as_ref().filter(|v| !v.building) else {
             return;
         };
         let generation = self.view_generation();

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 mod badges;
+mod building;
 pub mod callers;
 mod comparison;
 pub mod config;

@@ -228,7 +228,9 @@ impl App {
     /// Asks a worker for the search's counts in the tree of the pane shown, unless they are
     /// known or asked for already.
     pub(super) fn update_search_counts(&mut self) {
-        let (Some(search), Some(view)) = (&self.search, &self.view) else {
+        // Counted once the trees are made (the whole view applies the search again).
+        let (Some(search), Some(view)) = (&self.search, self.view.as_ref().filter(|v| !v.building))
+        else {
             return;
         };
         let time_order = self.pane == Pane::TimeOrder && view.time_order.is_some();

@@ -129,7 +129,7 @@ fn place_in_flame(
 impl App {
     /// Moves the pane shown to the shared selection.
     pub(super) fn place_selection(&mut self) {
-        if !matches!(self.comparison, Comparison::Off) {
+        if !matches!(self.comparison, Comparison::Off) || self.waits_for_trees(self.pane) {
             return;
         }
         if self.pane == Pane::Source {

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::Sender;
 
 use ratatui::layout::Rect;
@@ -15,7 +16,7 @@ use super::panes::flame::FlameView;
 use super::search::{CountKey, Counts};
 use super::session::{FunctionRef, ProfileRef};
 use super::source::SourceFigures;
-use super::view::{Compare, Options, SharedTree, View, derive, joined};
+use super::view::{Compare, Options, SharedTree, View, derive_table, derive_telling, joined};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
 use crate::analysis::sandwich::FunctionIndex;
@@ -31,6 +32,10 @@ pub enum Job {
         options: Options,
         /// The area the flame panes draw in, for their first layouts.
         body: Rect,
+        /// The table may come first, on its own, where the trees take a while (see
+        /// [`super::view::derive_table`]): for the first view of a file; not for a live
+        /// recording's refreshes, which keep the view shown until the next one is whole.
+        two_steps: bool,
     },
     Priority {
         files: Arc<Vec<Loaded>>,
@@ -88,6 +93,10 @@ pub enum Job {
 /// A job's result.
 pub enum Done {
     View(u64, Box<View>, Box<Prepared>),
+    /// The first of a view's two steps: its table and totals, its trees still being made.
+    ViewTable(u64, Box<View>),
+    /// How far the trees of the view asked for are made, in percent.
+    Building(u64, u8),
     Priority(Box<PriorityReport>),
     Compare(u64, Box<Comparison>),
     Source(u64, Box<SourceFigures>),
@@ -140,6 +149,8 @@ impl Done {
     pub fn kind(&self) -> &'static str {
         match self {
             Done::View(..) => "view",
+            Done::ViewTable(..) => "view-table",
+            Done::Building(..) => "building",
             Done::Priority(_) => "priority",
             Done::Compare(..) => "compare",
             Done::Source(..) => "source",
@@ -152,7 +163,9 @@ impl Done {
 }
 
 impl Job {
-    pub fn run(self) -> Done {
+    /// Runs the job; what it has to say before it is done (a view's table, how far its trees
+    /// are) is handed to `early` meanwhile.
+    pub fn run(self, early: &(dyn Fn(Done) + Sync)) -> Done {
         match self {
             Job::View {
                 generation,
@@ -160,8 +173,25 @@ impl Job {
                 profiles,
                 options,
                 body,
+                two_steps,
             } => {
-                let view = derive(&files, &profiles, &options);
+                let table = two_steps
+                    .then(|| derive_table(&files, &profiles, &options))
+                    .flatten()
+                    .map(|view| {
+                        let table = view.table.clone();
+                        early(Done::ViewTable(generation, Box::new(view)));
+                        table
+                    });
+                let building = table.is_some();
+                // Told from two threads, in no set order: only a higher figure is passed on.
+                let told = AtomicU8::new(0);
+                let progress = |percent| {
+                    if building && told.fetch_max(percent, Ordering::Relaxed) < percent {
+                        early(Done::Building(generation, percent));
+                    }
+                };
+                let view = derive_telling(&files, &profiles, &options, table, &progress);
                 let prepared = Prepared::of(&view, &files, body);
                 Done::View(generation, Box::new(view), Box::new(prepared))
             }
@@ -253,7 +283,9 @@ impl Job {
     pub fn spawn(self, sender: Sender<Event>) {
         std::thread::spawn(move || {
             let start = std::time::Instant::now();
-            let done = self.run();
+            let done = self.run(&|early| {
+                let _ = sender.send(Event::Done(early, start.elapsed()));
+            });
             // The loop may have quit meanwhile: nobody left to tell.
             let _ = sender.send(Event::Done(done, start.elapsed()));
         });

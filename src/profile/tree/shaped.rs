@@ -15,7 +15,7 @@ pub struct ShapedTree {
 
 /// Children in compressed rows: `child_list[child_start[n]..child_start[n + 1]]` are n's.
 #[derive(Debug, Clone)]
-struct ChildRows {
+pub(super) struct ChildRows {
     child_start: Vec<u32>,
     child_list: Vec<NodeId>,
 }
@@ -23,7 +23,7 @@ struct ChildRows {
 impl ChildRows {
     /// The rows of the tree whose node `i` has parent `parents[i]`, children in id order (the
     /// order they were made in). `start` and `list` are buffers to reuse.
-    fn from_parents(parents: &[NodeId], start: Vec<u32>, list: Vec<u32>) -> ChildRows {
+    pub(super) fn from_parents(parents: &[NodeId], start: Vec<u32>, list: Vec<u32>) -> ChildRows {
         let len = parents.len();
         let mut child_start = start;
         child_start.clear();
@@ -52,6 +52,26 @@ impl ChildRows {
         ChildRows {
             child_start,
             child_list,
+        }
+    }
+}
+
+impl ChildRows {
+    /// The finished tree of these rows and the rest of its arrays.
+    pub(super) fn into_tree(
+        self,
+        frames: Vec<FrameId>,
+        parents: Vec<NodeId>,
+        totals: Vec<f64>,
+        self_weights: SparseWeights,
+    ) -> CallTree {
+        CallTree {
+            frames,
+            parents,
+            totals,
+            self_weights,
+            child_start: self.child_start,
+            child_list: self.child_list,
         }
     }
 }
@@ -224,17 +244,7 @@ impl SummedTree {
             self_weights,
             rows,
         } = self;
-        let ChildRows {
-            child_start,
-            child_list,
-        } = rows.unwrap_or_else(|| ChildRows::from_parents(&parents, Vec::new(), Vec::new()));
-        CallTree {
-            frames,
-            parents,
-            totals,
-            self_weights,
-            child_start,
-            child_list,
-        }
+        rows.unwrap_or_else(|| ChildRows::from_parents(&parents, Vec::new(), Vec::new()))
+            .into_tree(frames, parents, totals, self_weights)
     }
 }

@@ -1,6 +1,7 @@
 //! Drawing: the tab bar, the pane shown, the status line and overlays. Reads the app's state
 //! and never changes it.
 
+pub mod building;
 pub mod difference;
 pub mod flame;
 pub mod help;
@@ -95,7 +96,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
             None => computing(app, buf, app.computing.unwrap_or("the view")),
             Some(view) => {
                 let frames = &app.files()[view.file].set.frames;
-                if pane == Pane::Sandwich {
+                if app.waits_for_trees(pane) {
+                    building::render(app, view, buf);
+                } else if pane == Pane::Sandwich {
                     sandwich::render(
                         &app.sandwich,
                         view,

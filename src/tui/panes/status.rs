@@ -178,7 +178,7 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             app.loaded().format.description()
         };
         format!(
-            "{}: {} · total {} · {} frames{}",
+            "{}: {} · total {} · {} frames{}{}",
             source,
             profile.unit,
             profile.unit.format_weight(app.shown_total()),
@@ -187,6 +187,11 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
                 " · stacks estimated"
             } else {
                 ""
+            },
+            if app.building() {
+                format!(" · call tree {}% made", app.tree_progress)
+            } else {
+                String::new()
             }
         )
     };
