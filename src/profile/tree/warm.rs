@@ -103,14 +103,26 @@ impl CallTreeBuilder {
             if (WIDE..UNINDEXED).contains(&count) {
                 self.wide_index.find(NodeId(lane.node), FrameId(frame))
             } else {
-                return self.go_to_sibling(lane, self.first_child[p]);
+                let first = self.first_child[p];
+                if first == NO_NODE {
+                    return false;
+                }
+                lane.sibling = first;
+                self.ask_sibling(first);
+                return true;
             }
         } else {
             let at = lane.sibling as usize;
             if self.frames[at] == FrameId(frame) {
                 Some(NodeId(lane.sibling))
             } else {
-                return self.go_to_sibling(lane, self.next_sibling[at]);
+                let next = self.next_sibling[at];
+                if next == NO_NODE {
+                    return false;
+                }
+                lane.sibling = next;
+                self.ask_sibling(next);
+                return true;
             }
         };
         let Some(node) = found else { return false };
@@ -130,17 +142,10 @@ impl CallTreeBuilder {
         true
     }
 
-    /// Makes `sibling` the one `lane` compares next, asking for what that reads; `false` if
-    /// there is none.
-    fn go_to_sibling(&self, lane: &mut Lane, sibling: u32) -> bool {
-        if sibling == NO_NODE {
-            return false;
-        }
-        lane.sibling = sibling;
+    fn ask_sibling(&self, sibling: u32) {
         let at = sibling as usize;
         prefetch(self.frames.as_ptr().wrapping_add(at));
         prefetch(self.next_sibling.as_ptr().wrapping_add(at));
-        true
     }
 }
 
