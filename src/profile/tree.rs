@@ -1,15 +1,13 @@
 //! The merged call tree: a flat arena of nodes addressed by [`NodeId`].
 
 use super::frame::FrameId;
+use super::id_table::IdTable;
 
 mod ordered;
 mod shaped;
-mod warm;
-mod wide;
 
 pub use ordered::OrderedTreeBuilder;
 pub use shaped::{ShapedTree, SummedTree};
-use wide::WideIndex;
 
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -217,8 +215,14 @@ pub struct CallTreeBuilder {
     next_sibling: Vec<u32>,
     /// Children per node, saturating at [`WIDE`], or [`UNINDEXED`].
     child_count: Vec<u8>,
-    /// Wide nodes' children by (parent, frame).
-    wide_index: WideIndex,
+    /// Wide nodes' children by the hash of (parent, frame), keys read from `parents`/`frames`.
+    wide_index: IdTable,
+}
+
+/// The hash a wide node's child is indexed by: one multiply mixes both halves into the high
+/// bits, which `IdTable` folds down.
+fn wide_key(parent: NodeId, frame: FrameId) -> u64 {
+    ((u64::from(parent.0) << 32) | u64::from(frame.0)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// A node with this many children is looked up by hash instead of by scanning.
@@ -243,7 +247,7 @@ impl CallTreeBuilder {
             first_child: vec![NO_NODE],
             next_sibling: vec![NO_NODE],
             child_count: vec![0],
-            wide_index: WideIndex::default(),
+            wide_index: IdTable::default(),
         }
     }
 
@@ -263,13 +267,18 @@ impl CallTreeBuilder {
     #[inline]
     pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
         let p = parent.0 as usize;
+        let key = wide_key(parent, frame);
         if self.child_count[p] == UNINDEXED {
             self.index_children(parent);
             self.child_count[p] = WIDE;
         }
         if self.child_count[p] >= WIDE {
-            if let Some(id) = self.wide_index.find(parent, frame) {
-                return id;
+            let (parents, frames) = (&self.parents, &self.frames);
+            let found = self.wide_index.find(key, |id| {
+                parents[id as usize] == parent && frames[id as usize] == frame
+            });
+            if let Some(id) = found {
+                return NodeId(id);
             }
         } else {
             let mut at = self.first_child[p];
@@ -288,7 +297,7 @@ impl CallTreeBuilder {
                 self.index_children(parent);
             }
         } else {
-            self.wide_index.insert(parent, frame, id);
+            self.wide_index.insert(key, id);
         }
         NodeId(id)
     }
@@ -312,7 +321,7 @@ impl CallTreeBuilder {
         let id = self.push_child(parent, frame);
         let count = &mut self.child_count[p];
         match *count {
-            WIDE => self.wide_index.insert(parent, frame, id),
+            WIDE => self.wide_index.insert(wide_key(parent, frame), id),
             UNINDEXED => {}
             n if n + 1 >= WIDE => *count = UNINDEXED,
             n => *count = n + 1,
@@ -351,7 +360,7 @@ impl CallTreeBuilder {
         let mut at = self.first_child[parent.0 as usize];
         while at != NO_NODE {
             let frame = self.frames[at as usize];
-            self.wide_index.insert(parent, frame, at);
+            self.wide_index.insert(wide_key(parent, frame), at);
             at = self.next_sibling[at as usize];
         }
     }

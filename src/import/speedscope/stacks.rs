@@ -174,7 +174,6 @@ pub(super) fn merge(receiver: Receiver<Message>, rows: bool) -> Vec<SampledTree>
     let mut done = Vec::new();
     let mut funcs: Option<Vec<u32>> = None;
     let mut current = Merger::new(None);
-    let mut warming = Warming::default();
     for message in receiver {
         match message {
             Message::Functions(list) => {
@@ -183,13 +182,10 @@ pub(super) fn merge(receiver: Receiver<Message>, rows: bool) -> Vec<SampledTree>
             }
             Message::Stacks(batch) => {
                 let mut start = 0;
-                for chunk in batch.stacks.chunks(WARMED) {
-                    current.warm(&batch.ids, start, chunk, &mut warming);
-                    for &(end, shared) in chunk {
-                        let rest = batch.ids.get(start..end).unwrap_or_default();
-                        current.add(shared, rest, funcs.as_deref());
-                        start = end;
-                    }
+                for &(end, shared) in &batch.stacks {
+                    let rest = batch.ids.get(start..end).unwrap_or_default();
+                    current.add(shared, rest, funcs.as_deref());
+                    start = end;
                 }
             }
             Message::End => {
@@ -208,23 +204,6 @@ pub(super) fn merge(receiver: Receiver<Message>, rows: bool) -> Vec<SampledTree>
         }
     }
     done
-}
-
-/// Stacks whose memory is asked for together before they are added (see
-/// [`CallTreeBuilder::warm`]): few enough that what was asked for is still in the cache when
-/// they are added.
-const WARMED: usize = 32;
-
-/// From how many nodes on stacks are warmed. Below, what finding a child reads is mostly in
-/// the cache anyway and warming only costs: at 100 MB of profile (about 4 million nodes) it
-/// saved nothing measurable; at a gigabyte (tens of millions) it cut the CPU time by 7-10%.
-const WARM_FROM: usize = 1 << 23;
-
-/// Buffers for [`Merger::warm`]: the whole stacks of a chunk, one after the other.
-#[derive(Default)]
-struct Warming {
-    frames: Vec<u32>,
-    ends: Vec<usize>,
 }
 
 struct Merger {
@@ -254,41 +233,6 @@ impl Merger {
             outermost: Vec::new(),
             kept: Vec::new(),
         }
-    }
-
-    /// Asks memory for what adding `chunk`'s stacks (frames from `ids[start..]`) will read.
-    /// Stacks that repeat the one before are left out: they find nothing new.
-    fn warm(&self, ids: &[u32], start: usize, chunk: &[(usize, usize)], warming: &mut Warming) {
-        if self.tree.len() < WARM_FROM {
-            return;
-        }
-        let Warming { frames, ends } = warming;
-        frames.clear();
-        ends.clear();
-        // Where the stack before lies in `frames`; before the first, it is `path_frames`.
-        let mut before: Option<std::ops::Range<usize>> = None;
-        let mut begin = start;
-        for &(end, shared) in chunk {
-            let rest = ids.get(begin..end).unwrap_or_default();
-            if !rest.is_empty() {
-                let from = frames.len();
-                match before {
-                    Some(range) => {
-                        let kept = shared.min(range.len());
-                        frames.extend_from_within(range.start..range.start + kept);
-                    }
-                    None => {
-                        let kept = shared.min(self.path_frames.len());
-                        frames.extend_from_slice(&self.path_frames[..kept]);
-                    }
-                }
-                frames.extend_from_slice(rest);
-                before = Some(from..frames.len());
-            }
-            ends.push(frames.len());
-            begin = end;
-        }
-        self.tree.warm(frames, ends);
     }
 
     /// Adds the stack made of the first `shared` frames of the stack before, then `rest`.

@@ -2,9 +2,6 @@
 
 use super::{CallTree, CallTreeBuilder, FrameId, NodeId, SparseWeights, frame_at, parent_at};
 
-/// How many nodes ahead of the summing pass the total of a node's parent is asked for.
-const PARENTS_AHEAD: usize = 16;
-
 /// A tree whose nodes are all made (see [`CallTreeBuilder::shape`]): what is left of finishing
 /// it is adding self weights and summing totals. Its child rows are in place, or left to be
 /// made from the parents when the tree is finished ([`CallTreeBuilder::shape_without_rows`]).
@@ -167,12 +164,6 @@ impl ShapedTree {
         let mut totals = vec![0.0f64; frames.len()];
         let mut next_value = sparse.values.len();
         for i in (0..frames.len()).rev() {
-            // A node's parent is mostly the node just before it, but the first node of each
-            // new branch hangs from a node made long before: asked for ahead, those misses
-            // overlap instead of each stopping the pass.
-            if let Some(ahead) = i.checked_sub(PARENTS_AHEAD) {
-                super::warm::prefetch(totals.as_ptr().wrapping_add(parents[ahead].0 as usize));
-            }
             let self_weight = if sparse.bits[i / 64] >> (i % 64) & 1 != 0 {
                 next_value -= 1;
                 sparse.values[next_value]
