@@ -6,6 +6,7 @@
 //! and interns frame strings into small integer ids, and the calling thread merges the id stacks
 //! into the call trees. The file is streamed in chunks and never held in memory whole.
 
+mod chunks;
 mod figures;
 mod lines;
 mod local;
@@ -21,8 +22,9 @@ use crate::profile::{
     CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId, Profile,
     ProfileSet, Unit,
 };
+use chunks::{Chunks, split_lines};
 pub use figures::read as read_figures;
-use lines::{Line, classify, trim_cr};
+use lines::{Line, classify};
 use local::{FrameText, LocalFrames};
 use threads::ThreadTable;
 
@@ -394,50 +396,25 @@ struct Tokenizer {
 impl Tokenizer {
     fn run<R: Read>(
         mut self,
-        mut reader: R,
+        reader: R,
         first: Vec<u8>,
         sender: mpsc::SyncSender<Batch>,
     ) -> LineReport {
-        // One buffer for the whole file: the partial line left at the end of a chunk moves to
-        // the front and the next read fills in behind it.
-        let mut buf = first;
-        let mut filled = buf.len();
-        buf.resize(filled.max(CHUNK) + CHUNK, 0);
-        let mut eof = false;
-        let mut offset: u64 = 0;
+        let mut chunks = Chunks::new(reader, first, CHUNK, 0);
         loop {
-            while !eof && filled < buf.len() {
-                match reader.read(&mut buf[filled..]) {
-                    Ok(0) => eof = true,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.report.error = Some(ParseError::at_byte(
-                            offset + filled as u64,
-                            format!("read failed: {e}"),
-                        ));
-                        return self.report;
-                    }
+            let run = match chunks.next_lines() {
+                Ok(Some(run)) => run,
+                Ok(None) => {
+                    self.hand_on(&sender);
+                    return self.report;
                 }
-            }
-            let cut = match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(at) => at + 1,
-                None if eof => filled,
-                None => {
-                    // A line longer than the buffer: make room and keep reading.
-                    buf.resize(buf.len() * 2, 0);
-                    continue;
+                Err(error) => {
+                    self.report.error = Some(error);
+                    return self.report;
                 }
             };
-            // A newline is ASCII, so the lines are all UTF-8 when the piece is: one check of
-            // the piece in place of one a line, which are then checked only when it fails.
-            let utf8 = std::str::from_utf8(&buf[..cut]).is_ok();
-            let mut start = 0;
-            while start < cut {
-                let end = memchr::memchr(b'\n', &buf[start..cut]).map_or(cut, |i| start + i + 1);
-                let raw = &buf[start..end];
-                self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)), utf8);
-                start = end;
+            for (_, line) in split_lines(run.lines) {
+                self.line(line, run.utf8);
                 // Handed on as soon as it is full, not at the end of the piece: a piece of short
                 // lines makes batches of several megabytes, and the channel holds four.
                 if self.batch.ids.len() >= BATCH_IDS && !self.hand_on(&sender) {
@@ -445,13 +422,6 @@ impl Tokenizer {
                 }
             }
             if self.report.error.is_some() {
-                return self.report;
-            }
-            offset += cut as u64;
-            buf.copy_within(cut..filled, 0);
-            filled -= cut;
-            if eof && filled == 0 {
-                self.hand_on(&sender);
                 return self.report;
             }
         }

@@ -11,14 +11,15 @@
 
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use memchr::memchr_iter;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::lines::{Line, classify, trim_cr};
+use super::chunks::{Chunks, split_lines};
+use super::lines::{Line, classify};
 use super::local::LocalFrames;
 use super::threads::ThreadTable;
 use super::{LineReport, MAX_DEPTH, intern_raw, profile_names, report_skipped, split_frame};
@@ -119,83 +120,39 @@ fn read_piece(
         file.seek(SeekFrom::Start(seek_to))?;
         Ok(file)
     });
-    let Ok(mut file) = opened else {
+    let Ok(file) = opened else {
         // The full reader, which has the file open already, says what is wrong.
         piece.give_up(stop);
         return piece;
     };
     // Small enough to stay in the cache between the copy from the file and the reading: with
     // 2 MB, the copy cost more than the counting (`perf`).
-    let mut buf = vec![0u8; READ_BUFFER];
-    let mut filled = 0;
-    // The file offset of `buf[0]`.
-    let mut at = seek_to;
-    let mut eof = false;
-    let mut in_first_line = !first;
+    let mut chunks = Chunks::new(file, Vec::new(), READ_BUFFER / 2, seek_to);
+    if !first && let Err(error) = chunks.skip_line() {
+        // The line under way where the piece starts is the piece before's.
+        piece.error = Some(PieceError::Read(error));
+        return piece;
+    }
     loop {
-        while !eof && filled < buf.len() {
-            match file.read(&mut buf[filled..]) {
-                Ok(0) => eof = true,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    piece.error = Some(PieceError::Read(at + filled as u64, e.to_string()));
-                    return piece;
-                }
-            }
-        }
-        if in_first_line {
-            // The line under way where the piece starts is the piece before's.
-            let Some(newline) = memchr::memchr(b'\n', &buf[..filled]) else {
-                if eof {
-                    return piece;
-                }
-                at += filled as u64;
-                filled = 0;
-                continue;
-            };
-            buf.copy_within(newline + 1..filled, 0);
-            filled -= newline + 1;
-            at += newline as u64 + 1;
-            in_first_line = false;
-        }
-        let cut = match memchr::memrchr(b'\n', &buf[..filled]) {
-            Some(newline) => newline + 1,
-            None if eof => filled,
-            None => {
-                // A line longer than the buffer: make room and keep reading.
-                buf.resize(buf.len() * 2, 0);
-                continue;
-            }
-        };
-        // A newline is ASCII, so the lines are all UTF-8 when the piece is: one check of the
-        // piece in place of one a line, which are then checked only when it fails.
-        let utf8 = std::str::from_utf8(&buf[..cut]).is_ok();
-        let mut start = 0;
-        while start < cut {
-            if end.is_some_and(|end| at + start as u64 >= end) {
+        let run = match chunks.next_lines() {
+            Ok(Some(run)) => run,
+            Ok(None) => return piece,
+            Err(error) => {
+                piece.error = Some(PieceError::Read(error));
                 return piece;
             }
-            let line_end = memchr::memchr(b'\n', &buf[start..cut]).map_or(cut, |i| start + i + 1);
-            let raw = &buf[start..line_end];
-            piece.line(
-                trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)),
-                utf8,
-                at + start as u64,
-                stop,
-            );
+        };
+        for (start, line) in split_lines(run.lines) {
+            let line_at = run.offset + start as u64;
+            if end.is_some_and(|end| line_at >= end) {
+                return piece;
+            }
+            piece.line(line, run.utf8, line_at, stop);
             if piece.done {
                 return piece;
             }
-            start = line_end;
         }
         if stop.load(Ordering::Relaxed) {
-            return piece;
-        }
-        at += cut as u64;
-        buf.copy_within(cut..filled, 0);
-        filled -= cut;
-        if eof && filled == 0 {
             return piece;
         }
     }
@@ -203,8 +160,8 @@ fn read_piece(
 
 /// What ended a piece's reading, where it did.
 enum PieceError {
-    /// A read failed at this file offset.
-    Read(u64, String),
+    /// A read failed.
+    Read(ParseError),
     /// A stack deeper than [`MAX_DEPTH`]: its line in the piece, its depth.
     TooDeep(u64, usize),
 }
@@ -405,9 +362,7 @@ fn add_up(
     for piece in &pieces {
         let line = |in_piece: u64| report.lines + in_piece;
         match &piece.error {
-            Some(PieceError::Read(at, message)) => {
-                return Err(ParseError::at_byte(*at, format!("read failed: {message}")));
-            }
+            Some(PieceError::Read(error)) => return Err(error.clone()),
             Some(PieceError::TooDeep(in_piece, depth)) => {
                 return Err(ParseError::at_line(
                     line(*in_piece),
@@ -432,7 +387,9 @@ fn add_up(
         report.unthreaded |= piece.unthreaded;
     }
     // Each piece's sum was within bounds; all of them must be too.
-    let sum = pieces.iter().try_fold(0u64, |sum, piece| sum.checked_add(piece.sum));
+    let sum = pieces
+        .iter()
+        .try_fold(0u64, |sum, piece| sum.checked_add(piece.sum));
     if first_has_two == Some(true) || sum.is_none_or(|sum| sum > EXACT_UP_TO) {
         return Ok(None);
     }

@@ -44,15 +44,26 @@ impl LocalFrames {
 /// than the comparison.
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let len = a.len();
+    if len != b.len() {
         return false;
     }
-    let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
-    let (rest_a, rest_b) = (words_a.remainder(), words_b.remainder());
-    words_a.zip(words_b).all(|(x, y)| {
-        u64::from_ne_bytes(x.try_into().unwrap_or_default())
-            == u64::from_ne_bytes(y.try_into().unwrap_or_default())
-    }) && rest_a == rest_b
+    if len < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let word = |text: &[u8], at: usize| {
+        u64::from_ne_bytes(text[at..at + 8].try_into().unwrap_or_default())
+    };
+    // Whole words, the last one overlapping the one before where the length is not a multiple
+    // of 8.
+    let mut at = 0;
+    while at + 8 < len {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, len - 8) == word(b, len - 8)
 }
 
 /// The text of every local frame, end to end in one buffer (one allocation, not one a frame: a
@@ -81,5 +92,38 @@ impl FrameText {
 
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         (0..self.len() as u32).map(|id| self.get(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_bytes_is_slice_equality_at_every_length_and_place() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for len in 0..text.len() {
+            let a = &text[..len];
+            assert!(same_bytes(a, a));
+            assert!(!same_bytes(a, &text[..len + 1]));
+            for at in 0..len {
+                let mut b = a.to_vec();
+                b[at] ^= 1;
+                assert!(!same_bytes(a, &b), "length {len}, differing at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn ids_count_from_zero_in_the_order_first_seen() {
+        let mut frames = LocalFrames::default();
+        assert_eq!(frames.id(b"main"), (0, true));
+        assert_eq!(frames.id(b"f (a.py:3)"), (1, true));
+        assert_eq!(frames.id(b"main"), (0, false));
+        assert_eq!(frames.id(b""), (2, true));
+        assert_eq!(
+            frames.into_text().iter().collect::<Vec<_>>(),
+            [&b"main"[..], b"f (a.py:3)", b""]
+        );
     }
 }
