@@ -449,16 +449,27 @@ fn add_up_figures(
     // functions, from each piece.
     let mut dense: Vec<[u64; 2]> = Vec::new();
     let mut sparse: Vec<Vec<(u32, [u64; 2])>> = vec![Vec::new(); names.len()];
-    for (piece, profile_map) in pieces.into_iter().zip(profile_maps) {
+    for (mut piece, profile_map) in pieces.into_iter().zip(profile_maps) {
+        // What only the counting needed goes before the frames are interned: for a file of a
+        // million names, the peak is here or in the rows made after.
+        piece.counted_in = Vec::new();
         let LocalFunctions {
             of_frame,
             first_frame,
-            ..
-        } = piece.functions;
+            index,
+        } = std::mem::take(&mut piece.functions);
+        drop(index);
         let mut global_func = vec![0u32; first_frame.len()];
-        for (frame, raw) in piece.frames.into_text().iter().enumerate() {
+        for (frame, raw) in std::mem::take(&mut piece.frames)
+            .into_text()
+            .iter()
+            .enumerate()
+        {
             let interned = intern_raw(&mut table, raw);
             global_func[of_frame[frame] as usize] = table.func_of(interned).0;
+        }
+        if named == 1 {
+            dense.resize(table.function_count(), [0, 0]);
         }
         for (local, (weights, total)) in piece.weights.into_iter().zip(piece.totals).enumerate() {
             let profile = profile_map[local];
@@ -466,9 +477,6 @@ fn add_up_figures(
             for (func, cell) in weights.into_iter().enumerate() {
                 let func = global_func[func];
                 if named == 1 {
-                    if dense.len() <= func as usize {
-                        dense.resize(func as usize + 1, [0, 0]);
-                    }
                     dense[func as usize][0] += cell[0];
                     dense[func as usize][1] += cell[1];
                 } else if cell != [0, 0] {
