@@ -251,14 +251,7 @@ fn build<R: Read + Send>(
         return Err(error);
     }
     if report.valid == 0 {
-        let line = report.first_invalid.unwrap_or(report.lines.max(1));
-        return Err(ParseError::at_line(
-            line,
-            format!(
-                "no line of the form `frame;frame;... count` in {} lines",
-                report.lines
-            ),
-        ));
+        return Err(no_stack_error(&report));
     }
     report_skipped(&report, warnings);
     let differential = report.differential == Some(true);
@@ -286,6 +279,18 @@ fn build<R: Read + Send>(
         },
         base,
     })
+}
+
+/// The error of a file without a stack line: at its first bad line, else its last.
+fn no_stack_error(report: &LineReport) -> ParseError {
+    let line = report.first_invalid.unwrap_or(report.lines.max(1));
+    ParseError::at_line(
+        line,
+        format!(
+            "no line of the form `frame;frame;... count` in {} lines",
+            report.lines
+        ),
+    )
 }
 
 /// One profile per named slot; a slot no stack reached gets an empty tree.

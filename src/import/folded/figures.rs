@@ -22,7 +22,9 @@ use super::chunks::{Chunks, split_lines};
 use super::lines::{Line, classify};
 use super::local::LocalFrames;
 use super::threads::ThreadTable;
-use super::{LineReport, MAX_DEPTH, intern_raw, profile_names, report_skipped, split_frame};
+use super::{
+    LineReport, MAX_DEPTH, intern_raw, no_stack_error, profile_names, report_skipped, split_frame,
+};
 use crate::import::ParseError;
 use crate::profile::id_table::IdTable;
 use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit};
@@ -394,14 +396,7 @@ fn add_up(
         return Ok(None);
     }
     if report.valid == 0 {
-        let line = report.first_invalid.unwrap_or(report.lines.max(1));
-        return Err(ParseError::at_line(
-            line,
-            format!(
-                "no line of the form `frame;frame;... count` in {} lines",
-                report.lines
-            ),
-        ));
+        return Err(no_stack_error(&report));
     }
     report.differential = first_has_two;
     report.mixed_counts = first_with_two;
