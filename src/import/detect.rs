@@ -84,8 +84,22 @@ fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
     let format = detect_or_fail(path, &input.head)?;
     let mut warnings = Vec::new();
     let parsed = if format == Format::Folded {
-        // Folded files are streamed so a large one never sits in memory whole.
-        folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
+        // For `summary`, a file on disk is counted on every core without a call tree, where
+        // the figures come out the same (`folded::read_figures`).
+        let figures = match input.size {
+            Some(size) if figures_only => {
+                folded::read_figures(path, size, &input.head, &mut warnings)
+            }
+            _ => Ok(None),
+        };
+        match figures {
+            Ok(Some(set)) => Ok((set, None)),
+            Err(error) => Err(error),
+            // Folded files are streamed so a large one never sits in memory whole.
+            Ok(None) => {
+                folded::parse_reader(input.into_reader(), &mut warnings).map(|p| (p.set, p.base))
+            }
+        }
     } else if format == Format::Svg && input.size.is_some_and(|size| size >= svg::STREAM_MIN) {
         // Large drawings are read in pieces, never whole.
         svg::parse_reader(input.into_reader(), &mut warnings).map(|s| (s, None))

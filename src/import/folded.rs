@@ -6,7 +6,10 @@
 //! and interns frame strings into small integer ids, and the calling thread merges the id stacks
 //! into the call trees. The file is streamed in chunks and never held in memory whole.
 
+mod chunks;
+mod figures;
 mod lines;
+mod local;
 pub(crate) mod threads;
 
 use std::io::Read;
@@ -14,18 +17,16 @@ use std::sync::mpsc;
 
 use memchr::memchr_iter;
 
-use std::hash::BuildHasher;
-
-use rustc_hash::{FxBuildHasher, FxHashMap};
-
 use super::{ParseError, Sniff};
-use crate::profile::id_table::IdTable;
 use crate::profile::{
     CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, FunctionStats, NodeId, Profile,
     ProfileSet, Unit,
 };
-use lines::{Line, classify, trim_cr};
-use threads::{Thread, thread_frame};
+use chunks::{Chunks, split_lines};
+pub use figures::read as read_figures;
+use lines::{Line, classify};
+use local::{FrameText, LocalFrames};
+use threads::ThreadTable;
 
 const CHUNK: usize = 1 << 20;
 
@@ -191,7 +192,7 @@ struct LineReport {
     /// Whether the first stack line had two counts, and the first line that broke the rule.
     differential: Option<bool>,
     mixed_counts: Option<u64>,
-    threads: Vec<Thread>,
+    threads: ThreadTable,
     /// Whether any stack had no thread frame (profile 0).
     unthreaded: bool,
 }
@@ -250,14 +251,7 @@ fn build<R: Read + Send>(
         return Err(error);
     }
     if report.valid == 0 {
-        let line = report.first_invalid.unwrap_or(report.lines.max(1));
-        return Err(ParseError::at_line(
-            line,
-            format!(
-                "no line of the form `frame;frame;... count` in {} lines",
-                report.lines
-            ),
-        ));
+        return Err(no_stack_error(&report));
     }
     report_skipped(&report, warnings);
     let differential = report.differential == Some(true);
@@ -285,6 +279,18 @@ fn build<R: Read + Send>(
         },
         base,
     })
+}
+
+/// The error of a file without a stack line: at its first bad line, else its last.
+fn no_stack_error(report: &LineReport) -> ParseError {
+    let line = report.first_invalid.unwrap_or(report.lines.max(1));
+    ParseError::at_line(
+        line,
+        format!(
+            "no line of the form `frame;frame;... count` in {} lines",
+            report.lines
+        ),
+    )
 }
 
 /// One profile per named slot; a slot no stack reached gets an empty tree.
@@ -376,11 +382,11 @@ fn report_skipped(report: &LineReport, warnings: &mut Vec<String>) {
 /// in by the loader) when there are no threads, else each thread's, with the stacks that had no
 /// thread frame last under an empty name.
 fn profile_names(report: &LineReport) -> Vec<Option<String>> {
-    if report.threads.is_empty() {
+    if report.threads.list.is_empty() {
         return vec![Some(String::new())];
     }
     let mut names = vec![report.unthreaded.then(String::new)];
-    names.extend(report.threads.iter().map(|t| Some(t.profile_name())));
+    names.extend(report.threads.list.iter().map(|t| Some(t.profile_name())));
     names
 }
 
@@ -389,60 +395,31 @@ fn profile_names(report: &LineReport) -> Vec<Option<String>> {
 struct Tokenizer {
     report: LineReport,
     batch: Batch,
-    /// Local frames by the hash of their text, which is kept in `frame_text`.
-    frames: IdTable,
-    frame_text: FrameText,
-    /// Thread id → index in `report.threads`.
-    thread_index: FxHashMap<Box<[u8]>, u32>,
+    frames: LocalFrames,
 }
 
 impl Tokenizer {
     fn run<R: Read>(
         mut self,
-        mut reader: R,
+        reader: R,
         first: Vec<u8>,
         sender: mpsc::SyncSender<Batch>,
     ) -> LineReport {
-        // One buffer for the whole file: the partial line left at the end of a chunk moves to
-        // the front and the next read fills in behind it.
-        let mut buf = first;
-        let mut filled = buf.len();
-        buf.resize(filled.max(CHUNK) + CHUNK, 0);
-        let mut eof = false;
-        let mut offset: u64 = 0;
+        let mut chunks = Chunks::new(reader, first, CHUNK, 0);
         loop {
-            while !eof && filled < buf.len() {
-                match reader.read(&mut buf[filled..]) {
-                    Ok(0) => eof = true,
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        self.report.error = Some(ParseError::at_byte(
-                            offset + filled as u64,
-                            format!("read failed: {e}"),
-                        ));
-                        return self.report;
-                    }
+            let run = match chunks.next_lines() {
+                Ok(Some(run)) => run,
+                Ok(None) => {
+                    self.hand_on(&sender);
+                    return self.report;
                 }
-            }
-            let cut = match memchr::memrchr(b'\n', &buf[..filled]) {
-                Some(at) => at + 1,
-                None if eof => filled,
-                None => {
-                    // A line longer than the buffer: make room and keep reading.
-                    buf.resize(buf.len() * 2, 0);
-                    continue;
+                Err(error) => {
+                    self.report.error = Some(error);
+                    return self.report;
                 }
             };
-            // A newline is ASCII, so the lines are all UTF-8 when the piece is: one check of
-            // the piece in place of one a line, which are then checked only when it fails.
-            let utf8 = std::str::from_utf8(&buf[..cut]).is_ok();
-            let mut start = 0;
-            while start < cut {
-                let end = memchr::memchr(b'\n', &buf[start..cut]).map_or(cut, |i| start + i + 1);
-                let raw = &buf[start..end];
-                self.line(trim_cr(raw.strip_suffix(b"\n").unwrap_or(raw)), utf8);
-                start = end;
+            for (_, line) in split_lines(run.lines) {
+                self.line(line, run.utf8);
                 // Handed on as soon as it is full, not at the end of the piece: a piece of short
                 // lines makes batches of several megabytes, and the channel holds four.
                 if self.batch.ids.len() >= BATCH_IDS && !self.hand_on(&sender) {
@@ -450,13 +427,6 @@ impl Tokenizer {
                 }
             }
             if self.report.error.is_some() {
-                return self.report;
-            }
-            offset += cut as u64;
-            buf.copy_within(cut..filled, 0);
-            filled -= cut;
-            if eof && filled == 0 {
-                self.hand_on(&sender);
                 return self.report;
             }
         }
@@ -498,39 +468,12 @@ impl Tokenizer {
         }
     }
 
-    /// The profile of a stack, taking its thread frame off the front.
-    fn profile_of<'a>(&mut self, frames: &'a [u8]) -> (u32, &'a [u8]) {
-        let root_end = memchr::memchr(b';', frames).unwrap_or(frames.len());
-        let Some((id, name)) = thread_frame(&frames[..root_end]) else {
-            self.report.unthreaded = true;
-            return (0, frames);
-        };
-        let rest = frames.get(root_end + 1..).unwrap_or_default();
-        let next = self.report.threads.len() as u32;
-        let index = *self.thread_index.entry(id.into()).or_insert(next);
-        if index == next {
-            self.report.threads.push(Thread {
-                id: String::from_utf8_lossy(id).into_owned(),
-                name: None,
-            });
-        }
-        let thread = &mut self.report.threads[index as usize];
-        if thread.name.is_none()
-            && let Some(name) = name
-        {
-            thread.name = Some(String::from_utf8_lossy(name).into_owned());
-        }
-        (index + 1, rest)
-    }
-
     fn stack(&mut self, frames: &[u8], count: f64, first: Option<f64>) {
         let whole = frames;
-        let (profile, frames) = if frames.starts_with(b"thread (") {
-            self.profile_of(frames)
-        } else {
+        let (profile, frames) = self.report.threads.profile_of(frames).unwrap_or_else(|| {
             self.report.unthreaded = true;
             (0, frames)
-        };
+        });
         if !frames.is_empty() {
             let before = self.batch.ids.len();
             let mut start = 0;
@@ -571,44 +514,11 @@ impl Tokenizer {
     }
 
     fn frame_id(&mut self, raw: &[u8]) -> u32 {
-        let hash = FxBuildHasher.hash_one(raw);
-        let text = &self.frame_text;
-        if let Some(id) = self.frames.find(hash, |id| text.get(id) == raw) {
-            return id;
+        let (id, new) = self.frames.id(raw);
+        if new {
+            self.batch.new_frames.push(raw);
         }
-        let id = self.frame_text.len() as u32;
-        self.frame_text.push(raw);
-        self.frames.insert(hash, id);
-        self.batch.new_frames.push(raw);
         id
-    }
-}
-
-/// The text of every local frame, end to end in one buffer.
-#[derive(Default)]
-struct FrameText {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl FrameText {
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn push(&mut self, text: &[u8]) {
-        self.bytes.extend_from_slice(text);
-        self.ends.push(self.bytes.len());
-    }
-
-    fn get(&self, id: u32) -> &[u8] {
-        let i = id as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.len() as u32).map(|id| self.get(id))
     }
 }
 

@@ -2,6 +2,8 @@
 //! `thread (ID): NAME` (py-spy writes both for one thread when it learns the name late). Each
 //! thread becomes a profile of its own, as in py-spy's speedscope output.
 
+use rustc_hash::FxHashMap;
+
 /// The thread a root frame names: (id as written, name if given).
 pub fn thread_frame(frame: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
     let rest = frame.strip_prefix(b"thread (")?;
@@ -20,6 +22,42 @@ pub fn thread_frame(frame: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
             .strip_prefix(b": ")
             .filter(|name| !name.is_empty())
             .map(|name| (id, Some(name))),
+    }
+}
+
+/// The threads of a file as its stacks name them, in the order first seen.
+#[derive(Default)]
+pub struct ThreadTable {
+    pub list: Vec<Thread>,
+    /// Thread id → index in `list`.
+    index: FxHashMap<Box<[u8]>, u32>,
+}
+
+impl ThreadTable {
+    /// The profile of a stack whose root frame names a thread (thread `k` of `list` is profile
+    /// `k + 1`), and its frames after that one; `None` when the root names none.
+    pub fn profile_of<'a>(&mut self, frames: &'a [u8]) -> Option<(u32, &'a [u8])> {
+        if !frames.starts_with(b"thread (") {
+            return None;
+        }
+        let root_end = memchr::memchr(b';', frames).unwrap_or(frames.len());
+        let (id, name) = thread_frame(&frames[..root_end])?;
+        let rest = frames.get(root_end + 1..).unwrap_or_default();
+        let next = self.list.len() as u32;
+        let index = *self.index.entry(id.into()).or_insert(next);
+        if index == next {
+            self.list.push(Thread {
+                id: String::from_utf8_lossy(id).into_owned(),
+                name: None,
+            });
+        }
+        let thread = &mut self.list[index as usize];
+        if thread.name.is_none()
+            && let Some(name) = name
+        {
+            thread.name = Some(String::from_utf8_lossy(name).into_owned());
+        }
+        Some((index + 1, rest))
     }
 }
 
