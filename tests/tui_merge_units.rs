@@ -73,12 +73,31 @@ fn the_difference_view_compares_one_event_of_each_callgrind_file() {
     tmux.wait_for_text("? help");
     tmux.send(&["d"]);
     tmux.send(&["3"]);
-    let screen = tmux.wait_for_text("Δtotal");
+    // A capture may fall while a frame is being written (the table's first rows over the
+    // flame graph's last ones): the table is judged once a capture shows it whole, every row's
+    // weights numbers. A table that never shows them fails here too.
+    let table_rows = |screen: &str| -> Vec<(String, Vec<String>)> {
+        screen
+            .lines()
+            .map(|l| {
+                (
+                    l.to_string(),
+                    l.split_whitespace().map(String::from).collect(),
+                )
+            })
+            .filter(|(_, f): &(String, Vec<String>)| f.len() > 8 && f[0].ends_with('%'))
+            .collect()
+    };
+    let screen = tmux.wait_for("the difference table drawn whole", |s| {
+        let rows = table_rows(s);
+        s.contains("Δtotal")
+            && rows.len() >= 10
+            && rows
+                .iter()
+                .all(|(_, f)| f[6..8].iter().all(|w| w.parse::<u64>().is_ok()))
+    });
     let mut rows = 0;
-    let table_rows = screen
-        .lines()
-        .map(|l| (l, l.split_whitespace().collect::<Vec<_>>()));
-    for (line, fields) in table_rows.filter(|(_, f)| f.len() > 8 && f[0].ends_with('%')) {
+    for (line, fields) in table_rows(&screen) {
         for share in &fields[..6] {
             let value: f64 = share.trim_end_matches('%').parse().unwrap();
             assert!(value <= 100.0, "a share above 100%: {line}\n{screen}");
