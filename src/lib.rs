@@ -12,6 +12,18 @@ pub mod profile;
 pub mod text;
 pub mod tui;
 
+/// A small deterministic generator for unit tests in any layer (random walks, mangled files),
+/// so that a failure replays.
+#[cfg(test)]
+pub(crate) mod test_rng {
+    pub fn lcg(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 33
+    }
+}
+
 /// What unit tests that need an outside tool (python3, py-spy, inferno) do without it.
 #[cfg(test)]
 pub(crate) mod test_env {

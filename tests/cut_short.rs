@@ -39,15 +39,12 @@ fn big_speedscope(dir: &Path) -> PathBuf {
         r#"]}},"profiles":[{{"type":"sampled","name":"t","unit":"none","startValue":0,"endValue":{samples},"samples":["#
     )
     .unwrap();
-    let mut seed = 7u64;
+    let mut rng = common::Lcg(7);
     for i in 0..samples {
         let comma = if i == 0 { "" } else { "," };
         write!(out, "{comma}[").unwrap();
         for depth in 0..10 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let frame = (seed >> 33) % 1000;
+            let frame = rng.next(1000);
             let comma = if depth == 0 { "" } else { "," };
             write!(out, "{comma}{frame}").unwrap();
         }
@@ -108,16 +105,13 @@ fn big_pprof(dir: &Path) -> PathBuf {
     for id in 1..=functions {
         field(&mut out, 6, format!("f{id}").as_bytes());
     }
-    let mut seed = 7u64;
+    let mut rng = common::Lcg(7);
     let mut file = BufWriter::new(std::fs::File::create(&path).unwrap());
     file.write_all(&out).unwrap();
     for _ in 0..1_000_000 {
         let mut ids = Vec::new();
         for _ in 0..32 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            encode_varint(1 + (seed >> 33) % functions, &mut ids);
+            encode_varint(1 + rng.next(functions), &mut ids);
         }
         let mut sample = Vec::new();
         field(&mut sample, 1, &ids);

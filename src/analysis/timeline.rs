@@ -132,12 +132,7 @@ mod tests {
         // Stacks over four frames, up to five deep, the empty stack among them; samples repeat
         // a stack, go back to an ancestor of the last leaf, leave a stack and come back to it.
         let mut seed = 11u64;
-        let mut next = |below: u64| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) % below
-        };
+        let mut next = |below: u64| crate::test_rng::lcg(&mut seed) % below;
         let mut builder = CallTreeBuilder::new();
         let mut leaves = Vec::new();
         for _ in 0..60 {

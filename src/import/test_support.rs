@@ -25,13 +25,7 @@ pub fn weights(set: &ProfileSet, profile: usize) -> Vec<(String, f64, f64)> {
     rows
 }
 
-/// A small deterministic generator for the tests that mangle files at random.
-pub fn lcg(state: &mut u64) -> u64 {
-    *state = state
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    *state >> 33
-}
+pub use crate::test_rng::lcg;
 
 /// One or two bytes of `bytes` changed, dropped or doubled with bytes from `alphabet`, at
 /// places `state` picks.

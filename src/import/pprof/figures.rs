@@ -320,12 +320,7 @@ mod tests {
     fn draw(n: usize, values: &[i64]) -> Vec<Drawn> {
         let stacks: [&[u64]; 6] = [&[1], &[3, 2, 1], &[2, 1, 2, 1], &[7, 1], &[6, 5, 4], &[]];
         let mut state = 11u64;
-        let mut next = |below: usize| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            (state >> 33) as usize % below
-        };
+        let mut next = |below: usize| crate::test_rng::lcg(&mut state) as usize % below;
         (0..n)
             .map(|_| {
                 let ids = stacks[next(stacks.len())].to_vec();

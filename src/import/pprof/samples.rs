@@ -460,12 +460,7 @@ pub(super) mod tests {
         let tables = two_types(&names, location, 8, |id| id as usize - 1);
         let mut bytes = tables.encode_to_vec();
         let mut state = 7u64;
-        let mut next = |below: u64| {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            (state >> 33) % below
-        };
+        let mut next = |below: u64| crate::test_rng::lcg(&mut state) % below;
         let stacks: Vec<Vec<u64>> = (0..12)
             .map(|_| (0..1 + next(6)).map(|_| 1 + next(8)).collect())
             .collect();

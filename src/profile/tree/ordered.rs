@@ -160,12 +160,7 @@ mod tests {
     #[test]
     fn the_tree_is_the_general_builders_bit_for_bit() {
         let mut seed = 7u64;
-        let mut next = |below: u64| {
-            seed = seed
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (seed >> 33) % below
-        };
+        let mut next = |below: u64| crate::test_rng::lcg(&mut seed) % below;
         let mut general = CallTreeBuilder::new();
         let mut ordered = OrderedTreeBuilder::with_capacity(4);
         let mut path = vec![NodeId::ROOT];

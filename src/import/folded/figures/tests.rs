@@ -88,12 +88,7 @@ fn in_pieces(text: &[u8], pieces: usize) -> Result<Option<Summary>, ParseError> 
 /// function, comments, bad and blank lines, CRLF, an empty stack, a line of two counts.
 fn mixed_file(lines: usize) -> Vec<u8> {
     let mut state = 12345u64;
-    let mut next = |n: u64| {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 33) % n
-    };
+    let mut next = |n: u64| crate::test_rng::lcg(&mut state) % n;
     let names = [
         "a (m.py:1)",
         "a (m.py:7)",
