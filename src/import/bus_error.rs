@@ -26,14 +26,14 @@ struct Slot {
 /// obol as it would have without this module.
 const SLOTS: usize = 32;
 
-#[allow(clippy::declare_interior_mutable_const)]
-const FREE: Slot = Slot {
-    taken: AtomicBool::new(false),
-    start: AtomicUsize::new(0),
-    end: AtomicUsize::new(0),
-    line: AtomicPtr::new(std::ptr::null_mut()),
-};
-static READINGS: [Slot; SLOTS] = [FREE; SLOTS];
+static READINGS: [Slot; SLOTS] = [const {
+    Slot {
+        taken: AtomicBool::new(false),
+        start: AtomicUsize::new(0),
+        end: AtomicUsize::new(0),
+        line: AtomicPtr::new(std::ptr::null_mut()),
+    }
+}; SLOTS];
 /// What to run before the line: an `fn()` as a pointer (null when none).
 static BEFORE_EXIT: AtomicPtr<()> = AtomicPtr::new(std::ptr::null_mut());
 static INSTALL: Once = Once::new();

@@ -209,12 +209,13 @@ impl<'a> Scanner<'a, '_> {
         loop {
             if let Some(halves) = halves.as_deref_mut()
                 && halves.ahead(self.at)
-                // The first half's events all with the collector first: its errors come first.
-                && let () = out.flush()?
-                && let Some(end) = halves.land(self.at, out.taken)?
             {
-                self.at = end;
-                return Ok(());
+                // The first half's events all with the collector first: its errors come first.
+                out.flush()?;
+                if let Some(end) = halves.land(self.at, out.taken)? {
+                    self.at = end;
+                    return Ok(());
+                }
             }
             let event = self.one_event()?;
             out.push(event)?;
