@@ -82,8 +82,8 @@ impl App {
             } else {
                 keep_sort
             };
-        while self.sandwich.sort != keep_sort {
-            self.sandwich.cycle_sort(&view.table, set);
+        if self.sandwich.sort != keep_sort {
+            self.sandwich.sort_by(keep_sort, &view.table, set);
         }
     }
 

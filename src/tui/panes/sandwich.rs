@@ -234,11 +234,17 @@ impl SandwichView {
     }
 
     pub fn cycle_sort(&mut self, table: &[FunctionRow], set: &ProfileSet) {
-        self.sort = self.sort.next();
+        let mut next = self.sort.next();
         // A table without calls has no calls column to sort by.
-        if self.sort == SortColumn::Calls && self.facts.calls_width.is_none() {
-            self.sort = self.sort.next();
+        if next == SortColumn::Calls && self.facts.calls_width.is_none() {
+            next = next.next();
         }
+        self.sort_by(next, table, set);
+    }
+
+    /// The table in the order of `column` (one the table has).
+    pub fn sort_by(&mut self, column: SortColumn, table: &[FunctionRow], set: &ProfileSet) {
+        self.sort = column;
         let mut rows: Vec<FunctionRow> = table.to_vec();
         match self.sort {
             SortColumn::SelfWeight => sort_rows(&mut rows, set, SortKey::SelfWeight),
