@@ -81,28 +81,12 @@ fn write_profile(path: &std::path::Path) {
     writeln!(out, "]}}]}}").unwrap();
 }
 
-/// Polls the screen until `ready` holds, for up to `limit` (loading takes a while here).
-fn wait_long(tmux: &Tmux, what: &str, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
-    let start = Instant::now();
-    loop {
-        let screen = tmux.capture();
-        if ready(&screen) {
-            return screen;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "timed out waiting for {what}; the screen:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn status(screen: &str) -> &str {
-    screen.lines().nth(usize::from(HEIGHT) - 1).unwrap_or("")
+    line_from_bottom(screen, HEIGHT, 1)
 }
 
 fn selection(screen: &str) -> &str {
-    screen.lines().nth(usize::from(HEIGHT) - 2).unwrap_or("")
+    line_from_bottom(screen, HEIGHT, 2)
 }
 
 #[test]
@@ -110,20 +94,11 @@ fn the_table_comes_first_and_the_trees_fill_in_where_the_user_is() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jumpy.speedscope.json");
     write_profile(&path);
-    let path = path.to_str().unwrap();
-    let Some(tmux) = Tmux::start_sized(
-        "progressive",
-        120,
-        HEIGHT,
-        &through_shell(&[path])
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-    ) else {
+    let Some(tmux) = start("progressive", &path) else {
         return;
     };
     // The first frame with the file's total: the trees are not made yet, and it says so.
-    let first = wait_long(&tmux, "the first frame", Duration::from_secs(120), |s| {
+    let first = tmux.wait_up_to("the first frame", Duration::from_secs(120), |s| {
         status(s).contains("· total ")
     });
     assert!(
@@ -142,11 +117,11 @@ fn the_table_comes_first_and_the_trees_fill_in_where_the_user_is() {
     );
     // The table is usable before the trees are made: moved to its second row.
     tmux.send(&["3"]);
-    let table = wait_long(&tmux, "Sandwich", Duration::from_secs(10), |s| {
+    let table = tmux.wait_up_to("Sandwich", Duration::from_secs(10), |s| {
         selection(s).starts_with("hot_leaf")
     });
     tmux.send(&["j"]);
-    let moved = wait_long(&tmux, "the second row", Duration::from_secs(10), |s| {
+    let moved = tmux.wait_up_to("the second row", Duration::from_secs(10), |s| {
         selection(s).starts_with("leaf_")
     });
     assert!(
@@ -160,7 +135,7 @@ fn the_table_comes_first_and_the_trees_fill_in_where_the_user_is() {
         .to_owned();
     // The trees come: the status line no longer says they are being made, the row stays, and
     // its callers (the stack's frames) are drawn beside it.
-    let filled = wait_long(&tmux, "the trees", Duration::from_secs(300), |s| {
+    let filled = tmux.wait_up_to("the trees", Duration::from_secs(300), |s| {
         !status(s).contains("% made") && s.contains(" f_")
     });
     assert_eq!(
@@ -171,7 +146,7 @@ fn the_table_comes_first_and_the_trees_fill_in_where_the_user_is() {
     // Time Order draws its tree now (too many samples for labels): its selected frame, at the
     // root, is one of the stacks' first frames.
     tmux.send(&["1"]);
-    let time_order = wait_long(&tmux, "Time Order", Duration::from_secs(10), |s| {
+    let time_order = tmux.wait_up_to("Time Order", Duration::from_secs(10), |s| {
         selection(s).starts_with("f_") && s.lines().nth(1).is_some_and(|r| r.contains('▏'))
     });
     assert!(
@@ -179,7 +154,7 @@ fn the_table_comes_first_and_the_trees_fill_in_where_the_user_is() {
         "{time_order}"
     );
     tmux.send(&["q"]);
-    wait_long(&tmux, "obol to quit", Duration::from_secs(10), |s| {
+    tmux.wait_up_to("obol to quit", Duration::from_secs(10), |s| {
         s.contains("obol exited with 0")
     });
 }
@@ -189,18 +164,20 @@ fn quitting_while_the_trees_are_made_restores_the_terminal_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jumpy.speedscope.json");
     write_profile(&path);
-    let path = path.to_str().unwrap();
-    let argv = through_shell(&[path]);
-    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let Some(tmux) = Tmux::start_sized("progressivequit", 120, HEIGHT, &argv) else {
-        return;
-    };
-    wait_long(&tmux, "the first frame", Duration::from_secs(120), |s| {
-        status(s).contains("% made")
+    if let Some(tmux) = start("progressivequit", &path) {
+        quits_at_once_when(&tmux, "% made");
+    }
+}
+
+/// q once the status line says `marker` (the trees are read or made): obol quits and gives the
+/// terminal back at once.
+fn quits_at_once_when(tmux: &Tmux, marker: &str) {
+    tmux.wait_up_to("the first frame", Duration::from_secs(120), |s| {
+        status(s).contains(marker)
     });
     let asked = Instant::now();
     tmux.send(&["q"]);
-    wait_long(&tmux, "obol to quit", Duration::from_secs(10), |s| {
+    tmux.wait_up_to("obol to quit", Duration::from_secs(10), |s| {
         s.contains("obol exited with 0")
     });
     // tmux's polling and the shell's echo included: far below the seconds the trees take.
@@ -210,4 +187,136 @@ fn quitting_while_the_trees_are_made_restores_the_terminal_at_once() {
         asked.elapsed()
     );
     tmux.assert_terminal_restored();
+}
+
+fn start(name: &str, path: &std::path::Path) -> Option<Tmux> {
+    let argv = through_shell(&[path.to_str().unwrap()]);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    Tmux::start_sized(name, 120, HEIGHT, &argv)
+}
+
+// A large folded file is shown from its function figures while it is read whole, through the
+// real binary in tmux: the first frame has the file's total and its heaviest functions and says
+// how far the reading is; the Sandwich table is usable meanwhile, and what the figures cannot
+// answer (focus) is refused with a line saying so; then the file read whole fills the panes in,
+// the user's row kept.
+//
+// The file is written here, over `import::FIGURES_FIRST_FROM` (32 MB), with a hand count for
+// the oracle: every line counts 7, one line in four ends in `hot_leaf`, so that `hot_leaf` has
+// a quarter of the total as its self time, and the total is 7 times the lines.
+
+const LINES: u64 = 64_000;
+const FOLDED_DEPTH: u64 = 40;
+const FOLDED_NAMES: u64 = 300;
+const COUNT: u64 = 7;
+
+fn write_folded(path: &std::path::Path) {
+    let mut rng = Lcg(41);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for n in 0..LINES {
+        write!(out, "main").unwrap();
+        for _ in 0..FOLDED_DEPTH {
+            write!(
+                out,
+                ";package_{0}.module.function_{0}",
+                rng.next(FOLDED_NAMES)
+            )
+            .unwrap();
+        }
+        if n % 4 == 0 {
+            writeln!(out, ";hot_leaf {COUNT}").unwrap();
+        } else {
+            writeln!(out, ";leaf_{} {COUNT}", rng.next(FOLDED_NAMES)).unwrap();
+        }
+    }
+    out.flush().unwrap();
+    let size = std::fs::metadata(path).unwrap().len();
+    assert!(
+        size > 32 << 20,
+        "the file is too small to be read twice: {size}"
+    );
+}
+
+#[test]
+fn the_figures_come_first_and_the_file_read_whole_fills_in_where_the_user_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.folded");
+    write_folded(&path);
+    let Some(tmux) = start("figuresfirst", &path) else {
+        return;
+    };
+    let first = tmux.wait_up_to("the first frame", Duration::from_secs(120), |s| {
+        status(s).contains("· total ")
+    });
+    assert!(
+        status(&first).contains(&format!("· total {} ·", LINES * COUNT)),
+        "{first}"
+    );
+    assert!(
+        status(&first).contains("% read") && first.contains("reading the call tree"),
+        "the first frame waited for the whole file:\n{first}"
+    );
+    let heaviest = first.lines().find(|l| l.contains("leaf")).unwrap_or("");
+    assert!(
+        heaviest.contains("hot_leaf") && heaviest.contains("25.00"),
+        "{first}"
+    );
+    // The table is usable meanwhile.
+    tmux.send(&["3"]);
+    tmux.wait_up_to("Sandwich", Duration::from_secs(10), |s| {
+        selection(s).starts_with("hot_leaf")
+    });
+    tmux.send(&["j"]);
+    let moved = tmux.wait_up_to("the second row", Duration::from_secs(10), |s| {
+        !selection(s).starts_with("hot_leaf") && !selection(s).is_empty()
+    });
+    let second = selection(&moved)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    // Focus needs the call tree: refused while it is read, with a line saying so.
+    tmux.send(&["f"]);
+    let refused = tmux.wait_up_to("the refusal", Duration::from_secs(10), |s| {
+        s.contains("% read: the table (3) is ready now") || !status(s).contains("% read")
+    });
+    assert!(
+        refused.contains("% read: the table (3) is ready now"),
+        "the file was read whole before the table was used; make it larger:\n{refused}"
+    );
+    // Down and back up: the row again, and the refusal's line (in the status line's place)
+    // gone.
+    tmux.send(&["j", "k"]);
+    // The file read whole: neither read nor made any more, the row kept, the trees drawn.
+    let filled = tmux.wait_up_to("the whole file", Duration::from_secs(300), |s| {
+        !s.contains("% read") && !s.contains("% made")
+    });
+    assert!(
+        status(&filled).contains(&format!("· total {} ·", LINES * COUNT)),
+        "{filled}"
+    );
+    assert_eq!(
+        selection(&filled).split_whitespace().next(),
+        Some(second.as_str()),
+        "the selected row moved when the file came:\n{filled}"
+    );
+    tmux.send(&["2"]);
+    let left_heavy = tmux.wait_up_to("Left Heavy", Duration::from_secs(10), |s| {
+        s.lines().nth(1).is_some_and(|r| r.contains("main"))
+    });
+    assert!(!left_heavy.contains("the call tree …"), "{left_heavy}");
+    tmux.send(&["q"]);
+    tmux.wait_up_to("obol to quit", Duration::from_secs(10), |s| {
+        s.contains("obol exited with 0")
+    });
+}
+
+#[test]
+fn quitting_while_the_file_is_read_whole_restores_the_terminal_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.folded");
+    write_folded(&path);
+    if let Some(tmux) = start("figuresfirstquit", &path) {
+        quits_at_once_when(&tmux, "% read");
+    }
 }

@@ -60,7 +60,14 @@ pub fn guess_format(head: &[u8]) -> Option<Format> {
 
 /// Reads and parses the profile at `path`, call trees and all.
 pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
-    let mut loaded = load_path_lazily(path)?;
+    load_path_telling(path, None)
+}
+
+/// [`load_path`], telling `tell` how far into the file it has read (in whole percent, as the
+/// figure grows) where the file is streamed and its size known: a folded or large SVG file on
+/// disk.
+pub fn load_path_telling(path: &Path, tell: Option<source::Tell>) -> Result<Loaded, LoadError> {
+    let mut loaded = load_reading(path, false, tell)?;
     loaded.build_trees();
     Ok(loaded)
 }
@@ -68,7 +75,40 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 /// [`load_path`], but a call tree that has to be estimated (pstats') is left until it is asked
 /// for, for commands that read only the function table.
 pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
-    load_reading(path, false)
+    load_reading(path, false, None)
+}
+
+/// Files from this size on are worth reading twice for [`load_figures_first`]: the figures'
+/// reading costs a fifth of the whole one, whose call trees then come that much later.
+pub const FIGURES_FIRST_FROM: u64 = 32 << 20;
+
+/// The function figures and totals of a large file, read ahead of the whole file where that is
+/// several times faster (a folded file on disk, counted on every core with no call tree, as
+/// `summary` reads it): the UI shows its table from them while the call trees are read. The
+/// profiles have no trees (`Profile::figures_only`) and the frames are numbered as the whole
+/// reading numbers them (in the order first seen). `Ok(None)` where there are none to be had
+/// so: another format, a smaller file, a pipe, or a file the figures cannot be counted from
+/// exactly, or not read at all (its error is left to the whole reading, which says it as
+/// always).
+pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
+    // Only a regular file is opened twice: a pipe's bytes would be gone for the second reading.
+    let regular = !source::is_stdin(path)
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= FIGURES_FIRST_FROM);
+    if !regular {
+        return Ok(None);
+    }
+    let input = source::open(path)?;
+    let Some(size) = input.size.filter(|&size| size >= FIGURES_FIRST_FROM) else {
+        return Ok(None);
+    };
+    if input.head.is_empty() || guess_format(&input.head) != Some(Format::Folded) {
+        return Ok(None);
+    }
+    let mut warnings = Vec::new();
+    match folded::read_figures(path, size, &input.head, &mut warnings) {
+        Ok(Some(set)) => Ok(finish(path, Format::Folded, Ok((set, None)), warnings).ok()),
+        Ok(None) | Err(_) => Ok(None),
+    }
 }
 
 /// [`load_path_lazily`] for `obol summary`, which reads each profile's function figures and
@@ -76,11 +116,18 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
 /// sampled profiles) keeps no call tree or timeline for them (`Profile::figures_only`). Not
 /// for commands that filter, merge or walk trees.
 pub fn load_path_for_summary(path: &Path) -> Result<Loaded, LoadError> {
-    load_reading(path, true)
+    load_reading(path, true, None)
 }
 
-fn load_reading(path: &Path, figures_only: bool) -> Result<Loaded, LoadError> {
-    let input = source::open(path)?;
+fn load_reading(
+    path: &Path,
+    figures_only: bool,
+    tell: Option<source::Tell>,
+) -> Result<Loaded, LoadError> {
+    let mut input = source::open(path)?;
+    if let Some(tell) = tell {
+        input = input.telling(tell);
+    }
     let format = detect_or_fail(path, &input.head)?;
     let mut warnings = Vec::new();
     let parsed = if format == Format::Folded {

@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 use crate::profile::ProfileSet;
 
 pub use detect::{
-    before_large_read, load_bytes, load_path, load_path_for_summary, load_path_lazily,
+    FIGURES_FIRST_FROM, before_large_read, load_bytes, load_figures_first, load_path,
+    load_path_for_summary, load_path_lazily, load_path_telling,
 };
 
 /// The formats obol reads.

@@ -22,7 +22,29 @@ pub struct Input {
     pub size: Option<u64>,
 }
 
+/// Told how far into a file its reading is, in whole percent.
+pub type Tell = std::sync::Arc<dyn Fn(u8) + Send + Sync>;
+
 impl Input {
+    /// The input, telling `tell` how far it is read each time the figure grows; as it is
+    /// where the size is not known (a pipe, gzip).
+    pub fn telling(self, tell: Tell) -> Input {
+        let Some(size) = self.size.filter(|&size| size > 0) else {
+            return self;
+        };
+        let read = self.head.len() as u64;
+        Input {
+            rest: Box::new(Telling {
+                inner: self.rest,
+                read,
+                size,
+                told: 0,
+                tell,
+            }),
+            ..self
+        }
+    }
+
     /// The whole input, head first, as one reader.
     pub fn into_reader(self) -> impl Read + Send {
         Cursor::new(self.head).chain(self.rest)
@@ -45,6 +67,28 @@ impl Input {
                 source,
             })?;
         Ok(bytes)
+    }
+}
+
+/// A reader that tells how far into `size` bytes it is.
+struct Telling {
+    inner: Box<dyn Read + Send>,
+    read: u64,
+    size: u64,
+    told: u8,
+    tell: Tell,
+}
+
+impl Read for Telling {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        let percent = (self.read.saturating_mul(100) / self.size).min(100) as u8;
+        if percent > self.told {
+            self.told = percent;
+            (self.tell)(percent);
+        }
+        Ok(n)
     }
 }
 

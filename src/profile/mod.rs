@@ -157,6 +157,12 @@ impl Profile {
         self.tree.is_some()
     }
 
+    /// Whether the profile was read for its figures alone ([`Profile::figures_only`]): its
+    /// call tree, if any, is had only by reading the file whole.
+    pub fn is_figures_only(&self) -> bool {
+        self.tree.is_none() && !self.estimated_tree
+    }
+
     /// Gives the profile its tree, once estimated.
     pub fn set_tree(&mut self, tree: CallTree) {
         self.tree = Some(tree);

@@ -81,6 +81,8 @@ pub struct App {
     pub(super) sandwich_in_flight: Option<(u64, crate::profile::FuncId)>,
     /// How far the trees of a view shown as its table alone are made, in percent.
     pub tree_progress: u8,
+    /// Files shown from their figures while they are read whole (see `reading.rs`).
+    pub(super) reading: Option<super::reading::Reading>,
 }
 
 impl App {
@@ -99,6 +101,7 @@ impl App {
                     .map(move |w| format!("{}: {w}", f.path.display()))
             })
             .next();
+        let reading = super::reading::Reading::of(&files);
         let mut app = App {
             session: Session::with_options(files, options),
             view: None,
@@ -131,6 +134,7 @@ impl App {
             priority_in_flight: false,
             sandwich_in_flight: None,
             tree_progress: 0,
+            reading,
         };
         app.rederive();
         app
@@ -256,6 +260,11 @@ impl App {
 
     /// Changes the options and asks for the view they give.
     pub(super) fn set_options(&mut self, change: impl FnOnce(&mut Options)) {
+        if self.reading.is_some() {
+            // The figures cannot answer it, and the files read whole will be asked anyway.
+            self.still_reading();
+            return;
+        }
         change(&mut self.session.options);
         self.rederive();
     }
@@ -288,9 +297,10 @@ impl App {
             profiles: self.session.profiles.clone(),
             options: self.session.options.clone(),
             body: self.body(),
-            // The first view only (the file just loaded): a view asked for later shows what
-            // it is computing, in place of the one before.
-            two_steps: self.live.is_none() && self.generation == 1,
+            // The first view only (the file just loaded, or read whole after its figures were
+            // shown): a view asked for later shows what it is computing, in place of the one
+            // before.
+            two_steps: self.live.is_none() && (self.generation == 1 || self.building()),
         });
     }
 
@@ -356,6 +366,8 @@ impl App {
                 self.relayout();
             }
         }
+        // The worker let go of the session's files: a file read whole may take their place.
+        self.fill_in();
     }
 
     pub(super) fn switch_profile(&mut self, index: usize) {
@@ -387,7 +399,7 @@ impl App {
         if self.pane == Pane::Priority {
             if let Some(view) = &mut self.priority {
                 view.relayout(body);
-            } else if !self.priority_asked {
+            } else if !self.priority_asked && self.reading.is_none() {
                 self.priority_asked = true;
                 self.priority_in_flight = true;
                 self.computing = Some("ranking modules");
@@ -543,6 +555,8 @@ impl App {
                     self.message = Some("this file has one profile: nothing to merge".into());
                 }
             }
+            // Focus also leaves the table: neither while the figures are all there is.
+            Action::Focus if self.reading.is_some() => self.still_reading(),
             Action::Focus => match self.selected_function() {
                 Some(f) if f.file == self.profile_ref().file => {
                     self.set_options(|o| o.focus = Some(f.func));
@@ -575,6 +589,9 @@ impl App {
             }
             _ if self.view.is_none() && self.pane != Pane::Priority => {
                 self.message = Some("still computing: q quits".into());
+            }
+            _ if self.waits_for_trees(self.pane) && self.reading.is_some() => {
+                self.still_reading();
             }
             _ if self.waits_for_trees(self.pane) => {
                 self.message = Some(format!(
@@ -652,6 +669,10 @@ pub enum Event {
     /// The terminal went away (input failed).
     Hangup,
     Loaded(Box<Result<Loaded, LoadError>>),
+    /// How far the whole reading of file `.0`, shown from its figures meanwhile, is (percent).
+    Reading(usize, u8),
+    /// File `.0` read whole, after it was shown from its figures.
+    Read(usize, Box<Result<Loaded, LoadError>>),
     /// A worker finished, after working for so long (for the timing log).
     Done(Done, std::time::Duration),
     /// The live sampler's samples so far and progress.

@@ -43,6 +43,10 @@ impl App {
             self.relayout();
             return;
         }
+        if self.reading.is_some() {
+            self.still_reading();
+            return;
+        }
         if self.session.files.len() < 2 {
             self.message = Some(match compare {
                 Compare::SideBySide => "side by side needs two files: obol BASE NEW".into(),

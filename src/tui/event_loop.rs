@@ -96,7 +96,10 @@ fn run_until_exit(
     input::spawn_input(sender.clone(), control.clone());
     input::spawn_signals(sender.clone());
     let expected = paths.len() + usize::from(demo);
-    input::spawn_loader(paths, demo, sender.clone());
+    // A file shown from its figures first only where the first view is the file's own
+    // figures: nothing hidden or focused from the start.
+    let figures_first = start.filters.is_empty() && start.hidden.is_none();
+    input::spawn_loader(paths, demo, figures_first, sender.clone());
     // The config's colour mode over the environment's; the character set is the locale's.
     let mut theme = Theme::detect();
     if let Some(support) = config.color {
@@ -134,7 +137,7 @@ fn run_until_exit(
     // Freeing the trees of a large file takes seconds, and the process is ending: the system
     // takes the memory back at once.
     std::mem::forget(app);
-    Ok(exit?)
+    exit
 }
 
 /// What the config file asks of the app: the editor, heat colours, the table's sort, the pane.
@@ -156,7 +159,7 @@ pub(super) fn event_loop(
     control: &InputControl,
     app: &mut App,
     timing: &mut Timing,
-) -> io::Result<Exit> {
+) -> Result<Exit, UiError> {
     let mut clicks = keymap::Clicks::default();
     let mut dirty = true;
     // For the timing log: what the next frame drawn answers, and when it came.
@@ -191,6 +194,17 @@ pub(super) fn event_loop(
                 Some(Action::Resize { width, height })
             }
             Event::Terminal(_) | Event::Loaded(_) => None,
+            Event::Reading(file, percent) => {
+                dirty |= app.read_so_far(file, percent);
+                None
+            }
+            // A file read whole after its figures were shown: its error ends the UI as it
+            // would have before the first frame.
+            Event::Read(file, result) => {
+                app.read_whole(file, (*result)?);
+                dirty = true;
+                None
+            }
             Event::Done(done, worked) => {
                 if timing.is_on() {
                     answering = Some((

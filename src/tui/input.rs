@@ -107,17 +107,44 @@ pub fn spawn_signals(sender: Sender<Event>) {
     });
 }
 
-pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, sender: Sender<Event>) {
+/// Loads the files in a thread of its own, each as one `Event::Loaded` in order. With
+/// `figures_first`, a large file whose function figures are read much faster than its call trees
+/// is loaded as its figures (the first frame comes that much sooner: see `reading.rs`), and read
+/// whole once every file is loaded, telling how far (`Event::Reading`) and ending in
+/// `Event::Read`.
+pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, figures_first: bool, sender: Sender<Event>) {
     std::thread::spawn(move || {
-        if demo {
-            let loaded = crate::demo::load();
-            if sender.send(Event::Loaded(Box::new(loaded))).is_err() {
+        let send = |event| sender.send(event).is_ok();
+        if demo && !send(Event::Loaded(Box::new(crate::demo::load()))) {
+            return;
+        }
+        // The files loaded as their figures, by index in the session, to be read whole.
+        let mut later = Vec::new();
+        let mut index = usize::from(demo);
+        for path in paths {
+            let loaded = match figures_first.then(|| crate::import::load_figures_first(&path)) {
+                Some(Ok(Some(figures))) => {
+                    later.push((index, path));
+                    Ok(figures)
+                }
+                Some(Err(error)) => Err(error),
+                Some(Ok(None)) | None => crate::import::load_path(&path),
+            };
+            // A differential file opens as two files, its base first.
+            index += loaded
+                .as_ref()
+                .map_or(1, |l| 1 + usize::from(l.base.is_some()));
+            if !send(Event::Loaded(Box::new(loaded))) {
                 return;
             }
         }
-        for path in paths {
-            let loaded = crate::import::load_path(&path);
-            if sender.send(Event::Loaded(Box::new(loaded))).is_err() {
+        for (index, path) in later {
+            let to_loop = sender.clone();
+            let tell: crate::import::source::Tell = Arc::new(move |percent| {
+                let _ = to_loop.send(Event::Reading(index, percent));
+            });
+            let loaded = crate::import::load_path_telling(&path, Some(tell));
+            if !send(Event::Read(index, Box::new(loaded))) {
                 return;
             }
         }

@@ -336,7 +336,7 @@ fn run_ui(
     );
     drop(guard);
     std::mem::forget(app);
-    Ok(exit?)
+    exit
 }
 
 #[cfg(all(feature = "live", target_os = "linux"))]

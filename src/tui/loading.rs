@@ -68,7 +68,9 @@ pub fn wait_for_files(
                     return Ok(Err(Exit::Quit));
                 }
             }
-            Ok(Event::Terminal(_) | Event::Done(..) | Event::Live(_))
+            // A file's whole reading comes after every file is loaded (`spawn_loader`).
+            Ok(Event::Terminal(_) | Event::Done(..) | Event::Live(_) | Event::Reading(..))
+            | Ok(Event::Read(..))
             | Err(RecvTimeoutError::Timeout) => {}
         }
     }

@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod live;
 pub mod loading;
 pub mod panes;
+mod reading;
 pub mod search;
 pub mod selection;
 pub mod session;

@@ -206,8 +206,12 @@ pub fn derive_table(files: &[Loaded], profiles: &[ProfileRef], options: &Options
         .iter()
         .map(|p| p.tree().len() + p.timeline.as_ref().map_or(0, Vec::len))
         .sum();
+    // A file shown from its figures while it is read whole (`reading.rs`) has no trees yet,
+    // whatever its size.
+    let figures_only = shows_figures_only(files, profiles, options);
     let filter = FrameFilter::new(&set.frames, &options.filters, options.hidden.as_ref());
-    if size < TWO_STEPS_FROM || !filter.is_identity() || options.focus.is_some() {
+    if (size < TWO_STEPS_FROM && !figures_only) || !filter.is_identity() || options.focus.is_some()
+    {
         return None;
     }
     let empty = || Arc::new(CallTreeBuilder::new().finish());
@@ -229,6 +233,17 @@ pub fn derive_table(files: &[Loaded], profiles: &[ProfileRef], options: &Options
         root: crate::analysis::place::project_root(&set.frames),
         building: true,
     })
+}
+
+/// Whether the view of `options` is of a file shown from its figures while it is read whole
+/// (`reading.rs`): it has no trees to make yet.
+pub fn shows_figures_only(files: &[Loaded], profiles: &[ProfileRef], options: &Options) -> bool {
+    let r = profiles[options.current];
+    files[r.file]
+        .set
+        .profiles
+        .iter()
+        .any(|p| p.is_figures_only())
 }
 
 /// [`derive`], told the table already made for these options (by [`derive_table`]), and telling

@@ -16,7 +16,9 @@ use super::panes::flame::FlameView;
 use super::search::{CountKey, Counts};
 use super::session::{FunctionRef, ProfileRef};
 use super::source::SourceFigures;
-use super::view::{Compare, Options, SharedTree, View, derive_table, derive_telling, joined};
+use super::view::{
+    Compare, Options, SharedTree, View, derive_table, derive_telling, joined, shows_figures_only,
+};
 use crate::analysis::flame::ChildOrder;
 use crate::analysis::priority::{GraphSource, PriorityReport, Weights};
 use crate::analysis::sandwich::FunctionIndex;
@@ -177,12 +179,21 @@ impl Job {
             } => {
                 let table = two_steps
                     .then(|| derive_table(&files, &profiles, &options))
-                    .flatten()
-                    .map(|view| {
-                        let table = view.table.clone();
-                        early(Done::ViewTable(generation, Box::new(view)));
-                        table
-                    });
+                    .flatten();
+                // Of a file shown from its figures while it is read whole, the table is all
+                // there is to show until then.
+                let table = match table {
+                    Some(view) if shows_figures_only(&files, &profiles, &options) => {
+                        let prepared = Prepared::of(&view, &files, body);
+                        return Done::View(generation, Box::new(view), Box::new(prepared));
+                    }
+                    table => table,
+                };
+                let table = table.map(|view| {
+                    let table = view.table.clone();
+                    early(Done::ViewTable(generation, Box::new(view)));
+                    table
+                });
                 let building = table.is_some();
                 // Told from two threads, in no set order: only a higher figure is passed on.
                 let told = AtomicU8::new(0);

@@ -115,16 +115,21 @@ impl Tmux {
 
     /// Polls the screen until `ready` holds; panics with the last screen after [`WAIT`].
     pub fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_up_to(what, WAIT, ready)
+    }
+
+    /// [`Tmux::wait_for`] for up to `limit` (a large file loads for a while).
+    pub fn wait_up_to(&self, what: &str, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         loop {
             let screen = self.capture();
             if ready(&screen) {
                 return screen;
             }
-            if start.elapsed() > WAIT {
+            if start.elapsed() > limit {
                 panic!("timed out waiting for {what}; the screen:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -262,4 +267,12 @@ pub fn exited(pid: u32) -> bool {
         stat.rsplit_once(") ")
             .is_some_and(|(_, rest)| rest.starts_with('Z'))
     })
+}
+
+/// Line `n` of a screen counted from its last (1): the status line, the selection's line above.
+pub fn line_from_bottom(screen: &str, height: u16, n: u16) -> &str {
+    screen
+        .lines()
+        .nth(usize::from(height.saturating_sub(n)))
+        .unwrap_or("")
 }

@@ -1,5 +1,5 @@
-//! A pane that needs the call trees while they are still being made (the view shown is its
-//! table alone): how far they are, and meanwhile the heaviest functions by self time, from the
+//! A pane that needs the call trees while they are still being read or made (the view shown is
+//! its table alone): how far they are, and meanwhile the heaviest functions by self time, from the
 //! table the file's own figures made, so that the first frame already says where time went.
 
 use ratatui::buffer::Buffer;
@@ -20,11 +20,14 @@ pub fn render(app: &App, view: &View, buf: &mut Buffer) {
             buf.set_stringn(body.x, body.y + row, fit(text, width), width, style);
         }
     };
+    let (doing, percent) = match app.reading_percent() {
+        Some(percent) => ("reading", percent),
+        None => ("building", app.tree_progress),
+    };
     line(
         0,
         &format!(
-            "building the call tree … {}%  (3: the function table, ready now · q quits)",
-            app.tree_progress
+            "{doing} the call tree … {percent}%  (3: the function table, ready now · q quits)"
         ),
         app.theme.header(),
     );

@@ -88,6 +88,11 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         (Comparison::Difference(d), Pane::Sandwich) => {
             difference::render(d, app.body(), &app.theme, buf);
         }
+        (_, Pane::Priority) if app.waits_for_trees(Pane::Priority) => {
+            if let Some(view) = &app.view {
+                building::render(app, view, buf);
+            }
+        }
         (_, Pane::Priority) => match &app.priority {
             Some(view) => priority::render(view, &app.theme, buf),
             None => computing(app, buf, "ranking modules"),

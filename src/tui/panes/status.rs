@@ -188,7 +188,9 @@ pub fn status_line(app: &App, area: Rect, buf: &mut Buffer) {
             } else {
                 ""
             },
-            if app.building() {
+            if let Some(percent) = app.reading_percent() {
+                format!(" · call tree {percent}% read")
+            } else if app.building() {
                 format!(" · call tree {}% made", app.tree_progress)
             } else {
                 String::new()
