@@ -150,6 +150,8 @@ impl Done {
     /// Which work this is the result of, for the timing log.
     pub fn kind(&self) -> &'static str {
         match self {
+            // Of a file shown from its figures: the whole view comes once it is read.
+            Done::View(_, view, _) if view.building => "view-figures",
             Done::View(..) => "view",
             Done::ViewTable(..) => "view-table",
             Done::Building(..) => "building",
