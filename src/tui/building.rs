@@ -19,10 +19,9 @@ impl App {
 
     /// Whether `pane` needs the trees the view shown is still making.
     pub fn waits_for_trees(&self, pane: Pane) -> bool {
-        self.building()
-            && (matches!(pane, Pane::TimeOrder | Pane::LeftHeavy | Pane::Source)
-                // Modules are ranked by their calls too, which the figures do not hold.
-                || (pane == Pane::Priority && self.reading.is_some()))
+        (self.building() && matches!(pane, Pane::TimeOrder | Pane::LeftHeavy | Pane::Source))
+            // Modules are ranked by their calls too, which no file's figures hold.
+            || (pane == Pane::Priority && self.reading.is_some())
     }
 
     /// Shows a view's table while its trees are made (`Done::ViewTable`).

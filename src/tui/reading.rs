@@ -10,6 +10,7 @@
 
 use std::sync::Arc;
 
+use super::action::Pane;
 use super::app::{App, drop_elsewhere};
 use super::selection::Selection;
 use crate::import::Loaded;
@@ -94,12 +95,16 @@ impl App {
             return;
         };
         let mut renumbered = false;
+        // Whether the file shown was read (another file's trees change nothing shown yet).
+        let shown = self.view.as_ref().map(|v| v.file);
+        let mut shown_read = shown.is_none();
         for (index, loaded) in reading.arrived.drain(..) {
             let Some(slot) = files.get_mut(index) else {
                 continue;
             };
             renumbered |= !numbered_alike(&slot.set.frames, &loaded.set.frames)
                 || slot.set.profiles.len() != loaded.set.profiles.len();
+            shown_read |= shown == Some(index);
             let figures = std::mem::replace(slot, loaded);
             drop_elsewhere(figures);
             reading.waiting.retain(|&i| i != index);
@@ -118,6 +123,7 @@ impl App {
         // The figures' table stays until the trees come, the user's place in it kept; it
         // cannot where the whole reading numbered the functions otherwise (it never has).
         if renumbered {
+            self.session.list_profiles();
             self.selection = Selection::default();
             self.session.options.focus = None;
             self.session.options.current = 0;
@@ -125,8 +131,13 @@ impl App {
                 drop_elsewhere(view);
             }
         }
-        self.tree_progress = 0;
-        self.ask_view();
+        if renumbered || shown_read {
+            self.tree_progress = 0;
+            self.ask_view();
+        } else if self.reading.is_none() && self.pane == Pane::Priority {
+            // The ranking waited for the last file.
+            self.relayout();
+        }
         self.rerank();
     }
 }
@@ -154,7 +165,7 @@ mod tests {
 
     use super::*;
     use crate::import::Format;
-    use crate::tui::action::{Action, Pane};
+    use crate::tui::action::Action;
     use crate::tui::theme::{ColorSupport, Theme};
 
     /// `main` calls `a` and `b`; `a` calls `leaf`, which takes 60 of 100 samples.
@@ -252,5 +263,33 @@ mod tests {
         app.settle();
         assert_eq!(app.reading_percent(), None);
         assert!(app.tree_for(Pane::LeftHeavy).is_some());
+    }
+
+    #[test]
+    fn two_files_each_read_whole_in_turn_and_the_ranking_waits_for_the_last() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.folded"), dir.path().join("b.folded"));
+        std::fs::write(&a, FOLDED).unwrap();
+        std::fs::write(&b, "main;b;leaf 3\n").unwrap();
+        // Opened as `obol A B`, both from their figures.
+        let mut app = App::new(
+            vec![figures(&a), figures(&b)],
+            Theme::new(ColorSupport::TrueColor),
+            Rect::new(0, 0, 100, 30),
+        );
+        app.settle();
+        app.update(Action::ShowPane(Pane::Priority));
+        app.settle();
+        assert!(app.priority.is_none());
+        app.read_whole(0, crate::import::load_path(&a).unwrap());
+        app.settle();
+        // The file shown is whole; the ranking, over both files, still waits.
+        assert!(!app.building() && app.tree_for(Pane::LeftHeavy).is_some());
+        assert!(app.waits_for_trees(Pane::Priority));
+        assert!(app.priority.is_none());
+        app.read_whole(1, crate::import::load_path(&b).unwrap());
+        app.settle();
+        assert_eq!(app.reading_percent(), None);
+        assert!(app.priority.is_some(), "the ranking was not asked for");
     }
 }

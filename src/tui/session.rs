@@ -94,13 +94,7 @@ impl Session {
 
     /// A session starting with `options` (from [`Start::options`]).
     pub fn with_options(files: Vec<Loaded>, options: Options) -> Session {
-        let profiles = files
-            .iter()
-            .enumerate()
-            .flat_map(|(file, l)| {
-                (0..l.set.profiles.len()).map(move |profile| ProfileRef { file, profile })
-            })
-            .collect();
+        let profiles = profiles_of(&files);
         Session {
             files: Arc::new(files),
             profiles,
@@ -108,6 +102,11 @@ impl Session {
             source_roots: Vec::new(),
             editor: None,
         }
+    }
+
+    /// Lists the profiles of the files again, after a file was replaced.
+    pub fn list_profiles(&mut self) {
+        self.profiles = profiles_of(&self.files);
     }
 
     pub fn profile_ref(&self) -> ProfileRef {
@@ -159,4 +158,15 @@ impl Session {
     pub fn merges(&self) -> bool {
         self.options.merges(self.set(), self.profile())
     }
+}
+
+/// Every profile of every file, in load order.
+fn profiles_of(files: &[Loaded]) -> Vec<ProfileRef> {
+    files
+        .iter()
+        .enumerate()
+        .flat_map(|(file, l)| {
+            (0..l.set.profiles.len()).map(move |profile| ProfileRef { file, profile })
+        })
+        .collect()
 }
