@@ -269,3 +269,26 @@ fn readme_error_example_is_what_obol_prints() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&output.stderr).trim_end(), shown);
 }
+
+/// Every good fixture's plain (text) summary, which places files relative to the project's
+/// root, as well as its JSON: exit 0 and no panic. (pyinstrument's session, naming files in `/`
+/// beside relative ones, once panicked there.)
+#[test]
+fn every_good_fixture_prints_its_text_summary() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("program") || !path.is_file() {
+            continue;
+        }
+        let (output, _) = run_obol(["summary".as_ref(), path.as_os_str()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("function"), "{name}: {stdout}");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} fixtures");
+}

@@ -32,9 +32,11 @@ pub fn project_root(frames: &FrameTable) -> Option<String> {
         });
     }
     let root = match root {
+        // Files in `/` itself, named beside relative ones (pyinstrument's sessions do), have no
+        // directory above theirs: no root.
         Some(r) if relative => {
-            let parent = &r[..r.len() - 1];
-            &parent[..=parent.rfind('/').unwrap_or(0)]
+            let parent = &r[..r.len().saturating_sub(1)];
+            &parent[..=parent.rfind('/')?]
         }
         Some(r) => r,
         None => return None,
@@ -115,6 +117,22 @@ mod tests {
             short_file("/srv/lib/pythonic/x.py", None),
             "/srv/lib/pythonic/x.py"
         );
+    }
+
+    #[test]
+    fn files_in_the_root_beside_relative_ones_have_no_root() {
+        // `obol summary fixtures/program.pyisession` panicked here.
+        for files in [
+            ["/x.py", "main.py"],
+            ["/a/x.py", "main.py"],
+            ["/x.py", "/y.py"],
+        ] {
+            let mut frames = FrameTable::new(FunctionKey::NameFile);
+            for (i, file) in files.iter().enumerate() {
+                frames.intern(&format!("f{i}"), Some(file), Some(1));
+            }
+            assert_eq!(project_root(&frames), None, "{files:?}");
+        }
     }
 
     #[test]
