@@ -38,7 +38,9 @@ pub fn run(args: &SummaryArgs) -> Result<(), CliError> {
         .then(|| crossterm::terminal::size().ok())
         .flatten()
         .map(|(columns, _)| usize::from(columns));
-    let mut out = BufWriter::new(stdout.lock());
+    // 64 KB at a time: a large table's JSON (600 KB for 5,000 functions) in a few writes,
+    // not 8 KB ones.
+    let mut out = BufWriter::with_capacity(64 << 10, stdout.lock());
     if args.json {
         write_json(
             &mut out,

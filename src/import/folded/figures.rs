@@ -23,7 +23,8 @@ use super::lines::{Line, classify};
 use super::local::LocalFrames;
 use super::threads::ThreadTable;
 use super::{
-    LineReport, MAX_DEPTH, intern_raw, no_stack_error, profile_names, report_skipped, split_frame,
+    LineReport, MAX_DEPTH, frame_text, intern_raw, no_stack_error, profile_names, report_skipped,
+    split_frame,
 };
 use crate::import::ParseError;
 use crate::profile::id_table::IdTable;
@@ -332,12 +333,12 @@ impl LocalFunctions {
     /// The function of the frame `frame`, first seen now.
     fn add_frame(&mut self, frames: &LocalFrames, frame: u32) -> u32 {
         // Lines were checked to be UTF-8 before their frames were taken: no copies here.
-        let text = String::from_utf8_lossy(frames.get(frame));
+        let text = frame_text(frames.get(frame));
         let (name, file, _) = split_frame(&text);
         let hash = FxBuildHasher.hash_one((name, file));
         let first_frame = &self.first_frame;
         let found = self.index.find(hash, |func| {
-            let other = String::from_utf8_lossy(frames.get(first_frame[func as usize]));
+            let other = frame_text(frames.get(first_frame[func as usize]));
             let (other_name, other_file, _) = split_frame(&other);
             other_name == name && other_file == file
         });
