@@ -431,6 +431,12 @@ fn add_up(
     Ok(Some(ProfileSet { frames, profiles }))
 }
 
+/// The function of the frame `raw`, interned in `table`.
+fn function_of(table: &mut FrameTable, raw: &[u8]) -> u32 {
+    let frame = intern_raw(table, raw);
+    table.func_of(frame).0
+}
+
 /// The frame table of all pieces' frames, in the file's order, and one profile of figures per
 /// named profile (`names`, by index; `profile_maps` takes each piece's profiles there).
 fn add_up_figures(
@@ -445,6 +451,11 @@ fn add_up_figures(
     // functions, from each piece.
     let mut dense: Vec<[u64; 2]> = Vec::new();
     let mut sparse: Vec<Vec<(u32, [u64; 2])>> = vec![Vec::new(); names.len()];
+    let more_pieces = pieces.len() > 1;
+    // The first piece's frames, and each one's function in `table`: the later pieces' frames
+    // are mostly the same texts, found there by their bytes rather than split and interned
+    // again (half of this adding up, which no other thread shares).
+    let mut first: Option<(LocalFrames, Vec<u32>)> = None;
     for (mut piece, profile_map) in pieces.into_iter().zip(profile_maps) {
         // What only the counting needed goes before the frames are interned: for a file of a
         // million names, the peak is here or in the rows made after.
@@ -456,13 +467,28 @@ fn add_up_figures(
         } = std::mem::take(&mut piece.functions);
         drop(index);
         let mut global_func = vec![0u32; first_frame.len()];
-        for (frame, raw) in std::mem::take(&mut piece.frames)
-            .into_text()
-            .iter()
-            .enumerate()
-        {
-            let interned = intern_raw(&mut table, raw);
-            global_func[of_frame[frame] as usize] = table.func_of(interned).0;
+        let frames = std::mem::take(&mut piece.frames);
+        if let Some((first_frames, first_funcs)) = &first {
+            for (frame, raw) in frames.into_text().iter().enumerate() {
+                // A text the first piece has is the frame it interned: the same function.
+                let func = match first_frames.find(raw) {
+                    Some(known) => first_funcs[known as usize],
+                    None => function_of(&mut table, raw),
+                };
+                global_func[of_frame[frame] as usize] = func;
+            }
+        } else if more_pieces {
+            let mut funcs = Vec::with_capacity(frames.text().len());
+            for (frame, raw) in frames.text().iter().enumerate() {
+                let func = function_of(&mut table, raw);
+                global_func[of_frame[frame] as usize] = func;
+                funcs.push(func);
+            }
+            first = Some((frames, funcs));
+        } else {
+            for (frame, raw) in frames.into_text().iter().enumerate() {
+                global_func[of_frame[frame] as usize] = function_of(&mut table, raw);
+            }
         }
         if named == 1 {
             dense.resize(table.function_count(), [0, 0]);
