@@ -86,7 +86,10 @@ fn read_in_pieces(
     let stop = AtomicBool::new(false);
     let read = |k: usize| {
         let end = (k + 1 < pieces).then(|| bounds[k + 1]);
-        read_piece(path, (bounds[k], end), k == 0, &stop)
+        // The first of several pieces interns its frames in the profile's table as it meets
+        // them, on its own thread, rather than after all are read (see `add_up_figures`).
+        let table = (k == 0 && pieces > 1).then(|| FrameTable::new(FunctionKey::NameFile));
+        read_piece(path, (bounds[k], end), k == 0, table, &stop)
     };
     let counted: Vec<Option<Piece>> = std::thread::scope(|scope| {
         let others: Vec<_> = (1..pieces).map(|k| scope.spawn(move || read(k))).collect();
@@ -111,11 +114,16 @@ fn read_piece(
     path: &Path,
     (from, end): (u64, Option<u64>),
     first: bool,
+    table: Option<FrameTable>,
     stop: &AtomicBool,
 ) -> Piece {
     let mut piece = Piece {
         first,
         from,
+        functions: LocalFunctions {
+            table,
+            ..LocalFunctions::default()
+        },
         ..Piece::default()
     };
     let seek_to = if first { from } else { from - 1 };
@@ -323,15 +331,26 @@ struct LocalFunctions {
     /// Functions by the hash of their (name, file), compared through their first frames.
     index: IdTable,
     first_frame: Vec<u32>,
+    /// Where the frames are interned instead, as they come (the first of several pieces): a
+    /// function is then the table's, which numbers them in the same order.
+    table: Option<FrameTable>,
 }
 
 impl LocalFunctions {
     fn len(&self) -> usize {
-        self.first_frame.len()
+        match &self.table {
+            Some(table) => table.function_count(),
+            None => self.first_frame.len(),
+        }
     }
 
     /// The function of the frame `frame`, first seen now.
     fn add_frame(&mut self, frames: &LocalFrames, frame: u32) -> u32 {
+        if let Some(table) = &mut self.table {
+            let func = function_of(table, frames.get(frame));
+            self.of_frame.push(func);
+            return func;
+        }
         // Lines were checked to be UTF-8 before their frames were taken: no copies here.
         let text = frame_text(frames.get(frame));
         let (name, file, _) = split_frame(&text);
@@ -451,10 +470,9 @@ fn add_up_figures(
     // functions, from each piece.
     let mut dense: Vec<[u64; 2]> = Vec::new();
     let mut sparse: Vec<Vec<(u32, [u64; 2])>> = vec![Vec::new(); names.len()];
-    let more_pieces = pieces.len() > 1;
     // The first piece's frames, and each one's function in `table`: the later pieces' frames
     // are mostly the same texts, found there by their bytes rather than split and interned
-    // again (half of this adding up, which no other thread shares).
+    // again. What is done here runs after every piece is read, on one thread.
     let mut first: Option<(LocalFrames, Vec<u32>)> = None;
     for (mut piece, profile_map) in pieces.into_iter().zip(profile_maps) {
         // What only the counting needed goes before the frames are interned: for a file of a
@@ -464,32 +482,28 @@ fn add_up_figures(
             of_frame,
             first_frame,
             index,
+            table: interned,
         } = std::mem::take(&mut piece.functions);
         drop(index);
-        let mut global_func = vec![0u32; first_frame.len()];
         let frames = std::mem::take(&mut piece.frames);
-        if let Some((first_frames, first_funcs)) = &first {
+        let global_func: Vec<u32> = if let Some(interned) = interned {
+            // The first of several pieces: its frames are the table's already, and its
+            // functions are the table's.
+            table = interned;
+            first = Some((frames, of_frame));
+            (0..table.function_count() as u32).collect()
+        } else {
+            let mut global_func = vec![0u32; first_frame.len()];
             for (frame, raw) in frames.into_text().iter().enumerate() {
                 // A text the first piece has is the frame it interned: the same function.
-                let func = match first_frames.find(raw) {
-                    Some(known) => first_funcs[known as usize],
-                    None => function_of(&mut table, raw),
-                };
-                global_func[of_frame[frame] as usize] = func;
+                let known = first
+                    .as_ref()
+                    .and_then(|(texts, funcs)| Some(funcs[texts.find(raw)? as usize]));
+                global_func[of_frame[frame] as usize] =
+                    known.unwrap_or_else(|| function_of(&mut table, raw));
             }
-        } else if more_pieces {
-            let mut funcs = Vec::with_capacity(frames.text().len());
-            for (frame, raw) in frames.text().iter().enumerate() {
-                let func = function_of(&mut table, raw);
-                global_func[of_frame[frame] as usize] = func;
-                funcs.push(func);
-            }
-            first = Some((frames, funcs));
-        } else {
-            for (frame, raw) in frames.into_text().iter().enumerate() {
-                global_func[of_frame[frame] as usize] = function_of(&mut table, raw);
-            }
-        }
+            global_func
+        };
         if named == 1 {
             dense.resize(table.function_count(), [0, 0]);
         }

@@ -44,10 +44,6 @@ impl LocalFrames {
         self.text
     }
 
-    pub fn text(&self) -> &FrameText {
-        &self.text
-    }
-
     pub fn get(&self, id: u32) -> &[u8] {
         self.text.get(id)
     }
