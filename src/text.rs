@@ -119,6 +119,12 @@ impl serde_json::ser::Formatter for TerminalSafe {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
+        // Printable ASCII, nearly every name, needs no escape: checked a byte at a time in one
+        // pass that vectorizes, rather than a character at a time (half the JSON's cost for
+        // 5,000 rows).
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
             if needs_escape(c) {
@@ -223,6 +229,41 @@ mod tests {
         assert!(text.contains('\u{e9}'));
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["name"], name);
+    }
+
+    #[test]
+    fn json_strings_are_escaped_as_char_by_char() {
+        // The quick path for printable ASCII against the escape of each character, on every
+        // character up to U+3000 and on texts mixing them.
+        use std::io::Write;
+        let by_char = |text: &str| {
+            let mut out = Vec::new();
+            for c in text.chars() {
+                let mut one = [0; 4];
+                let escaped = serde_json::to_string(c.encode_utf8(&mut one)).unwrap();
+                let inner = &escaped[1..escaped.len() - 1];
+                if needs_escape(c) && inner == c.encode_utf8(&mut one) {
+                    write!(out, "\\u{:04x}", c as u32).unwrap();
+                } else {
+                    out.extend_from_slice(inner.as_bytes());
+                }
+            }
+            String::from_utf8(out).unwrap()
+        };
+        let mut texts: Vec<String> = (0..0x3000u32)
+            .filter_map(char::from_u32)
+            .map(String::from)
+            .collect();
+        texts.push("fn_2729_emit (pkg184/mod36.py:1262)".into());
+        texts.push("plain \"quoted\" \\ and\x7f\u{9b}é\u{202e} tail".into());
+        for text in texts {
+            let mut out = Vec::new();
+            write_json(&mut out, &text).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("\"{}\"", by_char(&text))
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ const MAX_EVENTS: usize = 64;
 
 /// `# callgrind format` first, or, among the first lines, an `events:` header and a `fn=`.
 pub fn sniff(head: &[u8]) -> Sniff {
-    let text = String::from_utf8_lossy(head);
+    let text = super::lossy(head);
     let text = text.trim_start_matches('\u{feff}');
     if text.starts_with("# callgrind format") {
         return Sniff::Yes;

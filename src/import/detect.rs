@@ -50,12 +50,18 @@ fn sniff(format: Format, head: &[u8]) -> Sniff {
 
 /// The format a file with this head should be read as, if any importer claims it.
 pub fn guess_format(head: &[u8]) -> Option<Format> {
-    let answers = ORDER.map(|f| (f, sniff(f, head)));
-    answers
-        .iter()
-        .find(|(_, s)| *s == Sniff::Yes)
-        .or_else(|| answers.iter().find(|(_, s)| *s == Sniff::Maybe))
-        .map(|(f, _)| *f)
+    // Asked in turn until one says yes: the first `Yes` wins whatever those after it say.
+    let mut maybe = None;
+    for format in ORDER {
+        match sniff(format, head) {
+            Sniff::Yes => return Some(format),
+            Sniff::Maybe => {
+                maybe.get_or_insert(format);
+            }
+            Sniff::No => {}
+        }
+    }
+    maybe
 }
 
 /// Reads and parses the profile at `path`, call trees and all.

@@ -524,10 +524,15 @@ impl Tokenizer {
 
 /// Interns one raw frame, splitting py-spy's `name (file:line)` into its parts.
 fn intern_raw(table: &mut FrameTable, raw: &[u8]) -> FrameId {
-    // Lines were checked to be UTF-8 before their frames were taken.
-    let text = String::from_utf8_lossy(raw);
+    let text = frame_text(raw);
     let (name, file, line) = split_frame(&text);
     table.intern(name, file, line)
+}
+
+/// A frame's text. Lines were checked to be UTF-8 before their frames were taken, so this is
+/// the text itself.
+fn frame_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    super::lossy(raw)
 }
 
 /// `name (file:line)` → (name, file, line); `name (file)` → (name, file, None); else the whole
@@ -540,7 +545,13 @@ pub fn split_frame(text: &str) -> (&str, Option<&str>, Option<u32>) {
     let Some(inner_end) = text.strip_suffix(')') else {
         return (text, None, None);
     };
-    let Some(open) = inner_end.rfind(" (") else {
+    // The last " (", found from its '(' backwards: `rfind(" (")`'s substring search cost more
+    // than the rest of the split together.
+    let bytes = inner_end.as_bytes();
+    let Some(open) = memchr::memrchr_iter(b'(', bytes)
+        .find(|&at| at > 0 && bytes[at - 1] == b' ')
+        .map(|at| at - 1)
+    else {
         return (text, None, None);
     };
     let name = &inner_end[..open];
@@ -548,7 +559,7 @@ pub fn split_frame(text: &str) -> (&str, Option<&str>, Option<u32>) {
     if name.is_empty() || inner.is_empty() {
         return (text, None, None);
     }
-    if let Some(colon) = inner.rfind(':') {
+    if let Some(colon) = memchr::memrchr(b':', inner.as_bytes()) {
         let digits = &inner[colon + 1..];
         if !digits.is_empty()
             && digits.bytes().all(|b| b.is_ascii_digit())

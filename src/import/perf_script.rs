@@ -22,7 +22,7 @@ use crate::profile::{
 /// The first line that is neither blank nor a comment must be an event line, and the next one
 /// a stack line (or the event line must carry its one frame itself).
 pub fn sniff(head: &[u8]) -> Sniff {
-    let text = String::from_utf8_lossy(head);
+    let text = super::lossy(head);
     let mut lines = text
         .lines()
         .map(str::trim_end)

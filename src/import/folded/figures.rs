@@ -23,7 +23,8 @@ use super::lines::{Line, classify};
 use super::local::LocalFrames;
 use super::threads::ThreadTable;
 use super::{
-    LineReport, MAX_DEPTH, intern_raw, no_stack_error, profile_names, report_skipped, split_frame,
+    LineReport, MAX_DEPTH, frame_text, intern_raw, no_stack_error, profile_names, report_skipped,
+    split_frame,
 };
 use crate::import::ParseError;
 use crate::profile::id_table::IdTable;
@@ -85,7 +86,10 @@ fn read_in_pieces(
     let stop = AtomicBool::new(false);
     let read = |k: usize| {
         let end = (k + 1 < pieces).then(|| bounds[k + 1]);
-        read_piece(path, (bounds[k], end), k == 0, &stop)
+        // The first of several pieces interns its frames in the profile's table as it meets
+        // them, on its own thread, rather than after all are read (see `add_up_figures`).
+        let table = (k == 0 && pieces > 1).then(|| FrameTable::new(FunctionKey::NameFile));
+        read_piece(path, (bounds[k], end), k == 0, table, &stop)
     };
     let counted: Vec<Option<Piece>> = std::thread::scope(|scope| {
         let others: Vec<_> = (1..pieces).map(|k| scope.spawn(move || read(k))).collect();
@@ -110,11 +114,16 @@ fn read_piece(
     path: &Path,
     (from, end): (u64, Option<u64>),
     first: bool,
+    table: Option<FrameTable>,
     stop: &AtomicBool,
 ) -> Piece {
     let mut piece = Piece {
         first,
         from,
+        functions: LocalFunctions {
+            table,
+            ..LocalFunctions::default()
+        },
         ..Piece::default()
     };
     let seek_to = if first { from } else { from - 1 };
@@ -322,22 +331,33 @@ struct LocalFunctions {
     /// Functions by the hash of their (name, file), compared through their first frames.
     index: IdTable,
     first_frame: Vec<u32>,
+    /// Where the frames are interned instead, as they come (the first of several pieces): a
+    /// function is then the table's, which numbers them in the same order.
+    table: Option<FrameTable>,
 }
 
 impl LocalFunctions {
     fn len(&self) -> usize {
-        self.first_frame.len()
+        match &self.table {
+            Some(table) => table.function_count(),
+            None => self.first_frame.len(),
+        }
     }
 
     /// The function of the frame `frame`, first seen now.
     fn add_frame(&mut self, frames: &LocalFrames, frame: u32) -> u32 {
+        if let Some(table) = &mut self.table {
+            let func = function_of(table, frames.get(frame));
+            self.of_frame.push(func);
+            return func;
+        }
         // Lines were checked to be UTF-8 before their frames were taken: no copies here.
-        let text = String::from_utf8_lossy(frames.get(frame));
+        let text = frame_text(frames.get(frame));
         let (name, file, _) = split_frame(&text);
         let hash = FxBuildHasher.hash_one((name, file));
         let first_frame = &self.first_frame;
         let found = self.index.find(hash, |func| {
-            let other = String::from_utf8_lossy(frames.get(first_frame[func as usize]));
+            let other = frame_text(frames.get(first_frame[func as usize]));
             let (other_name, other_file, _) = split_frame(&other);
             other_name == name && other_file == file
         });
@@ -430,6 +450,12 @@ fn add_up(
     Ok(Some(ProfileSet { frames, profiles }))
 }
 
+/// The function of the frame `raw`, interned in `table`.
+fn function_of(table: &mut FrameTable, raw: &[u8]) -> u32 {
+    let frame = intern_raw(table, raw);
+    table.func_of(frame).0
+}
+
 /// The frame table of all pieces' frames, in the file's order, and one profile of figures per
 /// named profile (`names`, by index; `profile_maps` takes each piece's profiles there).
 fn add_up_figures(
@@ -444,6 +470,10 @@ fn add_up_figures(
     // functions, from each piece.
     let mut dense: Vec<[u64; 2]> = Vec::new();
     let mut sparse: Vec<Vec<(u32, [u64; 2])>> = vec![Vec::new(); names.len()];
+    // The first piece's frames, and each one's function in `table`: the later pieces' frames
+    // are mostly the same texts, found there by their bytes rather than split and interned
+    // again. What is done here runs after every piece is read, on one thread.
+    let mut first: Option<(LocalFrames, Vec<u32>)> = None;
     for (mut piece, profile_map) in pieces.into_iter().zip(profile_maps) {
         // What only the counting needed goes before the frames are interned: for a file of a
         // million names, the peak is here or in the rows made after.
@@ -452,17 +482,28 @@ fn add_up_figures(
             of_frame,
             first_frame,
             index,
+            table: interned,
         } = std::mem::take(&mut piece.functions);
         drop(index);
-        let mut global_func = vec![0u32; first_frame.len()];
-        for (frame, raw) in std::mem::take(&mut piece.frames)
-            .into_text()
-            .iter()
-            .enumerate()
-        {
-            let interned = intern_raw(&mut table, raw);
-            global_func[of_frame[frame] as usize] = table.func_of(interned).0;
-        }
+        let frames = std::mem::take(&mut piece.frames);
+        let global_func: Vec<u32> = if let Some(interned) = interned {
+            // The first of several pieces: its frames are the table's already, and its
+            // functions are the table's.
+            table = interned;
+            first = Some((frames, of_frame));
+            (0..table.function_count() as u32).collect()
+        } else {
+            let mut global_func = vec![0u32; first_frame.len()];
+            for (frame, raw) in frames.into_text().iter().enumerate() {
+                // A text the first piece has is the frame it interned: the same function.
+                let known = first
+                    .as_ref()
+                    .and_then(|(texts, funcs)| Some(funcs[texts.find(raw)? as usize]));
+                global_func[of_frame[frame] as usize] =
+                    known.unwrap_or_else(|| function_of(&mut table, raw));
+            }
+            global_func
+        };
         if named == 1 {
             dense.resize(table.function_count(), [0, 0]);
         }

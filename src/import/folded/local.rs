@@ -31,6 +31,14 @@ impl LocalFrames {
         (id, true)
     }
 
+    /// The id of the frame `raw`, if it has one.
+    pub fn find(&self, raw: &[u8]) -> Option<u32> {
+        let text = &self.text;
+        self.index.find(FxBuildHasher.hash_one(raw), |id| {
+            same_bytes(text.get(id), raw)
+        })
+    }
+
     /// The text of every frame by id, the index let go.
     pub fn into_text(self) -> FrameText {
         self.text

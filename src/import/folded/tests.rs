@@ -78,6 +78,59 @@ fn py_spy_frames_are_split() {
     assert_eq!(split_frame("a (b:c:12)"), ("a", Some("b:c"), Some(12)));
 }
 
+/// `split_frame` as it was written with `str::rfind`, the oracle of its quicker search.
+fn split_frame_by_rfind(text: &str) -> (&str, Option<&str>, Option<u32>) {
+    if threads::thread_frame(text.as_bytes()).is_some() {
+        return (text, None, None);
+    }
+    let Some(inner_end) = text.strip_suffix(')') else {
+        return (text, None, None);
+    };
+    let Some(open) = inner_end.rfind(" (") else {
+        return (text, None, None);
+    };
+    let (name, inner) = (&inner_end[..open], &inner_end[open + 2..]);
+    if name.is_empty() || inner.is_empty() {
+        return (text, None, None);
+    }
+    if let Some(colon) = inner.rfind(':') {
+        let digits = &inner[colon + 1..];
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(line) = digits.parse()
+        {
+            return (name, Some(&inner[..colon]), Some(line));
+        }
+    }
+    (name, Some(inner), None)
+}
+
+#[test]
+fn frames_split_as_by_rfind() {
+    // Texts of the characters the split looks at, and a few others, in every arrangement a
+    // generator comes up with.
+    let alphabet = [
+        " ", "(", ")", ":", "1", "9", "a", "é", "thread ", " (", "):", "0x",
+    ];
+    let mut state = 17;
+    for _ in 0..200_000 {
+        let len = crate::test_rng::lcg(&mut state) % 12;
+        let text: String = (0..len)
+            .map(|_| alphabet[crate::test_rng::lcg(&mut state) as usize % alphabet.len()])
+            .collect();
+        assert_eq!(split_frame(&text), split_frame_by_rfind(&text), "{text:?}");
+    }
+    for text in [
+        "f (x.py:99999999999)",
+        "f ( (x.py:1)",
+        " (a)",
+        "a ()",
+        "thread (12)",
+    ] {
+        assert_eq!(split_frame(text), split_frame_by_rfind(text), "{text:?}");
+    }
+}
+
 #[test]
 fn no_valid_line_is_an_error_naming_a_line() {
     let mut warnings = Vec::new();
