@@ -71,7 +71,26 @@ fn parse_with(
     parallel_min: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    parse_found(scan_file(bytes, parallel_min)?, warnings)
+    parse_found(
+        scan_file(bytes, parallel_min, &|_| {}, &|_, _| {})?,
+        warnings,
+    )
+}
+
+/// [`parse`] for a large file mapped into memory, scanned in two halves on two threads:
+/// `release(n)` is told as the first half's scan leaves the first n bytes behind,
+/// `release_range(from, to)` as the second half's leaves `from..to` behind, to let their
+/// pages go (see `source::Mapped`), so the file never sits in memory whole.
+pub fn parse_mapped(
+    bytes: &[u8],
+    release: &(dyn Fn(usize) + Sync),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    parse_found(
+        scan_file(bytes, PARALLEL_MIN, release, release_range)?,
+        warnings,
+    )
 }
 
 /// [`parse`] for a large file read from `reader`, which is never held whole: it is read in
@@ -275,13 +294,21 @@ fn shifted(mut error: ParseError, base: u64) -> ParseError {
 /// or CDATA section; then the first half's scan ends inside that markup, says so, and the file is
 /// scanned again by one thread. The halves are otherwise independent: a `<g` resets everything a
 /// frame carries over from the tags before it.
-fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError> {
+fn scan_file(
+    bytes: &[u8],
+    parallel_min: usize,
+    release: &(dyn Fn(usize) + Sync),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+) -> Result<scan::Scan, ParseError> {
     if bytes.len() >= parallel_min
         && let Some(split) = split_point(bytes)
     {
         let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| scan::scan(bytes, split, bytes.len()));
-            let first = scan::scan(bytes, 0, split);
+            let second = scope.spawn(|| {
+                let release = |at| release_range(split, at);
+                scan::scan_releasing(bytes, split, bytes.len(), &release)
+            });
+            let first = scan::scan_releasing(bytes, 0, split, release);
             (first, second.join())
         });
         let second =
@@ -298,7 +325,7 @@ fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError
             Err(scan::Stop::Cut(_)) => {}
         }
     }
-    scan::scan(bytes, 0, bytes.len()).map_err(scan::Stop::into_error)
+    scan::scan_releasing(bytes, 0, bytes.len(), release).map_err(scan::Stop::into_error)
 }
 
 /// The first `<g>` or `<g ...>` at or after the middle of the file.

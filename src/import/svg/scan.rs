@@ -106,15 +106,34 @@ struct Title<'a> {
 /// Scans `bytes[start..end]`. `start` must be 0 or the `<` of a tag at the top level of the
 /// content (not inside a comment, CDATA section or tag). Offsets in results and errors are
 /// offsets into `bytes`.
+#[cfg(test)]
 pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop> {
-    scan_range(bytes, start, end, start == 0, end >= bytes.len())
+    scan_range(bytes, start, end, start == 0, end >= bytes.len(), None)
+}
+
+/// Scans `bytes[start..end]` of a mapped file, telling `release` now and then how far it has gone: the bytes
+/// before that are not read again (see `source::Mapped`).
+pub(super) fn scan_releasing(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    release: &(dyn Fn(usize) + Sync),
+) -> Result<Scan, Stop> {
+    scan_range(
+        bytes,
+        start,
+        end,
+        start == 0,
+        end >= bytes.len(),
+        Some(release),
+    )
 }
 
 /// Scans all of `piece`, a part of a file read in pieces that starts at the `<` of a tag at the
 /// top level of the content: the file's start when `first`, its end when `last`. Offsets are
 /// offsets into `piece`.
 pub(super) fn scan_piece(piece: &[u8], first: bool, last: bool) -> Result<Scan, Stop> {
-    scan_range(piece, 0, piece.len(), first, last)
+    scan_range(piece, 0, piece.len(), first, last, None)
 }
 
 fn scan_range(
@@ -123,11 +142,14 @@ fn scan_range(
     end: usize,
     absolute: bool,
     to_eof: bool,
+    release: Option<&(dyn Fn(usize) + Sync)>,
 ) -> Result<Scan, Stop> {
     let bytes = bytes.get(..end).unwrap_or(bytes);
     let mut scanner = Scanner {
         b: bytes,
         pos: start,
+        release,
+        release_at: start + RELEASE_STEP,
         // A scan from the start of the file knows every open element, so a close without an
         // open is an error there; a later part may close what an earlier part opened.
         absolute,
@@ -145,6 +167,9 @@ fn scan_range(
 struct Scanner<'a> {
     b: &'a [u8],
     pos: usize,
+    /// Told how far the scan has gone once it passes `release_at`.
+    release: Option<&'a (dyn Fn(usize) + Sync)>,
+    release_at: usize,
     absolute: bool,
     /// Whether the range ends where the file does; elements may stay open at a split point.
     to_eof: bool,
@@ -170,6 +195,9 @@ fn bad(at: usize, message: impl Into<String>) -> Stop {
     Stop::Bad(ParseError::at_byte(at as u64, message))
 }
 
+/// Bytes scanned between two calls of a scan's `release`.
+const RELEASE_STEP: usize = 8 << 20;
+
 /// How far a plain loop looks before handing over to memchr, whose setup costs more than a
 /// loop over the few bytes that usually separate what the scanner looks for.
 const NEAR: usize = 32;
@@ -189,6 +217,12 @@ fn is_space(b: u8) -> bool {
 impl<'a> Scanner<'a> {
     fn run(&mut self) -> Result<(), Stop> {
         loop {
+            if self.pos >= self.release_at
+                && let Some(release) = self.release
+            {
+                release(self.pos);
+                self.release_at = self.pos + RELEASE_STEP;
+            }
             let rest = self.b.get(self.pos..).unwrap_or_default();
             // Tags mostly follow each other directly.
             let lt = match rest.first() {
