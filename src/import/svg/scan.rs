@@ -19,6 +19,8 @@ use super::other_titles::{frame_label, mouseover_title};
 use super::title::{Number, parse_number, split_title, title_count};
 use crate::import::ParseError;
 
+mod quick;
+
 /// One frame as drawn: a group holding a `<title>` and a `<rect>`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct RawFrame {
@@ -232,7 +234,9 @@ impl<'a> Scanner<'a> {
                     None => break,
                 },
             };
-            if self.b[lt..].starts_with(b"<g><title>") && self.inferno_frame(lt)? {
+            if self.b[lt..].starts_with(b"<g><title>")
+                && (self.quick_frame(lt) || self.inferno_frame(lt)?)
+            {
                 continue;
             }
             match self.b.get(lt + 1) {
