@@ -110,8 +110,29 @@ fn expect(b: &[u8], at: usize, text: &[u8]) -> Option<usize> {
 
 /// The attribute value from `at` to its closing `"`, and the offset just past that quote.
 fn value(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
-    let len = b.get(at..)?.iter().position(|&c| c == b'"')?;
-    Some((&b[at..at + len], at + len + 1))
+    let end = quote_from(b, at)?;
+    Some((&b[at..end], end + 1))
+}
+
+/// The first `"` from `at` on, looked for eight bytes at a time: values are a few bytes long,
+/// too short for memchr to pay off, too long for a loop over bytes to be cheap.
+fn quote_from(b: &[u8], at: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    let mut i = at;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let x = word ^ QUOTES;
+        // The lowest high bit set marks the first zero byte of `x` (bits above it may be set
+        // by a borrow, never bits below).
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == b'"').map(|p| i + p)
 }
 
 fn past_value(b: &[u8], at: usize) -> Option<usize> {
@@ -158,6 +179,27 @@ mod tests {
         let found = read(odd.as_bytes(), 0).expect("inferno's shape");
         assert_eq!(found.title, b"m&amp;&lt;n&gt; (1,234 samples, 5.67%)");
         assert_eq!(found.end, odd.len());
+    }
+
+    #[test]
+    fn quotes_are_found_wherever_they_lie() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut text = vec![b'a'; len];
+                text[at] = b'"';
+                // Bytes that a borrow could mistake for a quote around it.
+                if at + 1 < len {
+                    text[at + 1] = b'"' + 1;
+                }
+                if at > 0 {
+                    text[at - 1] = 0x21;
+                }
+                assert_eq!(quote_from(&text, 0), Some(at), "{len} {at}");
+                assert_eq!(quote_from(&text, at), Some(at));
+                assert_eq!(quote_from(&text, at + 1), None);
+            }
+            assert_eq!(quote_from(&vec![0xff; len], 0), None);
+        }
     }
 
     #[test]
