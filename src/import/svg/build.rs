@@ -103,12 +103,16 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
 
     let mut orphans = 0u64;
     let mut first_orphan = None;
+    // The parent under which each frame was last made a child (see `new_child` below).
+    let mut last_parent = vec![NO_NODE; names.len()];
     for depth in 1..levels.len() {
         let (nearer, further) = levels.split_at_mut(depth);
         let (parents, children) = (&mut nearer[depth - 1], &further[0]);
         let (nearer, further) = node_of.split_at_mut(depth);
         let (parent_nodes, child_nodes) = (&nearer[depth - 1], &mut further[0]);
         let mut p = 0;
+        // The highest parent node given children so far at this depth.
+        let mut highest = 0;
         for (child, child_node) in children.iter().zip(child_nodes.iter_mut()) {
             let child_end = child.x + child.w;
             // Parents are in x order and do not overlap: skip those that end before the child.
@@ -144,7 +148,18 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
                 }
             };
             let frame = intern(&mut table, child.name)?;
-            *child_node = builder.child(NodeId(parent.1), frame).0;
+            // Parents are met in the order their nodes were made, each node's children one
+            // after the other, unless two frames of one level were one node (same caller, same
+            // name). A frame not made a child of this node since its children began is not
+            // among them: made without looking for it. Anywhere else, it is looked for.
+            let node = if parent.1 >= highest && last_parent[frame.0 as usize] != parent.1 {
+                highest = parent.1;
+                last_parent[frame.0 as usize] = parent.1;
+                builder.new_child(NodeId(parent.1), frame)
+            } else {
+                builder.child(NodeId(parent.1), frame)
+            };
+            *child_node = node.0;
             // What is left of a frame's weight after its callees is its self weight.
             parent.0.weight -= child.weight;
         }

@@ -434,6 +434,21 @@ fn py_spy_stacks_drawn_by_inferno() {
 }
 
 #[test]
+fn children_of_one_node_drawn_apart_are_merged() {
+    // `b` is drawn twice under `a`, with `c` between: the callees of both `b`s are children of
+    // one node, met in two runs with `c`'s `x` between them; `x` must become one node under
+    // `b`, `y` a new one.
+    let folded = "a;b;x 1\na;c;x 2\na;b;x 3\na;b;y 1\na;b;x;z 1\na;c;x;z 1\n";
+    let Some(svg) = draw(folded, &["--flamechart"]) else {
+        return;
+    };
+    let (set, _) = load(&svg);
+    assert_same(&imported(&set), &oracle(folded));
+    // a, b, c, b/x, b/y, c/x, b/x/z, c/x/z, under the root.
+    assert_eq!(set.profiles[0].tree().len(), 1 + 8);
+}
+
+#[test]
 fn py_spy_flamegraph_total_is_its_all_frame() {
     let Some(svg) = py_spy("flamegraph") else {
         return;
