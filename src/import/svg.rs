@@ -342,6 +342,13 @@ fn merge(first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
     append(first, second, 0).ok()
 }
 
+/// Frames from which [`append`] copies the later part's on two threads (in unit tests, nearly
+/// always).
+#[cfg(not(test))]
+const JOIN_ON_TWO_THREADS: usize = 1 << 17;
+#[cfg(test)]
+const JOIN_ON_TWO_THREADS: usize = 4;
+
 /// The scan of a part of a file followed by that of the part after it, which starts at byte
 /// `at`: an error when the later part closes elements never opened or draws its frames
 /// differently (with `fg:x`/`fg:w` or without).
@@ -370,11 +377,49 @@ fn append(mut first: scan::Scan, second: scan::Scan, at: u64) -> Result<scan::Sc
             }
         })
         .collect();
+    // Each row of the later part goes after the first's row of the same height.
+    let mut incoming: Vec<Option<Vec<RawFrame>>> = Vec::new();
     for (&y, row) in second.ys.iter().zip(second.rows) {
-        first.row(y).extend(row.into_iter().map(|frame| RawFrame {
-            name: names[frame.name as usize],
-            ..frame
-        }));
+        let at = first.row_index(y);
+        if incoming.len() <= at {
+            incoming.resize_with(at + 1, || None);
+        }
+        incoming[at] = Some(row);
+    }
+    let mut pairs: Vec<(&mut Vec<RawFrame>, Vec<RawFrame>)> = first
+        .rows
+        .iter_mut()
+        .zip(incoming)
+        .filter_map(|(to, from)| Some((to, from?)))
+        .collect();
+    let join = |pairs: &mut [(&mut Vec<RawFrame>, Vec<RawFrame>)]| {
+        for (to, from) in pairs {
+            to.reserve_exact(from.len());
+            to.extend(from.drain(..).map(|frame| RawFrame {
+                name: names[frame.name as usize],
+                ..frame
+            }));
+        }
+    };
+    // Copying the frames is most of the joining: for many frames, half the rows' worth each on
+    // two threads.
+    let total: usize = pairs.iter().map(|(_, from)| from.len()).sum();
+    if total >= JOIN_ON_TWO_THREADS {
+        let mut so_far = 0;
+        let cut = pairs
+            .iter()
+            .position(|(_, from)| {
+                so_far += from.len();
+                so_far * 2 >= total
+            })
+            .map_or(pairs.len(), |at| at + 1);
+        let (one, two) = pairs.split_at_mut(cut);
+        std::thread::scope(|scope| {
+            scope.spawn(|| join(two));
+            join(one);
+        });
+    } else {
+        join(&mut pairs);
     }
     first.saw_svg |= second.saw_svg;
     first.min_depth = first.min_depth.min(first.depth + second.min_depth);

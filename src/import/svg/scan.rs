@@ -67,14 +67,19 @@ pub(super) struct Scan {
 impl Scan {
     /// The row of frames drawn at `y`, added if new.
     pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
+        let index = self.row_index(y);
+        &mut self.rows[index]
+    }
+
+    /// The index in [`Scan::rows`] of the row drawn at `y`, added if new.
+    pub fn row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
-        let index = *self.y_index.entry(y.to_bits()).or_insert_with(|| {
+        *self.y_index.entry(y.to_bits()).or_insert_with(|| {
             ys.push(y);
             rows.push(Vec::new());
             ys.len() as u32 - 1
-        });
-        &mut self.rows[index as usize]
+        }) as usize
     }
 
     pub fn frame_count(&self) -> usize {
