@@ -310,6 +310,17 @@ fn two_halves_agree_with_one_pass() {
         let set = parse_with(hidden.as_bytes(), 0, &mut warnings).expect("parses");
         assert_same(&imported(&set), &want);
     }
+    // The split inside a quoted attribute value (`<` is not allowed there, but a value is
+    // skipped whole, as the one pass skips it): the first half's reading does not land on the
+    // split, and the file is read again in one pass.
+    let block = format!("<text data-x=\"{}\">label</text>", "<g > ".repeat(20_000));
+    let hidden = format!("{}{block}{}", &text[..at], &text[at..]);
+    let split = split_point(hidden.as_bytes()).expect("a <g> after the middle");
+    assert!(split > at && split < at + block.len(), "split at {split}");
+    for parallel_min in [0, usize::MAX] {
+        let set = parse_with(hidden.as_bytes(), parallel_min, &mut Vec::new()).expect("parses");
+        assert_same(&imported(&set), &want);
+    }
 }
 
 #[test]
