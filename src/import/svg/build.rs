@@ -88,7 +88,10 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
     // The drawing's own total: titles round their counts (flamegraph.pl's `ms`), so callees'
     // counts may add up to a little more than their caller's, and the tree's sum with them.
     let drawn_total = is_total(&levels[0]).then(|| sum(&levels[0]));
-    let mut builder = CallTreeBuilder::new();
+    // A node per frame at most: room for them all at once, rather than each array of the
+    // builder grown (and copied) a dozen times over.
+    let mut builder =
+        CallTreeBuilder::with_capacity(1 + levels.iter().map(Vec::len).sum::<usize>());
     let mut node_of: Vec<Vec<u32>> = levels.iter().map(|l| vec![NO_NODE; l.len()]).collect();
     if is_total(&levels[0]) {
         // The `all` frame is the profile's total, not a function: it is the tree's root.
