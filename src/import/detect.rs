@@ -154,8 +154,21 @@ fn load_reading(
             }
         }
     } else if format == Format::Svg && input.size.is_some_and(|size| size >= svg::STREAM_MIN) {
-        // Large drawings are read in pieces, never whole.
-        svg::parse_reader(input.into_reader(), &mut warnings).map(|s| (s, None))
+        // Large drawings are mapped and scanned in two halves, one on each core, their pages
+        // let go behind the scans; read in pieces, never whole, where a mapping fails.
+        match source::Mapped::open(path, format.description()) {
+            Some(mapped) => {
+                if let Some(hook) = BEFORE_LARGE_READ.get() {
+                    hook();
+                }
+                drop(input);
+                let release = |at| mapped.release_before(at);
+                let release_range = |from, to| mapped.release_range(from, to);
+                svg::parse_mapped(mapped.bytes(), &release, &release_range, &mut warnings)
+            }
+            None => svg::parse_reader(input.into_reader(), &mut warnings),
+        }
+        .map(|s| (s, None))
     } else if format == Format::PerfScript {
         // So are perf script files, as long as their recordings.
         let reader = std::io::BufReader::with_capacity(1 << 16, input.into_reader());

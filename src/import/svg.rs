@@ -71,7 +71,26 @@ fn parse_with(
     parallel_min: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    parse_found(scan_file(bytes, parallel_min)?, warnings)
+    parse_found(
+        scan_file(bytes, parallel_min, &|_| {}, &|_, _| {})?,
+        warnings,
+    )
+}
+
+/// [`parse`] for a large file mapped into memory, scanned in two halves on two threads:
+/// `release(n)` is told as the first half's scan leaves the first n bytes behind,
+/// `release_range(from, to)` as the second half's leaves `from..to` behind, to let their
+/// pages go (see `source::Mapped`), so the file never sits in memory whole.
+pub fn parse_mapped(
+    bytes: &[u8],
+    release: &(dyn Fn(usize) + Sync),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    parse_found(
+        scan_file(bytes, PARALLEL_MIN, release, release_range)?,
+        warnings,
+    )
 }
 
 /// [`parse`] for a large file read from `reader`, which is never held whole: it is read in
@@ -275,13 +294,21 @@ fn shifted(mut error: ParseError, base: u64) -> ParseError {
 /// or CDATA section; then the first half's scan ends inside that markup, says so, and the file is
 /// scanned again by one thread. The halves are otherwise independent: a `<g` resets everything a
 /// frame carries over from the tags before it.
-fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError> {
+fn scan_file(
+    bytes: &[u8],
+    parallel_min: usize,
+    release: &(dyn Fn(usize) + Sync),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+) -> Result<scan::Scan, ParseError> {
     if bytes.len() >= parallel_min
         && let Some(split) = split_point(bytes)
     {
         let (first, second) = std::thread::scope(|scope| {
-            let second = scope.spawn(|| scan::scan(bytes, split, bytes.len()));
-            let first = scan::scan(bytes, 0, split);
+            let second = scope.spawn(|| {
+                let release = |at| release_range(split, at);
+                scan::scan_releasing(bytes, split, bytes.len(), &release)
+            });
+            let first = scan::scan_releasing(bytes, 0, split, release);
             (first, second.join())
         });
         let second =
@@ -298,7 +325,7 @@ fn scan_file(bytes: &[u8], parallel_min: usize) -> Result<scan::Scan, ParseError
             Err(scan::Stop::Cut(_)) => {}
         }
     }
-    scan::scan(bytes, 0, bytes.len()).map_err(scan::Stop::into_error)
+    scan::scan_releasing(bytes, 0, bytes.len(), release).map_err(scan::Stop::into_error)
 }
 
 /// The first `<g>` or `<g ...>` at or after the middle of the file.
@@ -314,6 +341,13 @@ fn merge(first: scan::Scan, second: scan::Scan) -> Option<scan::Scan> {
     }
     append(first, second, 0).ok()
 }
+
+/// Frames from which [`append`] copies the later part's on two threads (in unit tests, nearly
+/// always).
+#[cfg(not(test))]
+const JOIN_ON_TWO_THREADS: usize = 1 << 17;
+#[cfg(test)]
+const JOIN_ON_TWO_THREADS: usize = 4;
 
 /// The scan of a part of a file followed by that of the part after it, which starts at byte
 /// `at`: an error when the later part closes elements never opened or draws its frames
@@ -343,11 +377,49 @@ fn append(mut first: scan::Scan, second: scan::Scan, at: u64) -> Result<scan::Sc
             }
         })
         .collect();
+    // Each row of the later part goes after the first's row of the same height.
+    let mut incoming: Vec<Option<Vec<RawFrame>>> = Vec::new();
     for (&y, row) in second.ys.iter().zip(second.rows) {
-        first.row(y).extend(row.into_iter().map(|frame| RawFrame {
-            name: names[frame.name as usize],
-            ..frame
-        }));
+        let at = first.row_index(y);
+        if incoming.len() <= at {
+            incoming.resize_with(at + 1, || None);
+        }
+        incoming[at] = Some(row);
+    }
+    let mut pairs: Vec<(&mut Vec<RawFrame>, Vec<RawFrame>)> = first
+        .rows
+        .iter_mut()
+        .zip(incoming)
+        .filter_map(|(to, from)| Some((to, from?)))
+        .collect();
+    let join = |pairs: &mut [(&mut Vec<RawFrame>, Vec<RawFrame>)]| {
+        for (to, from) in pairs {
+            to.reserve_exact(from.len());
+            to.extend(from.drain(..).map(|frame| RawFrame {
+                name: names[frame.name as usize],
+                ..frame
+            }));
+        }
+    };
+    // Copying the frames is most of the joining: for many frames, half the rows' worth each on
+    // two threads.
+    let total: usize = pairs.iter().map(|(_, from)| from.len()).sum();
+    if total >= JOIN_ON_TWO_THREADS {
+        let mut so_far = 0;
+        let cut = pairs
+            .iter()
+            .position(|(_, from)| {
+                so_far += from.len();
+                so_far * 2 >= total
+            })
+            .map_or(pairs.len(), |at| at + 1);
+        let (one, two) = pairs.split_at_mut(cut);
+        std::thread::scope(|scope| {
+            scope.spawn(|| join(two));
+            join(one);
+        });
+    } else {
+        join(&mut pairs);
     }
     first.saw_svg |= second.saw_svg;
     first.min_depth = first.min_depth.min(first.depth + second.min_depth);

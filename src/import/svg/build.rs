@@ -88,7 +88,10 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
     // The drawing's own total: titles round their counts (flamegraph.pl's `ms`), so callees'
     // counts may add up to a little more than their caller's, and the tree's sum with them.
     let drawn_total = is_total(&levels[0]).then(|| sum(&levels[0]));
-    let mut builder = CallTreeBuilder::new();
+    // A node per frame at most: room for them all at once, rather than each array of the
+    // builder grown (and copied) a dozen times over.
+    let mut builder =
+        CallTreeBuilder::with_capacity(1 + levels.iter().map(Vec::len).sum::<usize>());
     let mut node_of: Vec<Vec<u32>> = levels.iter().map(|l| vec![NO_NODE; l.len()]).collect();
     if is_total(&levels[0]) {
         // The `all` frame is the profile's total, not a function: it is the tree's root.
@@ -103,12 +106,16 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
 
     let mut orphans = 0u64;
     let mut first_orphan = None;
+    // The parent under which each frame was last made a child (see `new_child` below).
+    let mut last_parent = vec![NO_NODE; names.len()];
     for depth in 1..levels.len() {
         let (nearer, further) = levels.split_at_mut(depth);
         let (parents, children) = (&mut nearer[depth - 1], &further[0]);
         let (nearer, further) = node_of.split_at_mut(depth);
         let (parent_nodes, child_nodes) = (&nearer[depth - 1], &mut further[0]);
         let mut p = 0;
+        // The highest parent node given children so far at this depth.
+        let mut highest = 0;
         for (child, child_node) in children.iter().zip(child_nodes.iter_mut()) {
             let child_end = child.x + child.w;
             // Parents are in x order and do not overlap: skip those that end before the child.
@@ -144,7 +151,18 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
                 }
             };
             let frame = intern(&mut table, child.name)?;
-            *child_node = builder.child(NodeId(parent.1), frame).0;
+            // Parents are met in the order their nodes were made, each node's children one
+            // after the other, unless two frames of one level were one node (same caller, same
+            // name). A frame not made a child of this node since its children began is not
+            // among them: made without looking for it. Anywhere else, it is looked for.
+            let node = if parent.1 >= highest && last_parent[frame.0 as usize] != parent.1 {
+                highest = parent.1;
+                last_parent[frame.0 as usize] = parent.1;
+                builder.new_child(NodeId(parent.1), frame)
+            } else {
+                builder.child(NodeId(parent.1), frame)
+            };
+            *child_node = node.0;
             // What is left of a frame's weight after its callees is its self weight.
             parent.0.weight -= child.weight;
         }

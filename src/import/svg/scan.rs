@@ -15,9 +15,11 @@ use std::borrow::Cow;
 use memchr::{memchr, memchr2, memchr3, memmem};
 use rustc_hash::FxHashMap;
 
-use super::other_titles::{frame_label, mouseover_title};
-use super::title::{Number, parse_number, split_title, title_count};
+use super::other_titles::mouseover_title;
 use crate::import::ParseError;
+
+mod quick;
+mod rect;
 
 /// One frame as drawn: a group holding a `<title>` and a `<rect>`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,14 +67,19 @@ pub(super) struct Scan {
 impl Scan {
     /// The row of frames drawn at `y`, added if new.
     pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
+        let index = self.row_index(y);
+        &mut self.rows[index]
+    }
+
+    /// The index in [`Scan::rows`] of the row drawn at `y`, added if new.
+    pub fn row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
-        let index = *self.y_index.entry(y.to_bits()).or_insert_with(|| {
+        *self.y_index.entry(y.to_bits()).or_insert_with(|| {
             ys.push(y);
             rows.push(Vec::new());
             ys.len() as u32 - 1
-        });
-        &mut self.rows[index as usize]
+        }) as usize
     }
 
     pub fn frame_count(&self) -> usize {
@@ -106,15 +113,34 @@ struct Title<'a> {
 /// Scans `bytes[start..end]`. `start` must be 0 or the `<` of a tag at the top level of the
 /// content (not inside a comment, CDATA section or tag). Offsets in results and errors are
 /// offsets into `bytes`.
+#[cfg(test)]
 pub(super) fn scan(bytes: &[u8], start: usize, end: usize) -> Result<Scan, Stop> {
-    scan_range(bytes, start, end, start == 0, end >= bytes.len())
+    scan_range(bytes, start, end, start == 0, end >= bytes.len(), None)
+}
+
+/// Scans `bytes[start..end]` of a mapped file, telling `release` now and then how far it has gone: the bytes
+/// before that are not read again (see `source::Mapped`).
+pub(super) fn scan_releasing(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    release: &(dyn Fn(usize) + Sync),
+) -> Result<Scan, Stop> {
+    scan_range(
+        bytes,
+        start,
+        end,
+        start == 0,
+        end >= bytes.len(),
+        Some(release),
+    )
 }
 
 /// Scans all of `piece`, a part of a file read in pieces that starts at the `<` of a tag at the
 /// top level of the content: the file's start when `first`, its end when `last`. Offsets are
 /// offsets into `piece`.
 pub(super) fn scan_piece(piece: &[u8], first: bool, last: bool) -> Result<Scan, Stop> {
-    scan_range(piece, 0, piece.len(), first, last)
+    scan_range(piece, 0, piece.len(), first, last, None)
 }
 
 fn scan_range(
@@ -123,11 +149,14 @@ fn scan_range(
     end: usize,
     absolute: bool,
     to_eof: bool,
+    release: Option<&(dyn Fn(usize) + Sync)>,
 ) -> Result<Scan, Stop> {
     let bytes = bytes.get(..end).unwrap_or(bytes);
     let mut scanner = Scanner {
         b: bytes,
         pos: start,
+        release,
+        release_at: start + RELEASE_STEP,
         // A scan from the start of the file knows every open element, so a close without an
         // open is an error there; a later part may close what an earlier part opened.
         absolute,
@@ -145,6 +174,9 @@ fn scan_range(
 struct Scanner<'a> {
     b: &'a [u8],
     pos: usize,
+    /// Told how far the scan has gone once it passes `release_at`.
+    release: Option<&'a (dyn Fn(usize) + Sync)>,
+    release_at: usize,
     absolute: bool,
     /// Whether the range ends where the file does; elements may stay open at a split point.
     to_eof: bool,
@@ -170,6 +202,9 @@ fn bad(at: usize, message: impl Into<String>) -> Stop {
     Stop::Bad(ParseError::at_byte(at as u64, message))
 }
 
+/// Bytes scanned between two calls of a scan's `release`.
+const RELEASE_STEP: usize = 8 << 20;
+
 /// How far a plain loop looks before handing over to memchr, whose setup costs more than a
 /// loop over the few bytes that usually separate what the scanner looks for.
 const NEAR: usize = 32;
@@ -189,6 +224,12 @@ fn is_space(b: u8) -> bool {
 impl<'a> Scanner<'a> {
     fn run(&mut self) -> Result<(), Stop> {
         loop {
+            if self.pos >= self.release_at
+                && let Some(release) = self.release
+            {
+                release(self.pos);
+                self.release_at = self.pos + RELEASE_STEP;
+            }
             let rest = self.b.get(self.pos..).unwrap_or_default();
             // Tags mostly follow each other directly.
             let lt = match rest.first() {
@@ -198,7 +239,9 @@ impl<'a> Scanner<'a> {
                     None => break,
                 },
             };
-            if self.b[lt..].starts_with(b"<g><title>") && self.inferno_frame(lt)? {
+            if self.b[lt..].starts_with(b"<g><title>")
+                && (self.quick_frame(lt) || self.inferno_frame(lt)?)
+            {
                 continue;
             }
             match self.b.get(lt + 1) {
@@ -502,158 +545,5 @@ impl<'a> Scanner<'a> {
                 return Err(bad(next, "markup inside a frame's <title>"));
             }
         }
-    }
-
-    /// Reads the attributes of a frame's `<rect>` starting at `from`, up to its `>`, records the
-    /// frame and returns the offset of that `>`.
-    fn frame(&mut self, title: Title<'a>, lt: usize, from: usize) -> Result<usize, Stop> {
-        let b = self.b;
-        let skip_space = |mut i: usize| {
-            while b.get(i).is_some_and(|&c| is_space(c)) {
-                i += 1;
-            }
-            i
-        };
-        let malformed = |i: usize, what: &str| {
-            if i >= b.len() {
-                cut(lt, "a tag")
-            } else {
-                bad(lt, format!("a <rect> attribute {what}"))
-            }
-        };
-        let mut x = None;
-        let mut y = None;
-        let mut width = None;
-        let mut fg_x = None;
-        let mut fg_w = None;
-        let mut i = from;
-        let gt = loop {
-            i = skip_space(i);
-            match b.get(i) {
-                None => return Err(cut(lt, "a tag")),
-                Some(b'>') => break i,
-                Some(b'/') if b.get(i + 1) == Some(&b'>') => break i + 1,
-                _ => {}
-            }
-            let key_start = i;
-            while b
-                .get(i)
-                .is_some_and(|&c| c != b'=' && c != b'>' && !is_space(c))
-            {
-                i += 1;
-            }
-            let key = &b[key_start..i];
-            i = skip_space(i);
-            if b.get(i) != Some(&b'=') {
-                return Err(malformed(i, "without a value"));
-            }
-            i = skip_space(i + 1);
-            let quote = match b.get(i) {
-                Some(&q @ (b'"' | b'\'')) => q,
-                _ => return Err(malformed(i, "value without quotes")),
-            };
-            let len = find_near(quote, &b[i + 1..]).ok_or_else(|| cut(lt, "a tag"))?;
-            let value = &b[i + 1..i + 1 + len];
-            i += len + 2;
-            // Byte patterns rather than string literals: compared inline, not through memcmp.
-            match key {
-                [b'x'] => x = Some(value),
-                [b'y'] => y = Some(value),
-                [b'w', b'i', b'd', b't', b'h'] => width = Some(value),
-                [b'f', b'g', b':', b'x'] => fg_x = Some(value),
-                [b'f', b'g', b':', b'w'] => fg_w = Some(value),
-                _ => {}
-            }
-        };
-        let number = |value: Option<&[u8]>, what: &str| -> Result<Number, Stop> {
-            let value = value.ok_or_else(|| bad(lt, format!("a frame <rect> without {what}")))?;
-            parse_number(value).ok_or_else(|| {
-                bad(
-                    lt,
-                    format!(
-                        "a frame <rect> whose {what} `{}` is not a number",
-                        String::from_utf8_lossy(value)
-                    ),
-                )
-            })
-        };
-        let y = number(y, "y")?.value;
-        let samples = fg_x.is_some() && fg_w.is_some();
-        let (name, inner) = split_title(&title.text);
-        let mut name_len = name.len();
-        let mut label = None;
-        let count = match title_count(inner) {
-            Some(count) => count,
-            // inferno's `--nameattr` may replace a title with any text: the frame's weight is
-            // still in fg:w and its name in the label drawn on it, unless that is cut short.
-            None if samples => match frame_label(&b[gt + 1..]) {
-                Some(text) => {
-                    label = Some(text);
-                    0.0
-                }
-                None => {
-                    self.out.untitled += 1;
-                    self.out.first_untitled.get_or_insert(title.at as u64);
-                    return Ok(gt);
-                }
-            },
-            None => {
-                return Err(bad(
-                    title.at,
-                    format!(
-                        "a frame title `{}` that does not end in `(COUNT samples, P%)`",
-                        String::from_utf8_lossy(&title.text)
-                    ),
-                ));
-            }
-        };
-        match self.out.sample_geometry {
-            None => self.out.sample_geometry = Some((samples, title.at as u64)),
-            Some((first, _)) if first != samples => {
-                return Err(bad(
-                    lt,
-                    "a frame <rect> with fg:x/fg:w among frames without them, or the reverse",
-                ));
-            }
-            Some(_) => {}
-        }
-        let (x, w, weight) = if samples {
-            let (x, w) = (number(fg_x, "fg:x")?, number(fg_w, "fg:w")?);
-            (x.value, w.value, w.value)
-        } else {
-            let (x, w) = (number(x, "x")?, number(width, "width")?);
-            self.out.decimals = self.out.decimals.max(x.decimals).max(w.decimals);
-            (x.value, w.value, count)
-        };
-        if w < 0.0 || weight < 0.0 {
-            return Err(bad(lt, "a frame <rect> of negative width"));
-        }
-        let name = match label {
-            Some(text) => {
-                name_len = text.len();
-                self.intern(text, name_len, title.at)
-            }
-            None => self.intern(&title.text, name_len, title.at),
-        };
-        self.out.row(y).push(RawFrame {
-            x,
-            w,
-            weight,
-            name,
-            at: title.at as u64,
-        });
-        Ok(gt)
-    }
-
-    /// The id of the name that is the first `len` bytes of `title`.
-    fn intern(&mut self, title: &[u8], len: usize, at: usize) -> u32 {
-        let name = &title[..len];
-        if let Some(&id) = self.out.name_index.get(name) {
-            return id;
-        }
-        let id = self.out.names.len() as u32;
-        self.out.names.push((name.into(), at as u64));
-        self.out.name_index.insert(name.into(), id);
-        id
     }
 }

@@ -310,6 +310,17 @@ fn two_halves_agree_with_one_pass() {
         let set = parse_with(hidden.as_bytes(), 0, &mut warnings).expect("parses");
         assert_same(&imported(&set), &want);
     }
+    // The split inside a quoted attribute value (`<` is not allowed there, but a value is
+    // skipped whole, as the one pass skips it): the first half's reading does not land on the
+    // split, and the file is read again in one pass.
+    let block = format!("<text data-x=\"{}\">label</text>", "<g > ".repeat(20_000));
+    let hidden = format!("{}{block}{}", &text[..at], &text[at..]);
+    let split = split_point(hidden.as_bytes()).expect("a <g> after the middle");
+    assert!(split > at && split < at + block.len(), "split at {split}");
+    for parallel_min in [0, usize::MAX] {
+        let set = parse_with(hidden.as_bytes(), parallel_min, &mut Vec::new()).expect("parses");
+        assert_same(&imported(&set), &want);
+    }
 }
 
 #[test]
@@ -431,6 +442,21 @@ fn py_spy_stacks_drawn_by_inferno() {
         .sum();
     assert_eq!(set.total(), samples);
     assert_same(&imported(&set), &want);
+}
+
+#[test]
+fn children_of_one_node_drawn_apart_are_merged() {
+    // `b` is drawn twice under `a`, with `c` between: the callees of both `b`s are children of
+    // one node, met in two runs with `c`'s `x` between them; `x` must become one node under
+    // `b`, `y` a new one.
+    let folded = "a;b;x 1\na;c;x 2\na;b;x 3\na;b;y 1\na;b;x;z 1\na;c;x;z 1\n";
+    let Some(svg) = draw(folded, &["--flamechart"]) else {
+        return;
+    };
+    let (set, _) = load(&svg);
+    assert_same(&imported(&set), &oracle(folded));
+    // a, b, c, b/x, b/y, c/x, b/x/z, c/x/z, under the root.
+    assert_eq!(set.profiles[0].tree().len(), 1 + 8);
 }
 
 #[test]
