@@ -70,8 +70,8 @@ pub fn load_path(path: &Path) -> Result<Loaded, LoadError> {
 }
 
 /// [`load_path`], telling `tell` how far into the file it has read (in whole percent, as the
-/// figure grows) where the file is streamed and its size known: a folded or large SVG file on
-/// disk.
+/// figure grows) where the file is streamed from disk: a folded or perf script file (mapped
+/// files are not told).
 pub fn load_path_telling(path: &Path, tell: Option<source::Tell>) -> Result<Loaded, LoadError> {
     let mut loaded = load_reading(path, false, tell)?;
     loaded.build_trees();
