@@ -1,4 +1,4 @@
-//! A large speedscope (or uncompressed pprof) file is mapped, not read
+//! A large speedscope, SVG (or uncompressed pprof) file is mapped, not read
 //! (`import::source::Mapped`). When another program
 //! cuts it short while obol reads it, the kernel raises SIGBUS at the first page past the new
 //! end; obol must end as for any bad input: one line naming the file and the format, exit 2,
@@ -158,6 +158,48 @@ fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let path = big_speedscope(dir.path());
     assert_summary_cut_short_is_one_line(&path, "read as speedscope JSON");
+}
+
+/// A flamegraph of about 40 MB drawn by `inferno-flamegraph --minwidth 0` from random stacks
+/// (SVGs from 16 MB on are mapped and scanned in two halves); `None` without inferno (a failure
+/// under CI).
+fn big_svg(dir: &Path) -> Option<PathBuf> {
+    // (It has no `--version`.)
+    let found = Command::new("inferno-flamegraph")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        common::skip("inferno-flamegraph");
+        return None;
+    }
+    let folded = dir.join("stacks.folded");
+    let mut out = BufWriter::new(std::fs::File::create(&folded).unwrap());
+    let mut rng = common::Lcg(11);
+    for _ in 0..20_000 {
+        let stack: Vec<String> = (0..12).map(|_| format!("f{}", rng.next(500))).collect();
+        writeln!(out, "{} {}", stack.join(";"), 1 + rng.next(9)).unwrap();
+    }
+    out.into_inner().unwrap().sync_all().unwrap();
+    let path = dir.join("big.svg");
+    let drawn = Command::new("inferno-flamegraph")
+        .args(["--minwidth", "0"])
+        .arg(&folded)
+        .stdout(std::fs::File::create(&path).unwrap())
+        .status()
+        .unwrap();
+    assert!(drawn.success());
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size > 16 << 20, "too small to be mapped: {size}");
+    Some(path)
+}
+
+#[test]
+fn a_mapped_svg_cut_short_while_summarised_is_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    if let Some(path) = big_svg(dir.path()) {
+        assert_summary_cut_short_is_one_line(&path, "read as flamegraph SVG");
+    }
 }
 
 #[test]
