@@ -254,11 +254,10 @@ fn source_pane_by_keys_in_a_real_terminal() {
     tmux.send(&["n"]);
     tmux.wait_for_text(&format!("run_round line {next} "));
     tmux.send(&["N", "Enter"]);
-    let screen = tmux.wait_for_text("to_json  shop/report.py");
-    assert!(
-        screen.contains("    21 │     return json.dumps("),
-        "{screen}"
-    );
+    // The whole frame, not its first lines drawn (a capture can land mid-frame).
+    tmux.wait_for("to_json's source down to line 21", |s| {
+        s.contains("to_json  shop/report.py") && s.contains("    21 │     return json.dumps(")
+    });
     tmux.escape();
     tmux.wait_for_text("run_round  main.py");
     tmux.send(&["q"]);
