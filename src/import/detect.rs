@@ -104,7 +104,7 @@ pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
         return Ok(None);
     }
     let input = source::open(path)?;
-    let Some(size) = input.size.filter(|&size| size >= FIGURES_FIRST_FROM) else {
+    let Some(size) = input.size else {
         return Ok(None);
     };
     if input.head.is_empty() || guess_format(&input.head) != Some(Format::Folded) {

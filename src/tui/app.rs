@@ -262,7 +262,7 @@ impl App {
     pub(super) fn set_options(&mut self, change: impl FnOnce(&mut Options)) {
         if self.reading.is_some() {
             // The figures cannot answer it, and the files read whole will be asked anyway.
-            self.still_reading();
+            self.trees_pending();
             return;
         }
         change(&mut self.session.options);
@@ -556,7 +556,7 @@ impl App {
                 }
             }
             // Focus also leaves the table: neither while the figures are all there is.
-            Action::Focus if self.reading.is_some() => self.still_reading(),
+            Action::Focus if self.reading.is_some() => self.trees_pending(),
             Action::Focus => match self.selected_function() {
                 Some(f) if f.file == self.profile_ref().file => {
                     self.set_options(|o| o.focus = Some(f.func));
@@ -590,15 +590,7 @@ impl App {
             _ if self.view.is_none() && self.pane != Pane::Priority => {
                 self.message = Some("still computing: q quits".into());
             }
-            _ if self.waits_for_trees(self.pane) && self.reading.is_some() => {
-                self.still_reading();
-            }
-            _ if self.waits_for_trees(self.pane) => {
-                self.message = Some(format!(
-                    "the call tree is {}% made: the table (3) is ready now; q quits",
-                    self.tree_progress
-                ));
-            }
+            _ if self.waits_for_trees(self.pane) => self.trees_pending(),
             _ => match self.pane {
                 Pane::TimeOrder | Pane::LeftHeavy => self.update_flame(action),
                 Pane::Sandwich => self.update_sandwich(action),

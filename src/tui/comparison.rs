@@ -44,7 +44,7 @@ impl App {
             return;
         }
         if self.reading.is_some() {
-            self.still_reading();
+            self.trees_pending();
             return;
         }
         if self.session.files.len() < 2 {

@@ -16,8 +16,8 @@ use super::selection::Selection;
 use crate::import::Loaded;
 use crate::profile::{FrameId, FrameTable};
 
-/// How [`App::still_reading`]'s message starts: it is taken away once the files are read.
-const STILL_READING: &str = "the call tree is ";
+/// How [`App::trees_pending`]'s line starts: it is taken away once the files are read.
+const TREES_PENDING: &str = "the call tree is ";
 
 /// The files read whole while their figures are shown.
 #[derive(Default)]
@@ -53,11 +53,15 @@ impl App {
         self.reading.as_ref().map(|r| r.percent)
     }
 
-    /// The message for something that waits for the files to be read whole.
-    pub(super) fn still_reading(&mut self) {
+    /// The line for something that waits for the call trees: how far they are read (a file
+    /// shown from its figures) or made (a view shown as its table).
+    pub(super) fn trees_pending(&mut self) {
+        let (percent, how) = match self.reading_percent() {
+            Some(percent) => (percent, "read"),
+            None => (self.tree_progress, "made"),
+        };
         self.message = Some(format!(
-            "{STILL_READING}{}% read: the table (3) is ready now; q quits",
-            self.reading_percent().unwrap_or(0)
+            "{TREES_PENDING}{percent}% {how}: the table (3) is ready now; q quits"
         ));
     }
 
@@ -115,7 +119,7 @@ impl App {
             if self
                 .message
                 .as_deref()
-                .is_some_and(|m| m.starts_with(STILL_READING))
+                .is_some_and(|m| m.starts_with(TREES_PENDING))
             {
                 self.message = None;
             }
