@@ -274,3 +274,181 @@ fn compare_with_python(path: &Path) -> serde_json::Value {
     );
     oracle
 }
+
+/// Each function's samples counted by Python from the file's own lists (recursion once), times
+/// the profile's one weight, rounded once, then added over the profiles in file order: the
+/// figures obol gives for profiles whose samples all weigh the same (py-spy's), to the bit.
+const COUNTING_ORACLE: &str = r#"
+import json, sys
+d = json.load(open(sys.argv[1]))
+frames = d["shared"]["frames"]
+key = lambda i: (frames[i]["name"], frames[i].get("file"))
+figures, total = {}, 0.0
+unit = d["profiles"][0]["unit"]
+for p in d["profiles"]:
+    if p["unit"] != unit:
+        continue
+    w = p["weights"][0]
+    alike = all(x == w for x in p["weights"]) and w > 0
+    # Other weights must be whole numbers, which add exactly in any order.
+    assert alike or all(x == int(x) for x in p["weights"]), "weights differ"
+    counts = {}
+    for stack, weight in zip(p["samples"], p["weights"]):
+        # An index written as a list of one is that index, as JavaScript reads `[32]`.
+        stack = [i[0] if isinstance(i, list) else i for i in stack]
+        n = 1 if alike else int(weight)
+        if stack:
+            counts.setdefault(key(stack[-1]), [0, 0])[0] += n
+        for k in {key(i) for i in stack}:
+            counts.setdefault(k, [0, 0])[1] += n
+    scale = w if alike else 1
+    for k, (s, t) in counts.items():
+        f = figures.setdefault(k, [0.0, 0.0])
+        f[0] += s * scale
+        f[1] += t * scale
+    total += (len(p["samples"]) if alike else int(sum(p["weights"]))) * scale
+print(json.dumps({"total": total, "functions": [[n, f, s, t] for (n, f), (s, t) in figures.items()]}))
+"#;
+
+#[test]
+fn alike_weights_are_counts_times_the_weight_to_the_bit() {
+    if !have("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Large enough to be counted in two halves (from 16 MB), in three profiles.
+    let generated = dir.path().join("three.speedscope.json");
+    write_alike_weights(&generated);
+    let mut files = vec![
+        generated,
+        common::fixture("program.speedscope.json"),
+        common::fixture("program.threads.speedscope.json"),
+    ];
+    if let Some(public) = common::corpus("public/speedscope") {
+        files.push(public.join("cs336-assignment1-basics/profile.speedscope.json"));
+        // Brook's weights are whole milliseconds, alike in some profiles and not in others:
+        // counted or added, whole numbers agree.
+        files.push(public.join("Brook/profile.speedscope.json"));
+    }
+    for file in &files {
+        let oracle = Command::new("python3")
+            .args(["-c", COUNTING_ORACLE])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            oracle.status.success(),
+            "{}",
+            String::from_utf8_lossy(&oracle.stderr)
+        );
+        let oracle: serde_json::Value = serde_json::from_slice(&oracle.stdout).unwrap();
+        let mut want: Vec<(String, String, u64, u64)> = oracle["functions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f[0].as_str().unwrap().to_owned(),
+                    f[1].as_str().unwrap_or("").to_owned(),
+                    f[2].as_f64().unwrap().to_bits(),
+                    f[3].as_f64().unwrap().to_bits(),
+                )
+            })
+            .collect();
+        want.sort();
+        // Read from the file (mapped, counted without a tree) and from a pipe (merged into
+        // trees): both must give the oracle's bits.
+        let from_file = Command::new(env!("CARGO_BIN_EXE_obol"))
+            .args(["summary", "--json", "--top", "100000"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let from_pipe = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "{} summary --json --top 100000 - < '{}'",
+                env!("CARGO_BIN_EXE_obol"),
+                file.display()
+            ))
+            .output()
+            .unwrap();
+        for output in [from_file, from_pipe] {
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(
+                summary["total"].as_f64().unwrap().to_bits(),
+                oracle["total"].as_f64().unwrap().to_bits(),
+                "{}: total {} against {}",
+                file.display(),
+                summary["total"],
+                oracle["total"]
+            );
+            let mut got: Vec<(String, String, u64, u64)> = summary["functions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["name"].as_str().unwrap().to_owned(),
+                        f["file"].as_str().unwrap_or("").to_owned(),
+                        f["self"].as_f64().unwrap().to_bits(),
+                        f["total"].as_f64().unwrap().to_bits(),
+                    )
+                })
+                .collect();
+            got.sort();
+            assert_eq!(got, want, "{}", file.display());
+        }
+    }
+}
+
+/// Three sampled profiles of 0.01 s samples over 3,000 frames (two per function), about 20 MB.
+fn write_alike_weights(path: &Path) {
+    use std::io::Write;
+    let mut rng = common::Lcg(5);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    write!(out, r#"{{"shared":{{"frames":["#).unwrap();
+    for i in 0..3000 {
+        let comma = if i == 0 { "" } else { "," };
+        write!(
+            out,
+            r#"{comma}{{"name":"f{}","file":"m{}.py","line":{i}}}"#,
+            i / 2,
+            i % 9
+        )
+        .unwrap();
+    }
+    write!(out, r#"]}},"profiles":["#).unwrap();
+    for (p, samples) in [60_000u64, 180_000, 120_000].into_iter().enumerate() {
+        let comma = if p == 0 { "" } else { "," };
+        write!(
+            out,
+            r#"{comma}{{"type":"sampled","name":"t{p}","unit":"seconds","samples":["#
+        )
+        .unwrap();
+        let mut before: Vec<u64> = Vec::new();
+        for n in 0..samples {
+            if rng.next(3) != 0 || before.is_empty() {
+                let keep = rng.next(before.len() as u64 + 1) as usize;
+                before.truncate(keep);
+                for _ in 0..rng.next(20) {
+                    // Frames of the same function now and then: recursion, counted once.
+                    before.push(rng.next(3000) / if rng.next(10) == 0 { 600 } else { 1 });
+                }
+            }
+            let text: Vec<String> = before.iter().map(u64::to_string).collect();
+            let comma = if n == 0 { "" } else { "," };
+            write!(out, "{comma}[{}]", text.join(",")).unwrap();
+        }
+        write!(out, r#"],"weights":["#).unwrap();
+        for n in 0..samples {
+            write!(out, "{}0.01", if n == 0 { "" } else { "," }).unwrap();
+        }
+        write!(out, "]}}").unwrap();
+    }
+    writeln!(out, "]}}").unwrap();
+}

@@ -89,8 +89,8 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
 pub const FIGURES_FIRST_FROM: u64 = 32 << 20;
 
 /// The function figures and totals of a large file, read ahead of the whole file where that is
-/// several times faster (a folded file on disk, counted on every core with no call tree, as
-/// `summary` reads it): the UI shows its table from them while the call trees are read. The
+/// several times faster (a folded file on disk, or a speedscope file whose samples weigh alike,
+/// counted on every core with no call tree, as `summary` reads them): the UI shows its table from them while the call trees are read. The
 /// profiles have no trees (`Profile::figures_only`) and the frames are numbered as the whole
 /// reading numbers them (in the order first seen). `Ok(None)` where there are none to be had
 /// so: another format, a smaller file, a pipe, or a file the figures cannot be counted from
@@ -107,14 +107,29 @@ pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
     let Some(size) = input.size else {
         return Ok(None);
     };
-    if input.head.is_empty() || guess_format(&input.head) != Some(Format::Folded) {
+    if input.head.is_empty() {
         return Ok(None);
     }
     let mut warnings = Vec::new();
-    match folded::read_figures(path, size, &input.head, &mut warnings) {
-        Ok(Some(set)) => Ok(finish(path, Format::Folded, Ok((set, None)), warnings).ok()),
-        Ok(None) | Err(_) => Ok(None),
-    }
+    let figures = match guess_format(&input.head) {
+        Some(Format::Folded) => folded::read_figures(path, size, &input.head, &mut warnings)
+            .ok()
+            .flatten()
+            .map(|set| (Format::Folded, set)),
+        // A speedscope file whose samples weigh alike is counted without a tree, on two cores.
+        Some(Format::Speedscope) => {
+            let Some(mapped) = source::Mapped::open(path, Format::Speedscope.description()) else {
+                return Ok(None);
+            };
+            drop(input);
+            let release = |at| mapped.release_before(at);
+            let release_range = |from, to| mapped.release_range(from, to);
+            speedscope::read_figures(mapped.bytes(), &release, &release_range, &mut warnings)
+                .map(|set| (Format::Speedscope, set))
+        }
+        _ => None,
+    };
+    Ok(figures.and_then(|(format, set)| finish(path, format, Ok((set, None)), warnings).ok()))
 }
 
 /// [`load_path_lazily`] for `obol summary`, which reads each profile's function figures and
@@ -131,6 +146,8 @@ fn load_reading(
     tell: Option<source::Tell>,
 ) -> Result<Loaded, LoadError> {
     let mut input = source::open(path)?;
+    // A mapped file tells how far it is read as its reading lets go of what it left behind.
+    let tell_mapped = tell.clone();
     if let Some(tell) = tell {
         input = input.telling(tell);
     }
@@ -188,11 +205,23 @@ fn load_reading(
             hook();
         }
         drop(input);
-        let release = |at| mapped.release_before(at);
         let bytes = mapped.bytes();
+        let release = |at: usize| {
+            mapped.release_before(at);
+            if let Some(tell) = &tell_mapped {
+                tell((at.min(bytes.len()) * 100 / bytes.len().max(1)) as u8);
+            }
+        };
         match format {
             Format::Speedscope => {
-                speedscope::parse_mapped(bytes, &release, figures_only, &mut warnings)
+                let release_range = |from, to| mapped.release_range(from, to);
+                speedscope::parse_mapped(
+                    bytes,
+                    &release,
+                    &release_range,
+                    figures_only,
+                    &mut warnings,
+                )
             }
             // pprof's samples are read where they lie until the profiles are made: nothing is
             // released before.

@@ -6,12 +6,14 @@
 //! frame closed innermost first, and time with no frame open belongs to no frame.
 
 mod build;
+mod counting;
 mod de;
 mod events;
 mod quick;
 mod stacks;
 #[cfg(test)]
 mod tests;
+mod weights;
 
 use std::sync::mpsc;
 
@@ -94,15 +96,98 @@ pub fn parse_owned(bytes: Vec<u8>, warnings: &mut Vec<String>) -> Result<Profile
 pub fn parse_mapped(
     bytes: &[u8],
     release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
     figures_only: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
+    // Pages let go by a counting that gave up are not let go again by the reading after it.
+    let released = std::cell::Cell::new(0);
+    let release = |at: usize| {
+        if at > released.get() {
+            released.set(at);
+            release(at);
+        }
+    };
+    if figures_only && let Some(set) = read_figures(bytes, &release, release_range, warnings) {
+        return Ok(set);
+    }
     let reading = Reading {
         quickly: true,
         rows: !figures_only,
-        release: Some(release),
+        release: Some(&release),
     };
     read_all(bytes, warnings, reading)?.build(figures_only, warnings)
+}
+
+/// The figures of a mapped file whose sampled profiles each weigh their samples alike,
+/// counted from the stacks without a call tree (`counting.rs`), frames numbered as a whole
+/// reading numbers them; `None` for any other file, or any fault, which a whole reading then
+/// reads or names. Its warnings are those the whole reading gives.
+pub fn read_figures(
+    bytes: &[u8],
+    release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    warnings: &mut Vec<String>,
+) -> Option<ProfileSet> {
+    let mut noted = Vec::new();
+    let set = read_counting(bytes, release, release_range, &mut noted)?;
+    warnings.append(&mut noted);
+    Some(set)
+}
+
+fn read_counting(
+    bytes: &[u8],
+    release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    warnings: &mut Vec<String>,
+) -> Option<ProfileSet> {
+    let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let skipped = bytes.len() - json.len();
+    let release = |at: usize| release(at + skipped);
+    std::thread::scope(|scope| {
+        // The second half of a large file's stacks is counted on a thread of its own, once the
+        // first reading has found each frame's function.
+        let mut counter = counting::Counter::default();
+        if let Some(at) = counting::split_point(json) {
+            let (functions, told) = mpsc::channel();
+            let (send_rest, rest) = mpsc::channel();
+            let spawned = std::thread::Builder::new()
+                .name("speedscope count".to_owned())
+                .spawn_scoped(scope, move || {
+                    if let Ok(funcs) = told.recv() {
+                        // Lets go of what this reading has left behind, from where it started.
+                        let released = std::cell::Cell::new(at);
+                        let release = |to: usize| {
+                            if to > released.get() {
+                                release_range(released.get() + skipped, to + skipped);
+                                released.set(to);
+                            }
+                        };
+                        let _ = send_rest.send(quick::count_rest(json, at, funcs, &release));
+                    }
+                });
+            if spawned.is_ok() {
+                counter = counting::Counter::with_split(counting::Split {
+                    at,
+                    functions,
+                    rest,
+                });
+            }
+        }
+        let mut context = de::Context {
+            frame_count: None,
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: None,
+            interned: None,
+            counter: Some(counter),
+        };
+        let raw = quick::read(json, &mut context, &release)?;
+        let counted = context.counter.take()?.finish()?;
+        let interned = context.interned.take()?;
+        warn_of_units(&context.notes, warnings);
+        build::build_counted(raw.profiles, &counted, interned, warnings)
+    })
 }
 
 /// [`parse`], with or without trying the quick reading first.
@@ -206,6 +291,7 @@ fn read_all(
             max_frame: None,
             sink: None,
             interned: None,
+            counter: None,
         };
         return Err(match read(json, &mut again) {
             Err(e) => json_error(&e, has_bom),
@@ -215,11 +301,23 @@ fn read_all(
             ),
         });
     }
-    if let Some((index, unit)) = notes.odd_unit {
+    warn_of_units(&notes, warnings);
+    let interned = interned.unwrap_or_else(|| build::intern_frames(&raw.frames));
+    Ok(ReadFile {
+        profiles: raw.profiles,
+        merged,
+        interned,
+    })
+}
+
+/// One warning for the profiles whose unit speedscope does not define.
+fn warn_of_units(notes: &de::Notes, warnings: &mut Vec<String>) {
+    if let Some((index, unit)) = &notes.odd_unit {
         let others = notes.odd_unit_count.saturating_sub(1);
         warnings.push(format!(
             "profile {index} has {}, which speedscope does not define; its weights are plain numbers{}",
-            unit.map_or_else(|| "no unit".to_owned(), |u| format!("unit {u:?}")),
+            unit.as_ref()
+                .map_or_else(|| "no unit".to_owned(), |u| format!("unit {u:?}")),
             if others > 0 {
                 format!(" (and {others} more profiles like it)")
             } else {
@@ -227,12 +325,6 @@ fn read_all(
             }
         ));
     }
-    let interned = interned.unwrap_or_else(|| build::intern_frames(&raw.frames));
-    Ok(ReadFile {
-        profiles: raw.profiles,
-        merged,
-        interned,
-    })
 }
 
 /// What a reading gives: the file, notes for warnings, the largest frame index named, and the
@@ -269,6 +361,7 @@ fn read_merging<'a, E>(
             max_frame: None,
             sink: Some(stacks::Sink::new(sender)),
             interned: None,
+            counter: None,
         };
         let raw = reading(&mut context);
         let de::Context {

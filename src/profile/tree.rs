@@ -127,6 +127,14 @@ impl CallTree {
         self.totals[0]
     }
 
+    /// Multiplies every weight by `factor`: a tree weighed in counts becomes one weighed in
+    /// what each count stands for, each figure rounded once.
+    pub fn scale_weights(&mut self, factor: f64) {
+        for weight in self.totals.iter_mut().chain(&mut self.self_weights.values) {
+            *weight *= factor;
+        }
+    }
+
     /// Number of frames between `node` and the root (the root's children are at depth 1).
     pub fn depth(&self, node: NodeId) -> usize {
         let mut depth = 0;

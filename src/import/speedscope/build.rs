@@ -1,5 +1,6 @@
 //! Turns the trees read by `de.rs`, keyed by the file's frame indices, into the model.
 
+use super::counting::Counted;
 use super::de::{Body, RawFrame, RawProfile};
 use super::stacks::SampledTree;
 use crate::profile::{
@@ -56,20 +57,15 @@ pub(super) fn build(
         ids,
         odd_lines,
     } = interned;
-    if odd_lines > 0 {
-        warnings.push(format!(
-            "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
-            if odd_lines == 1 { " has" } else { "s have" },
-            u32::MAX
-        ));
-    }
+    warn_of_lines(odd_lines, warnings);
     // Interning in file order gives frame i the id i unless two frames are the same
     // (name, file, line), which speedscope files rarely hold.
     let identity = ids.iter().enumerate().all(|(i, id)| id.0 as usize == i);
     let mut profiles = Vec::with_capacity(raw_profiles.len());
     for (index, profile) in raw_profiles.into_iter().enumerate() {
         let evented = matches!(profile.body, Body::Evented { .. });
-        let (tree, timeline, walk) = match profile.body {
+        // Uniform weights were put on the tree as counts (see `weights.rs`).
+        let (tree, timeline, walk, scale) = match profile.body {
             Body::Sampled { slot, weights } => {
                 let mut sampled = slot
                     .and_then(|slot| merged.get_mut(slot))
@@ -79,6 +75,7 @@ pub(super) fn build(
                         format!("internal error: the stacks of profile {index} went astray")
                     })?;
                 let timeline = sampled.weigh(&weights, !figures_only);
+                let scale = weights.uniform();
                 drop(weights);
                 let walk = match (sampled.outermost, sampled.kept) {
                     (Some(outermost), _) => Walk::Marked(outermost),
@@ -88,23 +85,33 @@ pub(super) fn build(
                     },
                     (None, None) => Walk::Unknown,
                 };
-                (sampled.tree, timeline, walk)
+                (sampled.tree, timeline, walk, scale)
             }
-            Body::Evented { tree, timeline } => (tree.shape(), Some(timeline), Walk::Unknown),
+            Body::Evented { tree, timeline } => (tree.shape(), Some(timeline), Walk::Unknown, None),
         };
-        let (tree, function_stats, has_empty_nodes) = finish(tree, &walk, &ids, &frames);
+        let (tree, mut function_stats, has_empty_nodes) = finish(tree, &walk, &ids, &frames);
+        if let (Some(weight), Some(stats)) = (scale, &mut function_stats) {
+            for stats in stats {
+                stats.self_weight *= weight;
+                stats.total_weight *= weight;
+            }
+        }
         let as_read = identity && !has_empty_nodes;
         let mut built = match function_stats {
             // The total of a remapped tree is summed again, in its own order.
             Some(stats) if figures_only && as_read => {
-                Profile::figures_only(profile.name, profile.unit, tree.total(), stats)
+                let total = tree.total() * scale.unwrap_or(1.0);
+                Profile::figures_only(profile.name, profile.unit, total, stats)
             }
             function_stats => {
-                let (tree, timeline) = if as_read {
+                let (mut tree, timeline) = if as_read {
                     (tree.into_call_tree(), timeline)
                 } else {
                     remap(&tree, &ids, timeline)?
                 };
+                if let Some(weight) = scale {
+                    tree.scale_weights(weight);
+                }
                 let mut built = Profile::from_tree(profile.name, profile.unit, tree);
                 built.timeline = timeline;
                 built.function_stats = function_stats;
@@ -117,6 +124,45 @@ pub(super) fn build(
         profiles.push(built);
     }
     Ok(ProfileSet { frames, profiles })
+}
+
+/// The figures of profiles whose stacks were counted rather than merged (`counting.rs`):
+/// `None` unless every profile is sampled with uniform weights and was counted.
+pub(super) fn build_counted(
+    raw_profiles: Vec<RawProfile>,
+    counted: &[Counted],
+    interned: Interned,
+    warnings: &mut Vec<String>,
+) -> Option<ProfileSet> {
+    let mut profiles = Vec::with_capacity(raw_profiles.len());
+    for profile in raw_profiles {
+        let Body::Sampled { slot, weights } = profile.body else {
+            return None;
+        };
+        let list = counted
+            .get(slot?)
+            .filter(|list| list.samples == weights.len() as u64)?;
+        let (total, stats) = list.figures(weights.uniform()?);
+        let mut built = Profile::figures_only(profile.name, profile.unit, total, stats);
+        built.start_value = profile.start_value;
+        built.end_value = profile.end_value;
+        profiles.push(built);
+    }
+    warn_of_lines(interned.odd_lines, warnings);
+    Some(ProfileSet {
+        frames: interned.frames,
+        profiles,
+    })
+}
+
+fn warn_of_lines(odd_lines: usize, warnings: &mut Vec<String>) {
+    if odd_lines > 0 {
+        warnings.push(format!(
+            "{odd_lines} frame{} a `line` that is not a whole number from 0 to {}; the line was left out",
+            if odd_lines == 1 { " has" } else { "s have" },
+            u32::MAX
+        ));
+    }
 }
 
 fn intern(frames: &mut FrameTable, frame: &RawFrame<'_>, odd_lines: &mut usize) -> FrameId {

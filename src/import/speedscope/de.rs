@@ -14,8 +14,10 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::build::{Interned, intern_frames};
+use super::counting::Counter;
 use super::events::EventsSeed;
-use super::stacks::Sink;
+use super::stacks::{Sink, Stacks};
+use super::weights::Weights;
 use crate::profile::{CallTreeBuilder, TimelineSample, Unit};
 
 #[derive(Deserialize)]
@@ -54,7 +56,7 @@ pub(super) enum Body {
     /// (a pass that only checks).
     Sampled {
         slot: Option<usize>,
-        weights: Vec<f64>,
+        weights: Weights,
     },
     Evented {
         tree: CallTreeBuilder,
@@ -80,15 +82,23 @@ pub(super) struct Context {
     pub max_frame: Option<u32>,
     /// Where sampled stacks go; `None` on a pass that only checks.
     pub sink: Option<Sink>,
-    /// The frames, interned as soon as `shared` is read, on a pass with a sink.
+    /// The frames, interned as soon as `shared` is read, on a pass with a sink or a counter.
     pub interned: Option<Interned>,
+    /// Where the quick reading counts sampled stacks instead of sending them to the sink.
+    pub counter: Option<Counter>,
 }
 
 impl Context {
     /// Interns the frames just read, and when no profile was read yet, tells the merging side
     /// each frame's function (which lets it count each function's figures as it goes).
     pub fn shared_read(&mut self, frames: &[RawFrame<'_>], profiles_read: bool) {
-        if let Some(sink) = &mut self.sink {
+        if let Some(counter) = &mut self.counter {
+            let interned = intern_frames(frames);
+            if !profiles_read {
+                counter.functions(interned.functions());
+            }
+            self.interned = Some(interned);
+        } else if let Some(sink) = &mut self.sink {
             let interned = intern_frames(frames);
             if !profiles_read {
                 sink.functions(interned.functions());
@@ -309,7 +319,7 @@ impl<'de> Visitor<'de> for ProfileSeed<'_> {
         // the arrays), so each kind of array gets its own tree until `type` settles which one
         // counts.
         let mut sampled: Option<SamplesRead> = None;
-        let mut weights: Option<Vec<f64>> = None;
+        let mut weights: Option<Weights> = None;
         let mut evented: Option<(CallTreeBuilder, Vec<TimelineSample>)> = None;
         while let Some(key) = map.next_key::<ProfileKey>()? {
             match key {
@@ -331,7 +341,8 @@ impl<'de> Visitor<'de> for ProfileSeed<'_> {
                     if weights.is_some() {
                         return Err(de::Error::duplicate_field("weights"));
                     }
-                    weights = Some(map.next_value_seed(WeightsSeed { profile: index })?);
+                    let list = map.next_value_seed(WeightsSeed { profile: index })?;
+                    weights = Some(Weights::from_list(list));
                 }
                 ProfileKey::Events if kind != Some(Kind::Sampled) => {
                     if evented.is_some() {
@@ -371,7 +382,7 @@ pub(super) struct Fields {
     pub start_value: Option<f64>,
     pub end_value: Option<f64>,
     pub sampled: Option<SamplesRead>,
-    pub weights: Option<Vec<f64>>,
+    pub weights: Option<Weights>,
     pub evented: Option<(CallTreeBuilder, Vec<TimelineSample>)>,
 }
 
@@ -467,7 +478,7 @@ impl<'de> Visitor<'de> for SamplesSeed<'_> {
                 None => break,
             }
         }
-        let slot = self.context.sink.as_mut().map(Sink::end_list);
+        let slot = self.context.sink.as_mut().map(Stacks::end_list);
         Ok(SamplesRead { slot, count })
     }
 }

@@ -16,8 +16,11 @@
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny};
 
+use super::counting::{Counter, Rest};
 use super::de::{Context, Fields, FrameBound, Kind, RawFile, RawProfile, SamplesRead, Shared};
 use super::events::EventsSeed;
+use super::stacks::Stacks;
+use super::weights::{self, Weights};
 use crate::import::source::Progress;
 
 /// Reads `json` with `context`; `None` where the exact reading has to be asked. `release(n)` is
@@ -36,6 +39,28 @@ pub(super) fn read<'a>(
     let file = reader.file(context)?;
     reader.space();
     (reader.at == json.len()).then_some(file)
+}
+
+/// The stacks from the one at `at` to the end of their list, counted with each frame index's
+/// function `funcs` (the second reading of `counting.rs`); `None` where they are not a run of
+/// stacks ending a list.
+pub(super) fn count_rest(
+    json: &[u8],
+    at: usize,
+    funcs: Vec<u32>,
+    release: &dyn Fn(usize),
+) -> Option<Rest> {
+    let mut reader = Reader {
+        json,
+        at,
+        progress: Progress::new(release),
+    };
+    let mut counter = Counter::default();
+    counter.functions(funcs);
+    let limit = counter.frame_limit()?;
+    let mut max = None;
+    let stacks = reader.stack_run(limit, &mut counter, &mut max)?;
+    counter.into_rest(stacks, reader.at, max)
 }
 
 struct Reader<'a, 'r> {
@@ -133,13 +158,14 @@ impl<'a> Reader<'a, '_> {
                     if fields.weights.is_some() {
                         return None;
                     }
-                    let weights: Vec<f64> = reader.value()?;
-                    // A negative weight is a fault.
-                    if weights.iter().any(|&weight| weight < 0.0) {
+                    let weights = reader.weights()?;
+                    if context.counter.is_some() && weights.uniform().is_none() {
                         return None;
                     }
                     fields.weights = Some(weights);
                 }
+                // The counting reading counts samples only: the usual one reads the file.
+                b"events" if context.counter.is_some() => return None,
                 b"events" if kind != Some(Kind::Sampled) => {
                     if fields.evented.is_some() {
                         return None;
@@ -159,100 +185,162 @@ impl<'a> Reader<'a, '_> {
         fields.finish(bound.profile, &mut context.notes).ok()
     }
 
-    /// A `samples` list, its stacks sent to the sink as they are read.
+    /// A `samples` list, its stacks counted, or sent to the sink, as they are read.
     fn samples(&mut self, bound: FrameBound, context: &mut Context) -> Option<SamplesRead> {
         let limit = bound.limit();
-        let sink = context.sink.as_mut()?;
+        let (count, slot) = match (&mut context.counter, &mut context.sink) {
+            // Counting needs each frame's function from the start.
+            (Some(counter), _) if counter.knows_functions() => {
+                self.stacks(limit, counter, &mut context.max_frame)?
+            }
+            (Some(_), _) | (None, None) => return None,
+            (None, Some(sink)) => self.stacks(limit, sink, &mut context.max_frame)?,
+        };
+        Some(SamplesRead {
+            slot: Some(slot),
+            count,
+        })
+    }
+
+    /// The stacks of a `samples` list, put into `sink`: how many, and the list's slot.
+    fn stacks(
+        &mut self,
+        limit: u32,
+        sink: &mut impl Stacks,
+        max_frame: &mut Option<u32>,
+    ) -> Option<(usize, usize)> {
+        self.space();
+        self.eat(b'[')?;
+        let at = skip_space(self.json, self.at);
+        let count = if self.json.get(at) == Some(&b']') {
+            self.at = at + 1;
+            0
+        } else {
+            self.at = at;
+            self.stack_run(limit, sink, max_frame)?
+        };
+        Some((count, sink.end_list()))
+    }
+
+    /// The stacks from the one at `self.at` to the end of their list, past its `]`: how many.
+    /// Where the sink has had the rest of the list read from a stack on (see `counting.rs`),
+    /// its reading is taken on arriving there.
+    fn stack_run(
+        &mut self,
+        limit: u32,
+        sink: &mut impl Stacks,
+        max_frame: &mut Option<u32>,
+    ) -> Option<usize> {
         let json = self.json;
-        let mut max = context.max_frame;
+        let mut max = *max_frame;
         // Where the stack before lies, and where each of its frame indices ends, counted from
         // its `[`: a stack that starts with the same bytes starts with the same frames.
         let mut previous = 0..0;
         let mut ends: Vec<usize> = Vec::new();
         let mut count = 0;
-        self.space();
-        self.eat(b'[')?;
-        let mut at = skip_space(json, self.at);
-        if json.get(at) == Some(&b']') {
-            self.at = at + 1;
-        } else {
-            loop {
-                let start = at;
-                self.progress.left_behind(previous.start);
-                let before = json.get(previous.clone()).unwrap_or_default();
-                let same = common_prefix(before, json.get(start..)?);
-                if same == before.len() && same > 0 {
-                    // The very stack before, `]` and all.
-                    at = start + same;
-                    sink.end_sharing(ends.len());
-                } else {
-                    // The frames whose digits and the byte after them are all in common.
-                    let shared = ends.partition_point(|&end| end < same);
-                    ends.truncate(shared);
-                    at = match ends.last() {
-                        Some(&end) => start + end,
-                        None => {
-                            if json.get(start) != Some(&b'[') {
-                                return None;
-                            }
-                            start + 1
-                        }
-                    };
-                    // An empty stack reads as if after its last index.
-                    let mut after_index = shared > 0 || {
-                        at = skip_space(json, at);
-                        json.get(at) == Some(&b']')
-                    };
-                    loop {
-                        if after_index {
-                            at = skip_space(json, at);
-                            match json.get(at) {
-                                Some(b',') => at = skip_space(json, at + 1),
-                                Some(b']') => {
-                                    at += 1;
-                                    break;
-                                }
-                                _ => return None,
-                            }
-                        }
-                        let (value, digits) = match eight_digits(json, at) {
-                            Some(read) => read,
-                            None => slow_digits(json, at)?,
-                        };
-                        // No digits, or a leading zero, which JSON forbids.
-                        if digits == 0 || (digits > 1 && json.get(at) == Some(&b'0')) {
+        let split = sink.read_from();
+        let mut at = self.at;
+        loop {
+            let start = at;
+            if start == split
+                && let Some((stacks, end)) = sink.take_rest(&mut max)
+            {
+                count += stacks;
+                self.at = end;
+                break;
+            }
+            self.progress.left_behind(previous.start);
+            let before = json.get(previous.clone()).unwrap_or_default();
+            let same = common_prefix(before, json.get(start..)?);
+            if same == before.len() && same > 0 {
+                // The very stack before, `]` and all.
+                at = start + same;
+                sink.end_sharing(ends.len());
+            } else {
+                // The frames whose digits and the byte after them are all in common.
+                let shared = ends.partition_point(|&end| end < same);
+                ends.truncate(shared);
+                at = match ends.last() {
+                    Some(&end) => start + end,
+                    None => {
+                        if json.get(start) != Some(&b'[') {
                             return None;
                         }
-                        let index = u32::try_from(value).ok().filter(|&index| index < limit)?;
-                        if max < Some(index) {
-                            max = Some(index);
+                        start + 1
+                    }
+                };
+                // An empty stack reads as if after its last index.
+                let mut after_index = shared > 0 || {
+                    at = skip_space(json, at);
+                    json.get(at) == Some(&b']')
+                };
+                loop {
+                    if after_index {
+                        at = skip_space(json, at);
+                        match json.get(at) {
+                            Some(b',') => at = skip_space(json, at + 1),
+                            Some(b']') => {
+                                at += 1;
+                                break;
+                            }
+                            _ => return None,
                         }
-                        at += digits;
-                        sink.push_new(index);
-                        ends.push(at - start);
-                        after_index = true;
                     }
-                    sink.end_sharing(shared);
-                }
-                previous = start..at;
-                count += 1;
-                at = skip_space(json, at);
-                match json.get(at) {
-                    Some(b',') => at = skip_space(json, at + 1),
-                    Some(b']') => {
-                        self.at = at + 1;
-                        break;
+                    let (value, digits) = match eight_digits(json, at) {
+                        Some(read) => read,
+                        None => slow_digits(json, at)?,
+                    };
+                    // No digits, or a leading zero, which JSON forbids.
+                    if digits == 0 || (digits > 1 && json.get(at) == Some(&b'0')) {
+                        return None;
                     }
-                    _ => return None,
+                    let index = u32::try_from(value).ok().filter(|&index| index < limit)?;
+                    if max < Some(index) {
+                        max = Some(index);
+                    }
+                    at += digits;
+                    sink.push_new(index);
+                    ends.push(at - start);
+                    after_index = true;
                 }
+                sink.end_sharing(shared);
+            }
+            previous = start..at;
+            count += 1;
+            at = skip_space(json, at);
+            match json.get(at) {
+                Some(b',') => at = skip_space(json, at + 1),
+                Some(b']') => {
+                    self.at = at + 1;
+                    break;
+                }
+                _ => return None,
             }
         }
-        context.max_frame = max;
-        let slot = sink.end_list();
-        Some(SamplesRead {
-            slot: Some(slot),
-            count,
-        })
+        *max_frame = max;
+        Some(count)
+    }
+
+    /// A `weights` list. py-spy writes one weight throughout, the same bytes each time: that
+    /// weight is read once.
+    fn weights(&mut self) -> Option<Weights> {
+        let weights = match weights::same_text(self.json, self.at) {
+            Some((text, count, end)) => {
+                let weight: f64 = serde_json::from_slice(text).ok()?;
+                self.at = end;
+                if weight > 0.0 {
+                    Weights::Uniform { weight, count }
+                } else {
+                    Weights::Listed(vec![weight; count])
+                }
+            }
+            None => Weights::from_list(self.value()?),
+        };
+        // A negative weight is a fault.
+        match &weights {
+            Weights::Listed(list) if list.iter().any(|&weight| weight < 0.0) => None,
+            _ => Some(weights),
+        }
     }
 
     /// An object, `each` called with every key (unescaped) at its value.

@@ -17,6 +17,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender};
 
+use super::weights::Weights;
 use crate::profile::{CallTreeBuilder, FrameId, NodeId, ShapedTree, TimelineSample};
 
 /// Frame indices per batch: large enough that sending is rare, small enough to stay in cache.
@@ -97,36 +98,55 @@ impl Sink {
         self.end_sharing(shared);
     }
 
-    /// A frame after the part the current stack shares with the one before, for a reader that
-    /// finds that part itself; [`Sink::end_sharing`] ends the stack.
+    fn flush(&mut self) {
+        if !self.batch.stacks.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            let _ = self.sender.send(Message::Stacks(batch));
+        }
+    }
+}
+
+/// Where a reader that finds the frames a stack shares with the one before puts its stacks:
+/// the merging side ([`Sink`]) or a count of them (`counting.rs`).
+pub(super) trait Stacks {
+    /// A frame after the part the current stack shares with the one before;
+    /// [`Stacks::end_sharing`] ends the stack.
+    fn push_new(&mut self, index: u32);
+    /// Ends the current stack, whose first `shared` frames are those of the stack before.
+    fn end_sharing(&mut self, shared: usize);
+    /// Ends the current `samples` list and returns its slot in the output.
+    fn end_list(&mut self) -> usize;
+    /// Where in the file the rest of a list is being read apart, from a stack there on.
+    fn read_from(&self) -> usize {
+        usize::MAX
+    }
+    /// On arriving at [`Stacks::read_from`]: the stacks read from there, taken as this list's
+    /// rest (how many, and where the list ends), or `None` to read on.
+    fn take_rest(&mut self, _max_frame: &mut Option<u32>) -> Option<(usize, usize)> {
+        None
+    }
+}
+
+impl Stacks for Sink {
     #[inline]
-    pub fn push_new(&mut self, index: u32) {
+    fn push_new(&mut self, index: u32) {
         self.batch.ids.push(index);
     }
 
-    /// Ends the current stack, whose first `shared` frames are those of the stack before.
     #[inline]
-    pub fn end_sharing(&mut self, shared: usize) {
+    fn end_sharing(&mut self, shared: usize) {
         self.batch.stacks.push((self.batch.ids.len(), shared));
         if self.batch.ids.len() >= BATCH || self.batch.stacks.len() >= BATCH {
             self.flush();
         }
     }
 
-    /// Ends the current `samples` list and returns its slot in [`merge`]'s output.
-    pub fn end_list(&mut self) -> usize {
+    fn end_list(&mut self) -> usize {
         self.previous.clear();
         self.flush();
         let _ = self.sender.send(Message::End);
         self.lists += 1;
         self.lists - 1
-    }
-
-    fn flush(&mut self) {
-        if !self.batch.stacks.is_empty() {
-            let batch = std::mem::take(&mut self.batch);
-            let _ = self.sender.send(Message::Stacks(batch));
-        }
     }
 }
 
@@ -152,13 +172,20 @@ impl SampledTree {
     }
 
     /// Puts each sample's weight on its leaf, in file order, and gives the timeline if `keep`.
+    /// Uniform weights go on as counts, 1 a sample, for [`build`](super::build) to scale once
+    /// the tree is summed (see `weights.rs`); the timeline keeps the weights as recorded.
     /// Weightless samples are dropped, as speedscope drops them; their nodes, left weightless,
     /// are dropped when the tree is mapped.
-    pub fn weigh(&mut self, weights: &[f64], keep: bool) -> Option<Vec<TimelineSample>> {
+    pub fn weigh(&mut self, weights: &Weights, keep: bool) -> Option<Vec<TimelineSample>> {
         let mut timeline = Vec::with_capacity(if keep { self.leaves.len() } else { 0 });
-        for (&leaf, &weight) in self.leaves.iter().zip(weights) {
+        for ((&leaf, counted), weight) in self
+            .leaves
+            .iter()
+            .zip(weights.counted())
+            .zip(weights.each())
+        {
             if weight != 0.0 {
-                self.tree.add_self(leaf, weight);
+                self.tree.add_self(leaf, counted);
                 if keep {
                     timeline.push(TimelineSample { leaf, weight });
                 }

@@ -38,7 +38,12 @@ fn parse_released(
         assert!(at > released.get() && at <= bytes.len(), "{at}");
         released.set(at);
     };
-    parse_mapped(bytes, &release, figures_only, warnings)
+    let released_from = std::sync::Mutex::new(Vec::new());
+    let release_range = |from: usize, to: usize| {
+        assert!(from < to && to <= bytes.len(), "{from}..{to}");
+        released_from.lock().unwrap().push(from);
+    };
+    parse_mapped(bytes, &release, &release_range, figures_only, warnings)
 }
 
 /// What `obol summary` shows of a set: each profile's name, unit and total, and the function

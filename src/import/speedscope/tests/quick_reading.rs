@@ -37,6 +37,78 @@ fn many_samples_match_a_naive_count() {
     check_against_naive_count(&json, &stacks, &weights);
 }
 
+#[test]
+fn uniform_weights_are_counted_alike_with_and_without_a_tree() {
+    // py-spy's shape: every sample 0.01 s. Three profiles, so that the middle of the file, where
+    // the counting reading splits, falls in one list or another as the sizes vary. The oracle
+    // counts each function's samples straight from the stacks (recursion once) and multiplies
+    // by the weight once.
+    let mut state = 11;
+    for lists in [1usize, 3] {
+        let mut all: Vec<Vec<Vec<u32>>> = Vec::new();
+        for list in 0..lists {
+            let mut stacks: Vec<Vec<u32>> = Vec::new();
+            for _ in 0..(2_000 + 1_500 * list) {
+                let repeat = stacks
+                    .last()
+                    .filter(|_| lcg(&mut state).is_multiple_of(3))
+                    .cloned();
+                stacks.push(repeat.unwrap_or_else(|| {
+                    let depth = (lcg(&mut state) % 14) as usize;
+                    (0..depth).map(|_| (lcg(&mut state) % 20) as u32).collect()
+                }));
+            }
+            all.push(stacks);
+        }
+        // Frames 0..20 are 12 functions: some functions have frames at two lines.
+        let frames: Vec<String> = (0..20)
+            .map(|i| format!(r#"{{"name":"f{}","file":"m.py","line":{i}}}"#, i % 12))
+            .collect();
+        let profiles: Vec<String> = all
+            .iter()
+            .map(|stacks| {
+                format!(
+                    r#"{{"type":"sampled","unit":"seconds","samples":{},"weights":{}}}"#,
+                    serde_json::to_string(stacks).unwrap(),
+                    serde_json::to_string(&vec![0.01; stacks.len()]).unwrap()
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"{{"shared":{{"frames":[{}]}},"profiles":[{}]}}"#,
+            frames.join(","),
+            profiles.join(",")
+        );
+        let (tree_set, _) = load(&json);
+        let mut warnings = Vec::new();
+        let counted = parse_released(json.as_bytes(), true, &mut warnings).unwrap();
+        assert!(counted.profiles.iter().all(Profile::is_figures_only));
+        assert_eq!(summary_of(&counted), summary_of(&tree_set));
+        for (stacks, profile) in all.iter().zip(&counted.profiles) {
+            let mut counts = [(0u64, 0u64); 12];
+            for stack in stacks {
+                if let Some(&leaf) = stack.last() {
+                    counts[leaf as usize % 12].0 += 1;
+                }
+                let mut seen: Vec<u32> = stack.iter().map(|&f| f % 12).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                for f in seen {
+                    counts[f as usize].1 += 1;
+                }
+            }
+            assert_eq!(profile.total, stacks.len() as f64 * 0.01);
+            for stat in profile.function_stats.as_ref().unwrap() {
+                let name = &counted.frames.function(stat.func).name;
+                let f: usize = name[1..].parse().unwrap();
+                let (self_count, total_count) = counts[f];
+                assert_eq!(stat.self_weight, self_count as f64 * 0.01, "{name}");
+                assert_eq!(stat.total_weight, total_count as f64 * 0.01, "{name}");
+            }
+        }
+    }
+}
+
 /// Parses `json`, whose one profile's stacks are `stacks`, and checks its tree and timeline
 /// against sums taken straight from the stacks.
 fn check_against_naive_count(json: &str, stacks: &[Vec<u32>], weights: &[u64]) {
