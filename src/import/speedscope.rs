@@ -130,64 +130,9 @@ pub fn read_figures(
     warnings: &mut Vec<String>,
 ) -> Option<ProfileSet> {
     let mut noted = Vec::new();
-    let set = read_counting(bytes, release, release_range, &mut noted)?;
+    let set = counting::read(bytes, release, release_range, &mut noted)?;
     warnings.append(&mut noted);
     Some(set)
-}
-
-fn read_counting(
-    bytes: &[u8],
-    release: &dyn Fn(usize),
-    release_range: &(dyn Fn(usize, usize) + Sync),
-    warnings: &mut Vec<String>,
-) -> Option<ProfileSet> {
-    let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    let skipped = bytes.len() - json.len();
-    let release = |at: usize| release(at + skipped);
-    std::thread::scope(|scope| {
-        // The second half of a large file's stacks is counted on a thread of its own, once the
-        // first reading has found each frame's function.
-        let mut counter = counting::Counter::default();
-        if let Some(at) = counting::split_point(json) {
-            let (functions, told) = mpsc::channel();
-            let (send_rest, rest) = mpsc::channel();
-            let spawned = std::thread::Builder::new()
-                .name("speedscope count".to_owned())
-                .spawn_scoped(scope, move || {
-                    if let Ok(funcs) = told.recv() {
-                        // Lets go of what this reading has left behind, from where it started.
-                        let released = std::cell::Cell::new(at);
-                        let release = |to: usize| {
-                            if to > released.get() {
-                                release_range(released.get() + skipped, to + skipped);
-                                released.set(to);
-                            }
-                        };
-                        let _ = send_rest.send(quick::count_rest(json, at, funcs, &release));
-                    }
-                });
-            if spawned.is_ok() {
-                counter = counting::Counter::with_split(counting::Split {
-                    at,
-                    functions,
-                    rest,
-                });
-            }
-        }
-        let mut context = de::Context {
-            frame_count: None,
-            notes: de::Notes::default(),
-            max_frame: None,
-            sink: None,
-            interned: None,
-            counter: Some(counter),
-        };
-        let raw = quick::read(json, &mut context, &release)?;
-        let counted = context.counter.take()?.finish()?;
-        let interned = context.interned.take()?;
-        warn_of_units(&context.notes, warnings);
-        build::build_counted(raw.profiles, &counted, interned, warnings)
-    })
 }
 
 /// [`parse`], with or without trying the quick reading first.

@@ -9,10 +9,11 @@
 //! leaves the stack. The figures are those the tree would give to the bit; a profile with other
 //! weights, evented profiles, or frames that come after the profiles are read the usual way.
 
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 
 use super::stacks::Stacks;
-use crate::profile::{FuncId, FunctionStats};
+use super::{BOM, build, de, quick};
+use crate::profile::{FuncId, FunctionStats, ProfileSet};
 
 /// Files from this size on have the second half of their stacks counted on a thread of its
 /// own (see [`split_point`]); every file in unit tests, to test the split on small files.
@@ -231,6 +232,63 @@ impl Stacks for Counter {
         self.samples = 0;
         self.lists.len() - 1
     }
+}
+
+/// [`read_figures`](super::read_figures): the first half of the file read here, the second
+/// half of its stacks (from [`split_point`]) on a thread of its own.
+pub(super) fn read(
+    bytes: &[u8],
+    release: &dyn Fn(usize),
+    release_range: &(dyn Fn(usize, usize) + Sync),
+    warnings: &mut Vec<String>,
+) -> Option<ProfileSet> {
+    let json = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let skipped = bytes.len() - json.len();
+    let release = |at: usize| release(at + skipped);
+    std::thread::scope(|scope| {
+        // The second half of a large file's stacks is counted on a thread of its own, once the
+        // first reading has found each frame's function.
+        let mut counter = Counter::default();
+        if let Some(at) = split_point(json) {
+            let (functions, told) = mpsc::channel();
+            let (send_rest, rest) = mpsc::channel();
+            let spawned = std::thread::Builder::new()
+                .name("speedscope count".to_owned())
+                .spawn_scoped(scope, move || {
+                    if let Ok(funcs) = told.recv() {
+                        // Lets go of what this reading has left behind, from where it started.
+                        let released = std::cell::Cell::new(at);
+                        let release = |to: usize| {
+                            if to > released.get() {
+                                release_range(released.get() + skipped, to + skipped);
+                                released.set(to);
+                            }
+                        };
+                        let _ = send_rest.send(quick::count_rest(json, at, funcs, &release));
+                    }
+                });
+            if spawned.is_ok() {
+                counter = Counter::with_split(Split {
+                    at,
+                    functions,
+                    rest,
+                });
+            }
+        }
+        let mut context = de::Context {
+            frame_count: None,
+            notes: de::Notes::default(),
+            max_frame: None,
+            sink: None,
+            interned: None,
+            counter: Some(counter),
+        };
+        let raw = quick::read(json, &mut context, &release)?;
+        let counted = context.counter.take()?.finish()?;
+        let interned = context.interned.take()?;
+        super::warn_of_units(&context.notes, warnings);
+        build::build_counted(raw.profiles, &counted, interned, warnings)
+    })
 }
 
 #[cfg(test)]
