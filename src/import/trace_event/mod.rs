@@ -13,6 +13,7 @@
 //! are, and a trace object's `samples` with `stackFrames` (Hermes) by `trace_samples`.
 
 mod collect;
+mod order;
 mod replay;
 mod scan;
 
