@@ -38,8 +38,9 @@ struct Scanner<'a, 'r> {
 }
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
-/// object whose members other than `traceEvents` are plain JSON to skip. The events are read
-/// on this thread and taken by the collector on another, in batches, in file order.
+/// object whose members other than `traceEvents` are plain JSON to skip. Each event is taken
+/// as it is read, on the thread that reads it: handing events to another thread cost more
+/// than taking them, and the second half has a core of its own.
 pub(super) fn collect<'a>(
     text: &'a [u8],
     is_array: bool,
@@ -48,34 +49,11 @@ pub(super) fn collect<'a>(
     release_range: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(), Stop> {
     let stop_tail = AtomicBool::new(false);
-    let taker = &mut *collector;
     let tail = std::thread::scope(|scope| {
         // A large trace's second half is read from a guess meanwhile (see `halves`).
         let mut halves = halves::start(scope, text, &stop_tail, release_range);
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RawEvent<'a>>>(4);
-        let taking = scope.spawn(move || {
-            for batch in receiver {
-                for event in batch {
-                    taker.take(event)?;
-                }
-            }
-            Ok(())
-        });
-        let mut batches = Batches {
-            sender,
-            batch: Vec::with_capacity(BATCH),
-            taken: 0,
-        };
-        let read = read_trace(text, is_array, &mut batches, release, halves.as_mut())
-            .and_then(|()| batches.flush());
-        // Closes the channel: the collector finishes what it was sent.
-        drop(batches);
-        let taken: Result<(), ParseError> = taking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // An event the collector refused comes before anything the reading met after it.
-        taken.map_err(Stop::Event)?;
-        read.map(|()| halves.and_then(|mut h| h.tail.take()))
+        read_trace(text, is_array, collector, release, halves.as_mut())
+            .map(|()| halves.and_then(|mut h| h.tail.take()))
     })?;
     if let Some(tail) = tail {
         collector.append(tail);
@@ -83,39 +61,10 @@ pub(super) fn collect<'a>(
     Ok(())
 }
 
-/// Events in a batch: enough that handing one over costs nothing beside reading it.
-const BATCH: usize = 1024;
-
-/// The events read so far, on their way to the collector.
-struct Batches<'a> {
-    sender: std::sync::mpsc::SyncSender<Vec<RawEvent<'a>>>,
-    batch: Vec<RawEvent<'a>>,
-    /// Events pushed so far.
-    taken: usize,
-}
-
-impl<'a> Batches<'a> {
-    fn push(&mut self, event: RawEvent<'a>) -> Result<(), Stop> {
-        self.taken += 1;
-        self.batch.push(event);
-        if self.batch.len() == BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Sends the batch; when the collector has stopped (it refused an event), so does the
-    /// reading, with an answer that the collector's error overrides.
-    fn flush(&mut self) -> Result<(), Stop> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        self.sender.send(batch).map_err(|_| Stop::Unsure)
-    }
-}
-
 fn read_trace<'a>(
     text: &'a [u8],
     is_array: bool,
-    out: &mut Batches<'a>,
+    out: &mut Collector<'a>,
     release: &dyn Fn(usize),
     mut halves: Option<&mut Halves<'_, 'a>>,
 ) -> Result<(), Stop> {
@@ -197,7 +146,7 @@ impl<'a> Scanner<'a, '_> {
     /// the second half's reading if its start is confirmed (see `halves`).
     fn events(
         &mut self,
-        out: &mut Batches<'a>,
+        out: &mut Collector<'a>,
         mut halves: Option<&mut Halves<'_, 'a>>,
     ) -> Result<(), Stop> {
         self.expect(b'[')?;
@@ -210,15 +159,13 @@ impl<'a> Scanner<'a, '_> {
             if let Some(halves) = halves.as_deref_mut()
                 && halves.ahead(self.at)
             {
-                // The first half's events all with the collector first: its errors come first.
-                out.flush()?;
-                if let Some(end) = halves.land(self.at, out.taken)? {
+                if let Some(end) = halves.land(self.at, out.taken())? {
                     self.at = end;
                     return Ok(());
                 }
             }
             let event = self.one_event()?;
-            out.push(event)?;
+            out.take(event).map_err(Stop::Event)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
