@@ -183,6 +183,14 @@ impl<'a> Collector<'a> {
         &mut self.threads[at].1
     }
 
+    /// Brings into the cache what taking `event` will look its key up in.
+    #[inline]
+    pub(super) fn prefetch(&self, event: &RawEvent<'a>) {
+        let name = event.name.as_deref().unwrap_or("(unnamed)");
+        self.raw_keys
+            .prefetch(name.as_bytes(), event.args.unwrap_or("").as_bytes());
+    }
+
     /// How many events were taken.
     pub(super) fn taken(&self) -> usize {
         self.index

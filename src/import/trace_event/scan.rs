@@ -26,6 +26,37 @@ pub(super) enum Stop {
     Event(ParseError),
 }
 
+/// The event read last, taken once the next is read: meanwhile the slot its key is looked up
+/// in comes into the cache (see `keys`), a miss that taking it at once waited for. Whatever
+/// the collector says of it still comes before anything the reading met after it.
+pub(super) struct Lagging<'a> {
+    pub(super) pending: Option<RawEvent<'a>>,
+}
+
+impl<'a> Lagging<'a> {
+    pub(super) fn push(
+        &mut self,
+        out: &mut Collector<'a>,
+        event: RawEvent<'a>,
+    ) -> Result<(), Stop> {
+        out.prefetch(&event);
+        self.pending
+            .replace(event)
+            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
+    }
+
+    pub(super) fn flush(&mut self, out: &mut Collector<'a>) -> Result<(), Stop> {
+        self.pending
+            .take()
+            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
+    }
+
+    /// `stop`, unless the collector refuses the event pending.
+    pub(super) fn fail(&mut self, out: &mut Collector<'a>, stop: Stop) -> Stop {
+        self.flush(out).err().unwrap_or(stop)
+    }
+}
+
 /// Deeper than this, nesting is left to serde_json, whose recursion limit (128) counts the
 /// levels around the event too.
 const MAX_DEPTH: usize = 64;
@@ -155,22 +186,24 @@ impl<'a> Scanner<'a, '_> {
             self.at += 1;
             return Ok(());
         }
+        let mut lagging = Lagging { pending: None };
         loop {
             if let Some(halves) = halves.as_deref_mut()
                 && halves.ahead(self.at)
             {
+                lagging.flush(out)?;
                 if let Some(end) = halves.land(self.at, out.taken())? {
                     self.at = end;
                     return Ok(());
                 }
             }
-            let event = self.one_event()?;
-            out.take(event).map_err(Stop::Event)?;
+            let event = self.one_event().map_err(|stop| lagging.fail(out, stop))?;
+            lagging.push(out, event)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
-                Some(b']') => return Ok(()),
-                _ => return Err(Stop::Unsure),
+                Some(b']') => return lagging.flush(out),
+                _ => return Err(lagging.fail(out, Stop::Unsure)),
             }
         }
     }
