@@ -8,11 +8,14 @@
 //! (its errors, and its repair of a cut array) is the reference.
 
 mod halves;
+mod lagging;
+mod plain;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 
 use self::halves::Halves;
+use self::lagging::Lagging;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
@@ -24,37 +27,6 @@ pub(super) enum Stop {
     Unsure,
     /// An event that is not a profile's (the same error serde_json's reading meets).
     Event(ParseError),
-}
-
-/// The event read last, taken once the next is read: meanwhile the slot its key is looked up
-/// in comes into the cache (see `keys`), a miss that taking it at once waited for. Whatever
-/// the collector says of it still comes before anything the reading met after it.
-pub(super) struct Lagging<'a> {
-    pub(super) pending: Option<RawEvent<'a>>,
-}
-
-impl<'a> Lagging<'a> {
-    pub(super) fn push(
-        &mut self,
-        out: &mut Collector<'a>,
-        event: RawEvent<'a>,
-    ) -> Result<(), Stop> {
-        out.prefetch(&event);
-        self.pending
-            .replace(event)
-            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
-    }
-
-    pub(super) fn flush(&mut self, out: &mut Collector<'a>) -> Result<(), Stop> {
-        self.pending
-            .take()
-            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
-    }
-
-    /// `stop`, unless the collector refuses the event pending.
-    pub(super) fn fail(&mut self, out: &mut Collector<'a>, stop: Stop) -> Stop {
-        self.flush(out).err().unwrap_or(stop)
-    }
 }
 
 /// Deeper than this, nesting is left to serde_json, whose recursion limit (128) counts the
@@ -186,7 +158,7 @@ impl<'a> Scanner<'a, '_> {
             self.at += 1;
             return Ok(());
         }
-        let mut lagging = Lagging { pending: None };
+        let mut lagging = Lagging::default();
         loop {
             if let Some(halves) = halves.as_deref_mut()
                 && halves.ahead(self.at)
@@ -424,6 +396,11 @@ impl<'a> Scanner<'a, '_> {
             return Err(Stop::Unsure);
         }
         let start = self.at + 1;
+        // Most strings are short and plain: a few words tell (see `plain`).
+        if let Some(len) = plain::ascii_until_quote(&self.text[start..]) {
+            self.at = start + len + 1;
+            return Ok(&self.text[start..start + len]);
+        }
         let len = memchr::memchr2(b'"', b'\\', &self.text[start..]).ok_or(Stop::Unsure)?;
         let end = start + len;
         if self.text[end] == b'\\' {

@@ -137,7 +137,7 @@ fn read_tail<'a>(
         progress: Progress::new(&release),
     };
     let mut collector = Collector::new();
-    let mut lagging = Lagging { pending: None };
+    let mut lagging = Lagging::default();
     let mut count = 0usize;
     loop {
         count += 1;
