@@ -183,12 +183,13 @@ impl<'a> Collector<'a> {
         &mut self.threads[at].1
     }
 
-    /// Brings into the cache what taking `event` will look its key up in.
+    /// Brings into the cache what taking `event` will look its key up in; the key's hash,
+    /// for [`Collector::take_hashed`].
     #[inline]
-    pub(super) fn prefetch(&self, event: &RawEvent<'a>) {
+    pub(super) fn prefetch(&self, event: &RawEvent<'a>) -> u64 {
         let name = event.name.as_deref().unwrap_or("(unnamed)");
         self.raw_keys
-            .prefetch(name.as_bytes(), event.args.unwrap_or("").as_bytes());
+            .prefetch(name.as_bytes(), event.args.unwrap_or("").as_bytes())
     }
 
     /// How many events were taken.
@@ -196,7 +197,16 @@ impl<'a> Collector<'a> {
         self.index
     }
 
-    pub(super) fn take(&mut self, mut event: RawEvent<'a>) -> Result<(), ParseError> {
+    pub(super) fn take(&mut self, event: RawEvent<'a>) -> Result<(), ParseError> {
+        self.take_hashed(event, None)
+    }
+
+    /// [`Collector::take`], with the hash of the event's key if [`Collector::prefetch`] gave it.
+    pub(super) fn take_hashed(
+        &mut self,
+        mut event: RawEvent<'a>,
+        hash: Option<u64>,
+    ) -> Result<(), ParseError> {
         let index = self.index;
         self.index += 1;
         let ph = event.ph.unwrap_or("");
@@ -247,7 +257,7 @@ impl<'a> Collector<'a> {
         };
         let bare = event.name.as_deref().unwrap_or("(unnamed)");
         let args = event.args.unwrap_or("");
-        let (frame, name) = match self.raw_keys.get(bare.as_bytes(), args.as_bytes()) {
+        let (frame, name) = match self.raw_keys.get(bare.as_bytes(), args.as_bytes(), hash) {
             Some(known) => known,
             None => {
                 let frame = frame_of(&event, &mut self.frames, &mut self.frame_ids);

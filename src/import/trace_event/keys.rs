@@ -78,8 +78,9 @@ impl RawKeys {
 
     /// Asks for the slot where `(name, args)` is looked up to be brought into the cache.
     #[inline]
-    pub(super) fn prefetch(&self, name: &[u8], args: &[u8]) {
-        let at = self.home(hash(name, args));
+    pub(super) fn prefetch(&self, name: &[u8], args: &[u8]) -> u64 {
+        let hash = hash(name, args);
+        let at = self.home(hash);
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch is a hint to the cache: it reads nothing the program sees, cannot
         // fault, and the address is within `slots` besides.
@@ -89,11 +90,18 @@ impl RawKeys {
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = at;
+        hash
     }
 
-    /// What `(name, args)` was given by [`RawKeys::insert`].
+    /// What `(name, args)` was given by [`RawKeys::insert`]; `known` is their hash if
+    /// [`RawKeys::prefetch`] gave it.
     #[inline]
-    pub(super) fn get(&mut self, name: &[u8], args: &[u8]) -> Option<(FrameId, u32)> {
+    pub(super) fn get(
+        &mut self,
+        name: &[u8],
+        args: &[u8],
+        known: Option<u64>,
+    ) -> Option<(FrameId, u32)> {
         let key = if args.is_empty() {
             name
         } else {
@@ -102,7 +110,7 @@ impl RawKeys {
             self.joined.extend_from_slice(args);
             &self.joined
         };
-        let hash = hash(name, args);
+        let hash = known.unwrap_or_else(|| hash(name, args));
         let mask = self.slots.len() - 1;
         let mut at = self.home(hash);
         loop {
@@ -207,7 +215,7 @@ mod tests {
         // Enough to grow the table a few times.
         pairs.extend((0..500).map(|i| (format!("f{i}"), String::new())));
         for (i, (name, args)) in pairs.iter().enumerate() {
-            assert_eq!(keys.get(name.as_bytes(), args.as_bytes()), None);
+            assert_eq!(keys.get(name.as_bytes(), args.as_bytes(), None), None);
             keys.insert(
                 name.as_bytes(),
                 args.as_bytes(),
@@ -216,11 +224,14 @@ mod tests {
         }
         for (i, (name, args)) in pairs.iter().enumerate() {
             assert_eq!(
-                keys.get(name.as_bytes(), args.as_bytes()),
+                keys.get(name.as_bytes(), args.as_bytes(), None),
                 Some((FrameId(i as u32), i as u32))
             );
         }
-        assert_eq!(keys.get(b"a long name (file.py:14)", b""), None);
-        assert_eq!(keys.get(long.replace("12", "14").as_bytes(), b""), None);
+        assert_eq!(keys.get(b"a long name (file.py:14)", b"", None), None);
+        assert_eq!(
+            keys.get(long.replace("12", "14").as_bytes(), b"", None),
+            None
+        );
     }
 }

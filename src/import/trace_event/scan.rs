@@ -418,6 +418,16 @@ impl<'a> Scanner<'a, '_> {
     }
 
     fn plain_str(&mut self) -> Option<&'a str> {
+        if self.peek()? == b'"' {
+            let start = self.at + 1;
+            if let Some(len) = plain::ascii_until_quote(&self.text[start..]) {
+                self.at = start + len + 1;
+                let body = &self.text[start..start + len];
+                // SAFETY: `ascii_until_quote` saw only ASCII before the quote, and ASCII is
+                // UTF-8: checking it again was a twentieth of the reading.
+                return Some(unsafe { std::str::from_utf8_unchecked(body) });
+            }
+        }
         let body = self.plain_string().ok()?;
         // Checked in `plain_string`.
         std::str::from_utf8(body).ok()

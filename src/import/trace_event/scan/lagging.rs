@@ -9,7 +9,8 @@ use crate::import::trace_event::collect::Collector;
 /// the collector says of it still comes before anything the reading met after it.
 #[derive(Default)]
 pub(in crate::import::trace_event) struct Lagging<'a> {
-    pending: Option<RawEvent<'a>>,
+    /// The event, and the hash of its key.
+    pending: Option<(RawEvent<'a>, u64)>,
 }
 
 impl<'a> Lagging<'a> {
@@ -18,19 +19,21 @@ impl<'a> Lagging<'a> {
         out: &mut Collector<'a>,
         event: RawEvent<'a>,
     ) -> Result<(), Stop> {
-        out.prefetch(&event);
+        let hash = out.prefetch(&event);
         self.pending
-            .replace(event)
-            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
+            .replace((event, hash))
+            .map_or(Ok(()), |(last, hash)| {
+                out.take_hashed(last, Some(hash)).map_err(Stop::Event)
+            })
     }
 
     pub(in crate::import::trace_event::scan) fn flush(
         &mut self,
         out: &mut Collector<'a>,
     ) -> Result<(), Stop> {
-        self.pending
-            .take()
-            .map_or(Ok(()), |last| out.take(last).map_err(Stop::Event))
+        self.pending.take().map_or(Ok(()), |(last, hash)| {
+            out.take_hashed(last, Some(hash)).map_err(Stop::Event)
+        })
     }
 
     /// `stop`, unless the collector refuses the event pending.
