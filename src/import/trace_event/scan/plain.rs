@@ -42,7 +42,7 @@ mod tests {
     fn careful(text: &[u8]) -> Option<usize> {
         let end = text
             .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80)?;
+            .position(|&b| b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b))?;
         (text[end] == b'"').then_some(end)
     }
 
