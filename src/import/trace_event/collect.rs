@@ -2,12 +2,12 @@
 //! holds about a million, and the list of them was twice the file's size in memory.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::keys::RawKeys;
 use super::replay::Thread;
 use super::scan::{self, Stop};
 use super::{Edge, Id, MetaArgs, RawEvent, at_event, frame_of};
@@ -30,16 +30,15 @@ pub(super) struct V8Event<'a> {
 pub(super) struct Collector<'a> {
     pub frames: FrameTable,
     frame_ids: FxHashMap<(String, Option<String>, Option<u32>), FrameId>,
-    /// The frame and bare name of each (name, args) as written ([`raw_key`]), so that an event
-    /// seen before costs one lookup and no allocation. The keys are copies: keys borrowed from
-    /// the file sat each on a page of its own, and comparing with them missed the cache (a
-    /// quarter of a 100 MB trace's reading).
-    frame_of_raw: FxHashMap<Box<[u8]>, (FrameId, u32)>,
-    /// The key of the event being taken, made in place.
-    raw_key: Vec<u8>,
-    /// Per (pid, tid): begins and ends in file order; X events apart, as speedscope orders
-    /// them.
-    pub threads: BTreeMap<(Id, Id), Thread>,
+    /// The frame and bare name of each (name, args) as written.
+    raw_keys: RawKeys,
+    /// Per (pid, tid), in the order first met: begins and ends in file order; X events apart,
+    /// as speedscope orders them.
+    pub threads: Vec<((Id, Id), Thread)>,
+    /// Where each (pid, tid) is in `threads`.
+    thread_index: FxHashMap<(Id, Id), usize>,
+    /// The thread of the last duration event: the next is most often on the same.
+    last_thread: usize,
     pub thread_names: FxHashMap<(Id, Id), String>,
     pub process_names: FxHashMap<Id, String>,
     pub passed_over: usize,
@@ -63,9 +62,10 @@ impl<'a> Collector<'a> {
         Collector {
             frames: FrameTable::new(FunctionKey::NameFile),
             frame_ids: FxHashMap::default(),
-            frame_of_raw: FxHashMap::default(),
-            raw_key: Vec::new(),
-            threads: BTreeMap::new(),
+            raw_keys: RawKeys::default(),
+            threads: Vec::new(),
+            thread_index: FxHashMap::default(),
+            last_thread: 0,
             thread_names: FxHashMap::default(),
             process_names: FxHashMap::default(),
             passed_over: 0,
@@ -148,7 +148,7 @@ impl<'a> Collector<'a> {
             name: name_map[e.name as usize],
         };
         for (key, thread) in tail.threads {
-            let mine = self.threads.entry(key).or_default();
+            let mine = self.thread(key);
             mine.begins.extend(thread.begins.into_iter().map(edge));
             mine.ends.extend(thread.ends.into_iter().map(edge));
             mine.complete
@@ -166,7 +166,47 @@ impl<'a> Collector<'a> {
         self.index += tail.index;
     }
 
+    /// The thread of `key`, made if new.
+    fn thread(&mut self, key: (Id, Id)) -> &mut Thread {
+        let at = match self.threads.get(self.last_thread) {
+            Some((last, _)) if *last == key => self.last_thread,
+            _ => match self.thread_index.get(&key) {
+                Some(&at) => at,
+                None => {
+                    self.thread_index.insert(key.clone(), self.threads.len());
+                    self.threads.push((key, Thread::default()));
+                    self.threads.len() - 1
+                }
+            },
+        };
+        self.last_thread = at;
+        &mut self.threads[at].1
+    }
+
+    /// Brings into the cache what taking `event` will look its key up in; the key's hash,
+    /// for [`Collector::take_hashed`].
+    #[inline]
+    pub(super) fn prefetch(&self, event: &RawEvent<'a>) -> u64 {
+        let name = event.name.as_deref().unwrap_or("(unnamed)");
+        self.raw_keys
+            .prefetch(name.as_bytes(), event.args.unwrap_or("").as_bytes())
+    }
+
+    /// How many events were taken.
+    pub(super) fn taken(&self) -> usize {
+        self.index
+    }
+
     pub(super) fn take(&mut self, event: RawEvent<'a>) -> Result<(), ParseError> {
+        self.take_hashed(event, None)
+    }
+
+    /// [`Collector::take`], with the hash of the event's key if [`Collector::prefetch`] gave it.
+    pub(super) fn take_hashed(
+        &mut self,
+        mut event: RawEvent<'a>,
+        hash: Option<u64>,
+    ) -> Result<(), ParseError> {
         let index = self.index;
         self.index += 1;
         let ph = event.ph.unwrap_or("");
@@ -186,8 +226,8 @@ impl<'a> Collector<'a> {
             });
             return Ok(());
         }
-        let pid = event.pid.clone().unwrap_or(Id::Number(0));
-        let tid = event.tid.clone().unwrap_or(Id::Number(0));
+        let pid = event.pid.take().unwrap_or(Id::Number(0));
+        let tid = event.tid.take().unwrap_or(Id::Number(0));
         if ph == "M" {
             let name = event.args.and_then(|a| {
                 serde_json::from_str::<MetaArgs>(a)
@@ -216,16 +256,17 @@ impl<'a> Collector<'a> {
             ));
         };
         let bare = event.name.as_deref().unwrap_or("(unnamed)");
-        raw_key(&mut self.raw_key, bare, event.args.unwrap_or(""));
-        let (frame, name) = match self.frame_of_raw.get(self.raw_key.as_slice()) {
-            Some(&known) => known,
+        let args = event.args.unwrap_or("");
+        let (frame, name) = match self.raw_keys.get(bare.as_bytes(), args.as_bytes(), hash) {
+            Some(known) => known,
             None => {
                 let frame = frame_of(&event, &mut self.frames, &mut self.frame_ids);
                 let next = self.names.len() as u32;
                 let bare = event.name.clone().unwrap_or(Cow::Borrowed("(unnamed)"));
                 let name = *self.names.entry(bare).or_insert(next);
-                self.frame_of_raw
-                    .insert(self.raw_key.as_slice().into(), (frame, name));
+                let bare = event.name.as_deref().unwrap_or("(unnamed)");
+                self.raw_keys
+                    .insert(bare.as_bytes(), args.as_bytes(), (frame, name));
                 (frame, name)
             }
         };
@@ -235,7 +276,7 @@ impl<'a> Collector<'a> {
             frame,
             name,
         };
-        let thread = self.threads.entry((pid, tid)).or_default();
+        let thread = self.thread((pid, tid));
         match ph {
             "B" => thread.begins.push(edge),
             "E" => thread.ends.push(edge),
@@ -246,14 +287,6 @@ impl<'a> Collector<'a> {
         }
         Ok(())
     }
-}
-
-/// An event's (name, args) as one key: the name's length first, so that no two pairs meet.
-fn raw_key(key: &mut Vec<u8>, name: &str, args: &str) {
-    key.clear();
-    key.extend_from_slice(&(name.len() as u64).to_le_bytes());
-    key.extend_from_slice(name.as_bytes());
-    key.extend_from_slice(args.as_bytes());
 }
 
 /// The array of events, each taken as it is read.

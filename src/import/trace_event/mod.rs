@@ -13,6 +13,8 @@
 //! are, and a trace object's `samples` with `stackFrames` (Hermes) by `trace_samples`.
 
 mod collect;
+mod keys;
+mod order;
 mod replay;
 mod scan;
 
@@ -256,7 +258,7 @@ fn profiles(
 ) -> Result<ProfileSet, ParseError> {
     let Collector {
         mut frames,
-        threads,
+        mut threads,
         thread_names,
         process_names,
         passed_over,
@@ -277,9 +279,11 @@ fn profiles(
             (None, None) => format!("pid {pid}, tid {tid}"),
         }
     };
+    // In (pid, tid) order, as a map of them kept them.
+    threads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let duration_events: usize = threads
-        .values()
-        .map(|t| t.begins.len() + t.ends.len() + t.complete.len())
+        .iter()
+        .map(|(_, t)| t.begins.len() + t.ends.len() + t.complete.len())
         .sum();
     // Chrome's recordings hold V8's profiles beside the browser's own tasks as duration
     // events; the profiles are the call stacks, as speedscope takes them first.

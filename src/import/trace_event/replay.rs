@@ -23,23 +23,13 @@ impl Thread {
         with_timeline: bool,
         warnings: &mut Vec<String>,
     ) -> Result<Profile, ParseError> {
-        // X events after the B and E events of the same time, longer first (a shorter one can
-        // only nest in a longer one), each its begin and its end.
-        let mut complete = std::mem::take(&mut self.complete);
-        complete.sort_by(|a, b| a.0.ts.total_cmp(&b.0.ts).then(b.1.total_cmp(&a.1)));
-        // Exactly the room needed, and the X events freed before the replay: a trace of a
-        // gigabyte has ten million of them.
-        self.begins.reserve_exact(complete.len());
-        self.ends.reserve_exact(complete.len());
-        for (begin, dur) in complete {
-            self.begins.push(begin);
-            self.ends.push(Edge {
-                ts: begin.ts + dur,
-                ..begin
-            });
-        }
-        self.begins.sort_by(|a, b| a.ts.total_cmp(&b.ts));
-        self.ends.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+        let (begins, ends) = super::order::order(
+            std::mem::take(&mut self.begins),
+            std::mem::take(&mut self.ends),
+            std::mem::take(&mut self.complete),
+        );
+        self.begins = begins;
+        self.ends = ends;
 
         // At most a node per begin and a stretch of time per edge; room never filled is never
         // touched, so it costs no memory, and nothing is copied as the lists grow.

@@ -8,11 +8,14 @@
 //! (its errors, and its repair of a cut array) is the reference.
 
 mod halves;
+mod lagging;
+mod plain;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 
 use self::halves::Halves;
+use self::lagging::Lagging;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
@@ -38,8 +41,9 @@ struct Scanner<'a, 'r> {
 }
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
-/// object whose members other than `traceEvents` are plain JSON to skip. The events are read
-/// on this thread and taken by the collector on another, in batches, in file order.
+/// object whose members other than `traceEvents` are plain JSON to skip. Each event is taken
+/// as it is read, on the thread that reads it: handing events to another thread cost more
+/// than taking them, and the second half has a core of its own.
 pub(super) fn collect<'a>(
     text: &'a [u8],
     is_array: bool,
@@ -48,34 +52,11 @@ pub(super) fn collect<'a>(
     release_range: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<(), Stop> {
     let stop_tail = AtomicBool::new(false);
-    let taker = &mut *collector;
     let tail = std::thread::scope(|scope| {
         // A large trace's second half is read from a guess meanwhile (see `halves`).
         let mut halves = halves::start(scope, text, &stop_tail, release_range);
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<RawEvent<'a>>>(4);
-        let taking = scope.spawn(move || {
-            for batch in receiver {
-                for event in batch {
-                    taker.take(event)?;
-                }
-            }
-            Ok(())
-        });
-        let mut batches = Batches {
-            sender,
-            batch: Vec::with_capacity(BATCH),
-            taken: 0,
-        };
-        let read = read_trace(text, is_array, &mut batches, release, halves.as_mut())
-            .and_then(|()| batches.flush());
-        // Closes the channel: the collector finishes what it was sent.
-        drop(batches);
-        let taken: Result<(), ParseError> = taking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        // An event the collector refused comes before anything the reading met after it.
-        taken.map_err(Stop::Event)?;
-        read.map(|()| halves.and_then(|mut h| h.tail.take()))
+        read_trace(text, is_array, collector, release, halves.as_mut())
+            .map(|()| halves.and_then(|mut h| h.tail.take()))
     })?;
     if let Some(tail) = tail {
         collector.append(tail);
@@ -83,39 +64,10 @@ pub(super) fn collect<'a>(
     Ok(())
 }
 
-/// Events in a batch: enough that handing one over costs nothing beside reading it.
-const BATCH: usize = 1024;
-
-/// The events read so far, on their way to the collector.
-struct Batches<'a> {
-    sender: std::sync::mpsc::SyncSender<Vec<RawEvent<'a>>>,
-    batch: Vec<RawEvent<'a>>,
-    /// Events pushed so far.
-    taken: usize,
-}
-
-impl<'a> Batches<'a> {
-    fn push(&mut self, event: RawEvent<'a>) -> Result<(), Stop> {
-        self.taken += 1;
-        self.batch.push(event);
-        if self.batch.len() == BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Sends the batch; when the collector has stopped (it refused an event), so does the
-    /// reading, with an answer that the collector's error overrides.
-    fn flush(&mut self) -> Result<(), Stop> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        self.sender.send(batch).map_err(|_| Stop::Unsure)
-    }
-}
-
 fn read_trace<'a>(
     text: &'a [u8],
     is_array: bool,
-    out: &mut Batches<'a>,
+    out: &mut Collector<'a>,
     release: &dyn Fn(usize),
     mut halves: Option<&mut Halves<'_, 'a>>,
 ) -> Result<(), Stop> {
@@ -197,7 +149,7 @@ impl<'a> Scanner<'a, '_> {
     /// the second half's reading if its start is confirmed (see `halves`).
     fn events(
         &mut self,
-        out: &mut Batches<'a>,
+        out: &mut Collector<'a>,
         mut halves: Option<&mut Halves<'_, 'a>>,
     ) -> Result<(), Stop> {
         self.expect(b'[')?;
@@ -206,24 +158,24 @@ impl<'a> Scanner<'a, '_> {
             self.at += 1;
             return Ok(());
         }
+        let mut lagging = Lagging::default();
         loop {
             if let Some(halves) = halves.as_deref_mut()
                 && halves.ahead(self.at)
             {
-                // The first half's events all with the collector first: its errors come first.
-                out.flush()?;
-                if let Some(end) = halves.land(self.at, out.taken)? {
+                lagging.flush(out)?;
+                if let Some(end) = halves.land(self.at, out.taken())? {
                     self.at = end;
                     return Ok(());
                 }
             }
-            let event = self.one_event()?;
-            out.push(event)?;
+            let event = self.one_event().map_err(|stop| lagging.fail(out, stop))?;
+            lagging.push(out, event)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
-                Some(b']') => return Ok(()),
-                _ => return Err(Stop::Unsure),
+                Some(b']') => return lagging.flush(out),
+                _ => return Err(lagging.fail(out, Stop::Unsure)),
             }
         }
     }
@@ -444,6 +396,11 @@ impl<'a> Scanner<'a, '_> {
             return Err(Stop::Unsure);
         }
         let start = self.at + 1;
+        // Most strings are short and plain: a few words tell (see `plain`).
+        if let Some(len) = plain::ascii_until_quote(&self.text[start..]) {
+            self.at = start + len + 1;
+            return Ok(&self.text[start..start + len]);
+        }
         let len = memchr::memchr2(b'"', b'\\', &self.text[start..]).ok_or(Stop::Unsure)?;
         let end = start + len;
         if self.text[end] == b'\\' {
@@ -461,6 +418,16 @@ impl<'a> Scanner<'a, '_> {
     }
 
     fn plain_str(&mut self) -> Option<&'a str> {
+        if self.peek()? == b'"' {
+            let start = self.at + 1;
+            if let Some(len) = plain::ascii_until_quote(&self.text[start..]) {
+                self.at = start + len + 1;
+                let body = &self.text[start..start + len];
+                // SAFETY: `ascii_until_quote` saw only ASCII before the quote, and ASCII is
+                // UTF-8: checking it again was a twentieth of the reading.
+                return Some(unsafe { std::str::from_utf8_unchecked(body) });
+            }
+        }
         let body = self.plain_string().ok()?;
         // Checked in `plain_string`.
         std::str::from_utf8(body).ok()

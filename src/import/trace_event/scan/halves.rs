@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::thread::{Scope, ScopedJoinHandle};
 
-use super::{Scanner, Stop};
+use super::{Lagging, Scanner, Stop};
 use crate::import::source::Progress;
 use crate::import::trace_event::collect::Collector;
 use crate::import::{Location, ParseError};
@@ -137,24 +137,28 @@ fn read_tail<'a>(
         progress: Progress::new(&release),
     };
     let mut collector = Collector::new();
+    let mut lagging = Lagging::default();
     let mut count = 0usize;
     loop {
         count += 1;
         if count.is_multiple_of(1024) && stop.load(Relaxed) {
             return Err(Stop::Unsure);
         }
-        let event = s.one_event()?;
-        collector.take(event).map_err(Stop::Event)?;
+        let event = s
+            .one_event()
+            .map_err(|stop| lagging.fail(&mut collector, stop))?;
+        lagging.push(&mut collector, event)?;
         s.ws();
         match s.next() {
             Some(b',') => s.ws(),
             Some(b']') => {
+                lagging.flush(&mut collector)?;
                 return Ok(Tail {
                     collector,
                     end: s.at,
                 });
             }
-            _ => return Err(Stop::Unsure),
+            _ => return Err(lagging.fail(&mut collector, Stop::Unsure)),
         }
     }
 }

@@ -1,0 +1,313 @@
+//! The order a thread's begins and ends are replayed in, exactly as stable sorts by time give
+//! it, without paying for a general sort where the file is already close to it.
+//!
+//! The order is defined as: X events by (`ts`, longer first), in file order where both are the
+//! same; begins are the B events and then those X events, stably sorted by `ts`; ends are the E
+//! events and then the X events' ends (`ts + dur`) in that X order, stably sorted by their time.
+//! Tracers write X events as they end (viztracer, Chrome): a call's children before it, so
+//! their ends are nearly sorted already and their begins are a tree's post-order. Each order
+//! below is found by a cheap way where it applies and checked, else by a sort: the result is
+//! the same either way, as each is a total order (file order breaks every tie) or a stable one.
+
+use std::cmp::Ordering;
+
+use super::Edge;
+
+/// X events: by begin, longer first, then file order (the event index grows with it).
+fn begin_order(a: &(Edge, f64), b: &(Edge, f64)) -> Ordering {
+    a.0.ts
+        .total_cmp(&b.0.ts)
+        .then(b.1.total_cmp(&a.1))
+        .then(a.0.event.cmp(&b.0.event))
+}
+
+/// X events by end, then as [`begin_order`]: a stable sort by end of the X events in their
+/// begin order.
+fn end_order(a: &(Edge, f64), b: &(Edge, f64)) -> Ordering {
+    (a.0.ts + a.1)
+        .total_cmp(&(b.0.ts + b.1))
+        .then_with(|| begin_order(a, b))
+}
+
+fn by_time(a: &Edge, b: &Edge) -> Ordering {
+    a.ts.total_cmp(&b.ts)
+}
+
+/// The begins and ends of B, E (in file order) and X events, in replay order.
+pub(super) fn order(
+    mut begins: Vec<Edge>,
+    mut ends: Vec<Edge>,
+    mut complete: Vec<(Edge, f64)>,
+) -> (Vec<Edge>, Vec<Edge>) {
+    sort_nearly(&mut begins, by_time);
+    sort_nearly(&mut ends, by_time);
+    let x_begins = begins_in_order(&complete);
+    sort_nearly(&mut complete, end_order);
+    let x_ends = complete.iter().map(|&(begin, dur)| Edge {
+        ts: begin.ts + dur,
+        ..begin
+    });
+    let begins = merge(begins, x_begins.into_iter());
+    let ends = merge(ends, x_ends);
+    (begins, ends)
+}
+
+/// `first` and `second`, each in time order, merged by time: `first`'s on ties, as a stable
+/// sort of the two one after the other would place them.
+fn merge(first: Vec<Edge>, second: impl ExactSizeIterator<Item = Edge>) -> Vec<Edge> {
+    if first.is_empty() {
+        return second.collect();
+    }
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    let mut second = second.peekable();
+    for edge in first {
+        while let Some(next) = second.next_if(|s| by_time(s, &edge) == Ordering::Less) {
+            out.push(next);
+        }
+        out.push(edge);
+    }
+    out.extend(second);
+    out
+}
+
+/// A stable sort of `v` by `cmp` that is linear where `v` is nearly sorted: an insertion sort
+/// while it moves little, else the library's sort (insertion moves no element past an equal
+/// one, so what it has done changes nothing of a stable sort's result).
+fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
+    let budget = v.len().saturating_mul(4).saturating_add(1 << 12);
+    let mut moved = 0usize;
+    for i in 1..v.len() {
+        if cmp(&v[i - 1], &v[i]) != Ordering::Greater {
+            continue;
+        }
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && cmp(&v[j - 1], &x) == Ordering::Greater {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
+        moved += i - j;
+        if moved > budget {
+            v.sort_by(cmp);
+            return;
+        }
+    }
+}
+
+/// The X events' begins in [`begin_order`]. Where the events were written as they ended
+/// (children before their caller), the order is the pre-order of the tree that a stack of
+/// earlier events builds: each event adopts the ones before it that begin after it. Whether
+/// that gave the order is checked as it is written out; if not, a sort gives it.
+fn begins_in_order(complete: &[(Edge, f64)]) -> Vec<Edge> {
+    pre_order(complete).unwrap_or_else(|| {
+        let mut sorted = complete.to_vec();
+        sorted.sort_by(begin_order);
+        sorted.into_iter().map(|(edge, _)| edge).collect()
+    })
+}
+
+/// The begins as the pre-order of the tree built from post-order, if that is their order.
+fn pre_order(complete: &[(Edge, f64)]) -> Option<Vec<Edge>> {
+    const NONE: u32 = u32::MAX;
+    let n = complete.len();
+    let less = |i: u32, j: u32| {
+        begin_order(&complete[i as usize], &complete[j as usize]) == Ordering::Less
+    };
+    if n >= NONE as usize {
+        return None;
+    }
+    let mut first_child = vec![NONE; n];
+    let mut next_sibling = vec![NONE; n];
+    let mut roots: Vec<u32> = Vec::new();
+    for i in 0..n as u32 {
+        let mut head = NONE;
+        while let Some(&j) = roots.last()
+            && less(i, j)
+        {
+            roots.pop();
+            next_sibling[j as usize] = head;
+            head = j;
+        }
+        first_child[i as usize] = head;
+        roots.push(i);
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut after: Vec<u32> = Vec::new();
+    let mut last: Option<u32> = None;
+    for root in roots {
+        let mut at = root;
+        loop {
+            if last.is_some_and(|last| !less(last, at)) {
+                return None;
+            }
+            last = Some(at);
+            out.push(complete[at as usize].0);
+            let child = first_child[at as usize];
+            if child != NONE {
+                after.push(next_sibling[at as usize]);
+                at = child;
+                continue;
+            }
+            let mut next = next_sibling[at as usize];
+            while next == NONE {
+                match after.pop() {
+                    Some(sibling) => next = sibling,
+                    None => break,
+                }
+            }
+            if next == NONE {
+                break;
+            }
+            at = next;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::FrameId;
+
+    fn x(event: usize, ts: f64, dur: f64) -> (Edge, f64) {
+        let edge = Edge {
+            event,
+            ts,
+            frame: FrameId(0),
+            name: 0,
+        };
+        (edge, dur)
+    }
+
+    /// What the stable sorts this replaces gave.
+    fn by_sorting(
+        begins: &[Edge],
+        ends: &[Edge],
+        complete: &[(Edge, f64)],
+    ) -> (Vec<Edge>, Vec<Edge>) {
+        let mut complete = complete.to_vec();
+        complete.sort_by(|a, b| a.0.ts.total_cmp(&b.0.ts).then(b.1.total_cmp(&a.1)));
+        let mut begins = begins.to_vec();
+        let mut ends = ends.to_vec();
+        for (begin, dur) in complete {
+            begins.push(begin);
+            ends.push(Edge {
+                ts: begin.ts + dur,
+                ..begin
+            });
+        }
+        begins.sort_by(by_time);
+        ends.sort_by(by_time);
+        (begins, ends)
+    }
+
+    fn key(edges: &[Edge]) -> Vec<(usize, u64)> {
+        edges.iter().map(|e| (e.event, e.ts.to_bits())).collect()
+    }
+
+    fn same(begins: &[Edge], ends: &[Edge], complete: &[(Edge, f64)]) {
+        let (b, e) = order(begins.to_vec(), ends.to_vec(), complete.to_vec());
+        let (sb, se) = by_sorting(begins, ends, complete);
+        assert_eq!(key(&b), key(&sb));
+        assert_eq!(key(&e), key(&se));
+    }
+
+    /// A small random generator, to need no crate.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn the_order_is_the_stable_sorts_order() {
+        // Post-order (as tracers write), pre-order, ties of begin, end and length, and
+        // shuffled events; B and E events beside them.
+        let post = [
+            x(0, 2.0, 1.0),
+            x(1, 3.0, 0.0),
+            x(2, 1.0, 3.0),
+            x(3, 1.0, 3.0),
+            x(4, 0.0, 4.0),
+            x(5, 4.0, 0.0),
+            x(6, 5.0, 1.0),
+            x(7, 5.5, 0.5),
+            x(8, 5.0, 1.0),
+        ];
+        same(&[], &[], &post);
+        let mut pre = post.to_vec();
+        pre.sort_by(begin_order);
+        for (i, e) in pre.iter_mut().enumerate() {
+            e.0.event = i;
+        }
+        same(&[], &[], &pre);
+        let edge = |event, ts| x(event, ts, 0.0).0;
+        same(
+            &[edge(10, 1.0), edge(11, 0.5)],
+            &[edge(12, 4.0), edge(13, 6.0)],
+            &post,
+        );
+        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        for round in 0..200 {
+            let n = (rng(&mut seed) % 40) as usize;
+            let mut events: Vec<_> = (0..n)
+                .map(|i| {
+                    let ts = (rng(&mut seed) % 8) as f64 * 0.5;
+                    let dur = (rng(&mut seed) % 4) as f64 * 0.5;
+                    x(100 + i, if round % 7 == 0 { -ts } else { ts }, dur)
+                })
+                .collect();
+            if round % 2 == 0 {
+                events.sort_by(end_order);
+                for (i, e) in events.iter_mut().enumerate() {
+                    e.0.event = 100 + i;
+                }
+            }
+            let b: Vec<_> = (0..n / 3)
+                .map(|i| edge(i, (rng(&mut seed) % 8) as f64))
+                .collect();
+            let e: Vec<_> = (0..n / 3)
+                .map(|i| edge(50 + i, (rng(&mut seed) % 8) as f64))
+                .collect();
+            same(&b, &e, &events);
+        }
+    }
+
+    /// Calls written as they end, children first, as viztracer writes them, times rounded
+    /// so that ends tie and `ts + dur` is not always the true end.
+    #[test]
+    fn calls_written_as_they_end_come_out_as_sorted() {
+        fn call(out: &mut Vec<(Edge, f64)>, seed: &mut u64, depth: u32, start: f64) -> f64 {
+            let mut at = start + (1 + rng(seed) % 3) as f64 * 0.1;
+            if depth < 6 {
+                for _ in 0..rng(seed) % 4 {
+                    at = call(out, seed, depth + 1, at) + (rng(seed) % 2) as f64 * 0.1;
+                }
+            }
+            let end = at + (1 + rng(seed) % 2) as f64 * 0.1;
+            out.push(x(out.len(), start, end - start));
+            end
+        }
+        let mut seed = 7;
+        for _ in 0..50 {
+            let mut events = Vec::new();
+            let mut clock = 0.0;
+            while events.len() < 200 {
+                clock = call(&mut events, &mut seed, 0, clock);
+            }
+            same(&[], &[], &events);
+            assert!(pre_order(&events).is_some());
+        }
+    }
+
+    #[test]
+    fn nearly_sorted_stays_stable() {
+        let mut v: Vec<(u32, u32)> = (0..100).map(|i| (i / 3, i)).rev().collect();
+        let mut expected = v.clone();
+        expected.sort_by_key(|p| p.0);
+        sort_nearly(&mut v, |a, b| a.0.cmp(&b.0));
+        assert_eq!(v, expected);
+    }
+}
