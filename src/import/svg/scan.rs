@@ -18,8 +18,11 @@ use rustc_hash::FxHashMap;
 use super::other_titles::mouseover_title;
 use crate::import::ParseError;
 
+mod names;
 mod quick;
 mod rect;
+
+pub(super) use names::{NameIndex, hash as name_hash};
 
 /// One frame as drawn: a group holding a `<title>` and a `<rect>`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +49,7 @@ pub(super) struct Scan {
     pub names: Vec<(Box<[u8]>, u64)>,
     /// Copies rather than slices of the file: the slices would send every lookup to wherever
     /// in hundreds of megabytes the name first appeared, missing the cache each time.
-    pub name_index: FxHashMap<Box<[u8]>, u32>,
+    pub name_index: NameIndex,
     /// Distinct `y` values.
     pub ys: Vec<f64>,
     y_index: FxHashMap<u64, u32>,
@@ -165,6 +168,7 @@ fn scan_range(
         group_is_link: false,
         nest: 0,
         pending: None,
+        queued: Vec::with_capacity(quick::BATCH),
         out: Scan::default(),
     };
     scanner.run()?;
@@ -188,6 +192,8 @@ struct Scanner<'a> {
     group_is_link: bool,
     nest: u32,
     pending: Option<Title<'a>>,
+    /// Frames read by the quick path whose names are still to be looked up ([`quick`]).
+    queued: Vec<quick::Queued<'a>>,
     out: Scan,
 }
 
@@ -239,9 +245,12 @@ impl<'a> Scanner<'a> {
                     None => break,
                 },
             };
-            if self.b[lt..].starts_with(b"<g><title>")
-                && (self.quick_frame(lt) || self.inferno_frame(lt)?)
-            {
+            if self.b[lt..].starts_with(b"<g><title>") && self.quick_frame(lt) {
+                continue;
+            }
+            // Frames are recorded in file order: the quick path's first.
+            self.record_queued();
+            if self.b[lt..].starts_with(b"<g><title>") && self.inferno_frame(lt)? {
                 continue;
             }
             match self.b.get(lt + 1) {
@@ -252,6 +261,7 @@ impl<'a> Scanner<'a> {
                 Some(_) => self.start_tag(lt)?,
             }
         }
+        self.record_queued();
         if self.absolute && self.to_eof && self.out.depth > 0 {
             return Err(cut(
                 self.b.len(),

@@ -13,6 +13,22 @@
 use super::{RawFrame, Scanner};
 use crate::import::svg::title::{parse_number, split_title, title_count};
 
+/// Frames read before their names are looked up. Between two lookups of one name the scan
+/// streams much of the caches' worth of file, so a lookup is nearly always a miss for the name's
+/// slot and another for its bytes; a batch lets those misses overlap, where one frame at a time
+/// they follow one another (they were a fifth of the scan's time).
+pub(super) const BATCH: usize = 16;
+
+/// A frame read here whose name is still to be looked up.
+pub(super) struct Queued<'a> {
+    name: &'a [u8],
+    hash: u32,
+    y: f64,
+    x: f64,
+    w: f64,
+    at: usize,
+}
+
 /// A frame as read here, before anything is recorded.
 struct Quick<'a> {
     title: &'a [u8],
@@ -43,20 +59,53 @@ impl Scanner<'_> {
         }
         let at = lt + b"<g>".len();
         self.out.sample_geometry.get_or_insert((true, at as u64));
-        let name = self.intern(found.title, name.len(), at);
-        self.out.row(y).push(RawFrame {
+        let hash = super::name_hash(name);
+        // The name's slot is asked for now, to arrive before the batch is recorded.
+        self.out.name_index.prefetch(hash);
+        self.queued.push(Queued {
+            name,
+            hash,
+            y,
             x,
             w,
-            weight: w,
-            name,
-            at: at as u64,
+            at,
         });
+        if self.queued.len() == BATCH {
+            self.record_queued();
+        }
         // What the general path leaves after a whole group: closed, nothing pending.
         self.in_group = false;
         self.nest = 0;
         self.pending = None;
         self.pos = found.end;
         true
+    }
+}
+
+impl Scanner<'_> {
+    /// Records the queued frames, in the order they were read: their names' bytes asked for
+    /// first (their slots were, as they were read), then each looked up.
+    pub(super) fn record_queued(&mut self) {
+        if self.queued.is_empty() {
+            return;
+        }
+        let mut queued = std::mem::take(&mut self.queued);
+        for frame in &queued {
+            self.out
+                .name_index
+                .prefetch_name(frame.hash, frame.name.len());
+        }
+        for frame in queued.drain(..) {
+            let name = self.intern_hashed(frame.hash, frame.name, frame.at);
+            self.out.row(frame.y).push(RawFrame {
+                x: frame.x,
+                w: frame.w,
+                weight: frame.w,
+                name,
+                at: frame.at as u64,
+            });
+        }
+        self.queued = queued;
     }
 }
 
