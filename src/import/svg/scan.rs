@@ -53,6 +53,8 @@ pub(super) struct Scan {
     /// Distinct `y` values.
     pub ys: Vec<f64>,
     y_index: FxHashMap<u64, u32>,
+    /// The row (plus one; 0: not known yet) of each whole `y` below [`PIXEL_ROWS`].
+    row_at_pixel: Vec<u32>,
     pub saw_svg: bool,
     /// Elements opened minus elements closed over the scanned range, and the lowest that count
     /// fell to: a part of a file may close elements opened before it.
@@ -67,6 +69,9 @@ pub(super) struct Scan {
     pub first_untitled: Option<u64>,
 }
 
+/// Whole `y`s from 0 to this are looked up in [`Scan::row_at_pixel`] (at most 256 KiB).
+const PIXEL_ROWS: u32 = 1 << 16;
+
 impl Scan {
     /// The row of frames drawn at `y`, added if new.
     pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
@@ -75,7 +80,29 @@ impl Scan {
     }
 
     /// The index in [`Scan::rows`] of the row drawn at `y`, added if new.
+    #[inline]
     pub fn row_index(&mut self, y: f64) -> usize {
+        // Rows drawn at whole pixels (all of inferno's) are found by index rather than hashed:
+        // a lookup per frame. `-0.0` is not `0.0` here, as in the hash map.
+        let pixel = y as u32;
+        if f64::from(pixel).to_bits() != y.to_bits() || pixel >= PIXEL_ROWS {
+            return self.hashed_row_index(y);
+        }
+        match self.row_at_pixel.get(pixel as usize) {
+            Some(&row) if row != 0 => row as usize - 1,
+            _ => {
+                let row = self.hashed_row_index(y);
+                let at = pixel as usize;
+                if self.row_at_pixel.len() <= at {
+                    self.row_at_pixel.resize(at + 1, 0);
+                }
+                self.row_at_pixel[at] = row as u32 + 1;
+                row
+            }
+        }
+    }
+
+    fn hashed_row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
         *self.y_index.entry(y.to_bits()).or_insert_with(|| {
@@ -238,8 +265,10 @@ impl<'a> Scanner<'a> {
             }
             let rest = self.b.get(self.pos..).unwrap_or_default();
             // Tags mostly follow each other directly.
-            let lt = match rest.first() {
-                Some(b'<') => self.pos,
+            let lt = match rest {
+                [b'<', ..] => self.pos,
+                // inferno's frames, one a line.
+                [b'\n', b'<', ..] => self.pos + 1,
                 _ => match memchr(b'<', rest) {
                     Some(rel) => self.pos + rel,
                     None => break,

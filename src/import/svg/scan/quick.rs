@@ -126,9 +126,9 @@ fn number(text: &[u8]) -> Option<f64> {
 /// The frame group at `lt` if it has inferno's exact shape.
 fn read(b: &[u8], lt: usize) -> Option<Quick<'_>> {
     let content = lt + b"<g><title>".len();
-    let title_len = memchr::memchr(b'<', b.get(content..)?)?;
-    let title = &b[content..content + title_len];
-    let i = expect(b, content + title_len, b"</title><rect x=\"")?;
+    let title_end = byte_from::<b'<'>(b, content)?;
+    let title = &b[content..title_end];
+    let i = expect(b, title_end, b"</title><rect x=\"")?;
     let i = expect(b, past_value(b, i)?, b" y=\"")?;
     let (y, i) = value(b, i)?;
     let i = expect(b, i, b" width=\"")?;
@@ -141,8 +141,7 @@ fn read(b: &[u8], lt: usize) -> Option<Quick<'_>> {
     let i = expect(b, i, b"/><text x=\"")?;
     let i = expect(b, past_value(b, i)?, b" y=\"")?;
     let i = expect(b, past_value(b, i)?, b">")?;
-    let label_len = memchr::memchr(b'<', b.get(i..)?)?;
-    let end = expect(b, i + label_len, b"</text></g>")?;
+    let end = expect(b, byte_from::<b'<'>(b, i)?, b"</text></g>")?;
     Some(Quick {
         title,
         y,
@@ -163,16 +162,23 @@ fn value(b: &[u8], at: usize) -> Option<(&[u8], usize)> {
     Some((&b[at..end], end + 1))
 }
 
-/// The first `"` from `at` on, looked for eight bytes at a time: values are a few bytes long,
-/// too short for memchr to pay off, too long for a loop over bytes to be cheap.
+/// The first `"` from `at` on.
 fn quote_from(b: &[u8], at: usize) -> Option<usize> {
+    byte_from::<b'"'>(b, at)
+}
+
+/// The first `NEEDLE` from `at` on, looked for eight bytes at a time: values, titles and labels
+/// are a few dozen bytes long, too short for memchr to pay off, too long for a loop over bytes
+/// to be cheap.
+#[inline]
+fn byte_from<const NEEDLE: u8>(b: &[u8], at: usize) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+    let needles = u64::from_ne_bytes([NEEDLE; 8]);
     let mut i = at;
     while let Some(chunk) = b.get(i..i + 8) {
         let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let x = word ^ QUOTES;
+        let x = word ^ needles;
         // The lowest high bit set marks the first zero byte of `x` (bits above it may be set
         // by a borrow, never bits below).
         let zero = x.wrapping_sub(ONES) & !x & HIGHS;
@@ -181,7 +187,7 @@ fn quote_from(b: &[u8], at: usize) -> Option<usize> {
         }
         i += 8;
     }
-    b.get(i..)?.iter().position(|&c| c == b'"').map(|p| i + p)
+    b.get(i..)?.iter().position(|&c| c == NEEDLE).map(|p| i + p)
 }
 
 fn past_value(b: &[u8], at: usize) -> Option<usize> {
@@ -244,6 +250,11 @@ mod tests {
                     text[at - 1] = 0x21;
                 }
                 assert_eq!(quote_from(&text, 0), Some(at), "{len} {at}");
+                let angled: Vec<u8> = text
+                    .iter()
+                    .map(|&c| if c == b'"' { b'<' } else { c })
+                    .collect();
+                assert_eq!(byte_from::<b'<'>(&angled, 0), Some(at), "{len} {at}");
                 assert_eq!(quote_from(&text, at), Some(at));
                 assert_eq!(quote_from(&text, at + 1), None);
             }
