@@ -267,7 +267,8 @@ impl<'a> Scanner<'a> {
             // Tags mostly follow each other directly.
             let lt = match rest {
                 [b'<', ..] => self.pos,
-                // inferno's frames, one a line.
+                // Tags one a line (inferno puts all its frames on one line, but not its other
+                // elements; hand-edited and other writers' drawings often have one a line).
                 [b'\n', b'<', ..] => self.pos + 1,
                 _ => match memchr(b'<', rest) {
                     Some(rel) => self.pos + rel,
