@@ -175,9 +175,6 @@ fn load_reading(
         // let go behind the scans; read in pieces, never whole, where a mapping fails.
         match source::Mapped::open(path, format.description()) {
             Some(mapped) => {
-                if let Some(hook) = BEFORE_LARGE_READ.get() {
-                    hook();
-                }
                 drop(input);
                 let release = |at| mapped.release_before(at);
                 let release_range = |from, to| mapped.release_range(from, to);

@@ -367,13 +367,16 @@ fn append(mut first: scan::Scan, second: scan::Scan, at: u64) -> Result<scan::Sc
     let names: Vec<u32> = second
         .names
         .into_iter()
-        .map(|(name, at)| match first.name_index.get(name.as_ref()) {
-            Some(&id) => id,
-            None => {
-                let id = first.names.len() as u32;
-                first.name_index.insert(name.clone(), id);
-                first.names.push((name, at));
-                id
+        .map(|(name, at)| {
+            let hash = scan::name_hash(&name);
+            match first.name_index.get(hash, &name) {
+                Some(id) => id,
+                None => {
+                    let id = first.names.len() as u32;
+                    first.name_index.insert(hash, &name, id);
+                    first.names.push((name, at));
+                    id
+                }
             }
         })
         .collect();

@@ -18,8 +18,11 @@ use rustc_hash::FxHashMap;
 use super::other_titles::mouseover_title;
 use crate::import::ParseError;
 
+mod names;
 mod quick;
 mod rect;
+
+pub(super) use names::{NameIndex, hash as name_hash};
 
 /// One frame as drawn: a group holding a `<title>` and a `<rect>`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,10 +49,12 @@ pub(super) struct Scan {
     pub names: Vec<(Box<[u8]>, u64)>,
     /// Copies rather than slices of the file: the slices would send every lookup to wherever
     /// in hundreds of megabytes the name first appeared, missing the cache each time.
-    pub name_index: FxHashMap<Box<[u8]>, u32>,
+    pub name_index: NameIndex,
     /// Distinct `y` values.
     pub ys: Vec<f64>,
     y_index: FxHashMap<u64, u32>,
+    /// The row (plus one; 0: not known yet) of each whole `y` below [`PIXEL_ROWS`].
+    row_at_pixel: Vec<u32>,
     pub saw_svg: bool,
     /// Elements opened minus elements closed over the scanned range, and the lowest that count
     /// fell to: a part of a file may close elements opened before it.
@@ -64,6 +69,9 @@ pub(super) struct Scan {
     pub first_untitled: Option<u64>,
 }
 
+/// Whole `y`s from 0 to this are looked up in [`Scan::row_at_pixel`] (at most 256 KiB).
+const PIXEL_ROWS: u32 = 1 << 16;
+
 impl Scan {
     /// The row of frames drawn at `y`, added if new.
     pub fn row(&mut self, y: f64) -> &mut Vec<RawFrame> {
@@ -72,7 +80,29 @@ impl Scan {
     }
 
     /// The index in [`Scan::rows`] of the row drawn at `y`, added if new.
+    #[inline]
     pub fn row_index(&mut self, y: f64) -> usize {
+        // Rows drawn at whole pixels (all of inferno's) are found by index rather than hashed:
+        // a lookup per frame. `-0.0` is not `0.0` here, as in the hash map.
+        let pixel = y as u32;
+        if f64::from(pixel).to_bits() != y.to_bits() || pixel >= PIXEL_ROWS {
+            return self.hashed_row_index(y);
+        }
+        match self.row_at_pixel.get(pixel as usize) {
+            Some(&row) if row != 0 => row as usize - 1,
+            _ => {
+                let row = self.hashed_row_index(y);
+                let at = pixel as usize;
+                if self.row_at_pixel.len() <= at {
+                    self.row_at_pixel.resize(at + 1, 0);
+                }
+                self.row_at_pixel[at] = row as u32 + 1;
+                row
+            }
+        }
+    }
+
+    fn hashed_row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
         *self.y_index.entry(y.to_bits()).or_insert_with(|| {
@@ -165,6 +195,7 @@ fn scan_range(
         group_is_link: false,
         nest: 0,
         pending: None,
+        queued: Vec::with_capacity(quick::BATCH),
         out: Scan::default(),
     };
     scanner.run()?;
@@ -188,6 +219,8 @@ struct Scanner<'a> {
     group_is_link: bool,
     nest: u32,
     pending: Option<Title<'a>>,
+    /// Frames read by the quick path whose names are still to be looked up ([`quick`]).
+    queued: Vec<quick::Queued<'a>>,
     out: Scan,
 }
 
@@ -232,16 +265,22 @@ impl<'a> Scanner<'a> {
             }
             let rest = self.b.get(self.pos..).unwrap_or_default();
             // Tags mostly follow each other directly.
-            let lt = match rest.first() {
-                Some(b'<') => self.pos,
+            let lt = match rest {
+                [b'<', ..] => self.pos,
+                // Tags one a line (inferno puts all its frames on one line, but not its other
+                // elements; hand-edited and other writers' drawings often have one a line).
+                [b'\n', b'<', ..] => self.pos + 1,
                 _ => match memchr(b'<', rest) {
                     Some(rel) => self.pos + rel,
                     None => break,
                 },
             };
-            if self.b[lt..].starts_with(b"<g><title>")
-                && (self.quick_frame(lt) || self.inferno_frame(lt)?)
-            {
+            if self.b[lt..].starts_with(b"<g><title>") && self.quick_frame(lt) {
+                continue;
+            }
+            // Frames are recorded in file order: the quick path's first.
+            self.record_queued();
+            if self.b[lt..].starts_with(b"<g><title>") && self.inferno_frame(lt)? {
                 continue;
             }
             match self.b.get(lt + 1) {
@@ -252,6 +291,7 @@ impl<'a> Scanner<'a> {
                 Some(_) => self.start_tag(lt)?,
             }
         }
+        self.record_queued();
         if self.absolute && self.to_eof && self.out.depth > 0 {
             return Err(cut(
                 self.b.len(),

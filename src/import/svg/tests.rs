@@ -696,3 +696,38 @@ fn junk_never_panics() {
         );
     }
 }
+
+#[test]
+fn frames_left_to_the_general_path_amid_batches_keep_their_order() {
+    // The quick path records its frames in batches; a frame it leaves to the general path is
+    // recorded between them. Swapping two attributes (same length, so every offset stays) sends
+    // every few frames there: the scan must find the same rows and names in the same order.
+    let folded = generated(400);
+    let Some(svg) = draw(&folded, &["--minwidth", "0"]) else {
+        return;
+    };
+    let text = String::from_utf8(svg.clone()).expect("UTF-8");
+    let whole = scan::scan(&svg, 0, svg.len()).expect("scans");
+    for every in [1, 2, 3, 7, 16, 17] {
+        let mut mixed = String::with_capacity(text.len());
+        for (i, line) in text.split_inclusive("</g>").enumerate() {
+            match (i % every == 0, line.find(" height=\"15\" fill=\"")) {
+                (true, Some(at)) => {
+                    let fill_end = at + line[at..].find(" fg:x=").expect("fg:x");
+                    let fill = &line[at + " height=\"15\"".len()..fill_end];
+                    mixed.push_str(&line[..at]);
+                    mixed.push_str(fill);
+                    mixed.push_str(" height=\"15\"");
+                    mixed.push_str(&line[fill_end..]);
+                }
+                _ => mixed.push_str(line),
+            }
+        }
+        assert_eq!(mixed.len(), text.len());
+        assert!(mixed != text, "no frame was changed");
+        let found = scan::scan(mixed.as_bytes(), 0, mixed.len()).expect("scans");
+        assert_eq!(found.names, whole.names, "every {every}");
+        assert_eq!(found.rows, whole.rows, "every {every}");
+        assert_eq!(found.ys, whole.ys, "every {every}");
+    }
+}

@@ -155,12 +155,18 @@ impl<'a> Scanner<'a> {
     /// The id of the name that is the first `len` bytes of `title`.
     pub(super) fn intern(&mut self, title: &[u8], len: usize, at: usize) -> u32 {
         let name = &title[..len];
-        if let Some(&id) = self.out.name_index.get(name) {
+        self.intern_hashed(super::name_hash(name), name, at)
+    }
+
+    /// The id of `name`, whose hash is `hash`.
+    #[inline]
+    pub(super) fn intern_hashed(&mut self, hash: u32, name: &[u8], at: usize) -> u32 {
+        if let Some(id) = self.out.name_index.get(hash, name) {
             return id;
         }
         let id = self.out.names.len() as u32;
         self.out.names.push((name.into(), at as u64));
-        self.out.name_index.insert(name.into(), id);
+        self.out.name_index.insert(hash, name, id);
         id
     }
 }
