@@ -210,11 +210,10 @@ fn json_that_is_not_speedscope_is_read_as_speedscope_and_refused() {
     }
 }
 
-/// Runs `obol summary --json` on `path` and checks every function's self and total, and the
-/// file's total, against [`PYTHON_ORACLE`]. Returns the oracle's answer.
-fn compare_with_python(path: &Path) -> serde_json::Value {
+/// What the Python `script` prints as JSON for the file at `path`.
+fn python(script: &str, path: &Path) -> serde_json::Value {
     let oracle = Command::new("python3")
-        .args(["-c", PYTHON_ORACLE])
+        .args(["-c", script])
         .arg(path)
         .output()
         .unwrap();
@@ -223,7 +222,13 @@ fn compare_with_python(path: &Path) -> serde_json::Value {
         "{}",
         String::from_utf8_lossy(&oracle.stderr)
     );
-    let oracle: serde_json::Value = serde_json::from_slice(&oracle.stdout).unwrap();
+    serde_json::from_slice(&oracle.stdout).unwrap()
+}
+
+/// Runs `obol summary --json` on `path` and checks every function's self and total, and the
+/// file's total, against [`PYTHON_ORACLE`]. Returns the oracle's answer.
+fn compare_with_python(path: &Path) -> serde_json::Value {
+    let oracle = python(PYTHON_ORACLE, path);
     let expected = oracle["functions"].as_array().unwrap();
 
     let summary = Command::new(env!("CARGO_BIN_EXE_obol"))
@@ -331,17 +336,7 @@ fn alike_weights_are_counts_times_the_weight_to_the_bit() {
         files.push(public.join("Brook/profile.speedscope.json"));
     }
     for file in &files {
-        let oracle = Command::new("python3")
-            .args(["-c", COUNTING_ORACLE])
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(
-            oracle.status.success(),
-            "{}",
-            String::from_utf8_lossy(&oracle.stderr)
-        );
-        let oracle: serde_json::Value = serde_json::from_slice(&oracle.stdout).unwrap();
+        let oracle = python(COUNTING_ORACLE, file);
         let mut want: Vec<(String, String, u64, u64)> = oracle["functions"]
             .as_array()
             .unwrap()
