@@ -48,12 +48,7 @@ pub fn set_before_exit(hook: fn()) {
 /// (which ends in a newline) and exit status 2. Readings of several mappings at once each have
 /// their own line: the faulting address tells which.
 pub(crate) fn while_reading(mapping: &[u8], line: String) -> Reading {
-    INSTALL.call_once(|| {
-        // SAFETY: the action calls only async-signal-safe functions (see `on_bus_error`).
-        let _ = unsafe {
-            signal_hook_registry::register_sigaction(signal_hook::consts::SIGBUS, on_bus_error)
-        };
-    });
+    INSTALL.call_once(install);
     let Some(slot) = READINGS.iter().position(|slot| {
         slot.taken
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
@@ -105,6 +100,37 @@ fn line_at(address: usize) -> Option<&'static [u8]> {
     })
 }
 
+/// Makes [`on_bus_error`] SIGBUS's handler, in the place of the one Rust's runtime installs.
+/// Not through `signal_hook_registry`, which runs the handler it replaces first: Rust's, which
+/// sets SIGBUS back to its default for any address outside a thread's stack guard, so that a
+/// second thread faulting in the same mapping a moment later (a file read in two halves, cut
+/// short) was stopped by SIGBUS itself, exit status 135, before the first could end obol.
+fn install() {
+    // SAFETY: a zeroed `sigaction` is a valid start; the handler calls only async-signal-safe
+    // functions (see `on_bus_error`), and runs on the alternate stack where one is set.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = bus_error_action as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
+}
+
+extern "C" fn bus_error_action(
+    _signal: libc::c_int,
+    info: *mut libc::siginfo_t,
+    _context: *mut std::ffi::c_void,
+) {
+    // SAFETY: the kernel passes SIGBUS's siginfo to an SA_SIGINFO handler.
+    match unsafe { info.as_ref() } {
+        Some(info) => on_bus_error(info),
+        None => {
+            let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGBUS);
+        }
+    }
+}
+
 fn on_bus_error(info: &libc::siginfo_t) {
     // SAFETY: SIGBUS's siginfo carries the faulting address.
     let address = unsafe { info.si_addr() } as usize;
@@ -113,6 +139,16 @@ fn on_bus_error(info: &libc::siginfo_t) {
         let _ = signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGBUS);
         return;
     };
+    // Two threads reading one mapping (a file read in two halves) fault at once when it is cut
+    // short: the first ends obol, the others wait for that instead of restoring the terminal
+    // and exiting beside it (seen to end obol by SIGBUS itself, exit status 135).
+    static ENDING: AtomicBool = AtomicBool::new(false);
+    if ENDING.swap(true, Ordering::SeqCst) {
+        loop {
+            // SAFETY: `pause` is async-signal-safe; the process ends from the first handler.
+            unsafe { libc::pause() };
+        }
+    }
     let hook = BEFORE_EXIT.load(Ordering::SeqCst);
     if !hook.is_null() {
         // SAFETY: only `set_before_exit` stores here, and it stores an `fn()`.
