@@ -14,6 +14,7 @@ pub mod folded;
 pub mod marshal;
 pub mod perf_script;
 pub mod pprof;
+mod probing;
 pub mod pstats;
 pub mod pyinstrument;
 pub mod source;

@@ -7,6 +7,7 @@
 //! its sums. [`Stacks::prefetch_slot`] and [`Stacks::prefetch_key`] let the caller ask for them
 //! a batch of samples ahead, so that the misses overlap instead of following one another.
 
+use crate::import::probing;
 use std::hash::Hasher;
 
 /// One slot: `hash` 0 is an empty slot (every key's hash has its low bit set).
@@ -16,6 +17,12 @@ struct Slot {
     start: usize,
     len: u32,
     entry: u32,
+}
+
+impl probing::Slot for Slot {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 #[derive(Default)]
@@ -54,9 +61,7 @@ impl Stacks {
     }
 
     fn home(&self, hash: u64) -> usize {
-        // The high bits of a second mix: FxHash's low bits follow only the key's first bytes.
-        let mixed = hash.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> (64 - self.slots.len().trailing_zeros())) as usize
+        probing::home(hash, self.slots.len())
     }
 
     /// Asks for the slot where a search for `hash` starts.
@@ -121,20 +126,12 @@ impl Stacks {
     }
 
     fn place(&mut self, slot: Slot) {
-        let mask = self.slots.len() - 1;
-        let mut at = self.home(slot.hash);
-        while self.slots[at].hash != 0 {
-            at = (at + 1) & mask;
-        }
-        self.slots[at] = slot;
+        probing::place(&mut self.slots, slot);
     }
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1 << 10);
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        for slot in old.into_iter().filter(|slot| slot.hash != 0) {
-            self.place(slot);
-        }
+        probing::grow(&mut self.slots, size, Slot::default());
     }
 }
 

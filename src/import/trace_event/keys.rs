@@ -7,6 +7,7 @@
 //! line, a slot of an open table, and only the bytes of a longer key lie elsewhere. The keys
 //! are copies: keys borrowed from the file sat each on a page of its own.
 
+use crate::import::probing;
 use std::hash::Hasher;
 
 use rustc_hash::FxHasher;
@@ -28,6 +29,12 @@ struct Slot {
     /// Where the key's bytes past [`INLINE`] are in `RawKeys::rest`.
     rest_at: u32,
     inline: [u8; INLINE],
+}
+
+impl probing::Slot for Slot {
+    fn hash(&self) -> u64 {
+        self.hash
+    }
 }
 
 const EMPTY: Slot = Slot {
@@ -72,8 +79,7 @@ fn hash(name: &[u8], args: &[u8]) -> u64 {
 impl RawKeys {
     /// The slot where `hash` begins its probe.
     fn home(&self, hash: u64) -> usize {
-        let bits = self.slots.len().trailing_zeros();
-        (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+        probing::home(hash, self.slots.len())
     }
 
     /// Asks for the slot where `(name, args)` is looked up to be brought into the cache.
@@ -160,23 +166,15 @@ impl RawKeys {
         }
         self.rest.extend(key);
         if (self.len + 1) * 2 > self.slots.len() {
-            let grown = vec![EMPTY; self.slots.len() * 2];
-            let old = std::mem::replace(&mut self.slots, grown);
-            for slot in old.into_iter().filter(|s| s.hash != 0) {
-                self.place(slot);
-            }
+            let size = self.slots.len() * 2;
+            probing::grow(&mut self.slots, size, EMPTY);
         }
         self.place(slot);
         self.len += 1;
     }
 
     fn place(&mut self, slot: Slot) {
-        let mask = self.slots.len() - 1;
-        let mut at = self.home(slot.hash);
-        while self.slots[at].hash != 0 {
-            at = (at + 1) & mask;
-        }
-        self.slots[at] = slot;
+        probing::place(&mut self.slots, slot);
     }
 }
 

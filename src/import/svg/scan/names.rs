@@ -7,6 +7,7 @@
 //! control bytes, its bucket, the box); here it is the slot, which the scan asks for as soon as it
 //! has read the title ([`NameIndex::prefetch`]), and the name's copy, next to its neighbours'.
 
+use crate::import::probing;
 use std::hash::Hasher;
 
 /// One slot: `hash` 0 is an empty slot (every name's hash has its low bit set).
@@ -16,6 +17,12 @@ struct Slot {
     id: u32,
     /// Where the name's length (8 bytes) and then its bytes start in the arena.
     start: usize,
+}
+
+impl probing::Slot for Slot {
+    fn hash(&self) -> u64 {
+        u64::from(self.hash)
+    }
 }
 
 #[derive(Default, Debug)]
@@ -50,8 +57,7 @@ fn prefetch<T>(p: *const T) {
 
 impl NameIndex {
     fn home(&self, hash: u32) -> usize {
-        let mixed = u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> (64 - self.slots.len().trailing_zeros())) as usize
+        probing::home(u64::from(hash), self.slots.len())
     }
 
     /// Asks for the slot where a search for `hash` starts: only a hint.
@@ -131,20 +137,12 @@ impl NameIndex {
     }
 
     fn place(&mut self, slot: Slot) {
-        let mask = self.slots.len() - 1;
-        let mut at = self.home(slot.hash);
-        while self.slots[at].hash != 0 {
-            at = (at + 1) & mask;
-        }
-        self.slots[at] = slot;
+        probing::place(&mut self.slots, slot);
     }
 
     fn grow(&mut self) {
         let size = (self.slots.len() * 2).max(1 << 8);
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
-        for slot in old.into_iter().filter(|slot| slot.hash != 0) {
-            self.place(slot);
-        }
+        probing::grow(&mut self.slots, size, Slot::default());
     }
 }
 
