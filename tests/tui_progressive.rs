@@ -302,6 +302,7 @@ fn the_figures_come_first_and_the_file_read_whole_fills_in_where_the_user_is() {
         "figuresfirst",
         &path,
         &format!("· total {} ·", LINES * COUNT),
+        "1 Flamegraph",
     );
 }
 
@@ -311,13 +312,19 @@ fn a_speedscope_file_with_alike_weights_comes_from_its_figures_first() {
     let path = dir.path().join("large.speedscope.json");
     write_speedscope(&path);
     // 240,000 samples of 0.01 s: 2,400 s, one rounding of the count times the weight.
-    figures_first_then_whole("figuresfirstss", &path, "· total 2400.000s ·");
+    figures_first_then_whole(
+        "figuresfirstss",
+        &path,
+        "· total 2400.000s ·",
+        "1 Time Order",
+    );
 }
 
 /// The first frame from the figures (`total` in the status line, `hot_leaf` at a quarter), the
 /// table usable and focus refused while the file is read whole, then the whole file filling in
-/// on the user's row.
-fn figures_first_then_whole(name: &str, path: &std::path::Path, total: &str) {
+/// on the user's row; pane 1's tab named `pane_one` throughout (a sampled file keeps its time
+/// order, a folded one has none).
+fn figures_first_then_whole(name: &str, path: &std::path::Path, total: &str, pane_one: &str) {
     let Some(tmux) = start(name, path) else {
         return;
     };
@@ -325,6 +332,8 @@ fn figures_first_then_whole(name: &str, path: &std::path::Path, total: &str) {
         status(s).contains("· total ")
     });
     assert!(status(&first).contains(total), "{first}");
+    let tabs = |screen: &str| screen.lines().next().unwrap_or("").to_owned();
+    assert!(tabs(&first).contains(pane_one), "{first}");
     assert!(
         status(&first).contains("% read") && first.contains("reading the call tree"),
         "the first frame waited for the whole file:\n{first}"
@@ -365,6 +374,7 @@ fn figures_first_then_whole(name: &str, path: &std::path::Path, total: &str) {
         !s.contains("% read") && !s.contains("% made")
     });
     assert!(status(&filled).contains(total), "{filled}");
+    assert!(tabs(&filled).contains(pane_one), "{filled}");
     assert_eq!(
         selection(&filled).split_whitespace().next(),
         Some(second.as_str()),

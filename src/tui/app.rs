@@ -202,9 +202,13 @@ impl App {
 
     /// Whether pane 1 shows Time Order (the profile keeps sample order) or the Flamegraph.
     pub fn has_time_order(&self) -> bool {
+        // A speedscope file shown from its figures is sampled (only those are counted first):
+        // read whole, it keeps its sample order, so the tab has that name from the first frame.
+        let to_come = self.profile().is_figures_only()
+            && self.loaded().format == crate::import::Format::Speedscope;
         match &self.view {
-            Some(view) => view.time_order.is_some(),
-            None => self.profile().timeline.is_some() && !self.session.merges(),
+            Some(view) if !to_come => view.time_order.is_some(),
+            _ => (to_come || self.profile().timeline.is_some()) && !self.session.merges(),
         }
     }
 
