@@ -8,6 +8,7 @@
 #        benches/run.sh pprof_100   (issue 14's 100 MB pprof; big.pprof is 84 MB)
 #        benches/run.sh huge_folded huge_speedscope huge_svg trace_gb memory   (issue 17's
 #        gigabyte inputs, about 4.5 GB of them, and issue 11's memory cases; not in the default set)
+#        benches/run.sh linearity   (issue 17: each format's 100 MB and 1 GB inputs, per MB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -63,10 +64,14 @@ run_speedscope() {
     echo "peak RSS KB: obol $(rss $obol summary $data/big.speedscope.json --json)"
 }
 
-run_svg() {
-    # 35,000 folded lines draw a ~100 MB SVG, the size the target is stated for.
+make_big_svg() {
     need "$data/svg-source.folded" folded 35000
     [ -s "$data/big.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-source.folded" > "$data/big.svg"
+}
+
+run_svg() {
+    # 35,000 folded lines draw a ~100 MB SVG, the size the target is stated for.
+    make_big_svg
     ls -l "$data/big.svg"
     hyperfine --warmup 1 --runs 10 --export-json "$data/svg.json" \
         "$obol summary $data/big.svg --json > /dev/null"
@@ -104,9 +109,9 @@ run_pprof() { pprof_against_cat big 1500000; }
 # Issue 14 asks for a 100 MB (uncompressed) pprof: 1,800,000 samples make 100 MB.
 run_pprof_100() { pprof_against_cat big-100 1800000; }
 
-run_trace_gb() {
+make_huge_trace() {
     # Issue 17's gigabyte: big.trace.json's events ten times over, each copy later in time
-    # (the same 4 threads, ten times as many events each), with `cat` in the same run.
+    # (the same 4 threads, ten times as many events each).
     [ -s "$data/big.trace.json" ] || python3 "$formats" trace 900000 "$data/big.trace.json"
     local src=$data/big.trace.json n
     n=$(wc -l <"$src")
@@ -118,6 +123,10 @@ run_trace_gb() {
         done
         tail -n 2 "$src"
     } >"$data/huge.trace.json"
+}
+
+run_trace_gb() { # the gigabyte trace, with `cat` in the same run
+    make_huge_trace
     ls -l "$data/huge.trace.json"
     hyperfine --warmup 1 --runs 5 --export-json "$data/trace_gb.json" \
         "$obol summary $data/huge.trace.json --json > /dev/null" \
@@ -166,14 +175,66 @@ run_huge_speedscope() {
     against_cat "$data/huge.speedscope.json"
 }
 
-run_huge_svg() {
+make_huge_svgs() {
     # 125,000 folded lines draw the 364 MB SVG of issue 17; 350,000 draw about a gigabyte.
     need "$data/svg-125k.folded" folded 125000
     need "$data/svg-350k.folded" folded 350000
     [ -s "$data/mid.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-125k.folded" >"$data/mid.svg"
     [ -s "$data/huge.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-350k.folded" >"$data/huge.svg"
+}
+
+run_huge_svg() {
+    make_huge_svgs
     against_cat "$data/mid.svg"
     against_cat "$data/huge.svg"
+}
+
+settle() { # settle FILE...: each file dropped from the page cache and read back once
+    # A file the generator has just written sits in the page cache in small pages, one read back
+    # by readahead in large ones, and mapping or copying the first costs more per byte: both
+    # sizes of a format are measured from the same state.
+    python3 - "$@" <<'PY'
+import os, sys
+for path in sys.argv[1:]:
+    fd = os.open(path, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    while os.read(fd, 1 << 20):
+        pass
+    os.close(fd)
+PY
+}
+
+run_linearity() {
+    # Issue 17: the 100 MB and 1 GB input of each format, per MB, wall and CPU (user + sys), with
+    # `cat` of each file in the same run (the target: within 15% per byte of each other).
+    need "$data/big.folded" folded 125000
+    need "$data/huge.folded" folded 1250000
+    need "$data/big.speedscope.json" speedscope 280000
+    need "$data/huge.speedscope.json" speedscope 2800000
+    make_big_svg
+    make_huge_svgs
+    make_huge_trace
+    local pair small large json
+    for pair in big.folded:huge.folded big.speedscope.json:huge.speedscope.json \
+        big.svg:huge.svg big.trace.json:huge.trace.json; do
+        small=$data/${pair%%:*} large=$data/${pair##*:} json=$data/linearity-${pair%%:*}.json
+        settle "$small" "$large"
+        hyperfine -N --warmup 2 --runs 10 --export-json "$json" \
+            "$obol summary $small --json" "$obol summary $large --json" "cat $small" "cat $large"
+        python3 - "$json" "$small" "$large" <<'PY'
+import json, os, sys
+results, small, large = json.load(open(sys.argv[1]))["results"], sys.argv[2], sys.argv[3]
+def per_mb(result, path):
+    mb = os.path.getsize(path) / 1e6
+    return result["median"] * 1e3 / mb, (result["user"] + result["system"]) * 1e3 / mb
+(ws, cs), (wl, cl) = per_mb(results[0], small), per_mb(results[1], large)
+(cat_s, _), (cat_l, _) = per_mb(results[2], small), per_mb(results[3], large)
+print(f"  {os.path.basename(small)} / {os.path.basename(large)}: wall {ws:.3f} / {wl:.3f} ms/MB"
+      f" ({ws / wl - 1:+.0%}), CPU {cs:.3f} / {cl:.3f} ms/MB ({cs / cl - 1:+.0%}),"
+      f" cat {cat_s:.3f} / {cat_l:.3f} ms/MB; x cat {ws / cat_s:.1f} / {wl / cat_l:.1f}")
+PY
+    done
+    uptime
 }
 
 run_memory() {
