@@ -11,15 +11,16 @@
 #   RUNS defaults to 5; FILEs default to bench-data/big.folded (from ../shared/bench/gen_big.py,
 #   the one held against flamelens too)
 #   and, where they exist, the 1 GB inputs bench-data/huge.folded and huge.speedscope.json, and
-#   the SVG and trace-event files under $BENCH_SHARED (default /work/bench-shared): mid.svg
-#   (364 MB), huge.svg and huge.trace.json (1 GB).
+#   the SVG and trace-event files under $BENCH_SHARED (default bench-data, where
+#   `benches/run.sh huge_svg trace_gb` makes them): mid.svg (364 MB), huge.svg and
+#   huge.trace.json (1 GB).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 runs=${1:-5}
 shift || true
 data=bench-data
-shared=${BENCH_SHARED:-/work/bench-shared}
+shared=${BENCH_SHARED:-$data}
 mkdir -p "$data"
 [ -s "$data/big.folded" ] || python3 ../shared/bench/gen_big.py folded 125000 "$data/big.folded"
 files=("$@")
