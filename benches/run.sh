@@ -65,8 +65,10 @@ run_speedscope() {
 }
 
 make_big_svg() {
-    need "$data/svg-source.folded" folded 35000
-    [ -s "$data/big.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-source.folded" > "$data/big.svg"
+    [ -s "$data/big.svg" ] || {
+        need "$data/svg-source.folded" folded 35000
+        inferno-flamegraph --minwidth 0 "$data/svg-source.folded" > "$data/big.svg"
+    }
 }
 
 run_svg() {
@@ -177,10 +179,14 @@ run_huge_speedscope() {
 
 make_huge_svgs() {
     # 125,000 folded lines draw the 364 MB SVG of issue 17; 350,000 draw about a gigabyte.
-    need "$data/svg-125k.folded" folded 125000
-    need "$data/svg-350k.folded" folded 350000
-    [ -s "$data/mid.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-125k.folded" >"$data/mid.svg"
-    [ -s "$data/huge.svg" ] || inferno-flamegraph --minwidth 0 "$data/svg-350k.folded" >"$data/huge.svg"
+    [ -s "$data/mid.svg" ] || {
+        need "$data/svg-125k.folded" folded 125000
+        inferno-flamegraph --minwidth 0 "$data/svg-125k.folded" >"$data/mid.svg"
+    }
+    [ -s "$data/huge.svg" ] || {
+        need "$data/svg-350k.folded" folded 350000
+        inferno-flamegraph --minwidth 0 "$data/svg-350k.folded" >"$data/huge.svg"
+    }
 }
 
 run_huge_svg() {
@@ -233,6 +239,7 @@ print(f"  {os.path.basename(small)} / {os.path.basename(large)}: wall {ws:.3f} /
       f" ({ws / wl - 1:+.0%}), CPU {cs:.3f} / {cl:.3f} ms/MB ({cs / cl - 1:+.0%}),"
       f" cat {cat_s:.3f} / {cat_l:.3f} ms/MB; x cat {ws / cat_s:.1f} / {wl / cat_l:.1f}")
 PY
+        echo "  peak RSS KB: $(rss "$obol" summary "$small" --json) / $(rss "$obol" summary "$large" --json)"
     done
     uptime
 }
