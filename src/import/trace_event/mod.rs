@@ -281,10 +281,7 @@ fn profiles(
     };
     // In (pid, tid) order, as a map of them kept them.
     threads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let duration_events: usize = threads
-        .iter()
-        .map(|(_, t)| t.begins.len() + t.ends.len() + t.complete.len())
-        .sum();
+    let duration_events: usize = threads.iter().map(|(_, t)| t.len()).sum();
     // Chrome's recordings hold V8's profiles beside the browser's own tasks as duration
     // events; the profiles are the call stacks, as speedscope takes them first.
     if !v8_events.is_empty() {

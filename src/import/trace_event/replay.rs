@@ -1,5 +1,7 @@
 //! A thread's duration events replayed in time into its call tree and timeline.
 
+use std::sync::Arc;
+
 use super::{Edge, at_event};
 use crate::import::ParseError;
 use crate::profile::{CallTreeBuilder, FrameId, FrameTable, NodeId, Profile, TimelineSample, Unit};
@@ -9,9 +11,50 @@ pub(super) struct Thread {
     pub(super) begins: Vec<Edge>,
     pub(super) ends: Vec<Edge>,
     pub(super) complete: Vec<(Edge, f64)>,
+    /// The same thread's events in later parts of the file, read apart (see `Collector::
+    /// append`), each with how to renumber them: they follow these.
+    pub(super) tails: Vec<(Thread, Arc<Remap>)>,
+}
+
+/// How the events of a part of the file read apart are numbered in the whole.
+pub(super) struct Remap {
+    /// Events before that part.
+    pub(super) offset: usize,
+    /// The whole's frame and name for each of the part's.
+    pub(super) frames: Vec<FrameId>,
+    pub(super) names: Vec<u32>,
+}
+
+impl Remap {
+    fn edge(&self, e: Edge) -> Edge {
+        Edge {
+            event: e.event + self.offset,
+            ts: e.ts,
+            frame: self.frames[e.frame.0 as usize],
+            name: self.names[e.name as usize],
+        }
+    }
 }
 
 impl Thread {
+    /// How many duration events it holds.
+    pub(super) fn len(&self) -> usize {
+        let tails: usize = self.tails.iter().map(|(t, _)| t.len()).sum();
+        self.begins.len() + self.ends.len() + self.complete.len() + tails
+    }
+
+    /// Its tails' events after its own, renumbered.
+    fn join_tails(&mut self) {
+        for (mut tail, remap) in std::mem::take(&mut self.tails) {
+            tail.join_tails();
+            let edge = |e| remap.edge(e);
+            self.begins.extend(tail.begins.into_iter().map(edge));
+            self.ends.extend(tail.ends.into_iter().map(edge));
+            self.complete
+                .extend(tail.complete.into_iter().map(|(e, dur)| (edge(e), dur)));
+        }
+    }
+
     /// The events replayed in time: the time between two of them belongs to the innermost open
     /// frame, in the tree and the timeline alike; without `timeline` (`obol summary`, which
     /// reads only the tree's figures), in the tree alone: the timeline of a gigabyte's trace
@@ -23,6 +66,7 @@ impl Thread {
         with_timeline: bool,
         warnings: &mut Vec<String>,
     ) -> Result<Profile, ParseError> {
+        self.join_tails();
         let (begins, ends) = super::order::order(
             std::mem::take(&mut self.begins),
             std::mem::take(&mut self.ends),

@@ -7,15 +7,18 @@
 //! serde_json cannot read either) sends the whole file back to serde_json, whose reading
 //! (its errors, and its repair of a cut array) is the reference.
 
+mod digits;
 mod halves;
 mod lagging;
 mod plain;
+mod quick;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 
 use self::halves::Halves;
 use self::lagging::Lagging;
+pub(super) use self::quick::Quick;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
@@ -169,8 +172,7 @@ impl<'a> Scanner<'a, '_> {
                     return Ok(());
                 }
             }
-            let event = self.one_event().map_err(|stop| lagging.fail(out, stop))?;
-            lagging.push(out, event)?;
+            self.one_event(out, &mut lagging)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
@@ -180,10 +182,28 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    /// The event that starts here: by this reader, else by serde_json.
-    fn one_event(&mut self) -> Result<RawEvent<'a>, Stop> {
+    /// The event that starts here, read (by the quick reading, else the general one, else by
+    /// serde_json) and handed to `lagging`.
+    fn one_event(
+        &mut self,
+        out: &mut Collector<'a>,
+        lagging: &mut Lagging<'a>,
+    ) -> Result<(), Stop> {
         let start = self.at;
         self.progress.left_behind(start);
+        if let Some(event) = self.quick_event() {
+            return lagging.push_quick(out, event);
+        }
+        self.at = start;
+        let event = self
+            .general_event()
+            .map_err(|stop| lagging.fail(out, stop))?;
+        lagging.push(out, event)
+    }
+
+    /// The event that starts here: by this reader, else by serde_json.
+    fn general_event(&mut self) -> Result<RawEvent<'a>, Stop> {
+        let start = self.at;
         match self.event() {
             Some(event) => Ok(event),
             None => {
@@ -340,6 +360,17 @@ impl<'a> Scanner<'a, '_> {
     /// A number without an exponent whose digits fit a u64, as serde_json computes it (its
     /// default parsing: the digits as an integer divided by a power of ten); None otherwise.
     fn number(&mut self) -> Option<Number> {
+        if let Some((negative, significand, fraction_digits, len)) =
+            digits::plain(&self.text[self.at..])
+        {
+            self.at += len;
+            return finish_number(negative, significand, fraction_digits);
+        }
+        self.number_by_digit()
+    }
+
+    /// [`Scanner::number`] a digit at a time, for what [`digits::plain`] does not read.
+    fn number_by_digit(&mut self) -> Option<Number> {
         let negative = self.peek()? == b'-';
         if negative {
             self.at += 1;
@@ -373,20 +404,7 @@ impl<'a> Scanner<'a, '_> {
         if matches!(self.peek(), Some(b'e' | b'E')) {
             return None;
         }
-        if fraction_digits > 0 {
-            let f = significand as f64 / *POW10.get(fraction_digits)?;
-            return Some(Number::Float(if negative { -f } else { f }));
-        }
-        if !negative {
-            return Some(Number::Unsigned(significand));
-        }
-        let neg = (significand as i64).wrapping_neg();
-        // serde_json: a float on underflow, or on `-0`.
-        Some(if neg >= 0 {
-            Number::Float(-(significand as f64))
-        } else {
-            Number::Signed(neg)
-        })
+        finish_number(negative, significand, fraction_digits)
     }
 
     /// A string without escapes, as the bytes between its quotes, checked as serde_json
@@ -523,6 +541,27 @@ impl<'a> Scanner<'a, '_> {
         }
         Ok(())
     }
+}
+
+/// The number whose digits, read as one integer, are `significand`, `fraction_digits` of them
+/// after the point: as serde_json computes it (its default parsing: the integer divided by a
+/// power of ten).
+#[inline]
+fn finish_number(negative: bool, significand: u64, fraction_digits: usize) -> Option<Number> {
+    if fraction_digits > 0 {
+        let f = significand as f64 / *POW10.get(fraction_digits)?;
+        return Some(Number::Float(if negative { -f } else { f }));
+    }
+    if !negative {
+        return Some(Number::Unsigned(significand));
+    }
+    let neg = (significand as i64).wrapping_neg();
+    // serde_json: a float on underflow, or on `-0`.
+    Some(if neg >= 0 {
+        Number::Float(-(significand as f64))
+    } else {
+        Number::Signed(neg)
+    })
 }
 
 enum Number {
