@@ -43,12 +43,17 @@ pub(super) fn order(
     sort_nearly(&mut ends, by_time);
     let x_begins = begins_in_order(&complete);
     sort_nearly(&mut complete, end_order);
-    let x_ends = complete.iter().map(|&(begin, dur)| Edge {
-        ts: begin.ts + dur,
-        ..begin
-    });
+    // In the X events' own room (a collect from a vector's `into_iter` reuses it), rather than
+    // in memory the system has yet to give.
+    let x_ends: Vec<Edge> = complete
+        .into_iter()
+        .map(|(begin, dur)| Edge {
+            ts: begin.ts + dur,
+            ..begin
+        })
+        .collect();
     let begins = merge(begins, x_begins.into_iter());
-    let ends = merge(ends, x_ends);
+    let ends = merge(ends, x_ends.into_iter());
     (begins, ends)
 }
 

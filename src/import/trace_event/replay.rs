@@ -106,20 +106,27 @@ impl Thread {
             // Of the ends at the time of the next one, the one closing the innermost open
             // frame first: by frame, else by name. None closes it: the ends wait for the
             // begins of that time (a zero-length event opens before it closes).
-            let closing = match (open.last(), self.ends.get(e)) {
+            // Found only where it is asked for: a begin at an earlier time needs none.
+            let closing = |open: &[(Edge, NodeId)], ends: &[Edge]| match (open.last(), ends.get(e))
+            {
                 (Some(&(top, _)), Some(first)) => {
-                    let same_time = || self.ends[e..].iter().take_while(|x| x.ts == first.ts);
+                    let same_time = || ends[e..].iter().take_while(|x| x.ts == first.ts);
                     same_time()
                         .position(|x| x.frame == top.frame)
                         .or_else(|| same_time().position(|x| x.name == top.name))
                 }
                 _ => None,
             };
+            let mut closing_known = None;
             let take_begin = match (self.begins.get(b), self.ends.get(e)) {
                 (Some(_), None) => true,
                 (None, _) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
-                (Some(_), Some(_)) => closing.is_none(),
+                (Some(_), Some(_)) => {
+                    let found = closing(&open, &self.ends);
+                    closing_known = Some(found);
+                    found.is_none()
+                }
             };
             if take_begin {
                 let begin = self.begins[b];
@@ -130,7 +137,7 @@ impl Thread {
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing {
+            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &self.ends)) {
                 self.ends.swap(e, e + i);
             }
             let end = self.ends[e];

@@ -184,6 +184,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// The event that starts here, read (by the quick reading, else the general one, else by
     /// serde_json) and handed to `lagging`.
+    #[inline(always)]
     fn one_event(
         &mut self,
         out: &mut Collector<'a>,
@@ -359,6 +360,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// A number without an exponent whose digits fit a u64, as serde_json computes it (its
     /// default parsing: the digits as an integer divided by a power of ten); None otherwise.
+    #[inline(always)]
     fn number(&mut self) -> Option<Number> {
         if let Some((negative, significand, fraction_digits, len)) =
             digits::plain(&self.text[self.at..])

@@ -63,7 +63,7 @@ const POW10_U64: [u64; 20] = {
 /// the digits as one integer, how many follow the point, its length). None for anything else,
 /// which the digit-by-digit reading then reads (or refuses) as before; where this reads a
 /// number, that reading gives the same integer, as no sum of 19 digits overflows.
-#[inline]
+#[inline(always)]
 pub(super) fn plain(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
     let negative = *text.first()? == b'-';
     let mut at = usize::from(negative);

@@ -50,6 +50,7 @@ impl<'a> Quick<'a> {
 impl<'a> Scanner<'a, '_> {
     /// The event that starts here if it is of the common shape (see [`Quick`]), else None
     /// with the reading anywhere in it: the general reading then starts it again.
+    #[inline(always)]
     pub(super) fn quick_event(&mut self) -> Option<Quick<'a>> {
         if self.next()? != b'{' {
             return None;
@@ -132,6 +133,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A number that [`Scanner::id`] reads as `Id::Number`.
+    #[inline(always)]
     fn integer_id(&mut self) -> Option<i64> {
         match self.number()? {
             Number::Unsigned(v) => i64::try_from(v).ok(),
@@ -141,6 +143,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A number, as [`Scanner::time`] reads it.
+    #[inline(always)]
     fn plain_time(&mut self) -> Option<f64> {
         Some(match self.number()? {
             Number::Unsigned(v) => v as f64,
