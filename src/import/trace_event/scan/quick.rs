@@ -173,3 +173,150 @@ impl Key {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::source::Progress;
+
+    fn nothing(_: usize) {}
+
+    fn scanner(text: &[u8]) -> Scanner<'_, 'static> {
+        Scanner {
+            text,
+            at: 0,
+            progress: Progress::new(&nothing),
+        }
+    }
+
+    /// Whatever the quick reading takes, the general reading reads the same, to the bit, and
+    /// ends at the same byte.
+    fn agrees(text: &str) -> bool {
+        let Some(quick) = scanner(text.as_bytes()).quick_event() else {
+            return false;
+        };
+        let quick_end = {
+            let mut q = scanner(text.as_bytes());
+            q.quick_event();
+            q.at
+        };
+        let mut s = scanner(text.as_bytes());
+        let general = s.event().unwrap_or_else(|| panic!("{text}"));
+        let raw = quick.raw();
+        assert_eq!(quick_end, s.at, "{text}");
+        assert_eq!(raw.ph, general.ph, "{text}");
+        assert_eq!(raw.name, general.name, "{text}");
+        let bits = |t: Option<f64>| t.map(f64::to_bits);
+        assert_eq!(bits(raw.ts), bits(general.ts), "{text}");
+        assert_eq!(bits(raw.dur), bits(general.dur), "{text}");
+        assert_eq!(bits(raw.tdur), bits(general.tdur), "{text}");
+        assert_eq!(raw.pid, general.pid, "{text}");
+        assert_eq!(raw.tid, general.tid, "{text}");
+        assert_eq!(raw.args, general.args, "{text}");
+        assert_eq!(raw.id, general.id, "{text}");
+        true
+    }
+
+    #[test]
+    fn the_quick_reading_reads_as_the_general_one() {
+        // Each event: a phase, a name and a time, perhaps ids and a length, perhaps something
+        // the quick reading leaves to the general one; in any order and spacing.
+        let ph = [
+            r#""ph": "X""#,
+            r#""ph":"B""#,
+            r#""ph" : "E""#,
+            r#""ph": "i""#,
+        ];
+        let name = [r#""name": "f (a.py:1)""#, r#""name":"""#, r#""name": null"#];
+        let pid = [
+            r#""pid": 1"#,
+            r#""pid": -7"#,
+            r#""pid": 9223372036854775807"#,
+            r#""pid": 9223372036854775808"#,
+            r#""pid": 1.5"#,
+            r#""pid": -0"#,
+        ];
+        let tid = [
+            r#""tid": 0"#,
+            r#""tid": "3""#,
+            r#""tid": 12345678901234567890"#,
+        ];
+        let times = [
+            "19499576.894",
+            "0.12345678901234567",
+            "1234567890123.456789",
+            "12345678901234.567891",
+            "123456789012345678901",
+            "-0",
+            "-2.5",
+            "0",
+            "3e0",
+            "01",
+            "1.",
+            "7",
+            "0.000",
+            "9007199254740993",
+            "\"4\"",
+            "null",
+        ];
+        let other = [
+            r#""tdur": 2"#,
+            r#""args": {}"#,
+            r#""cat": "x""#,
+            r#""ts": 1"#,
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let spaces = ["", " ", "\n\t", "  "];
+        let mut taken = 0;
+        for _ in 0..100_000 {
+            let mut fields = vec![
+                ph[next(ph.len())].to_string(),
+                name[next(name.len())].to_string(),
+                format!(r#""ts": {}"#, times[next(times.len())]),
+            ];
+            if next(4) != 0 {
+                fields.push(pid[next(pid.len())].to_string());
+            }
+            if next(4) != 0 {
+                fields.push(tid[next(tid.len())].to_string());
+            }
+            if next(4) != 0 {
+                fields.push(format!(r#""dur": {}"#, times[next(times.len())]));
+            }
+            if next(6) == 0 {
+                fields.push(other[next(other.len())].to_string());
+            }
+            for i in (1..fields.len()).rev() {
+                fields.swap(i, next(i + 1));
+            }
+            let mut text = String::from("{");
+            text.push_str(spaces[next(4)]);
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(spaces[next(4)]);
+                    text.push(',');
+                    text.push_str(spaces[next(4)]);
+                }
+                text.push_str(field);
+            }
+            text.push_str(spaces[next(4)]);
+            text.push('}');
+            // What follows an event, and room for the word-wide reading (or none).
+            text.push_str([",", "]", ", {\"ph\": \"X\"}", "                "][next(4)]);
+            taken += usize::from(agrees(&text));
+        }
+        assert!(taken > 3_000, "{taken}");
+        assert!(agrees(
+            r#"{"ph": "X", "name": "f", "pid": 1, "tid": 2, "ts": 4.266, "dur": 6.791},"#
+        ));
+        assert!(!agrees(r#"{"ph": "X", "ph": "X", "name": "f", "ts": 1}"#));
+        assert!(!agrees(r#"{"ph": "i", "name": "f", "ts": 1}"#));
+        assert!(!agrees(r#"{"ph": "X", "name": "f"}"#));
+    }
+}
