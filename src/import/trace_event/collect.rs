@@ -322,15 +322,18 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// `v.push(x)`, but once `v` holds 128 KiB, its room goes straight to 64 MiB: glibc's malloc
-/// maps so large a block on its own (past its largest threshold, 32 MiB), and a mapped block
-/// grows by remapping its pages, where a smaller one is copied to fresh pages at each doubling
-/// (a third of the page faults of a 100 MB trace). Room never written is never given memory.
+/// `v.push(x)`, but once `v` holds 128 KiB, its room goes straight to 32 MiB: glibc's malloc
+/// maps a block that large on its own (its threshold for that rises to 32 MiB at most), and a
+/// mapped block grows by remapping its pages, where a smaller one is copied to fresh pages at
+/// each doubling (a third of the page faults of a 100 MB trace, and its peak memory). Room
+/// never written is never given memory; where the system refuses the room, `v` grows as usual.
 #[inline]
 fn push<T>(v: &mut Vec<T>, x: T) {
+    const FROM: usize = 128 << 10;
+    const TO: usize = 32 << 20;
     let size = std::mem::size_of::<T>().max(1);
-    if v.len() == v.capacity() && (128 << 10..32 << 20).contains(&(v.capacity() * size)) {
-        v.reserve_exact((64 << 20) / size - v.len());
+    if v.len() == v.capacity() && (FROM..TO).contains(&(v.capacity() * size)) {
+        let _ = v.try_reserve_exact(TO / size - v.len());
     }
     v.push(x);
 }
