@@ -88,6 +88,43 @@ pub(super) fn plain(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
     Some((negative, significand, fraction_digits, at))
 }
 
+/// The number whose digits, read as one integer, are `significand`, `fraction_digits` of them
+/// after the point: as serde_json computes it (its default parsing: the integer divided by a
+/// power of ten).
+#[inline]
+pub(super) fn finish_number(
+    negative: bool,
+    significand: u64,
+    fraction_digits: usize,
+) -> Option<Number> {
+    if fraction_digits > 0 {
+        let f = significand as f64 / *POW10.get(fraction_digits)?;
+        return Some(Number::Float(if negative { -f } else { f }));
+    }
+    if !negative {
+        return Some(Number::Unsigned(significand));
+    }
+    let neg = (significand as i64).wrapping_neg();
+    // serde_json: a float on underflow, or on `-0`.
+    Some(if neg >= 0 {
+        Number::Float(-(significand as f64))
+    } else {
+        Number::Signed(neg)
+    })
+}
+
+pub(super) enum Number {
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+/// serde_json's powers of ten as far as they are exact.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
