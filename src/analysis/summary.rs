@@ -198,29 +198,74 @@ fn unsorted_rows(set: &ProfileSet, profiles: &[&Profile]) -> Vec<FunctionRow> {
             primitive_calls: None,
         })
         .collect();
-    for profile in profiles {
-        if let Some(stats) = &profile.function_stats {
-            for stat in stats {
-                let row = &mut rows[stat.func.0 as usize];
-                row.self_weight += stat.self_weight;
-                row.total_weight += stat.total_weight;
-                if let Some(n) = stat.calls {
-                    row.calls = Some(row.calls.unwrap_or(0).saturating_add(n));
-                }
-                if let Some(n) = stat.primitive_calls {
-                    row.primitive_calls = Some(row.primitive_calls.unwrap_or(0).saturating_add(n));
-                }
-            }
-        } else {
-            let (s, t) = tree_function_weights(profile.tree(), &set.frames);
-            for (row, (s, t)) in rows.iter_mut().zip(s.into_iter().zip(t)) {
-                row.self_weight += s;
-                row.total_weight += t;
-            }
+    for pair in profiles.chunks(2) {
+        let mut summed = trees_summed_at_once(pair, &set.frames).into_iter();
+        for profile in pair {
+            let summed = summed.next().flatten();
+            add_profile(&mut rows, profile, summed, &set.frames);
         }
     }
     rows.retain(has_weight);
     rows
+}
+
+/// Trees from this many nodes on are summed two at a time, one on another thread.
+const SUM_APART_FROM: usize = 1 << 16;
+
+/// The function weights of both of `pair`'s trees, summed at once on two cores, where both are
+/// large and have no figures of their own; else None for each (summed as they are added). Each
+/// tree's figures are its own either way, and they are added in the profiles' order: the same
+/// sums. Two at a time, not all: a file of many profiles and functions holds two tables more,
+/// not one per profile.
+fn trees_summed_at_once(
+    pair: &[&Profile],
+    frames: &FrameTable,
+) -> Vec<Option<(Vec<f64>, Vec<f64>)>> {
+    let large = |p: &&Profile| p.function_stats.is_none() && p.tree().len() >= SUM_APART_FROM;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let [first, second] = pair else {
+        return Vec::new();
+    };
+    if cores < 2 || !large(first) || !large(second) {
+        return Vec::new();
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| tree_function_weights(second.tree(), frames));
+        let mine = tree_function_weights(first.tree(), frames);
+        let other = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        vec![Some(mine), Some(other)]
+    })
+}
+
+/// Adds `profile`'s function weights to `rows`: its own figures if it has them, else those of
+/// its tree (`summed` if they were already).
+fn add_profile(
+    rows: &mut [FunctionRow],
+    profile: &Profile,
+    summed: Option<(Vec<f64>, Vec<f64>)>,
+    frames: &FrameTable,
+) {
+    if let Some(stats) = &profile.function_stats {
+        for stat in stats {
+            let row = &mut rows[stat.func.0 as usize];
+            row.self_weight += stat.self_weight;
+            row.total_weight += stat.total_weight;
+            if let Some(n) = stat.calls {
+                row.calls = Some(row.calls.unwrap_or(0).saturating_add(n));
+            }
+            if let Some(n) = stat.primitive_calls {
+                row.primitive_calls = Some(row.primitive_calls.unwrap_or(0).saturating_add(n));
+            }
+        }
+    } else {
+        let (s, t) = summed.unwrap_or_else(|| tree_function_weights(profile.tree(), frames));
+        for (row, (s, t)) in rows.iter_mut().zip(s.into_iter().zip(t)) {
+            row.self_weight += s;
+            row.total_weight += t;
+        }
+    }
 }
 
 /// Heaviest first by `sort`, ties broken by the other weight, then by name and file so that the

@@ -2,14 +2,15 @@
 //! holds about a million, and the list of them was twice the file's size in memory.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::keys::RawKeys;
-use super::replay::Thread;
-use super::scan::{self, Stop};
+use super::replay::{Remap, Thread};
+use super::scan::{self, Quick, Stop};
 use super::{Edge, Id, MetaArgs, RawEvent, at_event, frame_of};
 use crate::import::cpuprofile::TraceProfiles;
 use crate::import::{ParseError, trace_samples};
@@ -141,18 +142,14 @@ impl<'a> Collector<'a> {
                 *self.names.entry(name).or_insert(next)
             })
             .collect();
-        let edge = |e: Edge| Edge {
-            event: e.event + offset,
-            ts: e.ts,
-            frame: frame_map[e.frame.0 as usize],
-            name: name_map[e.name as usize],
-        };
+        // The events themselves are renumbered as each thread is replayed, on its core.
+        let remap = Arc::new(Remap {
+            offset,
+            frames: frame_map,
+            names: name_map,
+        });
         for (key, thread) in tail.threads {
-            let mine = self.thread(key);
-            mine.begins.extend(thread.begins.into_iter().map(edge));
-            mine.ends.extend(thread.ends.into_iter().map(edge));
-            mine.complete
-                .extend(thread.complete.into_iter().map(|(e, dur)| (edge(e), dur)));
+            self.thread(key).tails.push((thread, Arc::clone(&remap)));
         }
         // Later metadata wins, as it does read in one go.
         self.thread_names.extend(tail.thread_names);
@@ -190,6 +187,42 @@ impl<'a> Collector<'a> {
         let name = event.name.as_deref().unwrap_or("(unnamed)");
         self.raw_keys
             .prefetch(name.as_bytes(), event.args.unwrap_or("").as_bytes())
+    }
+
+    /// [`Collector::prefetch`] for a [`Quick`] event.
+    #[inline]
+    pub(super) fn prefetch_quick(&self, event: &Quick<'a>) -> u64 {
+        self.raw_keys.prefetch(event.name.as_bytes(), b"")
+    }
+
+    /// [`Collector::take_hashed`] for a [`Quick`] event: the same, with what it cannot hold
+    /// (a V8 profile's name, a time not finite) and a key met for the first time left to it.
+    pub(super) fn take_quick(&mut self, event: &Quick<'a>, hash: u64) -> Result<(), ParseError> {
+        if TraceProfiles::is_profile_event(event.name) || !event.ts.is_finite() {
+            return self.take_hashed(event.raw(), Some(hash));
+        }
+        let Some((frame, name)) = self.raw_keys.get(event.name.as_bytes(), b"", Some(hash)) else {
+            return self.take_hashed(event.raw(), Some(hash));
+        };
+        let edge = Edge {
+            event: self.index,
+            ts: event.ts,
+            frame,
+            name,
+        };
+        self.index += 1;
+        let pid = Id::Number(if event.has_pid { event.pid } else { 0 });
+        let tid = Id::Number(if event.has_tid { event.tid } else { 0 });
+        let thread = self.thread((pid, tid));
+        match event.ph {
+            b'B' => push(&mut thread.begins, edge),
+            b'E' => push(&mut thread.ends, edge),
+            _ => {
+                let dur = if event.has_dur { event.dur } else { 0.0 };
+                push(&mut thread.complete, (edge, dur.max(0.0)));
+            }
+        }
+        Ok(())
     }
 
     /// How many events were taken.
@@ -278,15 +311,31 @@ impl<'a> Collector<'a> {
         };
         let thread = self.thread((pid, tid));
         match ph {
-            "B" => thread.begins.push(edge),
-            "E" => thread.ends.push(edge),
+            "B" => push(&mut thread.begins, edge),
+            "E" => push(&mut thread.ends, edge),
             _ => {
                 let dur = event.dur.or(event.tdur).unwrap_or(0.0).max(0.0);
-                thread.complete.push((edge, dur));
+                push(&mut thread.complete, (edge, dur));
             }
         }
         Ok(())
     }
+}
+
+/// `v.push(x)`, but once `v` holds 128 KiB, its room goes straight to 32 MiB: glibc's malloc
+/// maps a block that large on its own (its threshold for that rises to 32 MiB at most), and a
+/// mapped block grows by remapping its pages, where a smaller one is copied to fresh pages at
+/// each doubling (a third of the page faults of a 100 MB trace, and its peak memory). Room
+/// never written is never given memory; where the system refuses the room, `v` grows as usual.
+#[inline]
+fn push<T>(v: &mut Vec<T>, x: T) {
+    const FROM: usize = 128 << 10;
+    const TO: usize = 32 << 20;
+    let size = std::mem::size_of::<T>().max(1);
+    if v.len() == v.capacity() && (FROM..TO).contains(&(v.capacity() * size)) {
+        let _ = v.try_reserve_exact(TO / size - v.len());
+    }
+    v.push(x);
 }
 
 /// The array of events, each taken as it is read.

@@ -281,10 +281,7 @@ fn profiles(
     };
     // In (pid, tid) order, as a map of them kept them.
     threads.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let duration_events: usize = threads
-        .iter()
-        .map(|(_, t)| t.begins.len() + t.ends.len() + t.complete.len())
-        .sum();
+    let duration_events: usize = threads.iter().map(|(_, t)| t.len()).sum();
     // Chrome's recordings hold V8's profiles beside the browser's own tasks as duration
     // events; the profiles are the call stacks, as speedscope takes them first.
     if !v8_events.is_empty() {
@@ -355,21 +352,24 @@ fn replay_all(
     if workers <= 1 {
         return threads.into_iter().map(replay).collect();
     }
-    // Thread i to worker i % workers.
-    let mut shares: Vec<Vec<(usize, (String, Thread))>> =
-        (0..workers).map(|_| Vec::new()).collect();
-    for (i, thread) in threads.into_iter().enumerate() {
-        shares[i % workers].push((i, thread));
-    }
+    // Each worker takes the largest thread left: a core left alone at the end with the
+    // largest thread is most of a replay's time.
+    let mut queue: Vec<(usize, (String, Thread))> = threads.into_iter().enumerate().collect();
+    queue.sort_by_key(|(i, (_, thread))| (std::cmp::Reverse(thread.len()), *i));
+    queue.reverse();
+    let queue = std::sync::Mutex::new(queue);
     let mut done: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|(i, thread)| (i, replay(thread)))
-                        .collect::<Vec<_>>()
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                        let Some((i, thread)) = next else {
+                            return done;
+                        };
+                        done.push((i, replay(thread)));
+                    }
                 })
             })
             .collect();

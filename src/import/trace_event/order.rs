@@ -43,12 +43,17 @@ pub(super) fn order(
     sort_nearly(&mut ends, by_time);
     let x_begins = begins_in_order(&complete);
     sort_nearly(&mut complete, end_order);
-    let x_ends = complete.iter().map(|&(begin, dur)| Edge {
-        ts: begin.ts + dur,
-        ..begin
-    });
+    // In the X events' own room (a collect from a vector's `into_iter` reuses it), rather than
+    // in memory the system has yet to give.
+    let x_ends: Vec<Edge> = complete
+        .into_iter()
+        .map(|(begin, dur)| Edge {
+            ts: begin.ts + dur,
+            ..begin
+        })
+        .collect();
     let begins = merge(begins, x_begins.into_iter());
-    let ends = merge(ends, x_ends);
+    let ends = merge(ends, x_ends.into_iter());
     (begins, ends)
 }
 
@@ -108,61 +113,65 @@ fn begins_in_order(complete: &[(Edge, f64)]) -> Vec<Edge> {
 }
 
 /// The begins as the pre-order of the tree built from post-order, if that is their order.
+///
+/// Each event's place in the pre-order is computed rather than walked to: in a forest listed
+/// in post-order, an event at `i` with `size` events in its subtree and `depth` events above
+/// it is at `i + 1 - size + depth` in pre-order (before it come its ancestors and the subtrees
+/// wholly to its left, which post-order lists before it too, with its own descendants). Every
+/// place is thus known from a pass each way over the list, and the begins are written to their
+/// places, near where they are, instead of read one after the other by following the tree.
 fn pre_order(complete: &[(Edge, f64)]) -> Option<Vec<Edge>> {
-    const NONE: u32 = u32::MAX;
     let n = complete.len();
-    let less = |i: u32, j: u32| {
-        begin_order(&complete[i as usize], &complete[j as usize]) == Ordering::Less
-    };
-    if n >= NONE as usize {
+    if n >= u32::MAX as usize {
         return None;
     }
-    let mut first_child = vec![NONE; n];
-    let mut next_sibling = vec![NONE; n];
+    let less = |i: usize, j: usize| begin_order(&complete[i], &complete[j]) == Ordering::Less;
+    // Sizes, from a stack of the roots so far: each event adopts those that begin after it.
+    let mut size = vec![0u32; n];
     let mut roots: Vec<u32> = Vec::new();
-    for i in 0..n as u32 {
-        let mut head = NONE;
+    for i in 0..n {
+        let mut adopted = 1u32;
         while let Some(&j) = roots.last()
-            && less(i, j)
+            && less(i, j as usize)
         {
             roots.pop();
-            next_sibling[j as usize] = head;
-            head = j;
+            adopted += size[j as usize];
         }
-        first_child[i as usize] = head;
-        roots.push(i);
+        size[i] = adopted;
+        roots.push(i as u32);
     }
-    let mut out = Vec::with_capacity(n);
-    let mut after: Vec<u32> = Vec::new();
-    let mut last: Option<u32> = None;
-    for root in roots {
-        let mut at = root;
-        loop {
-            if last.is_some_and(|last| !less(last, at)) {
-                return None;
-            }
-            last = Some(at);
-            out.push(complete[at as usize].0);
-            let child = first_child[at as usize];
-            if child != NONE {
-                after.push(next_sibling[at as usize]);
-                at = child;
-                continue;
-            }
-            let mut next = next_sibling[at as usize];
-            while next == NONE {
-                match after.pop() {
-                    Some(sibling) => next = sibling,
-                    None => break,
-                }
-            }
-            if next == NONE {
-                break;
-            }
-            at = next;
+    drop(roots);
+    // Depths, from the last event back, with a stack of the ancestors of each: those whose
+    // subtree (the `size` events up to them) reaches it.
+    let mut out: Vec<Edge> = Vec::with_capacity(n);
+    let mut durs: Vec<f64> = Vec::with_capacity(n);
+    let spare = out.spare_capacity_mut();
+    let spare_durs = durs.spare_capacity_mut();
+    let mut ancestors: Vec<u32> = Vec::new();
+    for i in (0..n).rev() {
+        while let Some(&a) = ancestors.last()
+            && (a as usize) + 1 - size[a as usize] as usize > i
+        {
+            ancestors.pop();
         }
+        let at = i + 1 - size[i] as usize + ancestors.len();
+        let (edge, dur) = complete[i];
+        spare[at].write(edge);
+        spare_durs[at].write(dur);
+        ancestors.push(i as u32);
     }
-    Some(out)
+    // SAFETY: the places above are a permutation of 0..n (pre-order numbers each event once),
+    // so all n elements of both were written.
+    unsafe {
+        out.set_len(n);
+        durs.set_len(n);
+    }
+    // Whether that was the begin order: each begin before the next.
+    let ordered = out
+        .windows(2)
+        .zip(durs.windows(2))
+        .all(|(e, d)| begin_order(&(e[0], d[0]), &(e[1], d[1])) == Ordering::Less);
+    ordered.then_some(out)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! A thread's duration events replayed in time into its call tree and timeline.
 
+use std::sync::Arc;
+
 use super::{Edge, at_event};
 use crate::import::ParseError;
 use crate::profile::{CallTreeBuilder, FrameId, FrameTable, NodeId, Profile, TimelineSample, Unit};
@@ -9,9 +11,50 @@ pub(super) struct Thread {
     pub(super) begins: Vec<Edge>,
     pub(super) ends: Vec<Edge>,
     pub(super) complete: Vec<(Edge, f64)>,
+    /// The same thread's events in later parts of the file, read apart (see `Collector::
+    /// append`), each with how to renumber them: they follow these.
+    pub(super) tails: Vec<(Thread, Arc<Remap>)>,
+}
+
+/// How the events of a part of the file read apart are numbered in the whole.
+pub(super) struct Remap {
+    /// Events before that part.
+    pub(super) offset: usize,
+    /// The whole's frame and name for each of the part's.
+    pub(super) frames: Vec<FrameId>,
+    pub(super) names: Vec<u32>,
+}
+
+impl Remap {
+    fn edge(&self, e: Edge) -> Edge {
+        Edge {
+            event: e.event + self.offset,
+            ts: e.ts,
+            frame: self.frames[e.frame.0 as usize],
+            name: self.names[e.name as usize],
+        }
+    }
 }
 
 impl Thread {
+    /// How many duration events it holds.
+    pub(super) fn len(&self) -> usize {
+        let tails: usize = self.tails.iter().map(|(t, _)| t.len()).sum();
+        self.begins.len() + self.ends.len() + self.complete.len() + tails
+    }
+
+    /// Its tails' events after its own, renumbered.
+    fn join_tails(&mut self) {
+        for (mut tail, remap) in std::mem::take(&mut self.tails) {
+            tail.join_tails();
+            let edge = |e| remap.edge(e);
+            self.begins.extend(tail.begins.into_iter().map(edge));
+            self.ends.extend(tail.ends.into_iter().map(edge));
+            self.complete
+                .extend(tail.complete.into_iter().map(|(e, dur)| (edge(e), dur)));
+        }
+    }
+
     /// The events replayed in time: the time between two of them belongs to the innermost open
     /// frame, in the tree and the timeline alike; without `timeline` (`obol summary`, which
     /// reads only the tree's figures), in the tree alone: the timeline of a gigabyte's trace
@@ -23,6 +66,7 @@ impl Thread {
         with_timeline: bool,
         warnings: &mut Vec<String>,
     ) -> Result<Profile, ParseError> {
+        self.join_tails();
         let (begins, ends) = super::order::order(
             std::mem::take(&mut self.begins),
             std::mem::take(&mut self.ends),
@@ -62,20 +106,27 @@ impl Thread {
             // Of the ends at the time of the next one, the one closing the innermost open
             // frame first: by frame, else by name. None closes it: the ends wait for the
             // begins of that time (a zero-length event opens before it closes).
-            let closing = match (open.last(), self.ends.get(e)) {
+            // Found only where it is asked for: a begin at an earlier time needs none.
+            let closing = |open: &[(Edge, NodeId)], ends: &[Edge]| match (open.last(), ends.get(e))
+            {
                 (Some(&(top, _)), Some(first)) => {
-                    let same_time = || self.ends[e..].iter().take_while(|x| x.ts == first.ts);
+                    let same_time = || ends[e..].iter().take_while(|x| x.ts == first.ts);
                     same_time()
                         .position(|x| x.frame == top.frame)
                         .or_else(|| same_time().position(|x| x.name == top.name))
                 }
                 _ => None,
             };
+            let mut closing_known = None;
             let take_begin = match (self.begins.get(b), self.ends.get(e)) {
                 (Some(_), None) => true,
                 (None, _) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
-                (Some(_), Some(_)) => closing.is_none(),
+                (Some(_), Some(_)) => {
+                    let found = closing(&open, &self.ends);
+                    closing_known = Some(found);
+                    found.is_none()
+                }
             };
             if take_begin {
                 let begin = self.begins[b];
@@ -86,7 +137,7 @@ impl Thread {
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing {
+            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &self.ends)) {
                 self.ends.swap(e, e + i);
             }
             let end = self.ends[e];

@@ -7,15 +7,19 @@
 //! serde_json cannot read either) sends the whole file back to serde_json, whose reading
 //! (its errors, and its repair of a cut array) is the reference.
 
+mod digits;
 mod halves;
 mod lagging;
 mod plain;
+mod quick;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 
+use self::digits::{Number, finish_number};
 use self::halves::Halves;
 use self::lagging::Lagging;
+pub(super) use self::quick::Quick;
 use super::collect::Collector;
 use super::{Id, RawEvent};
 use crate::import::ParseError;
@@ -169,8 +173,7 @@ impl<'a> Scanner<'a, '_> {
                     return Ok(());
                 }
             }
-            let event = self.one_event().map_err(|stop| lagging.fail(out, stop))?;
-            lagging.push(out, event)?;
+            self.one_event(out, &mut lagging)?;
             self.ws();
             match self.next() {
                 Some(b',') => self.ws(),
@@ -180,10 +183,29 @@ impl<'a> Scanner<'a, '_> {
         }
     }
 
-    /// The event that starts here: by this reader, else by serde_json.
-    fn one_event(&mut self) -> Result<RawEvent<'a>, Stop> {
+    /// The event that starts here, read (by the quick reading, else the general one, else by
+    /// serde_json) and handed to `lagging`.
+    #[inline(always)]
+    fn one_event(
+        &mut self,
+        out: &mut Collector<'a>,
+        lagging: &mut Lagging<'a>,
+    ) -> Result<(), Stop> {
         let start = self.at;
         self.progress.left_behind(start);
+        if let Some(event) = self.quick_event() {
+            return lagging.push_quick(out, event);
+        }
+        self.at = start;
+        let event = self
+            .general_event()
+            .map_err(|stop| lagging.fail(out, stop))?;
+        lagging.push(out, event)
+    }
+
+    /// The event that starts here: by this reader, else by serde_json.
+    fn general_event(&mut self) -> Result<RawEvent<'a>, Stop> {
+        let start = self.at;
         match self.event() {
             Some(event) => Ok(event),
             None => {
@@ -339,7 +361,19 @@ impl<'a> Scanner<'a, '_> {
 
     /// A number without an exponent whose digits fit a u64, as serde_json computes it (its
     /// default parsing: the digits as an integer divided by a power of ten); None otherwise.
+    #[inline(always)]
     fn number(&mut self) -> Option<Number> {
+        if let Some((negative, significand, fraction_digits, len)) =
+            digits::plain(&self.text[self.at..])
+        {
+            self.at += len;
+            return finish_number(negative, significand, fraction_digits);
+        }
+        self.number_by_digit()
+    }
+
+    /// [`Scanner::number`] a digit at a time, for what [`digits::plain`] does not read.
+    fn number_by_digit(&mut self) -> Option<Number> {
         let negative = self.peek()? == b'-';
         if negative {
             self.at += 1;
@@ -373,20 +407,7 @@ impl<'a> Scanner<'a, '_> {
         if matches!(self.peek(), Some(b'e' | b'E')) {
             return None;
         }
-        if fraction_digits > 0 {
-            let f = significand as f64 / *POW10.get(fraction_digits)?;
-            return Some(Number::Float(if negative { -f } else { f }));
-        }
-        if !negative {
-            return Some(Number::Unsigned(significand));
-        }
-        let neg = (significand as i64).wrapping_neg();
-        // serde_json: a float on underflow, or on `-0`.
-        Some(if neg >= 0 {
-            Number::Float(-(significand as f64))
-        } else {
-            Number::Signed(neg)
-        })
+        finish_number(negative, significand, fraction_digits)
     }
 
     /// A string without escapes, as the bytes between its quotes, checked as serde_json
@@ -524,18 +545,6 @@ impl<'a> Scanner<'a, '_> {
         Ok(())
     }
 }
-
-enum Number {
-    Unsigned(u64),
-    Signed(i64),
-    Float(f64),
-}
-
-/// serde_json's powers of ten as far as they are exact.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
 
 /// How deeply arrays and objects nest in a run of valid JSON.
 fn depth(json: &[u8]) -> usize {

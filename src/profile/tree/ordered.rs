@@ -88,7 +88,7 @@ impl OrderedTreeBuilder {
         weights.sort_by_key(|&(node, _)| node);
         let self_weights = SparseWeights::from_sorted(frames.len(), &weights);
         drop(weights);
-        let mut totals = vec![0.0f64; frames.len()];
+        let mut totals = super::shaped::written_zeros(frames.len());
         let mut next_value = self_weights.values.len();
         // The order of additions is `ShapedTree::sum_visiting`'s: children's totals (last
         // first), then the node's own weight.

@@ -144,10 +144,7 @@ fn read_tail<'a>(
         if count.is_multiple_of(1024) && stop.load(Relaxed) {
             return Err(Stop::Unsure);
         }
-        let event = s
-            .one_event()
-            .map_err(|stop| lagging.fail(&mut collector, stop))?;
-        lagging.push(&mut collector, event)?;
+        s.one_event(&mut collector, &mut lagging)?;
         s.ws();
         match s.next() {
             Some(b',') => s.ws(),

@@ -1,0 +1,322 @@
+//! The event most traces are made of, `{"ph": "X", "name": "…", "pid": 1, "tid": 2, "ts": …,
+//! "dur": …}` in any order, read into a small record of its own: a general [`RawEvent`] is
+//! some 200 bytes, written field by field through `Option`s and copied on each hand-over,
+//! and that was more of the reading than the bytes themselves.
+
+use std::borrow::Cow;
+
+use super::{Number, Scanner};
+use crate::import::trace_event::{Id, RawEvent};
+
+/// A duration event with a plain name, numeric ids that fit an i64, and numeric times, and
+/// nothing else: exactly what the general reading would put in a [`RawEvent`] (see
+/// [`Quick::raw`]).
+pub(in crate::import::trace_event) struct Quick<'a> {
+    pub(in crate::import::trace_event) name: &'a str,
+    pub(in crate::import::trace_event) ts: f64,
+    /// Meaningful if `has_dur`.
+    pub(in crate::import::trace_event) dur: f64,
+    /// Meaningful if `has_pid`, `has_tid`.
+    pub(in crate::import::trace_event) pid: i64,
+    pub(in crate::import::trace_event) tid: i64,
+    /// `B`, `E` or `X`.
+    pub(in crate::import::trace_event) ph: u8,
+    pub(in crate::import::trace_event) has_dur: bool,
+    pub(in crate::import::trace_event) has_pid: bool,
+    pub(in crate::import::trace_event) has_tid: bool,
+}
+
+impl<'a> Quick<'a> {
+    /// The event as the general reading gives it.
+    pub(in crate::import::trace_event) fn raw(&self) -> RawEvent<'a> {
+        RawEvent {
+            ph: Some(match self.ph {
+                b'B' => "B",
+                b'E' => "E",
+                _ => "X",
+            }),
+            ts: Some(self.ts),
+            dur: self.has_dur.then_some(self.dur),
+            tdur: None,
+            pid: self.has_pid.then_some(Id::Number(self.pid)),
+            tid: self.has_tid.then_some(Id::Number(self.tid)),
+            name: Some(Cow::Borrowed(self.name)),
+            args: None,
+            id: None,
+        }
+    }
+}
+
+impl<'a> Scanner<'a, '_> {
+    /// The event that starts here if it is of the common shape (see [`Quick`]), else None
+    /// with the reading anywhere in it: the general reading then starts it again.
+    #[inline(always)]
+    pub(super) fn quick_event(&mut self) -> Option<Quick<'a>> {
+        if self.next()? != b'{' {
+            return None;
+        }
+        self.ws();
+        let mut event = Quick {
+            name: "",
+            ts: 0.0,
+            dur: 0.0,
+            pid: 0,
+            tid: 0,
+            ph: 0,
+            has_dur: false,
+            has_pid: false,
+            has_tid: false,
+        };
+        let (mut has_name, mut has_ts) = (false, false);
+        loop {
+            // A key is told by its bytes and its closing quote; any other key, or one given
+            // twice (which serde refuses), is the general reading's.
+            let rest = self.text.get(self.at..)?;
+            let key = match rest.get(1)? {
+                b'p' if rest.starts_with(b"\"ph\"") => Key::Ph,
+                b'p' if rest.starts_with(b"\"pid\"") => Key::Pid,
+                b'n' if rest.starts_with(b"\"name\"") => Key::Name,
+                b't' if rest.starts_with(b"\"tid\"") => Key::Tid,
+                b't' if rest.starts_with(b"\"ts\"") => Key::Ts,
+                b'd' if rest.starts_with(b"\"dur\"") => Key::Dur,
+                _ => return None,
+            };
+            self.at += key.len();
+            self.ws();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.ws();
+            match key {
+                Key::Ph => {
+                    let value = self.text.get(self.at..self.at + 3)?;
+                    if event.ph != 0 || value[0] != b'"' || value[2] != b'"' {
+                        return None;
+                    }
+                    if !matches!(value[1], b'B' | b'E' | b'X') {
+                        return None;
+                    }
+                    event.ph = value[1];
+                    self.at += 3;
+                }
+                Key::Name if !has_name => {
+                    // `plain_str` reads no `null`, escape or other type.
+                    event.name = self.plain_str()?;
+                    has_name = true;
+                }
+                Key::Pid if !event.has_pid => {
+                    event.pid = self.integer_id()?;
+                    event.has_pid = true;
+                }
+                Key::Tid if !event.has_tid => {
+                    event.tid = self.integer_id()?;
+                    event.has_tid = true;
+                }
+                Key::Ts if !has_ts => {
+                    event.ts = self.plain_time()?;
+                    has_ts = true;
+                }
+                Key::Dur if !event.has_dur => {
+                    event.dur = self.plain_time()?;
+                    event.has_dur = true;
+                }
+                _ => return None,
+            }
+            self.ws();
+            match self.next()? {
+                b',' => self.ws(),
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        (event.ph != 0 && has_name && has_ts).then_some(event)
+    }
+
+    /// A number that [`Scanner::id`] reads as `Id::Number`.
+    #[inline(always)]
+    fn integer_id(&mut self) -> Option<i64> {
+        match self.number()? {
+            Number::Unsigned(v) => i64::try_from(v).ok(),
+            Number::Signed(v) => Some(v),
+            Number::Float(_) => None,
+        }
+    }
+
+    /// A number, as [`Scanner::time`] reads it.
+    #[inline(always)]
+    fn plain_time(&mut self) -> Option<f64> {
+        Some(match self.number()? {
+            Number::Unsigned(v) => v as f64,
+            Number::Signed(v) => v as f64,
+            Number::Float(v) => v,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Key {
+    Ph,
+    Name,
+    Pid,
+    Tid,
+    Ts,
+    Dur,
+}
+
+impl Key {
+    /// Its length with its quotes.
+    fn len(self) -> usize {
+        match self {
+            Key::Ph | Key::Ts => 4,
+            Key::Pid | Key::Tid | Key::Dur => 5,
+            Key::Name => 6,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::source::Progress;
+
+    fn nothing(_: usize) {}
+
+    fn scanner(text: &[u8]) -> Scanner<'_, 'static> {
+        Scanner {
+            text,
+            at: 0,
+            progress: Progress::new(&nothing),
+        }
+    }
+
+    /// Whatever the quick reading takes, the general reading reads the same, to the bit, and
+    /// ends at the same byte.
+    fn agrees(text: &str) -> bool {
+        let Some(quick) = scanner(text.as_bytes()).quick_event() else {
+            return false;
+        };
+        let quick_end = {
+            let mut q = scanner(text.as_bytes());
+            q.quick_event();
+            q.at
+        };
+        let mut s = scanner(text.as_bytes());
+        let general = s.event().unwrap_or_else(|| panic!("{text}"));
+        let raw = quick.raw();
+        assert_eq!(quick_end, s.at, "{text}");
+        assert_eq!(raw.ph, general.ph, "{text}");
+        assert_eq!(raw.name, general.name, "{text}");
+        let bits = |t: Option<f64>| t.map(f64::to_bits);
+        assert_eq!(bits(raw.ts), bits(general.ts), "{text}");
+        assert_eq!(bits(raw.dur), bits(general.dur), "{text}");
+        assert_eq!(bits(raw.tdur), bits(general.tdur), "{text}");
+        assert_eq!(raw.pid, general.pid, "{text}");
+        assert_eq!(raw.tid, general.tid, "{text}");
+        assert_eq!(raw.args, general.args, "{text}");
+        assert_eq!(raw.id, general.id, "{text}");
+        true
+    }
+
+    #[test]
+    fn the_quick_reading_reads_as_the_general_one() {
+        // Each event: a phase, a name and a time, perhaps ids and a length, perhaps something
+        // the quick reading leaves to the general one; in any order and spacing.
+        let ph = [
+            r#""ph": "X""#,
+            r#""ph":"B""#,
+            r#""ph" : "E""#,
+            r#""ph": "i""#,
+        ];
+        let name = [r#""name": "f (a.py:1)""#, r#""name":"""#, r#""name": null"#];
+        let pid = [
+            r#""pid": 1"#,
+            r#""pid": -7"#,
+            r#""pid": 9223372036854775807"#,
+            r#""pid": 9223372036854775808"#,
+            r#""pid": 1.5"#,
+            r#""pid": -0"#,
+        ];
+        let tid = [
+            r#""tid": 0"#,
+            r#""tid": "3""#,
+            r#""tid": 12345678901234567890"#,
+        ];
+        let times = [
+            "19499576.894",
+            "0.12345678901234567",
+            "1234567890123.456789",
+            "12345678901234.567891",
+            "123456789012345678901",
+            "-0",
+            "-2.5",
+            "0",
+            "3e0",
+            "01",
+            "1.",
+            "7",
+            "0.000",
+            "9007199254740993",
+            "\"4\"",
+            "null",
+        ];
+        let other = [
+            r#""tdur": 2"#,
+            r#""args": {}"#,
+            r#""cat": "x""#,
+            r#""ts": 1"#,
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let spaces = ["", " ", "\n\t", "  "];
+        let mut taken = 0;
+        for _ in 0..100_000 {
+            let mut fields = vec![
+                ph[next(ph.len())].to_string(),
+                name[next(name.len())].to_string(),
+                format!(r#""ts": {}"#, times[next(times.len())]),
+            ];
+            if next(4) != 0 {
+                fields.push(pid[next(pid.len())].to_string());
+            }
+            if next(4) != 0 {
+                fields.push(tid[next(tid.len())].to_string());
+            }
+            if next(4) != 0 {
+                fields.push(format!(r#""dur": {}"#, times[next(times.len())]));
+            }
+            if next(6) == 0 {
+                fields.push(other[next(other.len())].to_string());
+            }
+            for i in (1..fields.len()).rev() {
+                fields.swap(i, next(i + 1));
+            }
+            let mut text = String::from("{");
+            text.push_str(spaces[next(4)]);
+            for (i, field) in fields.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(spaces[next(4)]);
+                    text.push(',');
+                    text.push_str(spaces[next(4)]);
+                }
+                text.push_str(field);
+            }
+            text.push_str(spaces[next(4)]);
+            text.push('}');
+            // What follows an event, and room for the word-wide reading (or none).
+            text.push_str([",", "]", ", {\"ph\": \"X\"}", "                "][next(4)]);
+            taken += usize::from(agrees(&text));
+        }
+        assert!(taken > 3_000, "{taken}");
+        assert!(agrees(
+            r#"{"ph": "X", "name": "f", "pid": 1, "tid": 2, "ts": 4.266, "dur": 6.791},"#
+        ));
+        assert!(!agrees(r#"{"ph": "X", "ph": "X", "name": "f", "ts": 1}"#));
+        assert!(!agrees(r#"{"ph": "i", "name": "f", "ts": 1}"#));
+        assert!(!agrees(r#"{"ph": "X", "name": "f"}"#));
+    }
+}
