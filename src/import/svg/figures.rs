@@ -1,0 +1,422 @@
+//! `obol summary`'s figures of a drawing, counted without its call tree.
+//!
+//! The tree's nodes merge frames of one stack, but a function's figures do not depend on that
+//! merging: its self weight is the sum of its frames' self weights, its total the sum of the
+//! weights under its frames that have no frame of the same function below them (nearer the
+//! root). Both are sums of the drawn weights, in another order than the tree's, so they come out
+//! the same only where every sum is exact: every weight a whole number and all of them together
+//! below 2^53. Drawings that are not so, py-spy's drawings of threads (a profile a thread), and
+//! drawings whose levels are not drawn left to right or whose callers are not met in the order
+//! of their callees are given back for the tree.
+//!
+//! The callers are looked for level by level on two threads (a level's depends on the geometry
+//! alone); then one walk, depth first, finds what the tree build and the tree's walk would: which
+//! frames lie on no caller, self weights, totals, and the order names are first met in, which
+//! numbers the functions.
+
+use crate::import::{ParseError, folded};
+use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit};
+
+use super::build::{Drawn, Interned, in_x_order, unescaped};
+use super::scan::RawFrame;
+
+/// A frame on no frame of the level below, and a frame of no function (the root `all`).
+const NONE: u32 = u32::MAX;
+
+/// Frames from which the levels' callers are looked for on two threads.
+#[cfg(not(test))]
+const SEARCH_ON_TWO_THREADS: usize = 1 << 17;
+#[cfg(test)]
+const SEARCH_ON_TWO_THREADS: usize = 64;
+
+/// Below 2^53, every whole number is a double, and so is every sum of them.
+const EXACT: u64 = 1 << 53;
+
+/// The figures of `drawn`, or `drawn` back (unchanged) when they could differ from the tree's.
+pub(super) fn figures(
+    drawn: Drawn,
+    warnings: &mut Vec<String>,
+) -> Result<Result<ProfileSet, Drawn>, ParseError> {
+    if has_threads(&drawn) {
+        return Ok(Err(drawn));
+    }
+    let Some(parents) = callers(&drawn.levels, drawn.slack) else {
+        return Ok(Err(drawn));
+    };
+    let Drawn {
+        levels,
+        names,
+        total_at_root,
+        untitled,
+        first_untitled,
+        ..
+    } = drawn;
+    let drawn_total: f64 = levels[0].iter().map(|f| f.weight).sum();
+    let (group_of, groups) = groups(&names);
+    let walked = walk(&levels, &parents, &group_of, groups, total_at_root);
+
+    // The names in the order the tree build meets them: level by level, left to right.
+    let mut met: Vec<(u64, u32)> = (0..names.len() as u32)
+        .filter_map(|name| {
+            let at = walked.first_met[name as usize];
+            (at != u64::MAX).then_some((at, name))
+        })
+        .collect();
+    met.sort_unstable();
+    let mut interned = Interned::new(names.len());
+    for &(_, name) in &met {
+        interned.intern(&names, name)?;
+    }
+    let count = interned.table.function_count();
+    let mut stats: Vec<FunctionStats> = (0..count as u32)
+        .map(|f| FunctionStats::sampled(FuncId(f), 0.0, 0.0))
+        .collect();
+    for &(_, name) in &met {
+        let (Some(func), Some(&group)) = (interned.func_of_name(name), group_of.get(name as usize))
+        else {
+            continue;
+        };
+        let stat = &mut stats[func.0 as usize];
+        stat.self_weight = walked.self_weight[group as usize];
+        stat.total_weight = walked.total_weight[group as usize];
+    }
+
+    // Frames of levels above the root's that the walk did not reach lie on no frame.
+    let mut orphans = 0u64;
+    let mut first_orphan = None;
+    for (level, (&reached, &first)) in levels
+        .iter()
+        .zip(walked.reached.iter().zip(&walked.first_skipped))
+        .skip(1)
+    {
+        orphans += (level.len() - reached) as u64;
+        if reached < level.len() && first_orphan.is_none() {
+            first_orphan = Some(level[first].at);
+        }
+    }
+    if orphans > 0 {
+        warnings.push(format!(
+            "left out {orphans} frame{} that lie on no frame of the level below (the first at byte {})",
+            if orphans == 1 { "" } else { "s" },
+            first_orphan.unwrap_or(0)
+        ));
+    }
+    if untitled > 0 {
+        warnings.push(format!(
+            "left out {untitled} frame{} titled without a count whose label is cut short (the first at byte {})",
+            if untitled == 1 { "" } else { "s" },
+            first_untitled.unwrap_or(0)
+        ));
+    }
+    let overdrawn = walked.overdrawn;
+    if overdrawn > 0 {
+        warnings.push(format!(
+            "{overdrawn} frame{} narrower than the callees drawn on them; their self weight was taken as 0",
+            if overdrawn == 1 { " is" } else { "s are" }
+        ));
+    }
+    let total = if total_at_root {
+        drawn_total
+    } else {
+        walked.total
+    };
+    Ok(Ok(ProfileSet {
+        frames: interned.table,
+        profiles: vec![Profile::figures_only("", Unit::Samples, total, stats)],
+    }))
+}
+
+/// Whether a frame of the level under the root may be a py-spy thread (then the drawing is a
+/// profile a thread, which the tree splits): any name there that reads as one, or does not read.
+fn has_threads(drawn: &Drawn) -> bool {
+    let root = usize::from(drawn.total_at_root);
+    let Some(level) = drawn.levels.get(root) else {
+        return false;
+    };
+    let mut seen = vec![false; drawn.names.len()];
+    for frame in level {
+        let name = frame.name as usize;
+        if std::mem::replace(&mut seen[name], true) {
+            continue;
+        }
+        let (raw, at) = &drawn.names[name];
+        let Ok(text) = unescaped(raw, *at) else {
+            return true;
+        };
+        let (name, _, _) = folded::split_frame(&text);
+        if folded::threads::thread_frame(name.as_bytes()).is_some() {
+            return true;
+        }
+    }
+    false
+}
+
+/// Each name's function as a number of its own (the table's function ids come later, in the
+/// order the names are met), and how many there are. A name that does not read is a function
+/// of its own: the tree build fails on it if it is met.
+fn groups(names: &[(Box<[u8]>, u64)]) -> (Vec<u32>, usize) {
+    let mut table = FrameTable::new(FunctionKey::NameFile);
+    let ids: Vec<Option<FuncId>> = names
+        .iter()
+        .map(|(raw, at)| {
+            let text = unescaped(raw, *at).ok()?;
+            let (name, file, line) = folded::split_frame(&text);
+            let frame = table.intern(name, file, line);
+            Some(table.func_of(frame))
+        })
+        .collect();
+    let known = table.function_count();
+    let group_of = ids
+        .iter()
+        .enumerate()
+        .map(|(name, id)| id.map_or((known + name) as u32, |f| f.0))
+        .collect();
+    (group_of, known + names.len())
+}
+
+/// Each frame's caller: the index of the frame in the level below that the tree build would
+/// make its parent, or [`NONE`] where it lies on none (the root level's entry is empty). `None`
+/// where the figures could differ from the tree's: a weight not whole or the weights' sum not
+/// below 2^53, a level not drawn left to right, callers not in the order of their callees
+/// (which [`walk`] needs).
+fn callers(levels: &[Vec<RawFrame>], slack: f64) -> Option<Vec<Vec<u32>>> {
+    let search = |depths: std::ops::Range<usize>| -> Option<(Vec<Vec<u32>>, u64)> {
+        let mut found = Vec::with_capacity(depths.len());
+        let mut sum = 0u64;
+        for d in depths {
+            let (parents, weights) = level_callers(&levels[d - 1], &levels[d], slack)?;
+            found.push(parents);
+            sum = sum.checked_add(weights).filter(|&s| s < EXACT)?;
+        }
+        Some((found, sum))
+    };
+    let root = &levels[0];
+    let root_sum = whole_sum(root)?;
+    if !in_x_order(root) {
+        return None;
+    }
+    let frames: usize = levels.iter().map(Vec::len).sum();
+    let (found, sum) = if frames >= SEARCH_ON_TWO_THREADS && levels.len() > 2 {
+        // About half the frames each: the levels are independent.
+        let mut so_far = 0;
+        let cut = (1..levels.len())
+            .find(|&d| {
+                so_far += levels[d].len();
+                so_far * 2 >= frames
+            })
+            .map_or(levels.len(), |d| d + 1);
+        std::thread::scope(|scope| {
+            let two = scope.spawn(|| search(cut..levels.len()));
+            let (mut found, one) = search(1..cut)?;
+            let (more, two) = two.join().ok()??;
+            found.extend(more);
+            Some((found, one + two))
+        })?
+    } else {
+        search(1..levels.len())?
+    };
+    if root_sum + sum >= EXACT {
+        return None;
+    }
+    Some(std::iter::once(Vec::new()).chain(found).collect())
+}
+
+/// The sum of a level's weights, or `None` unless each is whole, not negative (nor `-0`) and
+/// they add up below 2^53.
+fn whole_sum(level: &[RawFrame]) -> Option<u64> {
+    let mut sum = 0u64;
+    for frame in level {
+        sum += whole(frame.weight)?;
+        if sum >= EXACT {
+            return None;
+        }
+    }
+    Some(sum)
+}
+
+fn whole(w: f64) -> Option<u64> {
+    // NaN fails the first test; `-0.0` the last.
+    let n = w as u64;
+    (w >= 0.0 && w < EXACT as f64 && n as f64 == w && !w.is_sign_negative()).then_some(n)
+}
+
+/// The callers of `children` among `parents` (see `build::tree`, whose search this is) and the
+/// children's weights' sum, or `None` (see [`callers`]).
+fn level_callers(
+    parents: &[RawFrame],
+    children: &[RawFrame],
+    slack: f64,
+) -> Option<(Vec<u32>, u64)> {
+    let mut found = Vec::with_capacity(children.len());
+    let mut sum = 0u64;
+    let mut p = 0;
+    let mut last = 0;
+    let mut x = f64::NEG_INFINITY;
+    for child in children {
+        // As `in_x_order` tells, a NaN `x` included.
+        if !(x <= child.x) {
+            return None;
+        }
+        x = child.x;
+        sum += whole(child.weight)?;
+        if sum >= EXACT {
+            return None;
+        }
+        let child_end = child.x + child.w;
+        while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
+            p += 1;
+        }
+        let mut best = p;
+        let mut most = f64::NEG_INFINITY;
+        let mut q = p;
+        while q < parents.len() && parents[q].x - slack <= child_end {
+            let overlap = (parents[q].x + parents[q].w).min(child_end) - parents[q].x.max(child.x);
+            if overlap > most {
+                (best, most) = (q, overlap);
+            }
+            q += 1;
+        }
+        match parents.get(best) {
+            Some(parent)
+                if parent.x - slack <= child.x && child_end <= parent.x + parent.w + slack =>
+            {
+                if best < last {
+                    return None;
+                }
+                last = best;
+                found.push(best as u32);
+            }
+            _ => found.push(NONE),
+        }
+    }
+    Some((found, sum))
+}
+
+/// What the walk of the frames found.
+struct Walked {
+    /// Per group (see [`groups`]).
+    self_weight: Vec<f64>,
+    total_weight: Vec<f64>,
+    /// Per name: where a frame of it was first met, level by level (level << 32 | index), or
+    /// `u64::MAX`.
+    first_met: Vec<u64>,
+    /// Per level: how many frames were reached, and the first not reached (when some were not).
+    reached: Vec<usize>,
+    first_skipped: Vec<usize>,
+    overdrawn: u64,
+    /// The weight of all the frames reached.
+    total: f64,
+}
+
+/// A frame on the walk's way: its callees' drawn weights and the weight of all under them.
+struct Open {
+    depth: usize,
+    at: u32,
+    group: u32,
+    /// Whether no frame of its group is nearer the root.
+    outermost: bool,
+    callees: f64,
+    under: f64,
+}
+
+/// Walks the frames depth first, each level left to right as its callers are: a frame's callees
+/// are the next frames of the level above whose caller it is; frames of the level above whose
+/// caller is before it (or none) were never reached, nor will be.
+fn walk(
+    levels: &[Vec<RawFrame>],
+    parents: &[Vec<u32>],
+    group_of: &[u32],
+    groups: usize,
+    total_at_root: bool,
+) -> Walked {
+    let mut w = Walked {
+        self_weight: vec![0.0; groups],
+        total_weight: vec![0.0; groups],
+        first_met: vec![u64::MAX; group_of.len()],
+        reached: vec![0; levels.len()],
+        first_skipped: vec![usize::MAX; levels.len()],
+        overdrawn: 0,
+        total: 0.0,
+    };
+    let mut on_stack = vec![0u32; groups];
+    let mut next = vec![0usize; levels.len()];
+    let mut path: Vec<Open> = Vec::new();
+    let enter = |w: &mut Walked, on_stack: &mut [u32], depth: usize, at: usize| -> Open {
+        w.reached[depth] += 1;
+        let name = levels[depth][at].name as usize;
+        let group = if depth == 0 && total_at_root {
+            NONE
+        } else {
+            let met = &mut w.first_met[name];
+            *met = (*met).min(((depth as u64) << 32) | at as u64);
+            group_of[name]
+        };
+        let mut outermost = false;
+        if group != NONE {
+            let g = group as usize;
+            outermost = on_stack[g] == 0;
+            on_stack[g] += 1;
+        }
+        Open {
+            depth,
+            at: at as u32,
+            group,
+            outermost,
+            callees: 0.0,
+            under: 0.0,
+        }
+    };
+    for at in 0..levels[0].len() {
+        let root = enter(&mut w, &mut on_stack, 0, at);
+        path.push(root);
+        while let Some(open) = path.last_mut() {
+            let up = open.depth + 1;
+            if let Some(callers) = parents.get(up) {
+                let i = &mut next[up];
+                while let Some(&caller) = callers.get(*i) {
+                    if caller != NONE && caller >= open.at {
+                        break;
+                    }
+                    if w.first_skipped[up] == usize::MAX {
+                        w.first_skipped[up] = *i;
+                    }
+                    *i += 1;
+                }
+                if callers.get(*i) == Some(&open.at) {
+                    let child = *i;
+                    *i += 1;
+                    open.callees += levels[up][child].weight;
+                    let entered = enter(&mut w, &mut on_stack, up, child);
+                    path.push(entered);
+                    continue;
+                }
+            }
+            let Some(done) = path.pop() else { break };
+            let left = levels[done.depth][done.at as usize].weight - done.callees;
+            if left < 0.0 {
+                w.overdrawn += 1;
+            }
+            let own = left.max(0.0);
+            let under = own + done.under;
+            if done.group != NONE {
+                let g = done.group as usize;
+                w.self_weight[g] += own;
+                if done.outermost {
+                    w.total_weight[g] += under;
+                }
+                on_stack[g] -= 1;
+            }
+            match path.last_mut() {
+                Some(caller) => caller.under += under,
+                None => w.total += under,
+            }
+        }
+    }
+    // Frames past the last reached were never reached either.
+    for (d, level) in levels.iter().enumerate() {
+        if w.first_skipped[d] == usize::MAX && next[d] < level.len() {
+            w.first_skipped[d] = next[d];
+        }
+    }
+    w
+}
