@@ -20,14 +20,23 @@ use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, Pr
 use super::build::{Drawn, Interned, in_x_order, unescaped};
 use super::scan::RawFrame;
 
-/// A frame on no frame of the level below, and a frame of no function (the root `all`).
+/// A frame of no function (the root `all`).
 const NONE: u32 = u32::MAX;
 
-/// Frames from which the levels' callers are looked for on two threads.
+/// Marks a frame on no frame of the level below. Its caller's entry keeps the last caller found
+/// before it, so that a level's entries, unmarked, never decrease: where the walk is split in two,
+/// each level is cut where its callers pass the cut of the level below.
+const LEFT_OUT: u32 = 1 << 31;
+
+/// Frames from which the levels' callers are looked for, and the frames walked, on two threads
+/// (in unit tests, nearly always).
 #[cfg(not(test))]
-const SEARCH_ON_TWO_THREADS: usize = 1 << 17;
+const ON_TWO_THREADS: usize = 1 << 17;
 #[cfg(test)]
-const SEARCH_ON_TWO_THREADS: usize = 64;
+const ON_TWO_THREADS: usize = 8;
+
+/// How many frames ahead of the walk, in each level, are asked for.
+const AHEAD: usize = 4;
 
 /// Below 2^53, every whole number is a double, and so is every sum of them.
 const EXACT: u64 = 1 << 53;
@@ -37,7 +46,8 @@ pub(super) fn figures(
     drawn: Drawn,
     warnings: &mut Vec<String>,
 ) -> Result<Result<ProfileSet, Drawn>, ParseError> {
-    if has_threads(&drawn) {
+    // Groups (two at most a name, see `groups`) are numbered below `OUTERMOST`.
+    if has_threads(&drawn) || drawn.names.len() >= (OUTERMOST / 2) as usize {
         return Ok(Err(drawn));
     }
     let Some(parents) = callers(&drawn.levels, drawn.slack) else {
@@ -175,7 +185,8 @@ fn groups(names: &[(Box<[u8]>, u64)]) -> (Vec<u32>, usize) {
 }
 
 /// Each frame's caller: the index of the frame in the level below that the tree build would
-/// make its parent, or [`NONE`] where it lies on none (the root level's entry is empty). `None`
+/// make its parent, marked [`LEFT_OUT`] where it lies on none (the root level's entry is
+/// empty). `None`
 /// where the figures could differ from the tree's: a weight not whole or the weights' sum not
 /// below 2^53, a level not drawn left to right, callers not in the order of their callees
 /// (which [`walk`] needs).
@@ -196,7 +207,7 @@ fn callers(levels: &[Vec<RawFrame>], slack: f64) -> Option<Vec<Vec<u32>>> {
         return None;
     }
     let frames: usize = levels.iter().map(Vec::len).sum();
-    let (found, sum) = if frames >= SEARCH_ON_TWO_THREADS && levels.len() > 2 {
+    let (found, sum) = if frames >= ON_TWO_THREADS && levels.len() > 2 {
         // About half the frames each: the levels are independent.
         let mut so_far = 0;
         let cut = (1..levels.len())
@@ -247,6 +258,9 @@ fn level_callers(
     children: &[RawFrame],
     slack: f64,
 ) -> Option<(Vec<u32>, u64)> {
+    if parents.len() >= LEFT_OUT as usize {
+        return None;
+    }
     let mut found = Vec::with_capacity(children.len());
     let mut sum = 0u64;
     let mut p = 0;
@@ -286,7 +300,7 @@ fn level_callers(
                 last = best;
                 found.push(best as u32);
             }
-            _ => found.push(NONE),
+            _ => found.push(last as u32 | LEFT_OUT),
         }
     }
     Some((found, sum))
@@ -300,34 +314,126 @@ struct Walked {
     /// Per name: where a frame of it was first met, level by level (level << 32 | index), or
     /// `u64::MAX`.
     first_met: Vec<u64>,
-    /// Per level: how many frames were reached, and the first not reached (when some were not).
+    /// Per level: how many frames were reached, and the first of the walked range not reached
+    /// (`usize::MAX` when all were).
     reached: Vec<usize>,
     first_skipped: Vec<usize>,
     overdrawn: u64,
     /// The weight of all the frames reached.
     total: f64,
+    /// The drawn weights of the frames the walk started from.
+    roots: f64,
 }
 
-/// A frame on the walk's way: its callees' drawn weights and the weight of all under them.
-struct Open {
-    depth: usize,
-    at: u32,
-    group: u32,
-    /// Whether no frame of its group is nearer the root.
-    outermost: bool,
-    callees: f64,
-    under: f64,
+impl Walked {
+    /// The walks of two ranges, one before the other.
+    fn add(mut self, other: Walked) -> Walked {
+        // Whole numbers below 2^53: the sums are exact in any order.
+        for (a, b) in self.self_weight.iter_mut().zip(other.self_weight) {
+            *a += b;
+        }
+        for (a, b) in self.total_weight.iter_mut().zip(other.total_weight) {
+            *a += b;
+        }
+        for (a, b) in self.first_met.iter_mut().zip(other.first_met) {
+            *a = (*a).min(b);
+        }
+        for (a, b) in self.reached.iter_mut().zip(other.reached) {
+            *a += b;
+        }
+        for (a, b) in self.first_skipped.iter_mut().zip(other.first_skipped) {
+            *a = (*a).min(b);
+        }
+        self.overdrawn += other.overdrawn;
+        self.total += other.total;
+        self.roots += other.roots;
+        self
+    }
 }
 
-/// Walks the frames depth first, each level left to right as its callers are: a frame's callees
-/// are the next frames of the level above whose caller it is; frames of the level above whose
-/// caller is before it (or none) were never reached, nor will be.
+/// The frames' walk ([`walk_range`]), on two threads for many frames under one `all`: each
+/// walks half of the frames of the level above it, and all that is over them.
 fn walk(
     levels: &[Vec<RawFrame>],
     parents: &[Vec<u32>],
     group_of: &[u32],
     groups: usize,
     total_at_root: bool,
+) -> Walked {
+    let whole: Vec<(usize, usize)> = levels.iter().map(|l| (0, l.len())).collect();
+    let frames: usize = levels.iter().map(Vec::len).sum();
+    let one_all = total_at_root && levels[0].len() == 1 && levels.len() > 1;
+    if !(one_all && frames >= ON_TWO_THREADS) {
+        return walk_range(levels, parents, group_of, groups, total_at_root, 0, &whole);
+    }
+    // The cut among the frames on `all`: about half their weight on each side.
+    let first = &levels[1];
+    let half = first.iter().map(|f| f.weight).sum::<f64>() / 2.0;
+    let mut so_far = 0.0;
+    let mut cut = first
+        .iter()
+        .position(|f| {
+            so_far += f.weight;
+            so_far >= half
+        })
+        .map_or(first.len(), |at| at + 1);
+    let mut one = whole.clone();
+    let mut two = whole.clone();
+    for d in 1..levels.len() {
+        if d > 1 {
+            cut = parents[d].partition_point(|&p| ((p & !LEFT_OUT) as usize) < cut);
+        }
+        one[d].1 = cut;
+        two[d].0 = cut;
+    }
+    let walk_one = || walk_range(levels, parents, group_of, groups, total_at_root, 1, &one);
+    let (one, two) = std::thread::scope(|scope| {
+        let two =
+            scope.spawn(|| walk_range(levels, parents, group_of, groups, total_at_root, 1, &two));
+        let one = walk_one();
+        (one, two.join())
+    });
+    let mut walked = match two {
+        Ok(two) => one.add(two),
+        // Cannot be (the walk does not panic); the walk is done again on this thread.
+        Err(_) => return walk_range(levels, parents, group_of, groups, total_at_root, 0, &whole),
+    };
+    // The `all` frame the two walks started above.
+    walked.reached[0] = 1;
+    let left = levels[0][0].weight - walked.roots;
+    if left < 0.0 {
+        walked.overdrawn += 1;
+    }
+    walked.total += left.max(0.0);
+    walked
+}
+
+/// A frame on the walk's way: its callees' drawn weights and the weight of all under them.
+struct Open {
+    at: u32,
+    /// Its group, marked [`OUTERMOST`] where no frame of the group is nearer the root; [`NONE`]
+    /// for the root `all`.
+    group: u32,
+    callees: f64,
+    under: f64,
+}
+
+/// Marks a frame's group in [`Open`] when no frame of the group is nearer the root.
+const OUTERMOST: u32 = 1 << 31;
+
+/// Walks the frames of `range` (per level) depth first, from the frames of level `from` in it,
+/// each level left to right as its callers are: a frame's callees are the next frames of the
+/// level above whose caller it is; frames whose caller is before it (or none) were never
+/// reached, nor will be. From a level above the root, those of its frames on no frame are
+/// not walked either.
+fn walk_range(
+    levels: &[Vec<RawFrame>],
+    parents: &[Vec<u32>],
+    group_of: &[u32],
+    groups: usize,
+    total_at_root: bool,
+    from: usize,
+    range: &[(usize, usize)],
 ) -> Walked {
     let mut w = Walked {
         self_weight: vec![0.0; groups],
@@ -337,44 +443,37 @@ fn walk(
         first_skipped: vec![usize::MAX; levels.len()],
         overdrawn: 0,
         total: 0.0,
+        roots: 0.0,
     };
     let mut on_stack = vec![0u32; groups];
-    let mut next = vec![0usize; levels.len()];
+    let mut next: Vec<usize> = range.iter().map(|r| r.0).collect();
+    // Each level's callers, as far as the range goes.
+    let callers: Vec<&[u32]> = parents
+        .iter()
+        .zip(range)
+        .map(|(p, r)| p.get(..r.1).unwrap_or(p))
+        .collect();
     let mut path: Vec<Open> = Vec::new();
-    let enter = |w: &mut Walked, on_stack: &mut [u32], depth: usize, at: usize| -> Open {
-        w.reached[depth] += 1;
-        let name = levels[depth][at].name as usize;
-        let group = if depth == 0 && total_at_root {
-            NONE
-        } else {
-            let met = &mut w.first_met[name];
-            *met = (*met).min(((depth as u64) << 32) | at as u64);
-            group_of[name]
-        };
-        let mut outermost = false;
-        if group != NONE {
-            let g = group as usize;
-            outermost = on_stack[g] == 0;
-            on_stack[g] += 1;
+    let (start, end) = range[from];
+    next[from] = end;
+    for root in start..end {
+        if from > 0 && parents[from][root] & LEFT_OUT != 0 {
+            if w.first_skipped[from] == usize::MAX {
+                w.first_skipped[from] = root;
+            }
+            continue;
         }
-        Open {
-            depth,
-            at: at as u32,
-            group,
-            outermost,
-            callees: 0.0,
-            under: 0.0,
-        }
-    };
-    for at in 0..levels[0].len() {
-        let root = enter(&mut w, &mut on_stack, 0, at);
-        path.push(root);
+        w.roots += levels[from][root].weight;
+        let all = from == 0 && total_at_root;
+        path.push(w.enter(&mut on_stack, levels, group_of, (from, root), all));
+        // The depth of the frame last on the path.
+        let mut depth = from;
         while let Some(open) = path.last_mut() {
-            let up = open.depth + 1;
-            if let Some(callers) = parents.get(up) {
+            let up = depth + 1;
+            if let Some(&callers) = callers.get(up) {
                 let i = &mut next[up];
                 while let Some(&caller) = callers.get(*i) {
-                    if caller != NONE && caller >= open.at {
+                    if caller >= open.at && caller & LEFT_OUT == 0 {
                         break;
                     }
                     if w.first_skipped[up] == usize::MAX {
@@ -385,23 +484,30 @@ fn walk(
                 if callers.get(*i) == Some(&open.at) {
                     let child = *i;
                     *i += 1;
+                    // Each level is read left to right, but the walk reads some forty levels
+                    // by turns, too many for the hardware to see each one's stride: the frames
+                    // ahead are asked for here.
+                    prefetch(levels[up].as_ptr().wrapping_add(child + AHEAD));
+                    prefetch(callers.as_ptr().wrapping_add(child + 4 * AHEAD));
                     open.callees += levels[up][child].weight;
-                    let entered = enter(&mut w, &mut on_stack, up, child);
+                    let entered = w.enter(&mut on_stack, levels, group_of, (up, child), false);
                     path.push(entered);
+                    depth = up;
                     continue;
                 }
             }
             let Some(done) = path.pop() else { break };
-            let left = levels[done.depth][done.at as usize].weight - done.callees;
+            let left = levels[depth][done.at as usize].weight - done.callees;
+            depth = depth.saturating_sub(1);
             if left < 0.0 {
                 w.overdrawn += 1;
             }
             let own = left.max(0.0);
             let under = own + done.under;
             if done.group != NONE {
-                let g = done.group as usize;
+                let g = (done.group & !OUTERMOST) as usize;
                 w.self_weight[g] += own;
-                if done.outermost {
+                if done.group & OUTERMOST != 0 {
                     w.total_weight[g] += under;
                 }
                 on_stack[g] -= 1;
@@ -412,11 +518,58 @@ fn walk(
             }
         }
     }
-    // Frames past the last reached were never reached either.
-    for (d, level) in levels.iter().enumerate() {
-        if w.first_skipped[d] == usize::MAX && next[d] < level.len() {
+    // Frames of the range past the last reached were never reached either.
+    for (d, &(_, end)) in range.iter().enumerate() {
+        if w.first_skipped[d] == usize::MAX && next[d] < end {
             w.first_skipped[d] = next[d];
         }
     }
     w
+}
+
+impl Walked {
+    /// The frame at `(depth, at)` reached: counted, its name met, its group put on the stack
+    /// (`all`: the root `all`, of no group).
+    #[inline(always)]
+    fn enter(
+        &mut self,
+        on_stack: &mut [u32],
+        levels: &[Vec<RawFrame>],
+        group_of: &[u32],
+        (depth, at): (usize, usize),
+        all: bool,
+    ) -> Open {
+        self.reached[depth] += 1;
+        let mut group = NONE;
+        if !all {
+            let name = levels[depth][at].name as usize;
+            let met = &mut self.first_met[name];
+            *met = (*met).min(((depth as u64) << 32) | at as u64);
+            group = group_of[name];
+            let stacked = &mut on_stack[group as usize];
+            if *stacked == 0 {
+                group |= OUTERMOST;
+            }
+            *stacked += 1;
+        }
+        Open {
+            at: at as u32,
+            group,
+            callees: 0.0,
+            under: 0.0,
+        }
+    }
+}
+
+/// Asks for the cache line holding `p`: a hint that never faults, however far `p` is.
+#[inline]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing the program sees; SSE, which it needs,
+    // is part of every x86_64.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
