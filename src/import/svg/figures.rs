@@ -14,6 +14,8 @@
 //! frames lie on no caller, self weights, totals, and the order names are first met in, which
 //! numbers the functions.
 
+use std::cmp::Ordering;
+
 use crate::import::{ParseError, folded};
 use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit};
 
@@ -268,7 +270,10 @@ fn level_callers(
     let mut x = f64::NEG_INFINITY;
     for child in children {
         // As `in_x_order` tells, a NaN `x` included.
-        if !(x <= child.x) {
+        if !matches!(
+            x.partial_cmp(&child.x),
+            Some(Ordering::Less | Ordering::Equal)
+        ) {
             return None;
         }
         x = child.x;
