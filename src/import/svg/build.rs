@@ -241,6 +241,35 @@ pub(super) fn tree(drawn: Drawn, warnings: &mut Vec<String>) -> Result<ProfileSe
             builder.add_self(NodeId(node), frame.weight.max(0.0));
         }
     }
+    left_out(
+        warnings,
+        (orphans, first_orphan),
+        (untitled, first_untitled),
+        overdrawn,
+    );
+    // The frames are no longer needed; freeing them first keeps them out of the peak that
+    // finishing the tree adds.
+    drop((levels, node_of));
+    let tree = builder.finish();
+    let mut profile = Profile::from_tree("", Unit::Samples, tree);
+    if let Some(total) = drawn_total {
+        profile.total = total;
+    }
+    Ok(ProfileSet {
+        frames: interned.table,
+        profiles: vec![profile],
+    })
+}
+
+/// The warnings of a drawing's frames left out (on no frame of the level below; titled without
+/// a count, their label cut short) and of those narrower than their callees, each with how many
+/// and, for those left out, the first's offset.
+pub(super) fn left_out(
+    warnings: &mut Vec<String>,
+    (orphans, first_orphan): (u64, Option<u64>),
+    (untitled, first_untitled): (u64, Option<u64>),
+    overdrawn: u64,
+) {
     if orphans > 0 {
         warnings.push(format!(
             "left out {orphans} frame{} that lie on no frame of the level below (the first at byte {})",
@@ -261,18 +290,6 @@ pub(super) fn tree(drawn: Drawn, warnings: &mut Vec<String>) -> Result<ProfileSe
             if overdrawn == 1 { " is" } else { "s are" }
         ));
     }
-    // The frames are no longer needed; freeing them first keeps them out of the peak that
-    // finishing the tree adds.
-    drop((levels, node_of));
-    let tree = builder.finish();
-    let mut profile = Profile::from_tree("", Unit::Samples, tree);
-    if let Some(total) = drawn_total {
-        profile.total = total;
-    }
-    Ok(ProfileSet {
-        frames: interned.table,
-        profiles: vec![profile],
-    })
 }
 
 /// Whether a level is drawn left to right: inferno writes each level so already;

@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use crate::import::{ParseError, folded};
 use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit};
 
-use super::build::{Drawn, Interned, in_x_order, unescaped};
+use super::build::{Drawn, Interned, in_x_order, left_out, unescaped};
 use super::scan::RawFrame;
 
 /// A frame of no function (the root `all`).
@@ -103,30 +103,16 @@ pub(super) fn figures(
     {
         orphans += (level.len() - reached) as u64;
         if reached < level.len() && first_orphan.is_none() {
-            first_orphan = Some(level[first].at);
+            // `first` is always one of the level's frames here.
+            first_orphan = Some(level.get(first).map_or(0, |f| f.at));
         }
     }
-    if orphans > 0 {
-        warnings.push(format!(
-            "left out {orphans} frame{} that lie on no frame of the level below (the first at byte {})",
-            if orphans == 1 { "" } else { "s" },
-            first_orphan.unwrap_or(0)
-        ));
-    }
-    if untitled > 0 {
-        warnings.push(format!(
-            "left out {untitled} frame{} titled without a count whose label is cut short (the first at byte {})",
-            if untitled == 1 { "" } else { "s" },
-            first_untitled.unwrap_or(0)
-        ));
-    }
-    let overdrawn = walked.overdrawn;
-    if overdrawn > 0 {
-        warnings.push(format!(
-            "{overdrawn} frame{} narrower than the callees drawn on them; their self weight was taken as 0",
-            if overdrawn == 1 { " is" } else { "s are" }
-        ));
-    }
+    left_out(
+        warnings,
+        (orphans, first_orphan),
+        (untitled, first_untitled),
+        walked.overdrawn,
+    );
     let total = if total_at_root {
         drawn_total
     } else {
