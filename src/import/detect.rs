@@ -178,9 +178,15 @@ fn load_reading(
                 drop(input);
                 let release = |at| mapped.release_before(at);
                 let release_range = |from, to| mapped.release_range(from, to);
-                svg::parse_mapped(mapped.bytes(), &release, &release_range, &mut warnings)
+                svg::parse_mapped(
+                    mapped.bytes(),
+                    &release,
+                    &release_range,
+                    figures_only,
+                    &mut warnings,
+                )
             }
-            None => svg::parse_reader(input.into_reader(), &mut warnings),
+            None => svg::parse_reader(input.into_reader(), figures_only, &mut warnings),
         }
         .map(|s| (s, None))
     } else if format == Format::PerfScript {
@@ -248,6 +254,9 @@ fn load_reading(
             Format::Speedscope => speedscope::parse_owned(bytes, &mut warnings).map(|s| (s, None)),
             Format::Pprof if figures_only => {
                 pprof::parse_for_summary(&bytes, &mut warnings).map(|s| (s, None))
+            }
+            Format::Svg if figures_only => {
+                svg::parse_for_summary(&bytes, &mut warnings).map(|s| (s, None))
             }
             _ => parse_as(format, &bytes, &mut warnings),
         }

@@ -9,6 +9,7 @@
 //! Large files are scanned by two threads, one per half; see [`scan_file`].
 
 mod build;
+mod figures;
 mod other_titles;
 mod scan;
 mod threads;
@@ -65,6 +66,17 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<ProfileSet, Par
     parse_with(bytes, PARALLEL_MIN, warnings)
 }
 
+/// [`parse`] for `obol summary`: the function figures counted without a call tree where they
+/// come out the same (see [`figures`]); the profile has no tree then
+/// (`Profile::figures_only`).
+pub fn parse_for_summary(
+    bytes: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
+    let found = scan_file(bytes, PARALLEL_MIN, &|_| {}, &|_, _| {})?;
+    parse_found(found, true, warnings)
+}
+
 /// [`parse`], scanning in two halves from `parallel_min` bytes on (tests reach both paths).
 fn parse_with(
     bytes: &[u8],
@@ -73,6 +85,7 @@ fn parse_with(
 ) -> Result<ProfileSet, ParseError> {
     parse_found(
         scan_file(bytes, parallel_min, &|_| {}, &|_, _| {})?,
+        false,
         warnings,
     )
 }
@@ -80,15 +93,18 @@ fn parse_with(
 /// [`parse`] for a large file mapped into memory, scanned in two halves on two threads:
 /// `release(n)` is told as the first half's scan leaves the first n bytes behind,
 /// `release_range(from, to)` as the second half's leaves `from..to` behind, to let their
-/// pages go (see `source::Mapped`), so the file never sits in memory whole.
+/// pages go (see `source::Mapped`), so the file never sits in memory whole. With
+/// `figures_only`, as [`parse_for_summary`].
 pub fn parse_mapped(
     bytes: &[u8],
     release: &(dyn Fn(usize) + Sync),
     release_range: &(dyn Fn(usize, usize) + Sync),
+    figures_only: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
     parse_found(
         scan_file(bytes, PARALLEL_MIN, release, release_range)?,
+        figures_only,
         warnings,
     )
 }
@@ -96,14 +112,20 @@ pub fn parse_mapped(
 /// [`parse`] for a large file read from `reader`, which is never held whole: it is read in
 /// pieces of about [`PIECE`] bytes, cut at `<g` tags, two scanned at a time on two threads,
 /// each piece's frames appended to those before (as the two halves of [`scan_file`] are).
+/// With `figures_only`, as [`parse_for_summary`].
 pub fn parse_reader(
     reader: impl Read + Send,
+    figures_only: bool,
     warnings: &mut Vec<String>,
 ) -> Result<ProfileSet, ParseError> {
-    parse_found(scan_stream(reader, PIECE)?, warnings)
+    parse_found(scan_stream(reader, PIECE)?, figures_only, warnings)
 }
 
-fn parse_found(found: scan::Scan, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+fn parse_found(
+    found: scan::Scan,
+    figures_only: bool,
+    warnings: &mut Vec<String>,
+) -> Result<ProfileSet, ParseError> {
     if !found.saw_svg {
         return Err(ParseError::at_byte(0, "not an SVG (no <svg> element)"));
     }
@@ -113,7 +135,14 @@ fn parse_found(found: scan::Scan, warnings: &mut Vec<String>) -> Result<ProfileS
             "no flame graph frames (no <g> holding a <title> and a <rect>)",
         ));
     }
-    build::build(found, warnings).map(threads::split_threads)
+    let mut drawn = build::drawn(found)?;
+    if figures_only {
+        match figures::figures(drawn, warnings)? {
+            Ok(set) => return Ok(set),
+            Err(given_back) => drawn = given_back,
+        }
+    }
+    build::tree(drawn, warnings).map(threads::split_threads)
 }
 
 /// Reads and scans the file piece by piece; see [`parse_reader`]. A piece whose end falls inside

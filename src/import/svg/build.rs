@@ -8,7 +8,7 @@
 
 use crate::import::{ParseError, folded};
 use crate::profile::{
-    CallTreeBuilder, FrameId, FrameTable, FunctionKey, NodeId, Profile, ProfileSet, Unit,
+    CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionKey, NodeId, Profile, ProfileSet, Unit,
 };
 
 use super::scan::{RawFrame, Scan};
@@ -16,7 +16,21 @@ use super::scan::{RawFrame, Scan};
 /// `node_of` for frames not in the tree (they lie on no frame of the level below).
 const NO_NODE: u32 = u32::MAX;
 
-pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+/// The levels of a drawing, root level first, and what both the tree and the figures
+/// ([`super::figures`]) are made from.
+pub(super) struct Drawn {
+    /// In file order: each level is put in `x` order where it is not ([`in_x_order`]).
+    pub levels: Vec<Vec<RawFrame>>,
+    pub names: Vec<(Box<[u8]>, u64)>,
+    /// How far a drawn edge may be from where exact arithmetic would put it.
+    pub slack: f64,
+    /// Whether the root level is `all`: the profile's total rather than functions.
+    pub total_at_root: bool,
+    pub untitled: u64,
+    pub first_untitled: Option<u64>,
+}
+
+pub(super) fn drawn(found: Scan) -> Result<Drawn, ParseError> {
     let Scan {
         rows,
         names,
@@ -33,7 +47,6 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
     let is_total = |level: &[RawFrame]| {
         !level.is_empty() && level.iter().all(|f| *names[f.name as usize].0 == *b"all")
     };
-    let sum = |level: &[RawFrame]| -> f64 { level.iter().map(|f| f.weight).sum() };
     // inferno and flamegraph.pl draw the root (`all`) at the bottom, the largest y, unless
     // inverted. Without an `all`, the root level is the widest: every level above it is a subset.
     let (lowest, highest) = match (levels.first(), levels.last()) {
@@ -50,56 +63,104 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
     if root_at_bottom {
         levels.reverse();
     }
-    for level in &mut levels {
-        // inferno writes each level left to right already; flamegraph.pl in hash order.
-        if !level.is_sorted_by(|a, b| a.x <= b.x) {
-            level.sort_unstable_by(|a, b| a.x.total_cmp(&b.x));
-        }
-    }
-
     // How far a drawn edge may be from where exact arithmetic would put it: each of the four
     // numbers compared was rounded to `decimals` places. Sample offsets are exact.
     let slack = match sample_geometry {
         Some((true, _)) => 0.0,
         _ => 2.0 * 10f64.powi(-(decimals.min(15) as i32)),
     };
+    let total_at_root = is_total(&levels[0]);
+    Ok(Drawn {
+        levels,
+        names,
+        slack,
+        total_at_root,
+        untitled,
+        first_untitled,
+    })
+}
 
-    let mut table = FrameTable::new(FunctionKey::NameFile);
-    let mut frame_of: Vec<Option<FrameId>> = vec![None; names.len()];
-    let mut intern = |table: &mut FrameTable, name: u32| -> Result<FrameId, ParseError> {
-        if let Some(Some(id)) = frame_of.get(name as usize) {
+fn sum(level: &[RawFrame]) -> f64 {
+    level.iter().map(|f| f.weight).sum()
+}
+
+/// Frame names made frames of the table as they are first met, in that order (it numbers the
+/// functions).
+pub(super) struct Interned {
+    pub table: FrameTable,
+    frame_of: Vec<Option<FrameId>>,
+}
+
+impl Interned {
+    pub fn new(names: usize) -> Interned {
+        Interned {
+            table: FrameTable::new(FunctionKey::NameFile),
+            frame_of: vec![None; names],
+        }
+    }
+
+    pub fn intern(&mut self, names: &[(Box<[u8]>, u64)], name: u32) -> Result<FrameId, ParseError> {
+        if let Some(Some(id)) = self.frame_of.get(name as usize) {
             return Ok(*id);
         }
         let (raw, at) = &names[name as usize];
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| ParseError::at_byte(*at, "a frame name that is not UTF-8"))?;
-        let text = quick_xml::escape::unescape(text).map_err(|e| {
-            ParseError::at_byte(
-                *at,
-                format!("a frame name with a bad entity reference ({e})"),
-            )
-        })?;
+        let text = unescaped(raw, *at)?;
         let (name_part, file, line) = folded::split_frame(&text);
-        let id = table.intern(name_part, file, line);
-        frame_of[name as usize] = Some(id);
+        let id = self.table.intern(name_part, file, line);
+        self.frame_of[name as usize] = Some(id);
         Ok(id)
-    };
+    }
+
+    /// The function of a name interned before.
+    pub fn func_of_name(&self, name: u32) -> Option<FuncId> {
+        let frame = (*self.frame_of.get(name as usize)?)?;
+        Some(self.table.func_of(frame))
+    }
+}
+
+/// A frame name as written, its entities resolved.
+pub(super) fn unescaped(raw: &[u8], at: u64) -> Result<std::borrow::Cow<'_, str>, ParseError> {
+    let text = std::str::from_utf8(raw)
+        .map_err(|_| ParseError::at_byte(at, "a frame name that is not UTF-8"))?;
+    quick_xml::escape::unescape(text).map_err(|e| {
+        ParseError::at_byte(
+            at,
+            format!("a frame name with a bad entity reference ({e})"),
+        )
+    })
+}
+
+pub(super) fn tree(drawn: Drawn, warnings: &mut Vec<String>) -> Result<ProfileSet, ParseError> {
+    let Drawn {
+        mut levels,
+        names,
+        slack,
+        total_at_root,
+        untitled,
+        first_untitled,
+    } = drawn;
+    for level in &mut levels {
+        if !in_x_order(level) {
+            level.sort_unstable_by(|a, b| a.x.total_cmp(&b.x));
+        }
+    }
+    let mut interned = Interned::new(names.len());
 
     // The drawing's own total: titles round their counts (flamegraph.pl's `ms`), so callees'
     // counts may add up to a little more than their caller's, and the tree's sum with them.
-    let drawn_total = is_total(&levels[0]).then(|| sum(&levels[0]));
+    let drawn_total = total_at_root.then(|| sum(&levels[0]));
     // A node per frame at most: room for them all at once, rather than each array of the
     // builder grown (and copied) a dozen times over.
     let mut builder =
         CallTreeBuilder::with_capacity(1 + levels.iter().map(Vec::len).sum::<usize>());
     let mut node_of: Vec<Vec<u32>> = levels.iter().map(|l| vec![NO_NODE; l.len()]).collect();
-    if is_total(&levels[0]) {
+    if total_at_root {
         // The `all` frame is the profile's total, not a function: it is the tree's root.
         node_of[0].fill(NodeId::ROOT.0);
     } else {
         for (frame, node) in levels[0].iter().zip(&mut node_of[0]) {
             *node = builder
-                .child(NodeId::ROOT, intern(&mut table, frame.name)?)
+                .child(NodeId::ROOT, interned.intern(&names, frame.name)?)
                 .0;
         }
     }
@@ -150,7 +211,7 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
                     continue;
                 }
             };
-            let frame = intern(&mut table, child.name)?;
+            let frame = interned.intern(&names, child.name)?;
             // Parents are met in the order their nodes were made, each node's children one
             // after the other, unless two frames of one level were one node (same caller, same
             // name). A frame not made a child of this node since its children began is not
@@ -180,6 +241,35 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
             builder.add_self(NodeId(node), frame.weight.max(0.0));
         }
     }
+    left_out(
+        warnings,
+        (orphans, first_orphan),
+        (untitled, first_untitled),
+        overdrawn,
+    );
+    // The frames are no longer needed; freeing them first keeps them out of the peak that
+    // finishing the tree adds.
+    drop((levels, node_of));
+    let tree = builder.finish();
+    let mut profile = Profile::from_tree("", Unit::Samples, tree);
+    if let Some(total) = drawn_total {
+        profile.total = total;
+    }
+    Ok(ProfileSet {
+        frames: interned.table,
+        profiles: vec![profile],
+    })
+}
+
+/// The warnings of a drawing's frames left out (on no frame of the level below; titled without
+/// a count, their label cut short) and of those narrower than their callees, each with how many
+/// and, for those left out, the first's offset.
+pub(super) fn left_out(
+    warnings: &mut Vec<String>,
+    (orphans, first_orphan): (u64, Option<u64>),
+    (untitled, first_untitled): (u64, Option<u64>),
+    overdrawn: u64,
+) {
     if orphans > 0 {
         warnings.push(format!(
             "left out {orphans} frame{} that lie on no frame of the level below (the first at byte {})",
@@ -200,18 +290,12 @@ pub(super) fn build(found: Scan, warnings: &mut Vec<String>) -> Result<ProfileSe
             if overdrawn == 1 { " is" } else { "s are" }
         ));
     }
-    // The frames are no longer needed; freeing them first keeps them out of the peak that
-    // finishing the tree adds.
-    drop((levels, node_of));
-    let tree = builder.finish();
-    let mut profile = Profile::from_tree("", Unit::Samples, tree);
-    if let Some(total) = drawn_total {
-        profile.total = total;
-    }
-    Ok(ProfileSet {
-        frames: table,
-        profiles: vec![profile],
-    })
+}
+
+/// Whether a level is drawn left to right: inferno writes each level so already;
+/// flamegraph.pl in hash order.
+pub(super) fn in_x_order(level: &[RawFrame]) -> bool {
+    level.is_sorted_by(|a, b| a.x <= b.x)
 }
 
 /// The rows of frames ordered by their `y`, smallest first.

@@ -12,6 +12,7 @@ use crate::import::Location;
 use crate::profile::{NodeId, Profile};
 
 mod errors;
+mod figures;
 
 type Weights = BTreeMap<(String, Option<String>), (f64, f64)>;
 
@@ -346,7 +347,7 @@ fn pieces_read_one_after_another_agree_with_one_pass() {
                 assert_eq!(found.names, whole.names, "piece {piece}");
                 assert_eq!(found.rows, whole.rows, "piece {piece}");
             }
-            let set = parse_found(found, &mut Vec::new()).expect("parses");
+            let set = parse_found(found, false, &mut Vec::new()).expect("parses");
             assert_same(&imported(&set), &want);
         }
     }
