@@ -211,9 +211,18 @@ const FOLDED_NAMES: u64 = 300;
 const COUNT: u64 = 7;
 
 fn write_folded(path: &std::path::Path) {
+    write_folded_lines(path, LINES);
+    let size = std::fs::metadata(path).unwrap().len();
+    assert!(
+        size > 32 << 20,
+        "the file is too small to be read twice: {size}"
+    );
+}
+
+fn write_folded_lines(path: &std::path::Path, lines: u64) {
     let mut rng = Lcg(41);
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    for n in 0..LINES {
+    for n in 0..lines {
         write!(out, "main").unwrap();
         for _ in 0..FOLDED_DEPTH {
             write!(
@@ -230,11 +239,38 @@ fn write_folded(path: &std::path::Path) {
         }
     }
     out.flush().unwrap();
-    let size = std::fs::metadata(path).unwrap().len();
+}
+
+/// Lines of `write_folded_lines` drawn by `inferno-flamegraph --minwidth 0` into an SVG of about
+/// 50 MB (nearly every frame its own: the stacks share only `main`).
+const SVG_LINES: u64 = 5_000;
+
+/// The drawing of [`SVG_LINES`] folded lines; `None` without inferno (a failure under CI).
+fn drawn_svg(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let found = std::process::Command::new("inferno-flamegraph")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        common::skip("inferno-flamegraph");
+        return None;
+    }
+    let folded = dir.join("stacks.folded");
+    write_folded_lines(&folded, SVG_LINES);
+    let path = dir.join("large.svg");
+    let drawn = std::process::Command::new("inferno-flamegraph")
+        .args(["--minwidth", "0"])
+        .arg(&folded)
+        .stdout(std::fs::File::create(&path).unwrap())
+        .status()
+        .unwrap();
+    assert!(drawn.success());
+    let size = std::fs::metadata(&path).unwrap().len();
     assert!(
         size > 32 << 20,
-        "the file is too small to be read twice: {size}"
+        "the drawing is too small to be read twice: {size}"
     );
+    Some(path)
 }
 
 /// A py-spy-like speedscope file over 32 MB: every sample 0.01 s, one in four ending in
@@ -317,6 +353,21 @@ fn a_speedscope_file_with_alike_weights_comes_from_its_figures_first() {
         &path,
         "· total 2400.000s ·",
         "1 Time Order",
+    );
+}
+
+#[test]
+fn an_inferno_drawing_comes_from_its_figures_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(path) = drawn_svg(dir.path()) else {
+        return;
+    };
+    // Each line's count once, at its leaf: the total is the hand count of the folded lines.
+    figures_first_then_whole(
+        "figuresfirstsvg",
+        &path,
+        &format!("· total {} ·", SVG_LINES * COUNT),
+        "1 Flamegraph",
     );
 }
 

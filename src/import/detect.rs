@@ -89,13 +89,15 @@ pub fn load_path_lazily(path: &Path) -> Result<Loaded, LoadError> {
 pub const FIGURES_FIRST_FROM: u64 = 32 << 20;
 
 /// The function figures and totals of a large file, read ahead of the whole file where that is
-/// several times faster (a folded file on disk, or a speedscope file whose samples weigh alike,
-/// counted on every core with no call tree, as `summary` reads them): the UI shows its table from them while the call trees are read. The
-/// profiles have no trees (`Profile::figures_only`) and the frames are numbered as the whole
-/// reading numbers them (in the order first seen). `Ok(None)` where there are none to be had
-/// so: another format, a smaller file, a pipe, or a file the figures cannot be counted from
-/// exactly, or not read at all (its error is left to the whole reading, which says it as
-/// always).
+/// several times faster (a folded file on disk, a speedscope file whose samples weigh alike, an
+/// inferno drawing, counted on every core with no call tree, as `summary` reads them): the UI
+/// shows its table from them while the call trees are read. The profiles have no trees
+/// (`Profile::figures_only`) and the frames are numbered as the whole reading numbers them (in
+/// the order first seen). `Ok(None)` where there are none to be had so: another format, a
+/// smaller file, a pipe, or a file the figures cannot be counted from exactly, or not read at
+/// all (its error is left to the whole reading, which says it as always). A drawing whose
+/// figures cannot be counted so comes whole, trees and all (and its error is the whole
+/// reading's): only profiles that are figures alone are read again.
 pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
     // Only a regular file is opened twice: a pipe's bytes would be gone for the second reading.
     let regular = !source::is_stdin(path)
@@ -126,6 +128,25 @@ pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
             let release_range = |from, to| mapped.release_range(from, to);
             speedscope::read_figures(mapped.bytes(), &release, &release_range, &mut warnings)
                 .map(|set| (Format::Speedscope, set))
+        }
+        // A drawing's figures are counted without its tree where the sums come out the same;
+        // else its tree is built, and the file is loaded whole already (its errors said as the
+        // whole reading says them: the same reading).
+        Some(Format::Svg) => {
+            let Some(mapped) = source::Mapped::open(path, Format::Svg.description()) else {
+                return Ok(None);
+            };
+            drop(input);
+            let release = |at| mapped.release_before(at);
+            let release_range = |from, to| mapped.release_range(from, to);
+            let set = svg::parse_mapped(
+                mapped.bytes(),
+                &release,
+                &release_range,
+                true,
+                &mut warnings,
+            );
+            return finish(path, Format::Svg, set.map(|s| (s, None)), warnings).map(Some);
         }
         _ => None,
     };

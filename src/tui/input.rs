@@ -124,7 +124,9 @@ pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, figures_first: bool, sender
         for path in paths {
             let loaded = match figures_first.then(|| crate::import::load_figures_first(&path)) {
                 Some(Ok(Some(figures))) => {
-                    later.push((index, path));
+                    if figures.set.profiles.iter().any(|p| p.is_figures_only()) {
+                        later.push((index, path));
+                    }
                     Ok(figures)
                 }
                 Some(Err(error)) => Err(error),
@@ -138,6 +140,9 @@ pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, figures_first: bool, sender
                 return;
             }
         }
+        if !later.is_empty() {
+            yield_to_the_screen();
+        }
         for (index, path) in later {
             let to_loop = sender.clone();
             let tell: crate::import::source::Tell = Arc::new(move |percent| {
@@ -149,4 +154,17 @@ pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, figures_first: bool, sender
             }
         }
     });
+}
+
+/// Lowers this thread's priority, and that of the threads it starts from now on (Linux gives
+/// each thread its own nice value, inherited by the threads it starts): the whole reading of
+/// files shown from their figures is background work, which takes both cores while the first
+/// frame is drawn and shown, and while keys are answered. The UI thread and the terminal come
+/// first; on an idle machine the reading loses nothing. Unix only; a refusal changes nothing.
+fn yield_to_the_screen() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority reads its arguments only; `who` 0 is the calling thread on Linux.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 5);
+    }
 }
