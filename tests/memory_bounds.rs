@@ -98,7 +98,7 @@ fn a_million_distinct_names_stay_within_bounds() {
 fn the_issues_million_names_in_16_mb_stay_under_16_times_the_file() {
     // Issue 11's own example: 16 bytes a line, so about 220 bytes of memory a name is 14× the
     // file (17× before the indices were freed after reading). Shorter lines still cost more per
-    // byte: `a;fNNNNNN 1` (12 MB) is 18×, see the README's Performance section.
+    // byte: `a;fNNNNNN 1` (12 MB) is 18×, see benches/HISTORY.md.
     assert_million_names_within_16_times("names16.folded", |out, i| {
         writeln!(out, "main;f_{i:06} 1").unwrap();
     });
