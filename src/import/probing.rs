@@ -32,3 +32,17 @@ pub(crate) fn grow<S: Slot>(slots: &mut Vec<S>, size: usize, empty: S) {
         place(slots, slot);
     }
 }
+
+/// Asks for the cache line at `p` ahead of its use: a hint that never faults, however far `p`
+/// is (the tables fetch a batch's slots before they look into them).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and reads nothing the program sees; SSE, which it needs,
+    // is part of every x86_64.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

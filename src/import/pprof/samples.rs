@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::stacks::{self, Stacks};
 use super::{SampleFields, stack_of};
-use crate::import::ParseError;
+use crate::import::{ParseError, probing};
 use crate::profile::{CallTreeBuilder, FrameId, NodeId};
 
 /// Each location's frames, root side first, all in one list.
@@ -265,8 +265,8 @@ impl<'a> Batch<'a, '_> {
             {
                 // An entry's sums (two types' are 64 bytes) most often span two cache lines.
                 let (bytes, last) = (sums.as_ptr().cast::<u8>(), size_of_val(sums));
-                stacks::prefetch(bytes);
-                stacks::prefetch(bytes.wrapping_add(last.saturating_sub(1)));
+                probing::prefetch(bytes);
+                probing::prefetch(bytes.wrapping_add(last.saturating_sub(1)));
             }
         }
         for (i, (key, values)) in self.found.iter().enumerate() {

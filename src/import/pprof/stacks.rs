@@ -40,19 +40,6 @@ pub(super) fn hash(key: &[u8]) -> u64 {
     hasher.finish() | 1
 }
 
-/// Asks for the cache line at `p` ahead of its use; only a hint.
-#[inline(always)]
-pub(super) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing the program sees; SSE, which it needs,
-    // is part of every x86_64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 impl Stacks {
     /// How many distinct keys the table holds.
     #[cfg(test)]
@@ -67,7 +54,7 @@ impl Stacks {
     /// Asks for the slot where a search for `hash` starts.
     pub(super) fn prefetch_slot(&self, hash: u64) {
         if !self.slots.is_empty() {
-            prefetch(&self.slots[self.home(hash)]);
+            probing::prefetch(&self.slots[self.home(hash)]);
         }
     }
 
@@ -77,8 +64,8 @@ impl Stacks {
         let slot = self.probe(hash).find(|slot| slot.hash == hash)?;
         // A key of a few dozen bytes often spans two cache lines.
         let key = self.arena.as_ptr().wrapping_add(slot.start);
-        prefetch(key);
-        prefetch(key.wrapping_add((slot.len as usize).saturating_sub(1)));
+        probing::prefetch(key);
+        probing::prefetch(key.wrapping_add((slot.len as usize).saturating_sub(1)));
         Some(slot.entry as usize)
     }
 

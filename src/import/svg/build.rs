@@ -178,33 +178,10 @@ pub(super) fn tree(drawn: Drawn, warnings: &mut Vec<String>) -> Result<ProfileSe
         // The highest parent node given children so far at this depth.
         let mut highest = 0;
         for (child, child_node) in children.iter().zip(child_nodes.iter_mut()) {
-            let child_end = child.x + child.w;
-            // Parents are in x order and do not overlap: skip those that end before the child.
-            while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
-                p += 1;
-            }
-            // Of the frames the child's span may lie on, the one it overlaps most: with
-            // pixels rounded to 0.1, a narrow neighbour can end within the slack of the child's
-            // end too, and is not its caller.
-            let mut best = p;
-            let mut most = f64::NEG_INFINITY;
-            let mut q = p;
-            while q < parents.len() && parents[q].x - slack <= child_end {
-                let overlap =
-                    (parents[q].x + parents[q].w).min(child_end) - parents[q].x.max(child.x);
-                if overlap > most {
-                    (best, most) = (q, overlap);
-                }
-                q += 1;
-            }
-            let parent = match (parents.get_mut(best), parent_nodes.get(best)) {
-                (Some(parent), Some(&node))
-                    if parent.x - slack <= child.x
-                        && child_end <= parent.x + parent.w + slack
-                        && node != NO_NODE =>
-                {
-                    (parent, node)
-                }
+            let best = caller(parents, &mut p, child, slack);
+            let parent = match best.and_then(|b| Some((parents.get_mut(b)?, parent_nodes.get(b)?)))
+            {
+                Some((parent, &node)) if node != NO_NODE => (parent, node),
                 _ => {
                     orphans += 1;
                     first_orphan.get_or_insert(child.at);
@@ -294,6 +271,38 @@ pub(super) fn left_out(
 
 /// Whether a level is drawn left to right: inferno writes each level so already;
 /// flamegraph.pl in hash order.
+/// The caller of `child` among `parents` (the level above, in x order, not overlapping), looked
+/// for from `*from` on, which is moved past the parents that end before the child: of the frames
+/// the child's span may lie on, the one it overlaps most (with pixels rounded to 0.1, a narrow
+/// neighbour can end within the slack of the child's end too, and is not its caller), if the
+/// child lies on it within `slack`.
+#[inline]
+pub(super) fn caller(
+    parents: &[RawFrame],
+    from: &mut usize,
+    child: &RawFrame,
+    slack: f64,
+) -> Option<usize> {
+    let child_end = child.x + child.w;
+    let mut p = *from;
+    while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
+        p += 1;
+    }
+    *from = p;
+    let mut best = p;
+    let mut most = f64::NEG_INFINITY;
+    let mut q = p;
+    while q < parents.len() && parents[q].x - slack <= child_end {
+        let overlap = (parents[q].x + parents[q].w).min(child_end) - parents[q].x.max(child.x);
+        if overlap > most {
+            (best, most) = (q, overlap);
+        }
+        q += 1;
+    }
+    let parent = parents.get(best)?;
+    (parent.x - slack <= child.x && child_end <= parent.x + parent.w + slack).then_some(best)
+}
+
 pub(super) fn in_x_order(level: &[RawFrame]) -> bool {
     level.is_sorted_by(|a, b| a.x <= b.x)
 }

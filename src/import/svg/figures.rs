@@ -16,10 +16,11 @@
 
 use std::cmp::Ordering;
 
+use crate::import::probing::prefetch;
 use crate::import::{ParseError, folded};
 use crate::profile::{FrameTable, FuncId, FunctionKey, FunctionStats, Profile, ProfileSet, Unit};
 
-use super::build::{Drawn, Interned, in_x_order, left_out, unescaped};
+use super::build::{Drawn, Interned, caller, in_x_order, left_out, unescaped};
 use super::scan::RawFrame;
 
 /// A frame of no function (the root `all`).
@@ -267,31 +268,15 @@ fn level_callers(
         if sum >= EXACT {
             return None;
         }
-        let child_end = child.x + child.w;
-        while p < parents.len() && parents[p].x + parents[p].w + slack < child_end {
-            p += 1;
-        }
-        let mut best = p;
-        let mut most = f64::NEG_INFINITY;
-        let mut q = p;
-        while q < parents.len() && parents[q].x - slack <= child_end {
-            let overlap = (parents[q].x + parents[q].w).min(child_end) - parents[q].x.max(child.x);
-            if overlap > most {
-                (best, most) = (q, overlap);
-            }
-            q += 1;
-        }
-        match parents.get(best) {
-            Some(parent)
-                if parent.x - slack <= child.x && child_end <= parent.x + parent.w + slack =>
-            {
+        match caller(parents, &mut p, child, slack) {
+            Some(best) => {
                 if best < last {
                     return None;
                 }
                 last = best;
                 found.push(best as u32);
             }
-            _ => found.push(last as u32 | LEFT_OUT),
+            None => found.push(last as u32 | LEFT_OUT),
         }
     }
     Some((found, sum))
@@ -550,17 +535,4 @@ impl Walked {
             under: 0.0,
         }
     }
-}
-
-/// Asks for the cache line holding `p`: a hint that never faults, however far `p` is.
-#[inline]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing the program sees; SSE, which it needs,
-    // is part of every x86_64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }

@@ -86,16 +86,7 @@ impl RawKeys {
     #[inline]
     pub(super) fn prefetch(&self, name: &[u8], args: &[u8]) -> u64 {
         let hash = hash(name, args);
-        let at = self.home(hash);
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint to the cache: it reads nothing the program sees, cannot
-        // fault, and the address is within `slots` besides.
-        unsafe {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().wrapping_add(at).cast());
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = at;
+        crate::import::probing::prefetch(self.slots.as_ptr().wrapping_add(self.home(hash)));
         hash
     }
 

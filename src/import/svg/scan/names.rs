@@ -42,19 +42,6 @@ pub(in crate::import::svg) fn hash(name: &[u8]) -> u32 {
     (hasher.finish() >> 32) as u32 | 1
 }
 
-/// Asks for the cache line at `p` ahead of its use; only a hint.
-#[inline(always)]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing the program sees; SSE, which it needs,
-    // is part of every x86_64.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 impl NameIndex {
     fn home(&self, hash: u32) -> usize {
         probing::home(u64::from(hash), self.slots.len())
@@ -64,7 +51,7 @@ impl NameIndex {
     #[inline]
     pub fn prefetch(&self, hash: u32) {
         if !self.slots.is_empty() {
-            prefetch(&self.slots[self.home(hash)]);
+            probing::prefetch(&self.slots[self.home(hash)]);
         }
     }
 
@@ -85,8 +72,8 @@ impl NameIndex {
             if slot.hash == hash {
                 // The length and a few dozen bytes often span two cache lines.
                 let start = self.arena.as_ptr().wrapping_add(slot.start);
-                prefetch(start);
-                prefetch(start.wrapping_add(8 + len.saturating_sub(1)));
+                probing::prefetch(start);
+                probing::prefetch(start.wrapping_add(8 + len.saturating_sub(1)));
                 return;
             }
             at = (at + 1) & mask;
