@@ -308,6 +308,42 @@ fn folded_round_trips_line_for_line() {
     assert_eq!(written, source);
 }
 
+/// `-o -` is standard output, as `-` is standard input: no file named `-` is made, and the
+/// output is the one without `-o`.
+#[test]
+fn dash_as_the_output_is_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixture("program.folded");
+    let run = |extra: &[&str]| {
+        let mut command = assert_cmd::Command::cargo_bin("obol").unwrap();
+        command
+            .current_dir(dir.path())
+            .args(["convert", source.to_str().unwrap(), "--to", "speedscope"])
+            .args(extra);
+        command.output().unwrap()
+    };
+    let (plain, dashed) = (run(&[]), run(&["-o", "-"]));
+    assert!(plain.status.success() && dashed.status.success());
+    assert!(!plain.stdout.is_empty());
+    assert_eq!(dashed.stdout, plain.stdout);
+    assert!(!dir.path().join("-").exists(), "a file named - was written");
+    let mut merge = assert_cmd::Command::cargo_bin("obol").unwrap();
+    let merged = merge
+        .current_dir(dir.path())
+        .args([
+            "merge",
+            source.to_str().unwrap(),
+            source.to_str().unwrap(),
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(merged.status.success(), "{merged:?}");
+    assert!(merged.stdout.starts_with(b"{"), "{merged:?}");
+    assert!(!dir.path().join("-").exists(), "merge wrote a file named -");
+}
+
 #[test]
 fn pstats_is_not_written_to_a_terminal_and_bad_intervals_are_refused() {
     let (output, _) = run_obol([

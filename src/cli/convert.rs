@@ -12,11 +12,7 @@ use crate::profile::{Profile, ProfileSet};
 
 pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     check_interval(args.interval)?;
-    if args.to == ConvertTo::Pstats && args.output.is_none() && io::stdout().is_terminal() {
-        return Err(CliError::Usage(
-            "pstats is binary: write it to a file with -o OUT (or redirect standard output)".into(),
-        ));
-    }
+    check_not_binary_to_terminal(args.to, args.output.as_deref())?;
     // pstats to pstats needs only the function table; the other ways need the call tree.
     let loaded = args
         .filters
@@ -40,16 +36,32 @@ pub fn run(args: &ConvertArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A buffered writer to `path`, or to standard output.
+/// pstats written to standard output is refused where that is a terminal.
+pub fn check_not_binary_to_terminal(to: ConvertTo, path: Option<&Path>) -> Result<(), CliError> {
+    if to == ConvertTo::Pstats && is_stdout(path) && io::stdout().is_terminal() {
+        return Err(CliError::Usage(
+            "pstats is binary: write it to a file with -o OUT (or redirect standard output)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether output to `path` goes to standard output: none given, or `-` (as `-` is standard
+/// input for every command).
+fn is_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(|path| path == Path::new("-"))
+}
+
+/// A buffered writer to `path`, or to standard output (see [`is_stdout`]).
 pub fn create(path: Option<&Path>) -> Result<BufWriter<Box<dyn Write>>, CliError> {
     Ok(BufWriter::new(match path {
-        Some(path) => Box::new(File::create(path).map_err(|e| {
+        Some(path) if !is_stdout(Some(path)) => Box::new(File::create(path).map_err(|e| {
             CliError::Usage(format!(
                 "cannot write {}: {e}",
                 crate::text::escape_control(&path.display().to_string())
             ))
         })?),
-        None => Box::new(io::stdout().lock()),
+        _ => Box::new(io::stdout().lock()),
     }))
 }
 

@@ -3,12 +3,13 @@
 
 use std::io::Write;
 
-use super::convert::{check_interval, create, write_as};
+use super::convert::{check_interval, check_not_binary_to_terminal, create, write_as};
 use super::{CliError, MergeArgs};
 use crate::analysis::runs::add_runs;
 
 pub fn run(args: &MergeArgs) -> Result<(), CliError> {
     check_interval(args.interval)?;
+    check_not_binary_to_terminal(args.to, Some(&args.output))?;
     let loaded = args
         .files
         .iter()

@@ -97,7 +97,7 @@ pub struct ConvertArgs {
     /// The format to write.
     #[arg(long, value_enum)]
     pub to: ConvertTo,
-    /// Where to write it (standard output when not given).
+    /// Where to write it (standard output when not given, or `-`).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Seconds one sample stands for, for pstats written from a profile that counts samples
@@ -113,7 +113,7 @@ pub struct MergeArgs {
     /// The profiles to add together: runs of one program, in any formats obol reads.
     #[arg(required = true, num_args = 2..)]
     pub files: Vec<PathBuf>,
-    /// Where to write the sum.
+    /// Where to write the sum (`-`: standard output).
     #[arg(short, long, value_name = "OUT", required = true)]
     pub output: PathBuf,
     /// The format to write.
