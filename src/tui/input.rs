@@ -158,10 +158,11 @@ pub fn spawn_loader(paths: Vec<PathBuf>, demo: bool, figures_first: bool, sender
 
 /// Lowers this thread's priority, and that of the threads it starts from now on (Linux gives
 /// each thread its own nice value, inherited by the threads it starts): the whole reading of
-/// files shown from their figures is background work, which takes both cores while the first
-/// frame is drawn and shown, and while keys are answered. The UI thread and the terminal come
-/// first; on an idle machine the reading loses nothing. Unix only; a refusal changes nothing.
-fn yield_to_the_screen() {
+/// files shown from their figures, and the workers' jobs, are background work, which takes
+/// both cores while the first frame is drawn and shown, and while keys are answered. The UI
+/// thread and the terminal come first; on an idle machine the work loses nothing. Linux only;
+/// a refusal changes nothing.
+pub(super) fn yield_to_the_screen() {
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority reads its arguments only; `who` 0 is the calling thread on Linux.
     unsafe {

@@ -295,6 +295,7 @@ impl Job {
     /// Runs the job on a thread of its own; the result comes back on the loop's channel.
     pub fn spawn(self, sender: Sender<Event>) {
         std::thread::spawn(move || {
+            super::input::yield_to_the_screen();
             let start = std::time::Instant::now();
             let done = self.run(&|early| {
                 let _ = sender.send(Event::Done(early, start.elapsed()));
