@@ -164,15 +164,6 @@ fn a_mapped_file_cut_short_while_summarised_is_one_line_and_exit_2() {
 /// (SVGs from 16 MB on are mapped and scanned in two halves); `None` without inferno (a failure
 /// under CI).
 fn big_svg(dir: &Path) -> Option<PathBuf> {
-    // (It has no `--version`.)
-    let found = Command::new("inferno-flamegraph")
-        .arg("--help")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        common::skip("inferno-flamegraph");
-        return None;
-    }
     let folded = dir.join("stacks.folded");
     let mut out = BufWriter::new(std::fs::File::create(&folded).unwrap());
     let mut rng = common::Lcg(11);
@@ -182,13 +173,9 @@ fn big_svg(dir: &Path) -> Option<PathBuf> {
     }
     out.into_inner().unwrap().sync_all().unwrap();
     let path = dir.join("big.svg");
-    let drawn = Command::new("inferno-flamegraph")
-        .args(["--minwidth", "0"])
-        .arg(&folded)
-        .stdout(std::fs::File::create(&path).unwrap())
-        .status()
-        .unwrap();
-    assert!(drawn.success());
+    if !common::draw_with_inferno(&folded, &path) {
+        return None;
+    }
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size > 16 << 20, "too small to be mapped: {size}");
     Some(path)

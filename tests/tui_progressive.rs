@@ -247,24 +247,12 @@ const SVG_LINES: u64 = 5_000;
 
 /// The drawing of [`SVG_LINES`] folded lines; `None` without inferno (a failure under CI).
 fn drawn_svg(dir: &std::path::Path) -> Option<std::path::PathBuf> {
-    let found = std::process::Command::new("inferno-flamegraph")
-        .arg("--help")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        common::skip("inferno-flamegraph");
-        return None;
-    }
     let folded = dir.join("stacks.folded");
     write_folded_lines(&folded, SVG_LINES);
     let path = dir.join("large.svg");
-    let drawn = std::process::Command::new("inferno-flamegraph")
-        .args(["--minwidth", "0"])
-        .arg(&folded)
-        .stdout(std::fs::File::create(&path).unwrap())
-        .status()
-        .unwrap();
-    assert!(drawn.success());
+    if !common::draw_with_inferno(&folded, &path) {
+        return None;
+    }
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(
         size > 32 << 20,

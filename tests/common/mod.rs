@@ -313,6 +313,28 @@ pub fn required() -> bool {
         || std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
+/// `folded` drawn by `inferno-flamegraph --minwidth 0` into `svg`; false without inferno (a
+/// skip locally, a failure under CI).
+pub fn draw_with_inferno(folded: &Path, svg: &Path) -> bool {
+    // (It has no `--version`.)
+    let found = std::process::Command::new("inferno-flamegraph")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        skip("inferno-flamegraph");
+        return false;
+    }
+    let drawn = std::process::Command::new("inferno-flamegraph")
+        .args(["--minwidth", "0"])
+        .arg(folded)
+        .stdout(std::fs::File::create(svg).unwrap())
+        .status()
+        .unwrap();
+    assert!(drawn.success());
+    true
+}
+
 /// Skips a test for want of `what` (a corpus, a tool): a note on stderr locally, a failure
 /// under CI.
 pub fn skip(what: &str) {
