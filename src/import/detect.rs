@@ -124,9 +124,10 @@ pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
                 return Ok(None);
             };
             drop(input);
-            let release = |at| mapped.release_before(at);
-            let release_range = |from, to| mapped.release_range(from, to);
-            speedscope::read_figures(mapped.bytes(), &release, &release_range, &mut warnings)
+            mapped
+                .read_letting_go(|bytes, release, release_range| {
+                    speedscope::read_figures(bytes, release, release_range, &mut warnings)
+                })
                 .map(|set| (Format::Speedscope, set))
         }
         // A drawing's figures are counted without its tree where the sums come out the same;
@@ -137,15 +138,9 @@ pub fn load_figures_first(path: &Path) -> Result<Option<Loaded>, LoadError> {
                 return Ok(None);
             };
             drop(input);
-            let release = |at| mapped.release_before(at);
-            let release_range = |from, to| mapped.release_range(from, to);
-            let set = svg::parse_mapped(
-                mapped.bytes(),
-                &release,
-                &release_range,
-                true,
-                &mut warnings,
-            );
+            let set = mapped.read_letting_go(|bytes, release, release_range| {
+                svg::parse_mapped(bytes, release, release_range, true, &mut warnings)
+            });
             return finish(path, Format::Svg, set.map(|s| (s, None)), warnings).map(Some);
         }
         _ => None,
@@ -197,15 +192,9 @@ fn load_reading(
         match source::Mapped::open(path, format.description()) {
             Some(mapped) => {
                 drop(input);
-                let release = |at| mapped.release_before(at);
-                let release_range = |from, to| mapped.release_range(from, to);
-                svg::parse_mapped(
-                    mapped.bytes(),
-                    &release,
-                    &release_range,
-                    figures_only,
-                    &mut warnings,
-                )
+                mapped.read_letting_go(|bytes, release, release_range| {
+                    svg::parse_mapped(bytes, release, release_range, figures_only, &mut warnings)
+                })
             }
             None => svg::parse_reader(input.into_reader(), figures_only, &mut warnings),
         }

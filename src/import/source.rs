@@ -162,6 +162,18 @@ impl Mapped {
         }
     }
 
+    /// `read` of the mapped bytes, told how to let go of the pages behind it as the two-half
+    /// readers do: [`Mapped::release_before`] for the reading from the start,
+    /// [`Mapped::release_range`] for the one from the middle.
+    pub fn read_letting_go<T>(
+        &self,
+        read: impl FnOnce(&[u8], &(dyn Fn(usize) + Sync), &(dyn Fn(usize, usize) + Sync)) -> T,
+    ) -> T {
+        read(self.bytes(), &|at| self.release_before(at), &|from, to| {
+            self.release_range(from, to)
+        })
+    }
+
     /// Whether the pages of `from..to` (whole pages) were let go.
     fn let_go(&self, from: usize, to: usize) -> bool {
         // SAFETY: MADV_DONTNEED on a private mapping that was never written drops pages that
