@@ -3,8 +3,12 @@
 use std::sync::Arc;
 
 use super::{Edge, at_event};
+use crate::analysis::summary::tree_function_weights;
 use crate::import::ParseError;
-use crate::profile::{CallTreeBuilder, FrameId, FrameTable, NodeId, Profile, TimelineSample, Unit};
+use crate::profile::{
+    CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId, Profile,
+    TimelineSample, Unit,
+};
 
 #[derive(Default)]
 pub(super) struct Thread {
@@ -175,9 +179,37 @@ impl Thread {
             ));
         }
         let tree = tree.finish();
+        if !with_timeline && let Some(profile) = figures_of(&name, &tree, frames) {
+            return Ok(profile);
+        }
         let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
         profile.timeline = with_timeline.then_some(timeline);
         profile.evented = true;
         Ok(profile)
     }
+}
+
+/// For `obol summary`, which reads a tree's function figures and nothing else: those figures,
+/// summed here, on the core that replayed the thread, by the walk the summary would make (the
+/// same sums, one per function in id order as it adds them), rather than all of them after
+/// the last replay. None where a figure is not finite, which the tree's own reading tells
+/// apart from an overflowing total.
+fn figures_of(name: &str, tree: &CallTree, frames: &FrameTable) -> Option<Profile> {
+    let (self_weights, total_weights) = tree_function_weights(tree, frames);
+    if !self_weights
+        .iter()
+        .chain(&total_weights)
+        .all(|w| w.is_finite())
+    {
+        return None;
+    }
+    let stats = self_weights
+        .into_iter()
+        .zip(total_weights)
+        .enumerate()
+        .map(|(i, (s, t))| FunctionStats::sampled(FuncId(i as u32), s, t))
+        .collect();
+    let mut profile = Profile::figures_only(name, Unit::Microseconds, tree.total(), stats);
+    profile.evented = true;
+    Some(profile)
 }
