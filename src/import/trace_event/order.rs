@@ -100,78 +100,154 @@ fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
     }
 }
 
-/// The X events' begins in [`begin_order`]. Where the events were written as they ended
-/// (children before their caller), the order is the pre-order of the tree that a stack of
-/// earlier events builds: each event adopts the ones before it that begin after it. Whether
-/// that gave the order is checked as it is written out; if not, a sort gives it.
+/// The X events' begins in [`begin_order`].
 fn begins_in_order(complete: &[(Edge, f64)]) -> Vec<Edge> {
-    pre_order(complete).unwrap_or_else(|| {
+    if complete.len() >= u32::MAX as usize {
         let mut sorted = complete.to_vec();
         sorted.sort_by(begin_order);
-        sorted.into_iter().map(|(edge, _)| edge).collect()
+        return sorted.into_iter().map(|(edge, _)| edge).collect();
+    }
+    let places = begin_places(&Parts::new(complete, &[]));
+    places.into_iter().map(|i| complete[i as usize].0).collect()
+}
+
+/// A thread's X events as read: the first half's, then the second half's (renumbered), held
+/// where they were read rather than copied into one list. Fewer than `u32::MAX` in all.
+#[derive(Clone, Copy)]
+pub(super) struct Parts<'a> {
+    first: &'a [(Edge, f64)],
+    second: &'a [(Edge, f64)],
+}
+
+impl<'a> Parts<'a> {
+    pub(super) fn new(first: &'a [(Edge, f64)], second: &'a [(Edge, f64)]) -> Self {
+        Parts { first, second }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// Brings the `i`th into the cache.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, i: u32) {
+        let i = i as usize;
+        if let Some(at) = self
+            .first
+            .get(i)
+            .or_else(|| self.second.get(i - self.first.len()))
+        {
+            crate::import::probing::prefetch(at);
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn get(&self, i: u32) -> (Edge, f64) {
+        let i = i as usize;
+        match self.first.get(i) {
+            Some(&x) => x,
+            None => self.second[i - self.first.len()],
+        }
+    }
+}
+
+/// The places in `x` of the X events' begins and of their ends (`ts + dur`), each in replay
+/// order: the order [`order`] gives them where there are no B and E events.
+pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
+    let begins = begin_places(x);
+    let mut ends: Vec<u32> = (0..x.len() as u32).collect();
+    sort_nearly(&mut ends, |&a, &b| end_order(&x.get(a), &x.get(b)));
+    (begins, ends)
+}
+
+/// The places of the X events in [`begin_order`]. Where the events were written as they ended
+/// (children before their caller), the order is the pre-order of the tree that a stack of
+/// earlier events builds: each event adopts the ones before it that begin after it. Whether
+/// that gave the order is checked; if not, a sort gives it.
+fn begin_places(x: &Parts) -> Vec<u32> {
+    pre_order(x).unwrap_or_else(|| {
+        let mut sorted: Vec<u32> = (0..x.len() as u32).collect();
+        // A total order (the event's index breaks every tie): any sort gives the same.
+        sorted.sort_unstable_by(|&a, &b| begin_order(&x.get(a), &x.get(b)));
+        sorted
     })
 }
 
-/// The begins as the pre-order of the tree built from post-order, if that is their order.
+/// The places of the begins as the pre-order of the tree built from post-order, if that is
+/// their order.
 ///
 /// Each event's place in the pre-order is computed rather than walked to: in a forest listed
 /// in post-order, an event at `i` with `size` events in its subtree and `depth` events above
 /// it is at `i + 1 - size + depth` in pre-order (before it come its ancestors and the subtrees
 /// wholly to its left, which post-order lists before it too, with its own descendants). Every
-/// place is thus known from a pass each way over the list, and the begins are written to their
-/// places, near where they are, instead of read one after the other by following the tree.
-fn pre_order(complete: &[(Edge, f64)]) -> Option<Vec<Edge>> {
-    let n = complete.len();
+/// place is thus known from a pass each way over the list, and only the events' places are
+/// written, not the events: the replay reads them through these.
+fn pre_order(x: &Parts) -> Option<Vec<u32>> {
+    let n = x.len();
     if n >= u32::MAX as usize {
         return None;
     }
-    let less = |i: usize, j: usize| begin_order(&complete[i], &complete[j]) == Ordering::Less;
+    let less = |a: &(Edge, f64), b: &(Edge, f64)| begin_order(a, b) == Ordering::Less;
     // Sizes, from a stack of the roots so far: each event adopts those that begin after it.
+    // Meanwhile, whether the pre-order is the begin order: whether each event in it comes
+    // after the one before it. That is its parent, for a first child (checked as the parent
+    // adopts it), else the last in pre-order of the subtree of the sibling (or root) before
+    // it, which each root on the stack holds: the list is read once, in order.
+    struct Root {
+        size: u32,
+        event: (Edge, f64),
+        last: (Edge, f64),
+    }
     let mut size = vec![0u32; n];
-    let mut roots: Vec<u32> = Vec::new();
-    for i in 0..n {
+    let mut roots: Vec<Root> = Vec::new();
+    for i in 0..n as u32 {
+        let event = x.get(i);
         let mut adopted = 1u32;
-        while let Some(&j) = roots.last()
-            && less(i, j as usize)
+        let mut last = event;
+        // The child adopted before this one: the next in pre-order after its subtree.
+        let mut next: Option<(Edge, f64)> = None;
+        while let Some(root) = roots.last()
+            && less(&event, &root.event)
         {
+            match next {
+                Some(next) if !less(&root.last, &next) => return None,
+                Some(_) => {}
+                None => last = root.last,
+            }
+            next = Some(root.event);
+            adopted += root.size;
             roots.pop();
-            adopted += size[j as usize];
         }
-        size[i] = adopted;
-        roots.push(i as u32);
+        size[i as usize] = adopted;
+        roots.push(Root {
+            size: adopted,
+            event,
+            last,
+        });
+    }
+    if !roots.windows(2).all(|w| less(&w[0].last, &w[1].event)) {
+        return None;
     }
     drop(roots);
-    // Depths, from the last event back, with a stack of the ancestors of each: those whose
-    // subtree (the `size` events up to them) reaches it.
-    let mut out: Vec<Edge> = Vec::with_capacity(n);
-    let mut durs: Vec<f64> = Vec::with_capacity(n);
+    // Depths, from the last event back, with a stack of where the subtree of each of its
+    // ancestors starts: those that reach it.
+    let mut out: Vec<u32> = Vec::with_capacity(n);
     let spare = out.spare_capacity_mut();
-    let spare_durs = durs.spare_capacity_mut();
-    let mut ancestors: Vec<u32> = Vec::new();
+    let mut ancestors: Vec<usize> = Vec::new();
     for i in (0..n).rev() {
-        while let Some(&a) = ancestors.last()
-            && (a as usize) + 1 - size[a as usize] as usize > i
-        {
+        while ancestors.last().is_some_and(|&start| start > i) {
             ancestors.pop();
         }
-        let at = i + 1 - size[i] as usize + ancestors.len();
-        let (edge, dur) = complete[i];
-        spare[at].write(edge);
-        spare_durs[at].write(dur);
-        ancestors.push(i as u32);
+        let start = i + 1 - size[i] as usize;
+        spare[start + ancestors.len()].write(i as u32);
+        ancestors.push(start);
     }
     // SAFETY: the places above are a permutation of 0..n (pre-order numbers each event once),
-    // so all n elements of both were written.
+    // so all n elements were written.
     unsafe {
         out.set_len(n);
-        durs.set_len(n);
     }
-    // Whether that was the begin order: each begin before the next.
-    let ordered = out
-        .windows(2)
-        .zip(durs.windows(2))
-        .all(|(e, d)| begin_order(&(e[0], d[0]), &(e[1], d[1])) == Ordering::Less);
-    ordered.then_some(out)
+    Some(out)
 }
 
 #[cfg(test)]
@@ -307,7 +383,7 @@ mod tests {
                 clock = call(&mut events, &mut seed, 0, clock);
             }
             same(&[], &[], &events);
-            assert!(pre_order(&events).is_some());
+            assert!(pre_order(&Parts::new(&events, &[])).is_some());
         }
     }
 
