@@ -204,6 +204,26 @@ impl Edges for XEnds<'_> {
     }
 }
 
+/// Of the ends at the time of the `e`th, the one closing the innermost open frame first (how
+/// far past the `e`th): by frame, else by name. None closes it: the ends wait for the begins
+/// of that time (a zero-length event opens before it closes). Found only where it is asked
+/// for: a begin at an earlier time needs none.
+#[inline(always)]
+fn closing(open: &[(Edge, NodeId)], ends: &impl Edges, e: usize) -> Option<usize> {
+    let (Some(&(top, _)), true) = (open.last(), e < ends.len()) else {
+        return None;
+    };
+    let first = ends.at(e);
+    let same_time = || {
+        (e..ends.len())
+            .map(|i| ends.at(i))
+            .take_while(|x| x.ts == first.ts)
+    };
+    same_time()
+        .position(|x| x.frame == top.frame)
+        .or_else(|| same_time().position(|x| x.name == top.name))
+}
+
 /// A thread's replay into its tree and timeline.
 struct Replay<'n> {
     name: &'n str,
@@ -254,22 +274,6 @@ impl Replay<'_> {
         let frame_name = |f: FrameId| frames.frame(f).name;
         let (begin_count, end_count) = (begins.len(), ends.len());
         while b < begin_count || e < end_count {
-            // Of the ends at the time of the next one, the one closing the innermost open
-            // frame first: by frame, else by name. None closes it: the ends wait for the
-            // begins of that time (a zero-length event opens before it closes).
-            // Found only where it is asked for: a begin at an earlier time needs none.
-            let closing = |open: &[(Edge, NodeId)], ends: &dyn Fn(usize) -> Edge| match (
-                open.last(),
-                (e < end_count).then(|| ends(e)),
-            ) {
-                (Some(&(top, _)), Some(first)) => {
-                    let same_time = || (e..end_count).map(ends).take_while(|x| x.ts == first.ts);
-                    same_time()
-                        .position(|x| x.frame == top.frame)
-                        .or_else(|| same_time().position(|x| x.name == top.name))
-                }
-                _ => None,
-            };
             let mut closing_known = None;
             let next_begin = (b < begin_count).then(|| begins.at(b));
             let take_begin = match (next_begin, (e < end_count).then(|| ends.at(e))) {
@@ -277,7 +281,7 @@ impl Replay<'_> {
                 (None, _) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
                 (Some(_), Some(_)) => {
-                    let found = closing(&open, &|i| ends.at(i));
+                    let found = closing(&open, &*ends, e);
                     closing_known = Some(found);
                     found.is_none()
                 }
@@ -290,7 +294,7 @@ impl Replay<'_> {
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &|i| ends.at(i))) {
+            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &*ends, e)) {
                 ends.swap(e, e + i);
             }
             let end = ends.at(e);
