@@ -296,6 +296,27 @@ mod tests {
         let (sb, se) = by_sorting(begins, ends, complete);
         assert_eq!(key(&b), key(&sb));
         assert_eq!(key(&e), key(&se));
+        // X events alone: their places, the list read in two parts split anywhere.
+        if begins.is_empty() && ends.is_empty() {
+            let n = complete.len();
+            for split in [0, n / 3, n / 2, n.saturating_sub(1), n] {
+                let x = Parts::new(&complete[..split], &complete[split..]);
+                let (pb, pe) = x_places(&x);
+                let placed_b: Vec<Edge> = pb.iter().map(|&i| x.get(i).0).collect();
+                let placed_e: Vec<Edge> = pe
+                    .iter()
+                    .map(|&i| {
+                        let (begin, dur) = x.get(i);
+                        Edge {
+                            ts: begin.ts + dur,
+                            ..begin
+                        }
+                    })
+                    .collect();
+                assert_eq!(key(&placed_b), key(&sb), "split at {split}");
+                assert_eq!(key(&placed_e), key(&se), "split at {split}");
+            }
+        }
     }
 
     /// A small random generator, to need no crate.
@@ -384,6 +405,26 @@ mod tests {
             }
             same(&[], &[], &events);
             assert!(pre_order(&Parts::new(&events, &[])).is_some());
+            let (first, second) = events.split_at(events.len() / 2);
+            assert!(pre_order(&Parts::new(first, second)).is_some());
+        }
+    }
+
+    /// Post-order whose pre-order is not the begin order: a root that begins before the last
+    /// descendant of the one before it, and a child that begins before its previous sibling's
+    /// last descendant.
+    #[test]
+    fn pre_order_not_in_begin_order_is_refused_and_sorted() {
+        let roots = [x(0, 5.0, 1.0), x(1, 0.0, 10.0), x(2, 3.0, 1.0)];
+        let siblings = [
+            x(0, 5.0, 1.0),
+            x(1, 1.0, 9.0),
+            x(2, 3.0, 1.0),
+            x(3, 0.0, 20.0),
+        ];
+        for events in [&roots[..], &siblings[..]] {
+            assert!(pre_order(&Parts::new(events, &[])).is_none());
+            same(&[], &[], events);
         }
     }
 
