@@ -79,6 +79,14 @@ fn merge(first: Vec<Edge>, second: impl ExactSizeIterator<Item = Edge>) -> Vec<E
 /// while it moves little, else the library's sort (insertion moves no element past an equal
 /// one, so what it has done changes nothing of a stable sort's result).
 fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
+    if !insertion_sorted(v, &cmp) {
+        v.sort_by(cmp);
+    }
+}
+
+/// `v` sorted stably by `cmp` by insertion, if that moves little; else false, `v` partly
+/// sorted.
+fn insertion_sorted<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) -> bool {
     let budget = v.len().saturating_mul(4).saturating_add(1 << 12);
     let mut moved = 0usize;
     for i in 1..v.len() {
@@ -94,10 +102,28 @@ fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
         v[j] = x;
         moved += i - j;
         if moved > budget {
-            v.sort_by(cmp);
-            return;
+            return false;
         }
     }
+    true
+}
+
+/// The places of the X events of `x` sorted by `cmp`, a total order whose first key is
+/// `first`: the places sorted with that key beside them, the events read only where two keys
+/// tie, rather than read through the list at each comparison (a cache miss each where the
+/// list is far from sorted) or copied whole.
+fn sorted_places(
+    x: &Parts,
+    first: fn(&(Edge, f64)) -> f64,
+    cmp: fn(&(Edge, f64), &(Edge, f64)) -> Ordering,
+) -> Vec<u32> {
+    let mut sorted: Vec<(f64, u32)> = (0..x.len() as u32).map(|i| (first(&x.get(i)), i)).collect();
+    // A total order (the event's index breaks every tie): any sort gives the same.
+    sorted.sort_unstable_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| cmp(&x.get(a.1), &x.get(b.1)))
+    });
+    sorted.into_iter().map(|(_, i)| i).collect()
 }
 
 /// The X events' begins in [`begin_order`].
@@ -156,7 +182,9 @@ impl<'a> Parts<'a> {
 pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
     let begins = begin_places(x);
     let mut ends: Vec<u32> = (0..x.len() as u32).collect();
-    sort_nearly(&mut ends, |&a, &b| end_order(&x.get(a), &x.get(b)));
+    if !insertion_sorted(&mut ends, |&a, &b| end_order(&x.get(a), &x.get(b))) {
+        ends = sorted_places(x, |(begin, dur)| begin.ts + dur, end_order);
+    }
     (begins, ends)
 }
 
@@ -165,12 +193,7 @@ pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
 /// earlier events builds: each event adopts the ones before it that begin after it. Whether
 /// that gave the order is checked; if not, a sort gives it.
 fn begin_places(x: &Parts) -> Vec<u32> {
-    pre_order(x).unwrap_or_else(|| {
-        let mut sorted: Vec<u32> = (0..x.len() as u32).collect();
-        // A total order (the event's index breaks every tie): any sort gives the same.
-        sorted.sort_unstable_by(|&a, &b| begin_order(&x.get(a), &x.get(b)));
-        sorted
-    })
+    pre_order(x).unwrap_or_else(|| sorted_places(x, |(begin, _)| begin.ts, begin_order))
 }
 
 /// The places of the begins as the pre-order of the tree built from post-order, if that is
@@ -192,40 +215,46 @@ fn pre_order(x: &Parts) -> Option<Vec<u32>> {
     // Meanwhile, whether the pre-order is the begin order: whether each event in it comes
     // after the one before it. That is its parent, for a first child (checked as the parent
     // adopts it), else the last in pre-order of the subtree of the sibling (or root) before
-    // it, which each root on the stack holds: the list is read once, in order.
+    // it, which each root on the stack knows: the list is read in order, and behind only at
+    // the roots.
     struct Root {
+        at: u32,
         size: u32,
-        event: (Edge, f64),
-        last: (Edge, f64),
+        last: u32,
     }
     let mut size = vec![0u32; n];
     let mut roots: Vec<Root> = Vec::new();
     for i in 0..n as u32 {
         let event = x.get(i);
         let mut adopted = 1u32;
-        let mut last = event;
+        let mut last = i;
         // The child adopted before this one: the next in pre-order after its subtree.
         let mut next: Option<(Edge, f64)> = None;
-        while let Some(root) = roots.last()
-            && less(&event, &root.event)
-        {
+        while let Some(root) = roots.last() {
+            let root_event = x.get(root.at);
+            if !less(&event, &root_event) {
+                break;
+            }
             match next {
-                Some(next) if !less(&root.last, &next) => return None,
+                Some(next) if !less(&x.get(root.last), &next) => return None,
                 Some(_) => {}
                 None => last = root.last,
             }
-            next = Some(root.event);
+            next = Some(root_event);
             adopted += root.size;
             roots.pop();
         }
         size[i as usize] = adopted;
         roots.push(Root {
+            at: i,
             size: adopted,
-            event,
             last,
         });
     }
-    if !roots.windows(2).all(|w| less(&w[0].last, &w[1].event)) {
+    if !roots
+        .windows(2)
+        .all(|w| less(&x.get(w[0].last), &x.get(w[1].at)))
+    {
         return None;
     }
     drop(roots);
