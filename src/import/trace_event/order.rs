@@ -79,6 +79,14 @@ fn merge(first: Vec<Edge>, second: impl ExactSizeIterator<Item = Edge>) -> Vec<E
 /// while it moves little, else the library's sort (insertion moves no element past an equal
 /// one, so what it has done changes nothing of a stable sort's result).
 fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
+    if !insertion_sorted(v, &cmp) {
+        v.sort_by(cmp);
+    }
+}
+
+/// `v` sorted stably by `cmp` by insertion, if that moves little; else false, `v` partly
+/// sorted.
+fn insertion_sorted<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) -> bool {
     let budget = v.len().saturating_mul(4).saturating_add(1 << 12);
     let mut moved = 0usize;
     for i in 1..v.len() {
@@ -94,84 +102,181 @@ fn sort_nearly<T: Copy>(v: &mut [T], cmp: impl Fn(&T, &T) -> Ordering) {
         v[j] = x;
         moved += i - j;
         if moved > budget {
-            v.sort_by(cmp);
-            return;
+            return false;
+        }
+    }
+    true
+}
+
+/// The places of the X events of `x` sorted by `cmp`, a total order whose first key is
+/// `first`: the places sorted with that key beside them, the events read only where two keys
+/// tie, rather than read through the list at each comparison (a cache miss each where the
+/// list is far from sorted) or copied whole.
+fn sorted_places(
+    x: &Parts,
+    first: fn(&(Edge, f64)) -> f64,
+    cmp: fn(&(Edge, f64), &(Edge, f64)) -> Ordering,
+) -> Vec<u32> {
+    let mut sorted: Vec<(f64, u32)> = (0..x.len() as u32).map(|i| (first(&x.get(i)), i)).collect();
+    // A total order (the event's index breaks every tie): any sort gives the same.
+    sorted.sort_unstable_by(|a, b| {
+        a.0.total_cmp(&b.0)
+            .then_with(|| cmp(&x.get(a.1), &x.get(b.1)))
+    });
+    sorted.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The X events' begins in [`begin_order`].
+fn begins_in_order(complete: &[(Edge, f64)]) -> Vec<Edge> {
+    if complete.len() >= u32::MAX as usize {
+        let mut sorted = complete.to_vec();
+        sorted.sort_by(begin_order);
+        return sorted.into_iter().map(|(edge, _)| edge).collect();
+    }
+    let places = begin_places(&Parts::new(complete, &[]));
+    places.into_iter().map(|i| complete[i as usize].0).collect()
+}
+
+/// A thread's X events as read: the first half's, then the second half's (renumbered), held
+/// where they were read rather than copied into one list. Fewer than `u32::MAX` in all.
+#[derive(Clone, Copy)]
+pub(super) struct Parts<'a> {
+    first: &'a [(Edge, f64)],
+    second: &'a [(Edge, f64)],
+}
+
+impl<'a> Parts<'a> {
+    pub(super) fn new(first: &'a [(Edge, f64)], second: &'a [(Edge, f64)]) -> Self {
+        Parts { first, second }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.first.len() + self.second.len()
+    }
+
+    /// Brings the `i`th into the cache.
+    #[inline(always)]
+    pub(super) fn prefetch(&self, i: u32) {
+        let i = i as usize;
+        if let Some(at) = self
+            .first
+            .get(i)
+            .or_else(|| self.second.get(i - self.first.len()))
+        {
+            crate::import::probing::prefetch(at);
+        }
+    }
+
+    #[inline(always)]
+    pub(super) fn get(&self, i: u32) -> (Edge, f64) {
+        let i = i as usize;
+        match self.first.get(i) {
+            Some(&x) => x,
+            None => self.second[i - self.first.len()],
         }
     }
 }
 
-/// The X events' begins in [`begin_order`]. Where the events were written as they ended
-/// (children before their caller), the order is the pre-order of the tree that a stack of
-/// earlier events builds: each event adopts the ones before it that begin after it. Whether
-/// that gave the order is checked as it is written out; if not, a sort gives it.
-fn begins_in_order(complete: &[(Edge, f64)]) -> Vec<Edge> {
-    pre_order(complete).unwrap_or_else(|| {
-        let mut sorted = complete.to_vec();
-        sorted.sort_by(begin_order);
-        sorted.into_iter().map(|(edge, _)| edge).collect()
-    })
+/// The places in `x` of the X events' begins and of their ends (`ts + dur`), each in replay
+/// order: the order [`order`] gives them where there are no B and E events.
+pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
+    let begins = begin_places(x);
+    let mut ends: Vec<u32> = (0..x.len() as u32).collect();
+    if !insertion_sorted(&mut ends, |&a, &b| end_order(&x.get(a), &x.get(b))) {
+        ends = sorted_places(x, |(begin, dur)| begin.ts + dur, end_order);
+    }
+    (begins, ends)
 }
 
-/// The begins as the pre-order of the tree built from post-order, if that is their order.
+/// The places of the X events in [`begin_order`]. Where the events were written as they ended
+/// (children before their caller), the order is the pre-order of the tree that a stack of
+/// earlier events builds: each event adopts the ones before it that begin after it. Whether
+/// that gave the order is checked; if not, a sort gives it.
+fn begin_places(x: &Parts) -> Vec<u32> {
+    pre_order(x).unwrap_or_else(|| sorted_places(x, |(begin, _)| begin.ts, begin_order))
+}
+
+/// The places of the begins as the pre-order of the tree built from post-order, if that is
+/// their order.
 ///
 /// Each event's place in the pre-order is computed rather than walked to: in a forest listed
 /// in post-order, an event at `i` with `size` events in its subtree and `depth` events above
 /// it is at `i + 1 - size + depth` in pre-order (before it come its ancestors and the subtrees
 /// wholly to its left, which post-order lists before it too, with its own descendants). Every
-/// place is thus known from a pass each way over the list, and the begins are written to their
-/// places, near where they are, instead of read one after the other by following the tree.
-fn pre_order(complete: &[(Edge, f64)]) -> Option<Vec<Edge>> {
-    let n = complete.len();
+/// place is thus known from a pass each way over the list, and only the events' places are
+/// written, not the events: the replay reads them through these.
+fn pre_order(x: &Parts) -> Option<Vec<u32>> {
+    let n = x.len();
     if n >= u32::MAX as usize {
         return None;
     }
-    let less = |i: usize, j: usize| begin_order(&complete[i], &complete[j]) == Ordering::Less;
+    let less = |a: &(Edge, f64), b: &(Edge, f64)| begin_order(a, b) == Ordering::Less;
     // Sizes, from a stack of the roots so far: each event adopts those that begin after it.
+    // Meanwhile, whether the pre-order is the begin order: whether each event in it comes
+    // after the one before it. That is its parent, for a first child (checked as the parent
+    // adopts it), else the last in pre-order of the subtree of the sibling (or root) before
+    // it, which each root on the stack knows: the list is read in order, and behind only at
+    // the roots.
+    struct Root {
+        at: u32,
+        size: u32,
+        last: u32,
+    }
     let mut size = vec![0u32; n];
-    let mut roots: Vec<u32> = Vec::new();
-    for i in 0..n {
+    let mut roots: Vec<Root> = Vec::new();
+    for i in 0..n as u32 {
+        let event = x.get(i);
         let mut adopted = 1u32;
-        while let Some(&j) = roots.last()
-            && less(i, j as usize)
-        {
+        let mut last = i;
+        // The child adopted before this one: the next in pre-order after its subtree.
+        let mut next: Option<(Edge, f64)> = None;
+        while let Some(root) = roots.last() {
+            let root_event = x.get(root.at);
+            if !less(&event, &root_event) {
+                break;
+            }
+            match next {
+                Some(next) if !less(&x.get(root.last), &next) => return None,
+                Some(_) => {}
+                None => last = root.last,
+            }
+            next = Some(root_event);
+            adopted += root.size;
             roots.pop();
-            adopted += size[j as usize];
         }
-        size[i] = adopted;
-        roots.push(i as u32);
+        size[i as usize] = adopted;
+        roots.push(Root {
+            at: i,
+            size: adopted,
+            last,
+        });
+    }
+    if !roots
+        .windows(2)
+        .all(|w| less(&x.get(w[0].last), &x.get(w[1].at)))
+    {
+        return None;
     }
     drop(roots);
-    // Depths, from the last event back, with a stack of the ancestors of each: those whose
-    // subtree (the `size` events up to them) reaches it.
-    let mut out: Vec<Edge> = Vec::with_capacity(n);
-    let mut durs: Vec<f64> = Vec::with_capacity(n);
+    // Depths, from the last event back, with a stack of where the subtree of each of its
+    // ancestors starts: those that reach it.
+    let mut out: Vec<u32> = Vec::with_capacity(n);
     let spare = out.spare_capacity_mut();
-    let spare_durs = durs.spare_capacity_mut();
-    let mut ancestors: Vec<u32> = Vec::new();
+    let mut ancestors: Vec<usize> = Vec::new();
     for i in (0..n).rev() {
-        while let Some(&a) = ancestors.last()
-            && (a as usize) + 1 - size[a as usize] as usize > i
-        {
+        while ancestors.last().is_some_and(|&start| start > i) {
             ancestors.pop();
         }
-        let at = i + 1 - size[i] as usize + ancestors.len();
-        let (edge, dur) = complete[i];
-        spare[at].write(edge);
-        spare_durs[at].write(dur);
-        ancestors.push(i as u32);
+        let start = i + 1 - size[i] as usize;
+        spare[start + ancestors.len()].write(i as u32);
+        ancestors.push(start);
     }
     // SAFETY: the places above are a permutation of 0..n (pre-order numbers each event once),
-    // so all n elements of both were written.
+    // so all n elements were written.
     unsafe {
         out.set_len(n);
-        durs.set_len(n);
     }
-    // Whether that was the begin order: each begin before the next.
-    let ordered = out
-        .windows(2)
-        .zip(durs.windows(2))
-        .all(|(e, d)| begin_order(&(e[0], d[0]), &(e[1], d[1])) == Ordering::Less);
-    ordered.then_some(out)
+    Some(out)
 }
 
 #[cfg(test)]
@@ -220,6 +325,27 @@ mod tests {
         let (sb, se) = by_sorting(begins, ends, complete);
         assert_eq!(key(&b), key(&sb));
         assert_eq!(key(&e), key(&se));
+        // X events alone: their places, the list read in two parts split anywhere.
+        if begins.is_empty() && ends.is_empty() {
+            let n = complete.len();
+            for split in [0, n / 3, n / 2, n.saturating_sub(1), n] {
+                let x = Parts::new(&complete[..split], &complete[split..]);
+                let (pb, pe) = x_places(&x);
+                let placed_b: Vec<Edge> = pb.iter().map(|&i| x.get(i).0).collect();
+                let placed_e: Vec<Edge> = pe
+                    .iter()
+                    .map(|&i| {
+                        let (begin, dur) = x.get(i);
+                        Edge {
+                            ts: begin.ts + dur,
+                            ..begin
+                        }
+                    })
+                    .collect();
+                assert_eq!(key(&placed_b), key(&sb), "split at {split}");
+                assert_eq!(key(&placed_e), key(&se), "split at {split}");
+            }
+        }
     }
 
     /// A small random generator, to need no crate.
@@ -307,7 +433,27 @@ mod tests {
                 clock = call(&mut events, &mut seed, 0, clock);
             }
             same(&[], &[], &events);
-            assert!(pre_order(&events).is_some());
+            assert!(pre_order(&Parts::new(&events, &[])).is_some());
+            let (first, second) = events.split_at(events.len() / 2);
+            assert!(pre_order(&Parts::new(first, second)).is_some());
+        }
+    }
+
+    /// Post-order whose pre-order is not the begin order: a root that begins before the last
+    /// descendant of the one before it, and a child that begins before its previous sibling's
+    /// last descendant.
+    #[test]
+    fn pre_order_not_in_begin_order_is_refused_and_sorted() {
+        let roots = [x(0, 5.0, 1.0), x(1, 0.0, 10.0), x(2, 3.0, 1.0)];
+        let siblings = [
+            x(0, 5.0, 1.0),
+            x(1, 1.0, 9.0),
+            x(2, 3.0, 1.0),
+            x(3, 0.0, 20.0),
+        ];
+        for events in [&roots[..], &siblings[..]] {
+            assert!(pre_order(&Parts::new(events, &[])).is_none());
+            same(&[], &[], events);
         }
     }
 

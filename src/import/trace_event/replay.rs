@@ -2,9 +2,14 @@
 
 use std::sync::Arc;
 
+use super::order::{self, Parts};
 use super::{Edge, at_event};
+use crate::analysis::summary::tree_function_weights;
 use crate::import::ParseError;
-use crate::profile::{CallTreeBuilder, FrameId, FrameTable, NodeId, Profile, TimelineSample, Unit};
+use crate::profile::{
+    CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId, Profile,
+    TimelineSample, Unit,
+};
 
 #[derive(Default)]
 pub(super) struct Thread {
@@ -66,20 +71,185 @@ impl Thread {
         with_timeline: bool,
         warnings: &mut Vec<String>,
     ) -> Result<Profile, ParseError> {
-        self.join_tails();
-        let (begins, ends) = super::order::order(
-            std::mem::take(&mut self.begins),
-            std::mem::take(&mut self.ends),
-            std::mem::take(&mut self.complete),
-        );
-        self.begins = begins;
-        self.ends = ends;
+        let mut replay = Replay {
+            name: &name,
+            frames,
+            with_timeline,
+            tree: CallTreeBuilder::new(),
+            timeline: Vec::new(),
+        };
+        let open = match self.x_only() {
+            // Read through their places where they lie (the second half renumbered in place),
+            // rather than copied into one list and then into two more in replay order.
+            Some(tail) => {
+                if let Some((tail, remap)) = tail {
+                    for (edge, _) in &mut tail.complete {
+                        *edge = remap.edge(*edge);
+                    }
+                }
+                let second = self.tails.first().map_or(&[][..], |t| &t.0.complete[..]);
+                let x = Parts::new(&self.complete, second);
+                let (begins, ends) = order::x_places(&x);
+                replay.run(&XBegins { x, at: begins }, &mut XEnds { x, at: ends })?
+            }
+            None => {
+                self.join_tails();
+                let (begins, mut ends) = order::order(
+                    std::mem::take(&mut self.begins),
+                    std::mem::take(&mut self.ends),
+                    std::mem::take(&mut self.complete),
+                );
+                replay.run(&begins, &mut ends)?
+            }
+        };
+        if open > 0 {
+            warnings.push(format!(
+                "{name}: {open} event{} still open at the end of the trace, closed there",
+                if open == 1 { " was" } else { "s were" }
+            ));
+        }
+        let Replay { tree, timeline, .. } = replay;
+        let tree = tree.finish();
+        if !with_timeline && let Some(profile) = figures_of(&name, &tree, frames) {
+            return Ok(profile);
+        }
+        let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
+        profile.timeline = with_timeline.then_some(timeline);
+        profile.evented = true;
+        Ok(profile)
+    }
 
+    /// Where the thread has X events only, read in at most two parts: Some, with its second
+    /// part (if any) and how to renumber it.
+    fn x_only(&mut self) -> Option<Option<(&mut Thread, &Remap)>> {
+        let plain = |t: &Thread| t.begins.is_empty() && t.ends.is_empty();
+        if !plain(self) || self.len() >= u32::MAX as usize {
+            return None;
+        }
+        match &mut self.tails[..] {
+            [] => Some(None),
+            [(tail, remap)] if plain(tail) && tail.tails.is_empty() => Some(Some((tail, remap))),
+            _ => None,
+        }
+    }
+}
+
+/// Begins or ends in replay order.
+trait Edges {
+    fn len(&self) -> usize;
+    fn at(&self, i: usize) -> Edge;
+    fn swap(&mut self, i: usize, j: usize);
+}
+
+impl Edges for Vec<Edge> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    #[inline(always)]
+    fn at(&self, i: usize) -> Edge {
+        self[i]
+    }
+    fn swap(&mut self, i: usize, j: usize) {
+        self.as_mut_slice().swap(i, j);
+    }
+}
+
+/// How many begins ahead of the one taken the next is prefetched.
+const AHEAD: usize = 16;
+
+/// The X events' begins, through their places in replay order.
+struct XBegins<'a> {
+    x: Parts<'a>,
+    at: Vec<u32>,
+}
+
+impl Edges for XBegins<'_> {
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+    #[inline(always)]
+    fn at(&self, i: usize) -> Edge {
+        // Begins are taken in turn, and their places jump about the list (pre-order read from
+        // post-order): the one some way ahead is brought into the cache meanwhile.
+        if let Some(&ahead) = self.at.get(i + AHEAD) {
+            self.x.prefetch(ahead);
+        }
+        self.x.get(self.at[i]).0
+    }
+    fn swap(&mut self, i: usize, j: usize) {
+        self.at.swap(i, j);
+    }
+}
+
+/// The X events' ends (`ts + dur`, as [`order::order`] makes them), through their places.
+struct XEnds<'a> {
+    x: Parts<'a>,
+    at: Vec<u32>,
+}
+
+impl Edges for XEnds<'_> {
+    fn len(&self) -> usize {
+        self.at.len()
+    }
+    #[inline(always)]
+    fn at(&self, i: usize) -> Edge {
+        let (begin, dur) = self.x.get(self.at[i]);
+        Edge {
+            ts: begin.ts + dur,
+            ..begin
+        }
+    }
+    fn swap(&mut self, i: usize, j: usize) {
+        self.at.swap(i, j);
+    }
+}
+
+/// Of the ends at the time of the `e`th, the one closing the innermost open frame first (how
+/// far past the `e`th): by frame, else by name. None closes it: the ends wait for the begins
+/// of that time (a zero-length event opens before it closes). Found only where it is asked
+/// for: a begin at an earlier time needs none.
+#[inline(always)]
+fn closing(open: &[(Edge, NodeId)], ends: &impl Edges, e: usize) -> Option<usize> {
+    let (Some(&(top, _)), true) = (open.last(), e < ends.len()) else {
+        return None;
+    };
+    let first = ends.at(e);
+    let same_time = || {
+        (e..ends.len())
+            .map(|i| ends.at(i))
+            .take_while(|x| x.ts == first.ts)
+    };
+    same_time()
+        .position(|x| x.frame == top.frame)
+        .or_else(|| same_time().position(|x| x.name == top.name))
+}
+
+/// A thread's replay into its tree and timeline.
+struct Replay<'n> {
+    name: &'n str,
+    frames: &'n FrameTable,
+    with_timeline: bool,
+    tree: CallTreeBuilder,
+    timeline: Vec<TimelineSample>,
+}
+
+impl Replay<'_> {
+    /// Replays `begins` and `ends`, each in replay order: how many events are still open at
+    /// the end.
+    fn run(&mut self, begins: &impl Edges, ends: &mut impl Edges) -> Result<usize, ParseError> {
+        let Replay {
+            name,
+            frames,
+            with_timeline,
+            tree,
+            timeline,
+        } = self;
+        let with_timeline = *with_timeline;
         // At most a node per begin and a stretch of time per edge; room never filled is never
         // touched, so it costs no memory, and nothing is copied as the lists grow.
-        let mut tree = CallTreeBuilder::with_capacity(self.begins.len() + 1);
-        let mut timeline = Vec::with_capacity(if with_timeline {
-            self.begins.len() + self.ends.len()
+        *tree = CallTreeBuilder::with_capacity(begins.len() + 1);
+        *timeline = Vec::with_capacity(if with_timeline {
+            begins.len() + ends.len()
         } else {
             0
         });
@@ -102,49 +272,36 @@ impl Thread {
             last_ts = Some(last_ts.map_or(to, |l: f64| l.max(to)));
         };
         let frame_name = |f: FrameId| frames.frame(f).name;
-        while b < self.begins.len() || e < self.ends.len() {
-            // Of the ends at the time of the next one, the one closing the innermost open
-            // frame first: by frame, else by name. None closes it: the ends wait for the
-            // begins of that time (a zero-length event opens before it closes).
-            // Found only where it is asked for: a begin at an earlier time needs none.
-            let closing = |open: &[(Edge, NodeId)], ends: &[Edge]| match (open.last(), ends.get(e))
-            {
-                (Some(&(top, _)), Some(first)) => {
-                    let same_time = || ends[e..].iter().take_while(|x| x.ts == first.ts);
-                    same_time()
-                        .position(|x| x.frame == top.frame)
-                        .or_else(|| same_time().position(|x| x.name == top.name))
-                }
-                _ => None,
-            };
+        let (begin_count, end_count) = (begins.len(), ends.len());
+        while b < begin_count || e < end_count {
             let mut closing_known = None;
-            let take_begin = match (self.begins.get(b), self.ends.get(e)) {
+            let next_begin = (b < begin_count).then(|| begins.at(b));
+            let take_begin = match (next_begin, (e < end_count).then(|| ends.at(e))) {
                 (Some(_), None) => true,
                 (None, _) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
                 (Some(_), Some(_)) => {
-                    let found = closing(&open, &self.ends);
+                    let found = closing(&open, &*ends, e);
                     closing_known = Some(found);
                     found.is_none()
                 }
             };
-            if take_begin {
-                let begin = self.begins[b];
+            if let (true, Some(begin)) = (take_begin, next_begin) {
                 b += 1;
-                advance(begin.ts, &open, &mut tree);
+                advance(begin.ts, &open, tree);
                 let parent = open.last().map_or(NodeId::ROOT, |&(_, n)| n);
                 let node = tree.child(parent, begin.frame);
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &self.ends)) {
-                self.ends.swap(e, e + i);
+            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &*ends, e)) {
+                ends.swap(e, e + i);
             }
-            let end = self.ends[e];
+            let end = ends.at(e);
             e += 1;
             match open.last() {
                 Some(&(top, _)) if top.name == end.name => {
-                    advance(end.ts, &open, &mut tree);
+                    advance(end.ts, &open, tree);
                     open.pop();
                 }
                 Some(&(top, _)) => {
@@ -167,17 +324,31 @@ impl Thread {
                 }
             }
         }
-        if !open.is_empty() {
-            warnings.push(format!(
-                "{name}: {} event{} still open at the end of the trace, closed there",
-                open.len(),
-                if open.len() == 1 { " was" } else { "s were" }
-            ));
-        }
-        let tree = tree.finish();
-        let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
-        profile.timeline = with_timeline.then_some(timeline);
-        profile.evented = true;
-        Ok(profile)
+        Ok(open.len())
     }
+}
+
+/// For `obol summary`, which reads a tree's function figures and nothing else: those figures,
+/// summed here, on the core that replayed the thread, by the walk the summary would make (the
+/// same sums, one per function in id order as it adds them), rather than all of them after
+/// the last replay. None where a figure is not finite, which the tree's own reading tells
+/// apart from an overflowing total.
+fn figures_of(name: &str, tree: &CallTree, frames: &FrameTable) -> Option<Profile> {
+    let (self_weights, total_weights) = tree_function_weights(tree, frames);
+    if !self_weights
+        .iter()
+        .chain(&total_weights)
+        .all(|w| w.is_finite())
+    {
+        return None;
+    }
+    let stats = self_weights
+        .into_iter()
+        .zip(total_weights)
+        .enumerate()
+        .map(|(i, (s, t))| FunctionStats::sampled(FuncId(i as u32), s, t))
+        .collect();
+    let mut profile = Profile::figures_only(name, Unit::Microseconds, tree.total(), stats);
+    profile.evented = true;
+    Some(profile)
 }
