@@ -112,19 +112,11 @@ run_pprof() { pprof_against_cat big 1500000; }
 run_pprof_100() { pprof_against_cat big-100 1800000; }
 
 make_huge_trace() {
-    # Issue 17's gigabyte: big.trace.json's events ten times over, each copy later in time
-    # (the same 4 threads, ten times as many events each).
-    [ -s "$data/big.trace.json" ] || python3 "$formats" trace 900000 "$data/big.trace.json"
-    local src=$data/big.trace.json n
-    n=$(wc -l <"$src")
-    [ -s "$data/huge.trace.json" ] || {
-        head -n 5 "$src"
-        for k in 0 1 2 3 4 5 6 7 8 9; do
-            sed -n "6,$((n - 2))p" "$src" |
-                perl -pe "s/\"ts\": ([0-9.]+)/sprintf('\"ts\": %.3f', \$1 + $k * 2000000)/e"
-        done
-        tail -n 2 "$src"
-    } >"$data/huge.trace.json"
+    # Issue 17's gigabyte: the same generator as big.trace.json with ten times the events, so its
+    # call tree is about ten times as large too. (Until 2026-12-07 it was big.trace.json's events
+    # ten times over, later in time: the same tree as the 100 MB file's, which made the gigabyte
+    # cheaper per byte than any trace whose tree grows with it.)
+    [ -s "$data/huge.trace.json" ] || python3 "$formats" trace 9000000 "$data/huge.trace.json"
 }
 
 run_trace_gb() { # the gigabyte trace, with `cat` in the same run
@@ -212,7 +204,8 @@ PY
 
 run_linearity() {
     # Issue 17: the 100 MB and 1 GB input of each format, per MB, wall and CPU (user + sys), with
-    # `cat` of each file in the same run (the target: within 15% per byte of each other).
+    # `cat` of each file, in alternated rounds (benches/linearity.py; ROUNDS, default 15). The
+    # target: within 15% per byte of each other.
     need "$data/big.folded" folded 125000
     need "$data/huge.folded" folded 1250000
     need "$data/big.speedscope.json" speedscope 280000
@@ -220,25 +213,12 @@ run_linearity() {
     make_big_svg
     make_huge_svgs
     make_huge_trace
-    local pair small large json
+    local pair small large
     for pair in big.folded:huge.folded big.speedscope.json:huge.speedscope.json \
         big.svg:huge.svg big.trace.json:huge.trace.json; do
-        small=$data/${pair%%:*} large=$data/${pair##*:} json=$data/linearity-${pair%%:*}.json
+        small=$data/${pair%%:*} large=$data/${pair##*:}
         settle "$small" "$large"
-        hyperfine -N --warmup 2 --runs 10 --export-json "$json" \
-            "$obol summary $small --json" "$obol summary $large --json" "cat $small" "cat $large"
-        python3 - "$json" "$small" "$large" <<'PY'
-import json, os, sys
-results, small, large = json.load(open(sys.argv[1]))["results"], sys.argv[2], sys.argv[3]
-def per_mb(result, path):
-    mb = os.path.getsize(path) / 1e6
-    return result["median"] * 1e3 / mb, (result["user"] + result["system"]) * 1e3 / mb
-(ws, cs), (wl, cl) = per_mb(results[0], small), per_mb(results[1], large)
-(cat_s, _), (cat_l, _) = per_mb(results[2], small), per_mb(results[3], large)
-print(f"  {os.path.basename(small)} / {os.path.basename(large)}: wall {ws:.3f} / {wl:.3f} ms/MB"
-      f" ({ws / wl - 1:+.0%}), CPU {cs:.3f} / {cl:.3f} ms/MB ({cs / cl - 1:+.0%}),"
-      f" cat {cat_s:.3f} / {cat_l:.3f} ms/MB; x cat {ws / cat_s:.1f} / {wl / cat_l:.1f}")
-PY
+        python3 benches/linearity.py "${ROUNDS:-15}" "$obol" "$small" "$large"
         echo "  peak RSS KB: $(rss "$obol" summary "$small" --json) / $(rss "$obol" summary "$large" --json)"
     done
     uptime
