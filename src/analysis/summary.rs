@@ -1,6 +1,8 @@
 //! The per-function table: self, total and calls for every function of a file.
 
-use crate::profile::{CallTree, FrameTable, FuncId, FunctionStats, NodeId, Profile, ProfileSet};
+use crate::profile::{FrameTable, FuncId, FunctionStats, Profile, ProfileSet};
+// The walks live with the tree (importers sum figures with them too); the table is built on them.
+pub use crate::profile::tree::{tree_function_weights, tree_group_weights};
 
 /// One function's figures, summed over the profiles asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,55 +33,6 @@ pub enum SortKey {
     SelfWeight,
     TotalWeight,
     Calls,
-}
-
-/// Self and total weight per function (indexed by [`FuncId`]) from a merged tree.
-///
-/// A function's total adds a node's total only where no ancestor is the same function, so a
-/// recursive function's samples are counted once.
-pub fn tree_function_weights(tree: &CallTree, frames: &FrameTable) -> (Vec<f64>, Vec<f64>) {
-    tree_group_weights(tree, frames.function_count(), |node| {
-        tree.frame(node)
-            .map(|frame| frames.func_of(frame).0 as usize)
-    })
-}
-
-/// Self and total weight per group (`0..count`) from a tree, each node in the group `group_of`
-/// gives it (`None`: the node and what is below it are skipped). `group_of` sees every node
-/// after its parent. A group's total adds a node's total only where no ancestor is in the same
-/// group, so each sample counts once per group.
-pub fn tree_group_weights(
-    tree: &CallTree,
-    count: usize,
-    mut group_of: impl FnMut(NodeId) -> Option<usize>,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut self_weight = vec![0.0; count];
-    let mut total_weight = vec![0.0; count];
-    let mut on_stack = vec![0u32; count];
-    // (node, group when leaving): each node is visited on the way down and on the way up.
-    let mut stack: Vec<(NodeId, Option<usize>)> = tree
-        .children(NodeId::ROOT)
-        .iter()
-        .rev()
-        .map(|&c| (c, None))
-        .collect();
-    while let Some((node, leaving)) = stack.pop() {
-        if let Some(group) = leaving {
-            on_stack[group] -= 1;
-            continue;
-        }
-        let Some(group) = group_of(node) else {
-            continue;
-        };
-        if on_stack[group] == 0 {
-            total_weight[group] += tree.total_weight(node);
-        }
-        on_stack[group] += 1;
-        self_weight[group] += tree.self_weight(node);
-        stack.push((node, Some(group)));
-        stack.extend(tree.children(node).iter().rev().map(|&c| (c, None)));
-    }
-    (self_weight, total_weight)
 }
 
 /// The function table over `profiles` (all of them when empty is not wanted: pass every

@@ -5,9 +5,11 @@ use super::id_table::IdTable;
 
 mod ordered;
 mod shaped;
+mod weights;
 
 pub use ordered::OrderedTreeBuilder;
 pub use shaped::{ShapedTree, SummedTree};
+pub use weights::{tree_function_weights, tree_group_weights};
 
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

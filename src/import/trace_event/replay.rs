@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::order::{self, Parts};
 use super::{Edge, at_event};
-use crate::analysis::summary::tree_function_weights;
 use crate::import::ParseError;
+use crate::profile::tree::tree_function_weights;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId, Profile,
     TimelineSample, Unit,
