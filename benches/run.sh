@@ -83,9 +83,13 @@ run_svg() {
 
 formats=benches/gen_formats.py
 
-run_trace() {
+make_big_trace() {
     # viztracer-style X events, 4 threads: 900,000 events make about 100 MB.
     [ -s "$data/big.trace.json" ] || python3 "$formats" trace 900000 "$data/big.trace.json"
+}
+
+run_trace() {
+    make_big_trace
     ls -l "$data/big.trace.json"
     hyperfine --warmup 1 --runs 10 --export-json "$data/trace.json" \
         "$obol summary $data/big.trace.json --json > /dev/null" \
@@ -187,21 +191,6 @@ run_huge_svg() {
     against_cat "$data/huge.svg"
 }
 
-settle() { # settle FILE...: each file dropped from the page cache and read back once
-    # A file the generator has just written sits in the page cache in small pages, one read back
-    # by readahead in large ones, and mapping or copying the first costs more per byte: both
-    # sizes of a format are measured from the same state.
-    python3 - "$@" <<'PY'
-import os, sys
-for path in sys.argv[1:]:
-    fd = os.open(path, os.O_RDONLY)
-    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    while os.read(fd, 1 << 20):
-        pass
-    os.close(fd)
-PY
-}
-
 run_linearity() {
     # Issue 17: the 100 MB and 1 GB input of each format, per MB, wall and CPU (user + sys), with
     # `cat` of each file, in alternated rounds (benches/linearity.py; ROUNDS, default 15). The
@@ -212,12 +201,12 @@ run_linearity() {
     need "$data/huge.speedscope.json" speedscope 2800000
     make_big_svg
     make_huge_svgs
+    make_big_trace
     make_huge_trace
     local pair small large
     for pair in big.folded:huge.folded big.speedscope.json:huge.speedscope.json \
         big.svg:huge.svg big.trace.json:huge.trace.json; do
         small=$data/${pair%%:*} large=$data/${pair##*:}
-        settle "$small" "$large"
         python3 benches/linearity.py "${ROUNDS:-15}" "$obol" "$small" "$large"
         echo "  peak RSS KB: $(rss "$obol" summary "$small" --json) / $(rss "$obol" summary "$large" --json)"
     done
