@@ -83,6 +83,10 @@ pub struct Profile {
     /// The tree was estimated from calls between functions (pstats, callgrind), not recorded
     /// as stacks: the function table is exact, the stacks are not.
     pub estimated_tree: bool,
+    /// A profile read for its figures alone ([`Profile::figures_only`]) whose whole reading
+    /// will bring a timeline (speedscope's sampled profiles keep their samples' order): the
+    /// UI names its first pane Time Order from the first frame.
+    pub timeline_to_come: bool,
 }
 
 impl Profile {
@@ -100,6 +104,7 @@ impl Profile {
             function_stats: None,
             event: None,
             estimated_tree: false,
+            timeline_to_come: false,
         }
     }
 
@@ -123,6 +128,7 @@ impl Profile {
             function_stats: Some(function_stats),
             event: None,
             estimated_tree: true,
+            timeline_to_come: false,
         }
     }
 

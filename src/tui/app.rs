@@ -202,10 +202,9 @@ impl App {
 
     /// Whether pane 1 shows Time Order (the profile keeps sample order) or the Flamegraph.
     pub fn has_time_order(&self) -> bool {
-        // A speedscope file shown from its figures is sampled (only those are counted first):
-        // read whole, it keeps its sample order, so the tab has that name from the first frame.
-        let to_come = self.profile().is_figures_only()
-            && self.loaded().format == crate::import::Format::Speedscope;
+        // A profile shown from its figures whose whole reading brings a timeline has the tab's
+        // name from the first frame.
+        let to_come = self.profile().is_figures_only() && self.profile().timeline_to_come;
         match &self.view {
             Some(view) if !to_come => view.time_order.is_some(),
             _ => (to_come || self.profile().timeline.is_some()) && !self.session.merges(),

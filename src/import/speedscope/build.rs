@@ -144,6 +144,8 @@ pub(super) fn build_counted(
             .filter(|list| list.samples == weights.len() as u64)?;
         let (total, stats) = list.figures(weights.uniform()?);
         let mut built = Profile::figures_only(profile.name, profile.unit, total, stats);
+        // Read whole, a sampled profile keeps its samples in order (`build`'s `weigh`).
+        built.timeline_to_come = true;
         built.start_value = profile.start_value;
         built.end_value = profile.end_value;
         profiles.push(built);
