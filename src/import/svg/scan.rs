@@ -67,7 +67,20 @@ pub(super) struct Scan {
     /// Frames whose title has no count and whose label is cut short: left out.
     pub untitled: u64,
     pub first_untitled: Option<u64>,
+    /// Frames a new row has room for (see [`MAPPED_ROW`]).
+    row_capacity: usize,
 }
+
+/// Frames a row of a large scan has room for from the start: 128 KiB of them, glibc's first
+/// threshold for mapping a block of its own. A mapped block grows by being remapped; a smaller
+/// one is copied at each doubling, and every row's first 128 KiB were so, at any file size
+/// (some 12 MB copied, and the pages faulted, for 100 MB of drawing as for a gigabyte). A row
+/// that stays short costs only the pages it fills.
+const MAPPED_ROW: usize = (128usize << 10).div_ceil(std::mem::size_of::<RawFrame>());
+
+/// Ranges from this size on start their rows at [`MAPPED_ROW`] frames; a small drawing's few
+/// frames a row need not a block each.
+const MAPPED_ROWS_FROM: usize = 4 << 20;
 
 /// Whole `y`s from 0 to this are looked up in [`Scan::row_at_pixel`] (at most 256 KiB).
 const PIXEL_ROWS: u32 = 1 << 16;
@@ -105,9 +118,10 @@ impl Scan {
     fn hashed_row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
+        let row_capacity = self.row_capacity;
         *self.y_index.entry(y.to_bits()).or_insert_with(|| {
             ys.push(y);
-            rows.push(Vec::new());
+            rows.push(Vec::with_capacity(row_capacity));
             ys.len() as u32 - 1
         }) as usize
     }
@@ -196,7 +210,14 @@ fn scan_range(
         nest: 0,
         pending: None,
         queued: Vec::with_capacity(quick::BATCH),
-        out: Scan::default(),
+        out: Scan {
+            row_capacity: if end.saturating_sub(start) >= MAPPED_ROWS_FROM {
+                MAPPED_ROW
+            } else {
+                0
+            },
+            ..Scan::default()
+        },
     };
     scanner.run()?;
     Ok(scanner.out)
