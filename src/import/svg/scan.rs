@@ -71,15 +71,11 @@ pub(super) struct Scan {
     row_capacity: usize,
 }
 
-/// Frames a row of a large scan has room for from the start: 128 KiB of them, glibc's first
-/// threshold for mapping a block of its own. A mapped block grows by being remapped; a smaller
-/// one is copied at each doubling, and every row's first 128 KiB were so, at any file size
-/// (some 12 MB copied, and the pages faulted, for 100 MB of drawing as for a gigabyte). A row
-/// that stays short costs only the pages it fills.
-const MAPPED_ROW: usize = (128usize << 10).div_ceil(std::mem::size_of::<RawFrame>());
-
-/// Ranges from this size on start their rows at [`MAPPED_ROW`] frames; a small drawing's few
-/// frames a row need not a block each.
+/// Frames a row of a scan of [`MAPPED_ROWS_FROM`] bytes or more has room for from the start:
+/// 128 KiB, from which glibc maps a block of its own and grows it by remapping. Smaller, every
+/// row's first 128 KiB were copied at each doubling (12 MB at 100 MB as at 1 GB); a row that
+/// stays short costs only the pages it fills.
+pub(super) const MAPPED_ROW: usize = (128usize << 10).div_ceil(std::mem::size_of::<RawFrame>());
 const MAPPED_ROWS_FROM: usize = 4 << 20;
 
 /// Whole `y`s from 0 to this are looked up in [`Scan::row_at_pixel`] (at most 256 KiB).
@@ -211,11 +207,7 @@ fn scan_range(
         pending: None,
         queued: Vec::with_capacity(quick::BATCH),
         out: Scan {
-            row_capacity: if end.saturating_sub(start) >= MAPPED_ROWS_FROM {
-                MAPPED_ROW
-            } else {
-                0
-            },
+            row_capacity: MAPPED_ROW * usize::from(end.saturating_sub(start) >= MAPPED_ROWS_FROM),
             ..Scan::default()
         },
     };

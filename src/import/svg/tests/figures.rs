@@ -197,3 +197,48 @@ fn threads_and_fractions_are_left_to_the_tree() {
     let whole = fraction.replace("3.5 samples", "3 samples");
     assert!(agrees(whole.as_bytes()));
 }
+
+/// A row of a large scan has room for 128 KiB of frames from the start, however few it gets
+/// (so that it grows by remapping, never by copying); a small scan's rows grow from nothing. The
+/// frames are the same.
+#[test]
+fn rows_of_a_large_scan_have_room_from_the_start_and_the_same_frames() {
+    let frame = |i: usize, y: usize| {
+        format!(
+            "<g><title>f{} (1 samples, 0.01%)</title><rect x=\"{i}\" y=\"{y}\" width=\"1\" \
+             height=\"15\" fill=\"#e0\" fg:x=\"{i}\" fg:w=\"1\"/><text x=\"0\" y=\"0\"></text></g>",
+            i % 7
+        )
+    };
+    // One frame at y 100, then frames on three other rows.
+    let mut svg = String::from("<svg>") + &frame(0, 100);
+    let mut cut = 0;
+    for i in 1.. {
+        if svg.len() >= 5 << 20 {
+            break;
+        }
+        if cut == 0 && svg.len() >= 64 << 10 {
+            cut = svg.len();
+        }
+        svg += &frame(i, 16 * (i % 3));
+    }
+    svg += "</svg>";
+    let large = scan::scan(svg.as_bytes(), 0, svg.len()).unwrap();
+    let small = scan::scan(svg.as_bytes(), 0, cut).unwrap();
+    assert_eq!((large.rows.len(), large.rows[0].len()), (4, 1));
+    assert!(
+        large
+            .rows
+            .iter()
+            .all(|row| row.capacity() >= scan::MAPPED_ROW)
+    );
+    assert!(
+        small
+            .rows
+            .iter()
+            .all(|row| row.capacity() < scan::MAPPED_ROW)
+    );
+    for (all, some) in large.rows.iter().zip(&small.rows) {
+        assert_eq!(&all[..some.len()], &some[..]);
+    }
+}
