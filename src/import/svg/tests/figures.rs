@@ -198,11 +198,12 @@ fn threads_and_fractions_are_left_to_the_tree() {
     assert!(agrees(whole.as_bytes()));
 }
 
-/// A row of a large scan has room for 128 KiB of frames from the start, however few it gets
-/// (so that it grows by remapping, never by copying); a small scan's rows grow from nothing. The
-/// frames are the same.
+/// The first `ROOMY_ROWS` rows of a large scan have room for 128 KiB of frames from the start,
+/// however few they get (so that they grow by remapping, never by copying); later rows, and a
+/// small scan's, grow from nothing (a drawing of many one-frame rows would otherwise write a
+/// page per row). The frames are the same.
 #[test]
-fn rows_of_a_large_scan_have_room_from_the_start_and_the_same_frames() {
+fn the_first_rows_of_a_large_scan_have_room_and_the_same_frames() {
     let frame = |i: usize, y: usize| {
         format!(
             "<g><title>f{} (1 samples, 0.01%)</title><rect x=\"{i}\" y=\"{y}\" width=\"1\" \
@@ -210,10 +211,17 @@ fn rows_of_a_large_scan_have_room_from_the_start_and_the_same_frames() {
             i % 7
         )
     };
-    // One frame at y 100, then frames on three other rows.
+    // One frame at y 100, three rows begun, one-frame rows, then the three rows filled.
+    let rows = scan::ROOMY_ROWS + 50;
     let mut svg = String::from("<svg>") + &frame(0, 100);
+    for i in 1..4 {
+        svg += &frame(i, 16 * (i % 3));
+    }
+    for i in 4..rows {
+        svg += &frame(i, 200 + 16 * i);
+    }
     let mut cut = 0;
-    for i in 1.. {
+    for i in rows.. {
         if svg.len() >= 5 << 20 {
             break;
         }
@@ -225,19 +233,11 @@ fn rows_of_a_large_scan_have_room_from_the_start_and_the_same_frames() {
     svg += "</svg>";
     let large = scan::scan(svg.as_bytes(), 0, svg.len()).unwrap();
     let small = scan::scan(svg.as_bytes(), 0, cut).unwrap();
-    assert_eq!((large.rows.len(), large.rows[0].len()), (4, 1));
-    assert!(
-        large
-            .rows
-            .iter()
-            .all(|row| row.capacity() >= scan::MAPPED_ROW)
-    );
-    assert!(
-        small
-            .rows
-            .iter()
-            .all(|row| row.capacity() < scan::MAPPED_ROW)
-    );
+    assert_eq!((large.rows.len(), large.rows[0].len()), (rows, 1));
+    let room = |row: &Vec<_>| row.capacity() >= scan::MAPPED_ROW;
+    assert!(large.rows[..scan::ROOMY_ROWS].iter().all(room));
+    assert!(!large.rows[scan::ROOMY_ROWS..].iter().any(room));
+    assert!(!small.rows.iter().any(room));
     for (all, some) in large.rows.iter().zip(&small.rows) {
         assert_eq!(&all[..some.len()], &some[..]);
     }
