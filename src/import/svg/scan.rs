@@ -67,7 +67,19 @@ pub(super) struct Scan {
     /// Frames whose title has no count and whose label is cut short: left out.
     pub untitled: u64,
     pub first_untitled: Option<u64>,
+    /// How many of the first rows are made with room for [`MAPPED_ROW`] frames.
+    roomy_rows: usize,
 }
+
+/// Frames the first [`ROOMY_ROWS`] rows of a scan of [`MAPPED_ROWS_FROM`] bytes or more have
+/// room for from the start: 128 KiB, from which glibc maps a block of its own and grows it by
+/// remapping. Growing by doubling, every row's first 128 KiB were copied at each doubling (12 MB
+/// at 100 MB as at 1 GB). Not every row: each such block has a page written from the start,
+/// and a drawing of one-frame rows (each `y` its own) took 1.1 GB for a 20 MB file. Given
+/// later, once a row is long, a check on every frame cost as many instructions as it saved.
+pub(super) const MAPPED_ROW: usize = (128usize << 10).div_ceil(std::mem::size_of::<RawFrame>());
+pub(super) const ROOMY_ROWS: usize = 128;
+const MAPPED_ROWS_FROM: usize = 4 << 20;
 
 /// Whole `y`s from 0 to this are looked up in [`Scan::row_at_pixel`] (at most 256 KiB).
 const PIXEL_ROWS: u32 = 1 << 16;
@@ -105,9 +117,10 @@ impl Scan {
     fn hashed_row_index(&mut self, y: f64) -> usize {
         let ys = &mut self.ys;
         let rows = &mut self.rows;
+        let roomy = rows.len() < self.roomy_rows;
         *self.y_index.entry(y.to_bits()).or_insert_with(|| {
             ys.push(y);
-            rows.push(Vec::new());
+            rows.push(Vec::with_capacity(MAPPED_ROW * usize::from(roomy)));
             ys.len() as u32 - 1
         }) as usize
     }
@@ -196,7 +209,10 @@ fn scan_range(
         nest: 0,
         pending: None,
         queued: Vec::with_capacity(quick::BATCH),
-        out: Scan::default(),
+        out: Scan {
+            roomy_rows: ROOMY_ROWS * usize::from(end.saturating_sub(start) >= MAPPED_ROWS_FROM),
+            ..Scan::default()
+        },
     };
     scanner.run()?;
     Ok(scanner.out)

@@ -197,3 +197,48 @@ fn threads_and_fractions_are_left_to_the_tree() {
     let whole = fraction.replace("3.5 samples", "3 samples");
     assert!(agrees(whole.as_bytes()));
 }
+
+/// The first `ROOMY_ROWS` rows of a large scan have room for 128 KiB of frames from the start,
+/// however few they get (so that they grow by remapping, never by copying); later rows, and a
+/// small scan's, grow from nothing (a drawing of many one-frame rows would otherwise write a
+/// page per row). The frames are the same.
+#[test]
+fn the_first_rows_of_a_large_scan_have_room_and_the_same_frames() {
+    let frame = |i: usize, y: usize| {
+        format!(
+            "<g><title>f{} (1 samples, 0.01%)</title><rect x=\"{i}\" y=\"{y}\" width=\"1\" \
+             height=\"15\" fill=\"#e0\" fg:x=\"{i}\" fg:w=\"1\"/><text x=\"0\" y=\"0\"></text></g>",
+            i % 7
+        )
+    };
+    // One frame at y 100, three rows begun, one-frame rows, then the three rows filled.
+    let rows = scan::ROOMY_ROWS + 50;
+    let mut svg = String::from("<svg>") + &frame(0, 100);
+    for i in 1..4 {
+        svg += &frame(i, 16 * (i % 3));
+    }
+    for i in 4..rows {
+        svg += &frame(i, 200 + 16 * i);
+    }
+    let mut cut = 0;
+    for i in rows.. {
+        if svg.len() >= 5 << 20 {
+            break;
+        }
+        if cut == 0 && svg.len() >= 64 << 10 {
+            cut = svg.len();
+        }
+        svg += &frame(i, 16 * (i % 3));
+    }
+    svg += "</svg>";
+    let large = scan::scan(svg.as_bytes(), 0, svg.len()).unwrap();
+    let small = scan::scan(svg.as_bytes(), 0, cut).unwrap();
+    assert_eq!((large.rows.len(), large.rows[0].len()), (rows, 1));
+    let room = |row: &Vec<_>| row.capacity() >= scan::MAPPED_ROW;
+    assert!(large.rows[..scan::ROOMY_ROWS].iter().all(room));
+    assert!(!large.rows[scan::ROOMY_ROWS..].iter().any(room));
+    assert!(!small.rows.iter().any(room));
+    for (all, some) in large.rows.iter().zip(&small.rows) {
+        assert_eq!(&all[..some.len()], &some[..]);
+    }
+}
