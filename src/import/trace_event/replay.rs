@@ -5,7 +5,6 @@ use std::sync::Arc;
 use super::order::{self, Parts};
 use super::{Edge, at_event};
 use crate::import::ParseError;
-use crate::profile::tree::tree_function_weights;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId, Profile,
     TimelineSample, Unit,
@@ -109,10 +108,14 @@ impl Thread {
             ));
         }
         let Replay { tree, timeline, .. } = replay;
-        let tree = tree.finish();
-        if !with_timeline && let Some(profile) = figures_of(&name, &tree, frames) {
-            return Ok(profile);
-        }
+        let tree = if with_timeline {
+            tree.finish()
+        } else {
+            match figures_of(&name, tree, frames) {
+                Ok(profile) => return Ok(profile),
+                Err(tree) => tree,
+            }
+        };
         let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
         profile.timeline = with_timeline.then_some(timeline);
         profile.evented = true;
@@ -248,6 +251,7 @@ impl Replay<'_> {
         // At most a node per begin and a stretch of time per edge; room never filled is never
         // touched, so it costs no memory, and nothing is copied as the lists grow.
         *tree = CallTreeBuilder::with_capacity(begins.len() + 1);
+        tree.reserve_self_weights(begins.len() + 1);
         *timeline = Vec::with_capacity(if with_timeline {
             begins.len() + ends.len()
         } else {
@@ -329,26 +333,26 @@ impl Replay<'_> {
 }
 
 /// For `obol summary`, which reads a tree's function figures and nothing else: those figures,
-/// summed here, on the core that replayed the thread, by the walk the summary would make (the
-/// same sums, one per function in id order as it adds them), rather than all of them after
-/// the last replay. None where a figure is not finite, which the tree's own reading tells
-/// apart from an overflowing total.
-fn figures_of(name: &str, tree: &CallTree, frames: &FrameTable) -> Option<Profile> {
-    let (self_weights, total_weights) = tree_function_weights(tree, frames);
-    if !self_weights
-        .iter()
-        .chain(&total_weights)
-        .all(|w| w.is_finite())
-    {
-        return None;
-    }
-    let stats = self_weights
+/// summed here, on the core that replayed the thread, as the summary's walk of the finished
+/// tree would sum them (the same sums, one per function in id order as it adds them), rather
+/// than all of them after the last replay, and without finishing the tree. Else, where a figure
+/// is not finite (which the tree's own reading tells apart from an overflowing total), the
+/// finished tree.
+fn figures_of(name: &str, tree: CallTreeBuilder, frames: &FrameTable) -> Result<Profile, CallTree> {
+    let weights = tree.into_function_weights(frames, |w| {
+        w.self_weights
+            .iter()
+            .chain(&w.total_weights)
+            .all(|w| w.is_finite())
+    })?;
+    let stats = weights
+        .self_weights
         .into_iter()
-        .zip(total_weights)
+        .zip(weights.total_weights)
         .enumerate()
         .map(|(i, (s, t))| FunctionStats::sampled(FuncId(i as u32), s, t))
         .collect();
-    let mut profile = Profile::figures_only(name, Unit::Microseconds, tree.total(), stats);
+    let mut profile = Profile::figures_only(name, Unit::Microseconds, weights.total, stats);
     profile.evented = true;
-    Some(profile)
+    Ok(profile)
 }
