@@ -277,12 +277,16 @@ impl Replay<'_> {
         };
         let frame_name = |f: FrameId| frames.frame(f).name;
         let (begin_count, end_count) = (begins.len(), ends.len());
-        while b < begin_count || e < end_count {
+        // The next begin and end, read again only when they change (once each, where the
+        // loop read both at every step and the end three times over).
+        let mut next_begin = (b < begin_count).then(|| begins.at(b));
+        let mut next_end = (e < end_count).then(|| ends.at(e));
+        loop {
             let mut closing_known = None;
-            let next_begin = (b < begin_count).then(|| begins.at(b));
-            let take_begin = match (next_begin, (e < end_count).then(|| ends.at(e))) {
+            let take_begin = match (next_begin, next_end) {
+                (None, None) => break,
                 (Some(_), None) => true,
-                (None, _) => false,
+                (None, Some(_)) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
                 (Some(_), Some(_)) => {
                     let found = closing(&open, &*ends, e);
@@ -292,17 +296,29 @@ impl Replay<'_> {
             };
             if let (true, Some(begin)) = (take_begin, next_begin) {
                 b += 1;
+                next_begin = (b < begin_count).then(|| begins.at(b));
                 advance(begin.ts, &open, tree);
                 let parent = open.last().map_or(NodeId::ROOT, |&(_, n)| n);
                 let node = tree.child(parent, begin.frame);
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &*ends, e)) {
-                ends.swap(e, e + i);
-            }
-            let end = ends.at(e);
+            let Some(first) = next_end else { break };
+            // The end of the innermost open frame, first at its time, closes it: what
+            // `closing` finds first, without looking further.
+            let closes = closing_known.unwrap_or_else(|| match open.last() {
+                Some(&(top, _)) if top.frame == first.frame && !first.ts.is_nan() => Some(0),
+                _ => closing(&open, &*ends, e),
+            });
+            let end = match closes {
+                Some(i) if i > 0 => {
+                    ends.swap(e, e + i);
+                    ends.at(e)
+                }
+                _ => first,
+            };
             e += 1;
+            next_end = (e < end_count).then(|| ends.at(e));
             match open.last() {
                 Some(&(top, _)) if top.name == end.name => {
                     advance(end.ts, &open, tree);

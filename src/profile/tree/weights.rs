@@ -72,6 +72,7 @@ impl CallTreeBuilder {
     /// waiting on loads; here each node's place in pre-order is computed, then the nodes are
     /// read in that order, in passes over arrays without a branch that depends on the tree's
     /// shape. Where `keep` refuses the figures, the finished tree instead.
+    #[inline(never)]
     pub fn into_function_weights(
         self,
         frames: &FrameTable,
