@@ -113,7 +113,7 @@ impl Thread {
         } else {
             match figures_of(&name, tree, frames) {
                 Ok(profile) => return Ok(profile),
-                Err(tree) => tree,
+                Err(tree) => *tree,
             }
         };
         let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
@@ -354,7 +354,11 @@ impl Replay<'_> {
 /// than all of them after the last replay, and without finishing the tree. Else, where a figure
 /// is not finite (which the tree's own reading tells apart from an overflowing total), the
 /// finished tree.
-fn figures_of(name: &str, tree: CallTreeBuilder, frames: &FrameTable) -> Result<Profile, CallTree> {
+fn figures_of(
+    name: &str,
+    tree: CallTreeBuilder,
+    frames: &FrameTable,
+) -> Result<Profile, Box<CallTree>> {
     let weights = tree.into_function_weights(frames, |w| {
         w.self_weights
             .iter()

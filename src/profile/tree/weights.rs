@@ -71,13 +71,14 @@ impl CallTreeBuilder {
     /// was a tenth of a large trace's reading, most of it in mispredicted branches and loads
     /// waiting on loads; here each node's place in pre-order is computed, then the nodes are
     /// read in that order, in passes over arrays without a branch that depends on the tree's
-    /// shape. Where `keep` refuses the figures, the finished tree instead.
+    /// shape. Where `keep` refuses the figures, the finished tree instead (boxed: it is the rare
+    /// way out).
     #[inline(never)]
     pub fn into_function_weights(
         self,
         frames: &FrameTable,
         keep: impl FnOnce(&FunctionWeights) -> bool,
-    ) -> Result<FunctionWeights, CallTree> {
+    ) -> Result<FunctionWeights, Box<CallTree>> {
         let CallTreeBuilder {
             frames: node_frames,
             parents,
@@ -156,7 +157,7 @@ impl CallTreeBuilder {
             child_count: Vec::new(),
             wide_index: Default::default(),
         };
-        Err(builder.finish())
+        Err(Box::new(builder.finish()))
     }
 }
 
