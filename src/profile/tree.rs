@@ -273,14 +273,6 @@ impl CallTreeBuilder {
         builder
     }
 
-    /// Room for `nodes` self weights (the root among them), for a reader that weighs nodes as
-    /// it makes them: they then grow in place, where growing by doubling copied them (a fifth
-    /// of a trace's page faults). Room never written costs no memory.
-    pub fn reserve_self_weights(&mut self, nodes: usize) {
-        self.self_weights
-            .reserve(nodes.saturating_sub(self.self_weights.len()));
-    }
-
     /// The child of `parent` for `frame`, created if it does not exist yet.
     #[inline]
     pub fn child(&mut self, parent: NodeId, frame: FrameId) -> NodeId {
