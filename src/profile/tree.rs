@@ -9,7 +9,7 @@ mod weights;
 
 pub use ordered::OrderedTreeBuilder;
 pub use shaped::{ShapedTree, SummedTree};
-pub use weights::{tree_function_weights, tree_group_weights};
+pub use weights::{FunctionWeights, tree_function_weights, tree_group_weights};
 
 /// Index of a node in a [`CallTree`]. Node 0 is the synthetic root, which has no frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

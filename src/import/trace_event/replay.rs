@@ -5,7 +5,6 @@ use std::sync::Arc;
 use super::order::{self, Parts};
 use super::{Edge, at_event};
 use crate::import::ParseError;
-use crate::profile::tree::tree_function_weights;
 use crate::profile::{
     CallTree, CallTreeBuilder, FrameId, FrameTable, FuncId, FunctionStats, NodeId, Profile,
     TimelineSample, Unit,
@@ -109,10 +108,14 @@ impl Thread {
             ));
         }
         let Replay { tree, timeline, .. } = replay;
-        let tree = tree.finish();
-        if !with_timeline && let Some(profile) = figures_of(&name, &tree, frames) {
-            return Ok(profile);
-        }
+        let tree = if with_timeline {
+            tree.finish()
+        } else {
+            match figures_of(&name, tree, frames) {
+                Ok(profile) => return Ok(profile),
+                Err(tree) => *tree,
+            }
+        };
         let mut profile = Profile::from_tree(name, Unit::Microseconds, tree);
         profile.timeline = with_timeline.then_some(timeline);
         profile.evented = true;
@@ -248,6 +251,7 @@ impl Replay<'_> {
         // At most a node per begin and a stretch of time per edge; room never filled is never
         // touched, so it costs no memory, and nothing is copied as the lists grow.
         *tree = CallTreeBuilder::with_capacity(begins.len() + 1);
+        tree.reserve_self_weights(begins.len() + 1);
         *timeline = Vec::with_capacity(if with_timeline {
             begins.len() + ends.len()
         } else {
@@ -273,12 +277,16 @@ impl Replay<'_> {
         };
         let frame_name = |f: FrameId| frames.frame(f).name;
         let (begin_count, end_count) = (begins.len(), ends.len());
-        while b < begin_count || e < end_count {
+        // The next begin and end, read again only when they change (once each, where the
+        // loop read both at every step and the end three times over).
+        let mut next_begin = (b < begin_count).then(|| begins.at(b));
+        let mut next_end = (e < end_count).then(|| ends.at(e));
+        loop {
             let mut closing_known = None;
-            let next_begin = (b < begin_count).then(|| begins.at(b));
-            let take_begin = match (next_begin, (e < end_count).then(|| ends.at(e))) {
+            let take_begin = match (next_begin, next_end) {
+                (None, None) => break,
                 (Some(_), None) => true,
-                (None, _) => false,
+                (None, Some(_)) => false,
                 (Some(bf), Some(ef)) if bf.ts != ef.ts => bf.ts < ef.ts,
                 (Some(_), Some(_)) => {
                     let found = closing(&open, &*ends, e);
@@ -288,17 +296,29 @@ impl Replay<'_> {
             };
             if let (true, Some(begin)) = (take_begin, next_begin) {
                 b += 1;
+                next_begin = (b < begin_count).then(|| begins.at(b));
                 advance(begin.ts, &open, tree);
                 let parent = open.last().map_or(NodeId::ROOT, |&(_, n)| n);
                 let node = tree.child(parent, begin.frame);
                 open.push((begin, node));
                 continue;
             }
-            if let Some(i) = closing_known.unwrap_or_else(|| closing(&open, &*ends, e)) {
-                ends.swap(e, e + i);
-            }
-            let end = ends.at(e);
+            let Some(first) = next_end else { break };
+            // The end of the innermost open frame, first at its time, closes it: what
+            // `closing` finds first, without looking further.
+            let closes = closing_known.unwrap_or_else(|| match open.last() {
+                Some(&(top, _)) if top.frame == first.frame && !first.ts.is_nan() => Some(0),
+                _ => closing(&open, &*ends, e),
+            });
+            let end = match closes {
+                Some(i) if i > 0 => {
+                    ends.swap(e, e + i);
+                    ends.at(e)
+                }
+                _ => first,
+            };
             e += 1;
+            next_end = (e < end_count).then(|| ends.at(e));
             match open.last() {
                 Some(&(top, _)) if top.name == end.name => {
                     advance(end.ts, &open, tree);
@@ -329,26 +349,30 @@ impl Replay<'_> {
 }
 
 /// For `obol summary`, which reads a tree's function figures and nothing else: those figures,
-/// summed here, on the core that replayed the thread, by the walk the summary would make (the
-/// same sums, one per function in id order as it adds them), rather than all of them after
-/// the last replay. None where a figure is not finite, which the tree's own reading tells
-/// apart from an overflowing total.
-fn figures_of(name: &str, tree: &CallTree, frames: &FrameTable) -> Option<Profile> {
-    let (self_weights, total_weights) = tree_function_weights(tree, frames);
-    if !self_weights
-        .iter()
-        .chain(&total_weights)
-        .all(|w| w.is_finite())
-    {
-        return None;
-    }
-    let stats = self_weights
+/// summed here, on the core that replayed the thread, as the summary's walk of the finished
+/// tree would sum them (the same sums, one per function in id order as it adds them), rather
+/// than all of them after the last replay, and without finishing the tree. Else, where a figure
+/// is not finite (which the tree's own reading tells apart from an overflowing total), the
+/// finished tree.
+fn figures_of(
+    name: &str,
+    tree: CallTreeBuilder,
+    frames: &FrameTable,
+) -> Result<Profile, Box<CallTree>> {
+    let weights = tree.into_function_weights(frames, |w| {
+        w.self_weights
+            .iter()
+            .chain(&w.total_weights)
+            .all(|w| w.is_finite())
+    })?;
+    let stats = weights
+        .self_weights
         .into_iter()
-        .zip(total_weights)
+        .zip(weights.total_weights)
         .enumerate()
         .map(|(i, (s, t))| FunctionStats::sampled(FuncId(i as u32), s, t))
         .collect();
-    let mut profile = Profile::figures_only(name, Unit::Microseconds, tree.total(), stats);
+    let mut profile = Profile::figures_only(name, Unit::Microseconds, weights.total, stats);
     profile.evented = true;
-    Some(profile)
+    Ok(profile)
 }
