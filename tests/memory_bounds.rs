@@ -1,5 +1,6 @@
-//! Peak memory of `obol summary` on folded files shaped to cost the most per byte (issue 11,
-//! point 9): stacks a million frames deep, and a million distinct names. The peak is the child's
+//! Peak memory of `obol summary` on files shaped to cost the most per byte (issue 11,
+//! point 9): stacks a million frames deep, a million distinct names, and a drawing of one-frame
+//! rows. The peak is the child's
 //! own `ru_maxrss`, read by a Python parent whose only child is obol, so other tests' processes
 //! never count.
 
@@ -102,4 +103,32 @@ fn the_issues_million_names_in_16_mb_stay_under_16_times_the_file() {
     assert_million_names_within_16_times("names16.folded", |out, i| {
         writeln!(out, "main;f_{i:06} 1").unwrap();
     });
+}
+
+/// A drawing of 20 MB whose every frame is on a row of its own (each `y` its own): a row made
+/// with room for many frames writes a page from the start, so such rows must be few (one such
+/// version took 1.1 GB for this file).
+#[test]
+fn a_drawing_of_one_frame_rows_stays_under_16_times_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.svg");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writeln!(out, "<svg xmlns=\"http://www.w3.org/2000/svg\">").unwrap();
+    let mut written = 0;
+    for i in 0u64.. {
+        if written >= 20 << 20 {
+            break;
+        }
+        let frame = format!(
+            "<g><title>f{} (1 samples, 0.01%)</title><rect x=\"{i}\" y=\"{}\" width=\"1\" \
+             height=\"15\" fg:x=\"{i}\" fg:w=\"1\"/></g>\n",
+            i % 50,
+            i * 16
+        );
+        out.write_all(frame.as_bytes()).unwrap();
+        written += frame.len();
+    }
+    writeln!(out, "</svg>").unwrap();
+    drop(out);
+    assert_within(&path, 16);
 }
