@@ -1,8 +1,7 @@
 //! Peak memory of `obol summary` on files shaped to cost the most per byte (issue 11,
 //! point 9): stacks a million frames deep, a million distinct names, and a drawing of one-frame
-//! rows. The peak is the child's
-//! own `ru_maxrss`, read by a Python parent whose only child is obol, so other tests' processes
-//! never count.
+//! rows. The peak is the child's own `ru_maxrss`, read by a Python parent whose only child is
+//! obol, so other tests' processes never count.
 
 use std::io::Write;
 use std::path::Path;
