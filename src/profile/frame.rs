@@ -286,6 +286,12 @@ impl FrameTable {
         self.frames[id.0 as usize].func
     }
 
+    /// The function of every frame, indexed by frame id: a dense table for loops that look one
+    /// up per node or sample.
+    pub fn func_of_each_frame(&self) -> Vec<u32> {
+        self.frames.iter().map(|f| f.func.0).collect()
+    }
+
     /// Every frame, by id.
     pub fn frames(
         &self,

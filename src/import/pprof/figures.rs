@@ -48,9 +48,7 @@ pub(super) fn of_samples(
     locations: &LocationFrames,
     frames: &FrameTable,
 ) -> Result<(Option<Figures>, usize), ParseError> {
-    let func_of: Vec<u32> = (0..frames.frame_count())
-        .map(|f| frames.func_of(FrameId(f as u32)).0)
-        .collect();
+    let func_of = frames.func_of_each_frame();
     let functions = frames.function_count();
     let count = |range: Range<usize>, n: u64| -> Result<(Figures, usize), ParseError> {
         let tally = samples::tally(bytes, range, n, types, locations)?;

@@ -3,7 +3,7 @@
 //! wherever they are made (an importer's worker or the summary).
 
 use super::shaped::written_zeros;
-use super::{CallTree, CallTreeBuilder, FrameId, NodeId};
+use super::{CallTree, CallTreeBuilder, NodeId};
 use crate::profile::FrameTable;
 
 /// Self and total weight per function (indexed by [`FuncId`](crate::profile::FuncId)) from a merged tree.
@@ -128,9 +128,7 @@ impl CallTreeBuilder {
         }
         let ends = free;
         let count = frames.function_count();
-        let func: Vec<u32> = (0..frames.frame_count() as u32)
-            .map(|f| frames.func_of(FrameId(f)).0)
-            .collect();
+        let func = frames.func_of_each_frame();
         let mut self_weight = vec![0.0; count];
         let mut total_weight = vec![0.0; count];
         // Where the subtree of the outermost node of each function open at a place ends: a
@@ -172,7 +170,7 @@ impl CallTreeBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::FunctionKey;
+    use crate::profile::{FrameId, FunctionKey};
 
     /// A small random generator, to need no crate.
     fn rng(seed: &mut u64) -> u64 {
