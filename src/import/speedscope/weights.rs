@@ -92,16 +92,18 @@ pub(super) fn same_text(json: &[u8], at: usize) -> Option<(&[u8], usize, usize)>
     // py-spy's list is `,text` over and over, without spaces: compared a block of those at a
     // time rather than element by element (a call of `memcmp` per element was most of the
     // list's time, read on one thread after the stacks). What a block does not match, down to
-    // the list's end, is read by the loop below.
-    let period = len + 1;
-    let per_block = (BLOCK / period).max(1);
-    let block: Vec<u8> =
-        std::iter::repeat_n(std::iter::once(b',').chain(text.iter().copied()), per_block)
-            .flatten()
-            .collect();
-    while json.get(at..at + block.len()) == Some(&block[..]) {
-        at += block.len();
-        count += per_block;
+    // the list's end, is read by the loop below. A text longer than a block (a number of
+    // thousands of digits) is not copied into one.
+    let per_block = BLOCK / (len + 1);
+    if per_block > 1 {
+        let block: Vec<u8> =
+            std::iter::repeat_n(std::iter::once(b',').chain(text.iter().copied()), per_block)
+                .flatten()
+                .collect();
+        while json.get(at..at + block.len()) == Some(&block[..]) {
+            at += block.len();
+            count += per_block;
+        }
     }
     loop {
         at = space(at);
@@ -222,7 +224,7 @@ mod tests {
     fn long_lists_are_found_as_element_by_element() {
         // Lists of hundreds of one weight, each with one change at every place in turn (across
         // the blocks compared at once and their edges), cut short at every length near the end.
-        for weight in ["0.01", "1", "0.0123456789012345"] {
+        for weight in ["0.01", "1", "0.0123456789012345", &"9".repeat(300)] {
             let count = 3 * BLOCK / weight.len() + 7;
             let list = format!("[{}]", vec![weight; count].join(","));
             let changes: [(&str, &str); 6] = [
