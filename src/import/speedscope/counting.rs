@@ -22,16 +22,22 @@ const SPLIT_FROM: usize = 16 << 20;
 #[cfg(test)]
 const SPLIT_FROM: usize = 1;
 
-/// Where a second reading may start: the first stack after the middle of the file, found as
-/// `],[` (py-spy writes no spaces). Nothing says this is a stack in a `samples` list (it may
-/// sit in a string or another value); the first reading takes the second's count only if it
-/// arrives at this very place between two stacks of a list.
-pub(super) fn split_point(json: &[u8]) -> Option<usize> {
+/// Where a second reading may start: the first stack after the middle of the file up to its
+/// last list, found as `],[` (py-spy writes no spaces); and where that last list starts.
+/// Nothing says this is a stack in a `samples` list (it may sit in a string or another
+/// value); the first reading takes the second's count only if it arrives at this very place
+/// between two stacks of a list.
+pub(super) fn split_point(json: &[u8]) -> Option<(usize, usize)> {
     if json.len() < SPLIT_FROM {
         return None;
     }
-    let middle = json.len() / 2;
-    memchr::memmem::find(json.get(middle..)?, b"],[").map(|at| middle + at + 2)
+    // Not the middle of the whole file: py-spy writes each profile's `weights` after its
+    // `samples`, one number a sample (4-5% of the file), and the first reading reads them
+    // after the second half's stacks, so halving the whole file gave it that much more to
+    // do, the second core idle meanwhile.
+    let last = memchr::memrchr(b'[', json).unwrap_or(json.len());
+    let middle = last / 2;
+    memchr::memmem::find(json.get(middle..)?, b"],[").map(|at| (middle + at + 2, last))
 }
 
 /// A reading of a list's stacks from [`split_point`] on, made on another thread.
@@ -249,7 +255,12 @@ pub(super) fn read(
         // The second half of a large file's stacks is counted on a thread of its own, once the
         // first reading has found each frame's function.
         let mut counter = Counter::default();
-        if let Some(at) = split_point(json) {
+        if let Some((at, last)) = split_point(json) {
+            // The search of the last list went through the file's end, which the first
+            // reading reaches last: its pages need not stay until then.
+            if last < json.len() {
+                release_range(last + skipped, bytes.len());
+            }
             let (functions, told) = mpsc::channel();
             let (send_rest, rest) = mpsc::channel();
             let spawned = std::thread::Builder::new()

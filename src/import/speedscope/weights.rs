@@ -89,6 +89,22 @@ pub(super) fn same_text(json: &[u8], at: usize) -> Option<(&[u8], usize, usize)>
         .filter(|text| !text.is_empty())?;
     let mut at = start + len;
     let mut count = 1;
+    // py-spy's list is `,text` over and over, without spaces: compared a block of those at a
+    // time rather than element by element (a call of `memcmp` per element was most of the
+    // list's time, read on one thread after the stacks). What a block does not match, down to
+    // the list's end, is read by the loop below. A text longer than a block (a number of
+    // thousands of digits) is not copied into one.
+    let per_block = BLOCK / (len + 1);
+    if per_block > 1 {
+        let block: Vec<u8> =
+            std::iter::repeat_n(std::iter::once(b',').chain(text.iter().copied()), per_block)
+                .flatten()
+                .collect();
+        while json.get(at..at + block.len()) == Some(&block[..]) {
+            at += block.len();
+            count += per_block;
+        }
+    }
     loop {
         at = space(at);
         match json.get(at)? {
@@ -109,6 +125,9 @@ pub(super) fn same_text(json: &[u8], at: usize) -> Option<(&[u8], usize, usize)>
         }
     }
 }
+
+/// Bytes of a list of weights that [`same_text`] compares at once.
+const BLOCK: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -157,6 +176,80 @@ mod tests {
             let found = same_text(text.as_bytes(), 0)
                 .map(|(t, n, end)| (std::str::from_utf8(t).unwrap(), n, end));
             assert_eq!(found, expected, "{text}");
+        }
+    }
+
+    /// [`same_text`] as it was before it compared blocks: element by element.
+    fn same_text_one_by_one(json: &[u8], at: usize) -> Option<(&[u8], usize, usize)> {
+        let space = |mut at: usize| {
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = json.get(at) {
+                at += 1;
+            }
+            at
+        };
+        if json.get(at) != Some(&b'[') {
+            return None;
+        }
+        let start = space(at + 1);
+        let len = json
+            .get(start..)?
+            .iter()
+            .position(|&b| !matches!(b, b'0'..=b'9' | b'.' | b'-' | b'+' | b'e' | b'E'))?;
+        let text = json
+            .get(start..start + len)
+            .filter(|text| !text.is_empty())?;
+        let (mut at, mut count) = (start + len, 1);
+        loop {
+            at = space(at);
+            match json.get(at)? {
+                b']' => return Some((text, count, at + 1)),
+                b',' => {
+                    at = space(at + 1);
+                    if json.get(at..at + len)? != text
+                        || json
+                            .get(at + len)
+                            .is_some_and(|&b| matches!(b, b'0'..=b'9' | b'.' | b'e' | b'E'))
+                    {
+                        return None;
+                    }
+                    at += len;
+                    count += 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    #[test]
+    fn long_lists_are_found_as_element_by_element() {
+        // Lists of hundreds of one weight, each with one change at every place in turn (across
+        // the blocks compared at once and their edges), cut short at every length near the end.
+        for weight in ["0.01", "1", "0.0123456789012345", &"9".repeat(300)] {
+            let count = 3 * BLOCK / weight.len() + 7;
+            let list = format!("[{}]", vec![weight; count].join(","));
+            let changes: [(&str, &str); 6] = [
+                (",", ", "),
+                (",", ",\n"),
+                (weight, "0.02"),
+                (weight, &format!("{weight}5")),
+                (",", ",,"),
+                (",", "]"),
+            ];
+            let mut lists = vec![list.clone(), format!("{list}, 1]")];
+            for (from, to) in changes {
+                for (place, _) in list.match_indices(from) {
+                    let mut changed = list.clone();
+                    changed.replace_range(place..place + from.len(), to);
+                    lists.push(changed);
+                }
+            }
+            for cut in list.len() - 3 * weight.len()..list.len() {
+                lists.push(list[..cut].to_owned());
+            }
+            for text in &lists {
+                let json = text.as_bytes();
+                assert_eq!(same_text(json, 0), same_text_one_by_one(json, 0), "{text}");
+            }
         }
     }
 }
