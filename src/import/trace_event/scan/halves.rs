@@ -135,6 +135,7 @@ fn read_tail<'a>(
         text,
         at,
         progress: Progress::new(&release),
+        template: None,
     };
     let mut collector = Collector::new();
     let mut lagging = Lagging::default();
