@@ -205,6 +205,7 @@ impl<'a> Collector<'a> {
 
     /// [`Collector::take_hashed`] for a [`Quick`] event: the same, with what it cannot hold
     /// (a V8 profile's name, a time not finite) and a key met for the first time left to it.
+    #[inline(always)]
     pub(super) fn take_quick(&mut self, event: &Quick<'a>, hash: u64) -> Result<(), ParseError> {
         if TraceProfiles::is_profile_event(event.name) || !event.ts.is_finite() {
             return self.take_hashed(event.raw(), Some(hash));

@@ -6,7 +6,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 const ZEROS: u64 = ONES * b'0' as u64;
 
 /// How many of `word`'s bytes, lowest first, are ASCII digits before one that is not (0..=8).
-#[inline]
+#[inline(always)]
 fn digit_run(word: u64) -> usize {
     let x = word ^ ZEROS;
     // A byte that is not a digit is 10 or more after the xor: adding 0x76 sets its high bit,
@@ -16,7 +16,7 @@ fn digit_run(word: u64) -> usize {
 }
 
 /// The value of the first `n` bytes of `word` (lowest first, all digits, `n` at most 8).
-#[inline]
+#[inline(always)]
 fn value(word: u64, n: usize) -> u64 {
     if n == 0 {
         return 0;
