@@ -45,6 +45,8 @@ struct Scanner<'a, 'r> {
     progress: Progress<'r>,
     /// The shape of the last event read quickly, to read the next by.
     template: Option<Box<template::Template>>,
+    /// Quick events read since the template last fitted one.
+    misses: u32,
 }
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
@@ -83,6 +85,7 @@ fn read_trace<'a>(
         at: 0,
         progress: Progress::new(release),
         template: None,
+        misses: 0,
     };
     s.ws();
     if is_array {

@@ -136,6 +136,7 @@ fn read_tail<'a>(
         at,
         progress: Progress::new(&release),
         template: None,
+        misses: 0,
     };
     let mut collector = Collector::new();
     let mut lagging = Lagging::default();

@@ -73,17 +73,25 @@ impl<'a> Scanner<'a, '_> {
     #[inline(always)]
     pub(super) fn quick_event(&mut self) -> Option<Quick<'a>> {
         let start = self.at;
-        if let Some(template) = self.template.take() {
+        // Where shapes change from event to event, trying and learning templates cost more
+        // than they save: after a few misses in a row, only one event in sixteen tries.
+        let trying = self.misses < 4 || self.misses.is_multiple_of(16);
+        if trying && let Some(template) = self.template.take() {
             let event = self.templated(&template);
             self.template = Some(template);
             if event.is_some() {
+                self.misses = 0;
                 return event;
             }
             self.at = start;
         }
+        self.misses = self.misses.wrapping_add(1);
         let mut spans = Spans::default();
         let event = self.quick_by_key(&mut spans)?;
-        self.template = Template::learn(&self.text[start..self.at], &spans);
+        if trying {
+            let room = self.template.take();
+            self.template = Template::learn(&self.text[start..self.at], &spans, room);
+        }
         Some(event)
     }
 
@@ -221,6 +229,7 @@ mod tests {
             at: 0,
             progress: Progress::new(&nothing),
             template: None,
+            misses: 0,
         }
     }
 

@@ -27,29 +27,28 @@ struct Between {
 
 impl Between {
     fn new(bytes: &[u8]) -> Option<Between> {
-        if bytes.len() > 16 {
+        let len = bytes.len();
+        if len > 16 {
             return None;
         }
-        let mut padded = [0u8; 16];
-        padded[..bytes.len()].copy_from_slice(bytes);
-        let mut mask = [0u8; 16];
-        mask[..bytes.len()].fill(0xFF);
-        let word = |b: &[u8; 16], i: usize| {
-            u64::from_le_bytes([
-                b[i],
-                b[i + 1],
-                b[i + 2],
-                b[i + 3],
-                b[i + 4],
-                b[i + 5],
-                b[i + 6],
-                b[i + 7],
-            ])
+        // The bytes as words, zero past their end; masks of the bytes that count.
+        let word = |from: usize| {
+            let part = bytes.get(from..).unwrap_or(&[]);
+            let mut word = [0u8; 8];
+            for (to, &from) in word.iter_mut().zip(part) {
+                *to = from;
+            }
+            u64::from_le_bytes(word)
+        };
+        let mask = |n: usize| match n {
+            0 => 0,
+            8.. => u64::MAX,
+            n => (1u64 << (8 * n)) - 1,
         };
         Some(Between {
-            words: [word(&padded, 0), word(&padded, 8)],
-            masks: [word(&mask, 0), word(&mask, 8)],
-            len: bytes.len(),
+            words: [word(0), word(8)],
+            masks: [mask(len.min(8)), mask(len.saturating_sub(8))],
+            len,
         })
     }
 }
@@ -86,17 +85,25 @@ impl Spans {
 
 impl Template {
     /// The template of `event` (the bytes of an event the quick reading took, its values at
-    /// `spans`), if what lies between its values is short enough.
-    pub(super) fn learn(event: &[u8], spans: &Spans) -> Option<Box<Template>> {
+    /// `spans`) in `room` (the last template's, if any, reused: where shapes change at each
+    /// event, each is learnt), if what lies between its values is short enough.
+    pub(super) fn learn(
+        event: &[u8],
+        spans: &Spans,
+        room: Option<Box<Template>>,
+    ) -> Option<Box<Template>> {
         let count = spans.count;
         if count == 0 {
             return None;
         }
-        let mut template = Template {
-            keys: [Key::Ph; MOST],
-            count,
-            between: [Between::default(); MOST + 1],
-        };
+        let mut template = room.unwrap_or_else(|| {
+            Box::new(Template {
+                keys: [Key::Ph; MOST],
+                count,
+                between: [Between::default(); MOST + 1],
+            })
+        });
+        template.count = count;
         let mut from = 0;
         for i in 0..count {
             let (start, end) = spans.values[i];
@@ -105,7 +112,7 @@ impl Template {
             from = end;
         }
         template.between[count] = Between::new(event.get(from..)?)?;
-        Some(Box::new(template))
+        Some(template)
     }
 }
 
