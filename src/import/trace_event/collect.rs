@@ -40,6 +40,9 @@ pub(super) struct Collector<'a> {
     thread_index: FxHashMap<(Id, Id), usize>,
     /// The thread of the last duration event: the next is most often on the same.
     last_thread: usize,
+    /// Its pid and tid where both are numbers, for a quick event to be told it is on the same
+    /// without making and comparing ids.
+    last_numbers: Option<(i64, i64)>,
     pub thread_names: FxHashMap<(Id, Id), String>,
     pub process_names: FxHashMap<Id, String>,
     pub passed_over: usize,
@@ -67,6 +70,7 @@ impl<'a> Collector<'a> {
             threads: Vec::new(),
             thread_index: FxHashMap::default(),
             last_thread: 0,
+            last_numbers: None,
             thread_names: FxHashMap::default(),
             process_names: FxHashMap::default(),
             passed_over: 0,
@@ -165,6 +169,10 @@ impl<'a> Collector<'a> {
 
     /// The thread of `key`, made if new.
     fn thread(&mut self, key: (Id, Id)) -> &mut Thread {
+        self.last_numbers = match &key {
+            (Id::Number(pid), Id::Number(tid)) => Some((*pid, *tid)),
+            _ => None,
+        };
         let at = match self.threads.get(self.last_thread) {
             Some((last, _)) if *last == key => self.last_thread,
             _ => match self.thread_index.get(&key) {
@@ -197,6 +205,7 @@ impl<'a> Collector<'a> {
 
     /// [`Collector::take_hashed`] for a [`Quick`] event: the same, with what it cannot hold
     /// (a V8 profile's name, a time not finite) and a key met for the first time left to it.
+    #[inline(always)]
     pub(super) fn take_quick(&mut self, event: &Quick<'a>, hash: u64) -> Result<(), ParseError> {
         if TraceProfiles::is_profile_event(event.name) || !event.ts.is_finite() {
             return self.take_hashed(event.raw(), Some(hash));
@@ -211,9 +220,13 @@ impl<'a> Collector<'a> {
             name,
         };
         self.index += 1;
-        let pid = Id::Number(if event.has_pid { event.pid } else { 0 });
-        let tid = Id::Number(if event.has_tid { event.tid } else { 0 });
-        let thread = self.thread((pid, tid));
+        let pid = if event.has_pid { event.pid } else { 0 };
+        let tid = if event.has_tid { event.tid } else { 0 };
+        let thread = if self.last_numbers == Some((pid, tid)) {
+            &mut self.threads[self.last_thread].1
+        } else {
+            self.thread((Id::Number(pid), Id::Number(tid)))
+        };
         match event.ph {
             b'B' => push(&mut thread.begins, edge),
             b'E' => push(&mut thread.ends, edge),

@@ -12,6 +12,7 @@ mod halves;
 mod lagging;
 mod plain;
 mod quick;
+mod template;
 
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
@@ -42,6 +43,10 @@ struct Scanner<'a, 'r> {
     at: usize,
     /// Told how far the reading has gone (see `parse_mapped`).
     progress: Progress<'r>,
+    /// The shape of the last event read quickly, to read the next by.
+    template: Option<Box<template::Template>>,
+    /// Quick events read since the template last fitted one.
+    misses: u32,
 }
 
 /// Reads a whole trace (BOM already off) into `collector`: a bare array of events, or an
@@ -79,6 +84,8 @@ fn read_trace<'a>(
         text,
         at: 0,
         progress: Progress::new(release),
+        template: None,
+        misses: 0,
     };
     s.ws();
     if is_array {

@@ -6,7 +6,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 const ZEROS: u64 = ONES * b'0' as u64;
 
 /// How many of `word`'s bytes, lowest first, are ASCII digits before one that is not (0..=8).
-#[inline]
+#[inline(always)]
 fn digit_run(word: u64) -> usize {
     let x = word ^ ZEROS;
     // A byte that is not a digit is 10 or more after the xor: adding 0x76 sets its high bit,
@@ -16,7 +16,7 @@ fn digit_run(word: u64) -> usize {
 }
 
 /// The value of the first `n` bytes of `word` (lowest first, all digits, `n` at most 8).
-#[inline]
+#[inline(always)]
 fn value(word: u64, n: usize) -> u64 {
     if n == 0 {
         return 0;
@@ -65,6 +65,9 @@ const POW10_U64: [u64; 20] = {
 /// number, that reading gives the same integer, as no sum of 19 digits overflows.
 #[inline(always)]
 pub(super) fn plain(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
+    if let Some(short) = short_plain(text) {
+        return short;
+    }
     let negative = *text.first()? == b'-';
     let mut at = usize::from(negative);
     let (int, int_digits) = run16(text.get(at..)?)?;
@@ -86,6 +89,53 @@ pub(super) fn plain(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
         return None;
     }
     Some((negative, significand, fraction_digits, at))
+}
+
+/// [`plain`] for the common number of a trace, a time or an id: not negative, fewer than
+/// sixteen digits before the point and eight after it, with room to read it by words. Some of
+/// what [`plain`] gives where it is such a number (or is sure to give None), else None: the
+/// general case's branches and bounds were most of the reading of a number.
+#[inline(always)]
+fn short_plain(text: &[u8]) -> Option<Option<(bool, u64, usize, usize)>> {
+    let head = text.get(..24)?;
+    let word = |at: usize| <[u8; 8]>::try_from(&head[at..at + 8]).map_or(0, u64::from_le_bytes);
+    let first = word(0);
+    let mut n = digit_run(first);
+    if n == 0 || (n > 1 && head[0] == b'0') {
+        return None;
+    }
+    // An id is most often one digit.
+    let mut int = if n == 1 {
+        u64::from(head[0] - b'0')
+    } else {
+        value(first, n)
+    };
+    if n == 8 {
+        // A time past ten million.
+        let second = word(8);
+        let more = digit_run(second);
+        if more == 8 {
+            return None;
+        }
+        int = int * POW10_U64[more] + value(second, more);
+        n += more;
+    }
+    match head[n] {
+        b'.' => {
+            let fraction = word(n + 1);
+            let m = digit_run(fraction);
+            if m == 0 || m == 8 || n + m > 19 {
+                return None;
+            }
+            let end = n + 1 + m;
+            Some(
+                (!matches!(head[end], b'e' | b'E'))
+                    .then(|| (false, int * POW10_U64[m] + value(fraction, m), m, end)),
+            )
+        }
+        b'e' | b'E' => Some(None),
+        _ => Some(Some((false, int, 0, n))),
+    }
 }
 
 /// The number whose digits, read as one integer, are `significand`, `fraction_digits` of them
@@ -240,7 +290,7 @@ mod tests {
                         _ => b" ",
                     };
                     s.extend_from_slice(tail);
-                    for pad in [0, 3, 16] {
+                    for pad in [0, 3, 16, 24] {
                         let mut t = s.clone();
                         t.extend(std::iter::repeat_n(b' ', pad));
                         agrees(&t);

@@ -135,6 +135,8 @@ fn read_tail<'a>(
         text,
         at,
         progress: Progress::new(&release),
+        template: None,
+        misses: 0,
     };
     let mut collector = Collector::new();
     let mut lagging = Lagging::default();

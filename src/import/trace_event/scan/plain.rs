@@ -22,6 +22,34 @@ fn equal(word: u64, byte: u8) -> u64 {
 #[inline]
 pub(super) fn ascii_until_quote(text: &[u8]) -> Option<usize> {
     let mut at = 0;
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while let Some(chunk) = text.get(at..at + 16) {
+        // Sixteen at a time where SSE2 is, as on every x86_64: half the steps of words.
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x,
+            _mm_set1_epi8,
+        };
+        let word = |i: usize| <[u8; 8]>::try_from(&chunk[i..i + 8]).map_or(0, i64::from_le_bytes);
+        // SAFETY: these need SSE2 only, which the build targets (the `cfg` above); they
+        // read nothing but their arguments.
+        let mask = unsafe {
+            let bytes = _mm_set_epi64x(word(8), word(0));
+            // Signed, bytes past ASCII are below 0x20 too.
+            let special = _mm_or_si128(
+                _mm_or_si128(
+                    _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8)),
+                    _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8)),
+                ),
+                _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20)),
+            );
+            _mm_movemask_epi8(special)
+        };
+        if mask != 0 {
+            let first = at + mask.trailing_zeros() as usize;
+            return (text[first] == b'"').then_some(first);
+        }
+        at += 16;
+    }
     while let Some(chunk) = text.get(at..at + 8) {
         let word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes);
         let special = equal(word, b'"') | equal(word, b'\\') | below(word, 0x20) | (word & HIGHS);

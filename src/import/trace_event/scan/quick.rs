@@ -5,6 +5,7 @@
 
 use std::borrow::Cow;
 
+use super::template::{Spans, Template};
 use super::{Number, Scanner};
 use crate::import::trace_event::{Id, RawEvent};
 
@@ -27,6 +28,22 @@ pub(in crate::import::trace_event) struct Quick<'a> {
 }
 
 impl<'a> Quick<'a> {
+    /// An event with nothing read yet.
+    #[inline(always)]
+    pub(super) fn empty() -> Self {
+        Quick {
+            name: "",
+            ts: 0.0,
+            dur: 0.0,
+            pid: 0,
+            tid: 0,
+            ph: 0,
+            has_dur: false,
+            has_pid: false,
+            has_tid: false,
+        }
+    }
+
     /// The event as the general reading gives it.
     pub(in crate::import::trace_event) fn raw(&self) -> RawEvent<'a> {
         RawEvent {
@@ -50,23 +67,44 @@ impl<'a> Quick<'a> {
 impl<'a> Scanner<'a, '_> {
     /// The event that starts here if it is of the common shape (see [`Quick`]), else None
     /// with the reading anywhere in it: the general reading then starts it again.
+    ///
+    /// By the template of the last event read so, where the event fits it (see `template`);
+    /// else key by key, and the event then becomes the template.
     #[inline(always)]
     pub(super) fn quick_event(&mut self) -> Option<Quick<'a>> {
+        let start = self.at;
+        // Where shapes change from event to event, trying and learning templates cost more
+        // than they save: after a few misses in a row, only one event in sixteen tries.
+        let trying = self.misses < 4 || self.misses.is_multiple_of(16);
+        if trying && let Some(template) = self.template.take() {
+            let event = self.templated(&template);
+            self.template = Some(template);
+            if event.is_some() {
+                self.misses = 0;
+                return event;
+            }
+            self.at = start;
+        }
+        self.misses = self.misses.wrapping_add(1);
+        let mut spans = Spans::default();
+        let event = self.quick_by_key(&mut spans)?;
+        if trying {
+            let room = self.template.take();
+            self.template = Template::learn(&self.text[start..self.at], &spans, room);
+        }
+        Some(event)
+    }
+
+    /// [`Scanner::quick_event`] key by key, each value's place (from the event's start) put
+    /// in `spans`.
+    #[inline(never)]
+    fn quick_by_key(&mut self, spans: &mut Spans) -> Option<Quick<'a>> {
+        let start = self.at;
         if self.next()? != b'{' {
             return None;
         }
         self.ws();
-        let mut event = Quick {
-            name: "",
-            ts: 0.0,
-            dur: 0.0,
-            pid: 0,
-            tid: 0,
-            ph: 0,
-            has_dur: false,
-            has_pid: false,
-            has_tid: false,
-        };
+        let mut event = Quick::empty();
         let (mut has_name, mut has_ts) = (false, false);
         loop {
             // A key is told by its bytes and its closing quote; any other key, or one given
@@ -87,6 +125,7 @@ impl<'a> Scanner<'a, '_> {
                 return None;
             }
             self.ws();
+            let value_start = self.at - start;
             match key {
                 Key::Ph => {
                     let value = self.text.get(self.at..self.at + 3)?;
@@ -122,6 +161,9 @@ impl<'a> Scanner<'a, '_> {
                 }
                 _ => return None,
             }
+            if !spans.push(key, value_start, self.at - start) {
+                return None;
+            }
             self.ws();
             match self.next()? {
                 b',' => self.ws(),
@@ -134,7 +176,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// A number that [`Scanner::id`] reads as `Id::Number`.
     #[inline(always)]
-    fn integer_id(&mut self) -> Option<i64> {
+    pub(super) fn integer_id(&mut self) -> Option<i64> {
         match self.number()? {
             Number::Unsigned(v) => i64::try_from(v).ok(),
             Number::Signed(v) => Some(v),
@@ -144,7 +186,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// A number, as [`Scanner::time`] reads it.
     #[inline(always)]
-    fn plain_time(&mut self) -> Option<f64> {
+    pub(super) fn plain_time(&mut self) -> Option<f64> {
         Some(match self.number()? {
             Number::Unsigned(v) => v as f64,
             Number::Signed(v) => v as f64,
@@ -154,7 +196,7 @@ impl<'a> Scanner<'a, '_> {
 }
 
 #[derive(Clone, Copy)]
-enum Key {
+pub(super) enum Key {
     Ph,
     Name,
     Pid,
@@ -186,6 +228,8 @@ mod tests {
             text,
             at: 0,
             progress: Progress::new(&nothing),
+            template: None,
+            misses: 0,
         }
     }
 
@@ -200,10 +244,17 @@ mod tests {
             q.quick_event();
             q.at
         };
+        same_as_general(text, 0, &quick, quick_end);
+        true
+    }
+
+    /// The general reading of the event at `start` of `text` is `quick`, and ends at `end`.
+    fn same_as_general(text: &str, start: usize, quick: &Quick, end: usize) {
         let mut s = scanner(text.as_bytes());
+        s.at = start;
         let general = s.event().unwrap_or_else(|| panic!("{text}"));
         let raw = quick.raw();
-        assert_eq!(quick_end, s.at, "{text}");
+        assert_eq!(end, s.at, "{text}");
         assert_eq!(raw.ph, general.ph, "{text}");
         assert_eq!(raw.name, general.name, "{text}");
         let bits = |t: Option<f64>| t.map(f64::to_bits);
@@ -214,7 +265,6 @@ mod tests {
         assert_eq!(raw.tid, general.tid, "{text}");
         assert_eq!(raw.args, general.args, "{text}");
         assert_eq!(raw.id, general.id, "{text}");
-        true
     }
 
     #[test]
@@ -318,5 +368,136 @@ mod tests {
         assert!(!agrees(r#"{"ph": "X", "ph": "X", "name": "f", "ts": 1}"#));
         assert!(!agrees(r#"{"ph": "i", "name": "f", "ts": 1}"#));
         assert!(!agrees(r#"{"ph": "X", "name": "f"}"#));
+    }
+
+    /// An event read by the template of the one before it reads as the general reading reads
+    /// it: events of one shape with every kind of value, and shapes that differ a little.
+    #[test]
+    fn the_template_reads_as_the_general_reading() {
+        let keys: [(&str, &[&str]); 6] = [
+            (
+                "ph",
+                &[r#""X""#, r#""B""#, r#""E""#, r#""i""#, r#""XX""#, "null"],
+            ),
+            (
+                "name",
+                &[
+                    r#""f (a.py:1)""#,
+                    r#""""#,
+                    "null",
+                    r#""a\"b""#,
+                    "\"\u{e9}t\u{e9}\"",
+                    r#""a name past sixteen bytes (file.py:12)""#,
+                    "3",
+                ],
+            ),
+            (
+                "pid",
+                &[
+                    "1",
+                    "-7",
+                    "9223372036854775807",
+                    "9223372036854775808",
+                    "1.5",
+                    "-0",
+                    r#""3""#,
+                    "01",
+                    "null",
+                ],
+            ),
+            ("tid", &["0", "12", "12345678901234567890", "2e1"]),
+            (
+                "ts",
+                &[
+                    "19499576.894",
+                    "0.12345678901234567",
+                    "1234567890123.456789",
+                    "123456789012345678901",
+                    "-2.5",
+                    "0",
+                    "3e0",
+                    "1.",
+                    "7",
+                    "9007199254740993",
+                    r#""4""#,
+                    "null",
+                ],
+            ),
+            ("dur", &["6.791", "0", "-0", "1E5", "0.000", "true"]),
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let spaces = ["", " ", "\n  ", "  "];
+        let (mut templated, mut refused) = (0, 0);
+        for _ in 0..40_000 {
+            // A shape: which keys in what order, and the spaces around each.
+            let mut order: Vec<usize> = vec![0, 1, 4];
+            order.extend((2..6).filter(|&k| k != 4 && next(4) != 0));
+            for i in (1..order.len()).rev() {
+                order.swap(i, next(i + 1));
+            }
+            let mut gaps: Vec<usize> = (0..order.len() * 4 + 2).map(|_| next(4)).collect();
+            let mut events = String::new();
+            let mut starts = Vec::new();
+            for n in 0..2 {
+                if n == 1 && next(4) == 0 {
+                    // The second a little different: a space, or a key given twice.
+                    let g = next(gaps.len());
+                    gaps[g] = (gaps[g] + 1) % 4;
+                    if next(3) == 0 {
+                        order.push(order[0]);
+                    }
+                }
+                starts.push(events.len());
+                events.push('{');
+                events.push_str(spaces[gaps[0]]);
+                for (i, &k) in order.iter().enumerate() {
+                    let (key, values) = keys[k];
+                    let gap = |j: usize| spaces[gaps[(i * 4 + j) % gaps.len()]];
+                    if i > 0 {
+                        events.push_str(gap(1));
+                        events.push(',');
+                        events.push_str(gap(2));
+                    }
+                    let value = values[if next(8) == 0 { next(values.len()) } else { 0 }];
+                    events.push_str(&format!(r#""{key}"{}:{}{value}"#, gap(3), gap(4)));
+                }
+                events.push_str(spaces[gaps[gaps.len() - 1]]);
+                events.push('}');
+                events.push_str([",", ",\n", " , "][next(3)]);
+            }
+            events.push_str(["", "]", "                "][next(3)]);
+            let mut s = scanner(events.as_bytes());
+            if s.quick_event().is_none() {
+                continue;
+            }
+            let Some(template) = s.template.take() else {
+                continue;
+            };
+            s.at = starts[1];
+            match s.templated(&template) {
+                Some(quick) => {
+                    same_as_general(&events, starts[1], &quick, s.at);
+                    templated += 1;
+                }
+                None => refused += 1,
+            }
+            // However the template fares, the quick reading of the second event is the same.
+            let mut s = scanner(events.as_bytes());
+            s.quick_event();
+            s.at = starts[1];
+            if let Some(quick) = s.quick_event() {
+                same_as_general(&events, starts[1], &quick, s.at);
+            }
+        }
+        assert!(
+            templated > 3_000 && refused > 3_000,
+            "{templated} {refused}"
+        );
     }
 }
