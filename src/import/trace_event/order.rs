@@ -202,8 +202,8 @@ pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
             Vec::new(),
         ),
     };
-    // In the room `pre_order` is done with, rather than in a gigabyte's tens of megabytes the
-    // system has yet to fault in and clear.
+    // In the room `pre_order` is done with (the allocator mostly hands that same room back
+    // for a new list anyway: the gigabyte's page faults did not change).
     let mut ends = spare;
     ends.extend(0..x.len() as u32);
     // Tracers write X events as they end, so the ends are most often in order already: that
