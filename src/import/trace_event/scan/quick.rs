@@ -221,6 +221,17 @@ mod tests {
     use super::*;
     use crate::import::source::Progress;
 
+    /// A number below `n` at each call, from a xorshift started at `seed`: the same every run.
+    fn below(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
     fn nothing(_: usize) {}
 
     fn scanner(text: &[u8]) -> Scanner<'_, 'static> {
@@ -315,13 +326,7 @@ mod tests {
             r#""cat": "x""#,
             r#""ts": 1"#,
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = below(0x2545_F491_4F6C_DD1D);
         let spaces = ["", " ", "\n\t", "  "];
         let mut taken = 0;
         for _ in 0..100_000 {
@@ -425,13 +430,7 @@ mod tests {
             ),
             ("dur", &["6.791", "0", "-0", "1E5", "0.000", "true"]),
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = below(0x9E37_79B9_7F4A_7C15);
         let spaces = ["", " ", "\n  ", "  "];
         let (mut templated, mut refused) = (0, 0);
         for _ in 0..40_000 {
