@@ -2,6 +2,8 @@
 
 pub mod frame;
 pub(crate) mod id_table;
+#[cfg(test)]
+pub(crate) mod test_rng;
 pub mod tree;
 pub mod unit;
 

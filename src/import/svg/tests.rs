@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use super::*;
 use crate::analysis::summary::{SortKey, function_table};
 use crate::import::Location;
+use crate::profile::test_rng::xorshift;
 use crate::profile::{NodeId, Profile};
 
 mod errors;
@@ -229,12 +230,7 @@ fn escaped_and_unicode_names_in_an_inverted_drawing() {
 /// Deterministic stacks of varied depth and width, in py-spy's `name (file:line)` form.
 fn generated(lines: usize) -> String {
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = |n: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % n
-    };
+    let mut next = |n: u64| xorshift(&mut state) % n;
     let mut out = String::new();
     for _ in 0..lines {
         let depth = 1 + next(9);

@@ -195,17 +195,8 @@ impl<'a> Parts<'a> {
 /// The places in `x` of the X events' begins and of their ends (`ts + dur`), each in replay
 /// order: the order [`order`] gives them where there are no B and E events.
 pub(super) fn x_places(x: &Parts) -> (Vec<u32>, Vec<u32>) {
-    let (begins, spare) = match pre_order(x) {
-        Some((begins, spare)) => (begins, spare),
-        None => (
-            sorted_places(x, |(begin, _)| begin.ts, begin_order),
-            Vec::new(),
-        ),
-    };
-    // In the room `pre_order` is done with (the allocator mostly hands that same room back
-    // for a new list anyway: the gigabyte's page faults did not change).
-    let mut ends = spare;
-    ends.extend(0..x.len() as u32);
+    let begins = begin_places(x);
+    let mut ends: Vec<u32> = (0..x.len() as u32).collect();
     // Tracers write X events as they end, so the ends are most often in order already: that
     // is checked reading the list straight through, and only where it fails are the places
     // sorted (by insertion, which on a sorted list moves nothing).
@@ -235,10 +226,7 @@ fn in_end_order(x: &Parts) -> bool {
 /// earlier events builds: each event adopts the ones before it that begin after it. Whether
 /// that gave the order is checked; if not, a sort gives it.
 fn begin_places(x: &Parts) -> Vec<u32> {
-    match pre_order(x) {
-        Some((places, _)) => places,
-        None => sorted_places(x, |(begin, _)| begin.ts, begin_order),
-    }
+    pre_order(x).unwrap_or_else(|| sorted_places(x, |(begin, _)| begin.ts, begin_order))
 }
 
 /// The places of the begins as the pre-order of the tree built from post-order, if that is
@@ -249,9 +237,8 @@ fn begin_places(x: &Parts) -> Vec<u32> {
 /// it is at `i + 1 - size + depth` in pre-order (before it come its ancestors and the subtrees
 /// wholly to its left, which post-order lists before it too, with its own descendants). Every
 /// place is thus known from a pass each way over the list, and only the events' places are
-/// written, not the events: the replay reads them through these. With the places, room for
-/// as many more (emptied), which the caller may reuse.
-fn pre_order(x: &Parts) -> Option<(Vec<u32>, Vec<u32>)> {
+/// written, not the events: the replay reads them through these.
+fn pre_order(x: &Parts) -> Option<Vec<u32>> {
     let n = x.len();
     if n >= u32::MAX as usize {
         return None;
@@ -268,7 +255,7 @@ fn pre_order(x: &Parts) -> Option<(Vec<u32>, Vec<u32>)> {
         size: u32,
         last: u32,
     }
-    let mut size: Vec<u32> = Vec::with_capacity(n);
+    let mut size = vec![0u32; n];
     let mut roots: Vec<Root> = Vec::new();
     for i in 0..n as u32 {
         let event = x.get(i);
@@ -290,7 +277,7 @@ fn pre_order(x: &Parts) -> Option<(Vec<u32>, Vec<u32>)> {
             adopted += root.size;
             roots.pop();
         }
-        size.push(adopted);
+        size[i as usize] = adopted;
         roots.push(Root {
             at: i,
             size: adopted,
@@ -322,14 +309,14 @@ fn pre_order(x: &Parts) -> Option<(Vec<u32>, Vec<u32>)> {
     unsafe {
         out.set_len(n);
     }
-    size.clear();
-    Some((out, size))
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::profile::FrameId;
+    use crate::profile::test_rng::xorshift as rng;
 
     fn x(event: usize, ts: f64, dur: f64) -> (Edge, f64) {
         let edge = Edge {
@@ -393,14 +380,6 @@ mod tests {
                 assert_eq!(key(&placed_e), key(&se), "split at {split}");
             }
         }
-    }
-
-    /// A small random generator, to need no crate.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
     }
 
     #[test]

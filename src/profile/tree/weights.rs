@@ -170,15 +170,8 @@ impl CallTreeBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::test_rng::xorshift as rng;
     use crate::profile::{FrameId, FunctionKey};
-
-    /// A small random generator, to need no crate.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
 
     /// Random trees, built as a replay builds them (stacks coming back to nodes made long
     /// before, recursion, frames of one function at several lines, weights that round): the
@@ -213,9 +206,9 @@ mod tests {
                     }
                 }
             }
-            let (self_weights, total_weights) =
-                tree_function_weights(&builder.clone().finish(), &frames);
-            let total = builder.clone().finish().total();
+            let tree = builder.clone().finish();
+            let (self_weights, total_weights) = tree_function_weights(&tree, &frames);
+            let total = tree.total();
             let figures = builder
                 .into_function_weights(&frames, |_| true)
                 .unwrap_or_else(|_| panic!("kept"));

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::profile::FuncId;
+use crate::profile::test_rng::xorshift;
 
 /// What `obol summary` shows of a drawing, read with or without its tree, and whether it was
 /// read without.
@@ -61,12 +62,7 @@ fn agreed(svg: &[u8]) -> (String, bool) {
 /// `x`/`width` and the title's count (now and then not whole).
 fn random_drawing(seed: u64, samples: bool) -> String {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut next = |n: u64| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state % n
-    };
+    let mut next = |n: u64| xorshift(&mut state) % n;
     const NAMES: [&str; 7] = [
         "f (a.py:1)",
         "f (a.py:2)",

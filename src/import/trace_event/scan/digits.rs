@@ -178,6 +178,7 @@ const POW10: [f64; 23] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::profile::test_rng::xorshift;
 
     /// The digit-by-digit reading this stands for (the scanner's, which stays the fallback).
     fn by_digit(text: &[u8]) -> Option<(bool, u64, usize, usize)> {
@@ -251,12 +252,7 @@ mod tests {
     fn reads_what_the_digit_by_digit_reading_reads() {
         // Every number of up to 20 digits in all shapes around a point, then random bytes.
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || xorshift(&mut state);
         let mut taken = 0;
         for int_digits in 0..=20 {
             for frac_digits in [None, Some(0), Some(1), Some(3), Some(8), Some(9), Some(16)] {

@@ -220,16 +220,12 @@ impl Key {
 mod tests {
     use super::*;
     use crate::import::source::Progress;
+    use crate::profile::test_rng::xorshift;
 
     /// A number below `n` at each call, from a xorshift started at `seed`: the same every run.
     fn below(seed: u64) -> impl FnMut(usize) -> usize {
         let mut state = seed;
-        move |n| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        }
+        move |n| (xorshift(&mut state) % n as u64) as usize
     }
 
     fn nothing(_: usize) {}
